@@ -1,0 +1,1 @@
+//! Live capture of the segments on the wire (work in progress).

@@ -1,0 +1,1 @@
+//! The relay (work in progress).

@@ -1,0 +1,179 @@
+//! Payload bytes, written as lowercase hex in JSON.
+//!
+//! JSON has no byte strings, and payloads are arbitrary (a 4-byte binary
+//! length header is rarely valid UTF-8), so every payload travels as hex:
+//! `"68656c6c6f"` is `hello`. Hex is also what a learner compares against the
+//! hex dump of a segment.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Raw bytes that serialize as a lowercase hex string.
+///
+/// ```json
+/// "68656c6c6f"
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Bytes(pub Vec<u8>);
+
+/// Why a hex string could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HexError {
+    /// Hex needs two digits per byte.
+    OddLength { len: usize },
+    /// A character that is not a hex digit, and where it stands.
+    BadDigit { position: usize, found: char },
+}
+
+impl fmt::Display for HexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HexError::OddLength { len } => {
+                write!(f, "hex needs two digits per byte, got {len} digits")
+            }
+            HexError::BadDigit { position, found } => {
+                write!(f, "{found:?} at position {position} is not a hex digit")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HexError {}
+
+impl Bytes {
+    /// Decodes hex, ignoring ASCII whitespace so that `"68 65 6c"` works too.
+    ///
+    /// # Errors
+    /// [`HexError`] when a character is not a hex digit or the digit count is odd.
+    pub fn from_hex(text: &str) -> Result<Bytes, HexError> {
+        let mut out = Vec::with_capacity(text.len() / 2);
+        let mut high: Option<u8> = None;
+        let mut digits = 0usize;
+        for (position, found) in text.char_indices() {
+            if found.is_ascii_whitespace() {
+                continue;
+            }
+            let nibble = found
+                .to_digit(16)
+                .ok_or(HexError::BadDigit { position, found })? as u8;
+            digits += 1;
+            match high.take() {
+                None => high = Some(nibble),
+                Some(h) => out.push(h << 4 | nibble),
+            }
+        }
+        if high.is_some() {
+            return Err(HexError::OddLength { len: digits });
+        }
+        Ok(Bytes(out))
+    }
+
+    /// Lowercase hex, two digits per byte, no separators.
+    pub fn to_hex(&self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(self.0.len() * 2);
+        for b in &self.0 {
+            s.push(DIGITS[usize::from(b >> 4)] as char);
+            s.push(DIGITS[usize::from(b & 0x0f)] as char);
+        }
+        s
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The bytes as text where they are printable ASCII, `.` elsewhere, as
+    /// the right-hand column of a hex dump shows them.
+    pub fn to_ascii_lossy(&self) -> String {
+        self.0
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect()
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes(v)
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(v: &[u8]) -> Self {
+        Bytes(v.to_vec())
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({:?})", self.to_ascii_lossy())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Bytes::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_every_byte() {
+        let all = Bytes((0..=255).collect());
+        assert_eq!(Bytes::from_hex(&all.to_hex()), Ok(all));
+    }
+
+    #[test]
+    fn hex_accepts_spaces_and_upper_case() {
+        assert_eq!(Bytes::from_hex("68 65 6C"), Ok(Bytes(b"hel".to_vec())));
+    }
+
+    #[test]
+    fn bad_hex_says_where() {
+        assert_eq!(
+            Bytes::from_hex("6g"),
+            Err(HexError::BadDigit {
+                position: 1,
+                found: 'g'
+            })
+        );
+        assert_eq!(Bytes::from_hex("686"), Err(HexError::OddLength { len: 3 }));
+    }
+
+    #[test]
+    fn json_form_is_a_hex_string() {
+        let json = serde_json::to_string(&Bytes(b"hi".to_vec())).unwrap_or_default();
+        assert_eq!(json, "\"6869\"");
+    }
+
+    #[test]
+    fn ascii_column_hides_control_bytes() {
+        assert_eq!(Bytes(b"a\x00\nb".to_vec()).to_ascii_lossy(), "a..b");
+    }
+}

@@ -1,0 +1,351 @@
+//! Events: what the relay reports to the page.
+//!
+//! Every WebSocket text frame from the relay is one [`Event`]: a sequence
+//! number, a timestamp, and what happened, tagged by `event`. Socket-call
+//! events and captured segments share one timeline: both carry `t_us` on the
+//! same clock (microseconds since the Unix epoch, the clock the kernel stamps
+//! captured packets with), and `index` orders them.
+//!
+//! ```json
+//! {"index": 3, "t_us": 1795431092150818, "event": "call", "socket": 2,
+//!  "call": "connect", "addr": "127.0.0.1:9527",
+//!  "result": {"kind": "ok"}, "local": "127.0.0.1:45396", "peer": "127.0.0.1:9527",
+//!  "state": "ESTABLISHED"}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Bytes, CommandError, Framing, Limits, OsError, SegmentEvent, ShutdownHow, SocketOption,
+    TcpState,
+};
+
+/// A socket's id, unique within one WebSocket session, starting at 1.
+pub type SocketId = u32;
+
+/// One frame from the relay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in this session's event stream, from 0, without gaps (a gap
+    /// means events were dropped, and a [`EventKind::Lagged`] says so).
+    pub index: u64,
+    /// Microseconds since the Unix epoch (CLOCK_REALTIME), the clock of
+    /// captured packets' kernel timestamps.
+    pub t_us: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The first event of every session.
+    Hello(Hello),
+    /// A socket call the relay made, with its arguments and result.
+    Call(CallEvent),
+    /// A TCP socket's kernel state changed (read from TCP_INFO while the
+    /// socket is open, from the kernel's socket table after close).
+    ///
+    /// ```json
+    /// {"event": "state", "socket": 2, "state": "TIME_WAIT"}
+    /// ```
+    State { socket: SocketId, state: TcpState },
+    /// Bytes waiting in a socket's receive buffer (SIOCINQ): data the
+    /// kernel holds that no recv() has taken yet.
+    ///
+    /// ```json
+    /// {"event": "recv_queue", "socket": 3, "bytes": 15}
+    /// ```
+    RecvQueue { socket: SocketId, bytes: u32 },
+    /// A TCP segment, UDP datagram or ICMP error seen on the wire.
+    Segment(SegmentEvent),
+    /// A command that could not be run.
+    CommandError(CommandError),
+    /// Capture started, stopped, failed, or the kernel reported drops.
+    Capture(CaptureState),
+    /// The page read too slowly and the relay dropped events to keep its
+    /// memory bounded.
+    ///
+    /// ```json
+    /// {"event": "lagged", "dropped": 120}
+    /// ```
+    Lagged { dropped: u64 },
+}
+
+/// The relay's greeting.
+///
+/// ```json
+/// {"event": "hello", "protocol_version": 1, "relay_version": "0.1.0",
+///  "capabilities": {"capture": {"state": "on", "interface": "lo"}, "allow_remote": false},
+///  "limits": {"max_payload": 1048576, "max_bufsize": 1048576, "max_sockets": 64, "segment_payload_cap": 4096}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol_version: u32,
+    pub relay_version: String,
+    pub capabilities: Capabilities,
+    pub limits: Limits,
+}
+
+/// What this relay can do on this machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub capture: CaptureState,
+    /// Whether targets other than loopback addresses are allowed.
+    pub allow_remote: bool,
+}
+
+/// Whether packets are being captured, and if not, why and how to fix it.
+///
+/// ```json
+/// {"state": "off", "reason": "no permission to capture on lo (needs CAP_NET_RAW)",
+///  "fix": "sudo setcap cap_net_raw,cap_net_admin=eip target/release/sockscope"}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CaptureState {
+    /// Capture works on this interface.
+    On { interface: String },
+    /// Capture is not possible; socket-call events still flow.
+    Off { reason: String, fix: String },
+    /// Counters from the kernel: packets it dropped are packets the page
+    /// will never see.
+    Stats {
+        received: u64,
+        dropped_by_kernel: u64,
+        dropped_by_interface: u64,
+    },
+}
+
+/// TCP or UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// One socket call: which socket, the call and its arguments, the result,
+/// and the socket's addresses and TCP state just after the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEvent {
+    pub socket: SocketId,
+    /// The `id` of the request that caused this call, if any (auto-accept
+    /// and auto-read calls have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<u64>,
+    pub transport: Transport,
+    #[serde(flatten)]
+    pub call: Call,
+    pub result: CallResult,
+    /// The socket's own address after the call (`getsockname`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    /// The connected peer's address (`getpeername`), for TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// The kernel's TCP state right after the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<TcpState>,
+}
+
+/// The system call and its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum Call {
+    /// bind(); for TCP, `reuse_addr` says whether SO_REUSEADDR was set first.
+    Bind { addr: String, reuse_addr: bool },
+    Listen { backlog: u32 },
+    Accept,
+    Connect { addr: String },
+    /// One send() system call. `offset` is where its first byte sits in the
+    /// socket's outgoing byte stream (0 for the first byte ever sent), so the
+    /// page can find the segments and recv() chunks that carried it.
+    /// `message` numbers the repeats of one command from 0; `framing` says
+    /// whether `data` starts with a length header.
+    Send {
+        data: Bytes,
+        offset: u64,
+        message: u32,
+        framing: Framing,
+    },
+    /// One recv(bufsize) system call.
+    Recv { bufsize: u32 },
+    SetOption { option: SocketOption },
+    Shutdown { how: ShutdownHow },
+    Close,
+    /// One sendto() system call.
+    SendTo { addr: String, data: Bytes },
+    /// One recvfrom(bufsize) system call.
+    RecvFrom { bufsize: u32 },
+}
+
+/// What the kernel answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallResult {
+    /// Success with nothing more to say (bind, listen, connect, close...).
+    Ok,
+    /// send()/sendto() accepted this many bytes.
+    Sent { bytes: u64 },
+    /// recv() returned this chunk; `offset` is where it starts in the
+    /// socket's incoming byte stream.
+    Data { data: Bytes, offset: u64 },
+    /// recv() returned 0 bytes: the peer sent FIN and everything before it
+    /// has been read.
+    EndOfStream { offset: u64 },
+    /// accept() returned a new connected socket.
+    Accepted { new_socket: SocketId, peer: String },
+    /// recvfrom() returned (part of) one datagram. `datagram_len` is the
+    /// datagram's real length: when it exceeds `data`, the rest was lost.
+    Datagram {
+        from: String,
+        data: Bytes,
+        datagram_len: u32,
+    },
+    /// The call failed.
+    Error(OsError),
+}
+
+impl CallResult {
+    /// Bytes of a datagram that recvfrom() threw away because the buffer was
+    /// too small.
+    pub fn truncated_bytes(&self) -> u32 {
+        match self {
+            CallResult::Datagram {
+                data, datagram_len, ..
+            } => datagram_len.saturating_sub(u32::try_from(data.len()).unwrap_or(u32::MAX)),
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Segment, TcpFlags, TcpOptions};
+
+    fn round_trip(event: Event) -> String {
+        let json = serde_json::to_string(&event).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event, "{json}");
+        json
+    }
+
+    #[test]
+    fn recv_event_is_flat_json() {
+        let json = round_trip(Event {
+            index: 5,
+            t_us: 1_795_431_092_150_818,
+            kind: EventKind::Call(CallEvent {
+                socket: 3,
+                request: Some(4),
+                transport: Transport::Tcp,
+                call: Call::Recv { bufsize: 1024 },
+                result: CallResult::Data {
+                    data: Bytes(b"hellohellohello".to_vec()),
+                    offset: 0,
+                },
+                local: Some("127.0.0.1:9527".into()),
+                peer: Some("127.0.0.1:45396".into()),
+                state: Some(TcpState::Established),
+            }),
+        });
+        assert!(json.contains(r#""event":"call""#), "{json}");
+        assert!(json.contains(r#""call":"recv","bufsize":1024"#), "{json}");
+        assert!(json.contains(r#""state":"ESTABLISHED""#), "{json}");
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let kinds = vec![
+            EventKind::Hello(Hello {
+                protocol_version: 1,
+                relay_version: "0.1.0".into(),
+                capabilities: Capabilities {
+                    capture: CaptureState::Off {
+                        reason: "no".into(),
+                        fix: "setcap".into(),
+                    },
+                    allow_remote: false,
+                },
+                limits: Limits::default(),
+            }),
+            EventKind::State {
+                socket: 1,
+                state: TcpState::TimeWait,
+            },
+            EventKind::RecvQueue {
+                socket: 1,
+                bytes: 15,
+            },
+            EventKind::CommandError(CommandError {
+                request: None,
+                command: Some("recv".into()),
+                code: crate::ErrorCode::UnknownSocket,
+                message: "no socket 9".into(),
+            }),
+            EventKind::Capture(CaptureState::Stats {
+                received: 3,
+                dropped_by_kernel: 0,
+                dropped_by_interface: 0,
+            }),
+            EventKind::Lagged { dropped: 2 },
+            EventKind::Segment(SegmentEvent {
+                conn: 1,
+                src: "127.0.0.1:1".into(),
+                dst: "127.0.0.1:2".into(),
+                direction: crate::Direction::Forward,
+                from_socket: Some(2),
+                to_socket: None,
+                segment: Segment::Tcp {
+                    flags: TcpFlags {
+                        syn: true,
+                        ..TcpFlags::default()
+                    },
+                    seq: 10,
+                    ack: 0,
+                    rel_seq: 0,
+                    rel_ack: 0,
+                    window: 65495,
+                    window_scaled: 65495,
+                    options: TcpOptions::default(),
+                    payload_len: 0,
+                    payload: Bytes::default(),
+                },
+            }),
+            EventKind::Call(CallEvent {
+                socket: 4,
+                request: None,
+                transport: Transport::Udp,
+                call: Call::RecvFrom { bufsize: 4 },
+                result: CallResult::Datagram {
+                    from: "127.0.0.1:5".into(),
+                    data: Bytes(b"abcd".to_vec()),
+                    datagram_len: 10,
+                },
+                local: None,
+                peer: None,
+                state: None,
+            }),
+        ];
+        for (seq, kind) in kinds.into_iter().enumerate() {
+            round_trip(Event {
+                index: seq as u64,
+                t_us: 1,
+                kind,
+            });
+        }
+    }
+
+    #[test]
+    fn truncation_is_what_the_buffer_could_not_hold() {
+        let result = CallResult::Datagram {
+            from: "127.0.0.1:5".into(),
+            data: Bytes(b"abcd".to_vec()),
+            datagram_len: 10,
+        };
+        assert_eq!(result.truncated_bytes(), 6);
+    }
+}

@@ -1,0 +1,38 @@
+//! The language the sockscope relay and its page speak over the WebSocket.
+//!
+//! Everything here is plain data with serde derives: no I/O, no async, no
+//! browser. The relay (native) and the page (wasm) both depend on this crate,
+//! so a type changed here changes both ends in the same commit.
+//!
+//! - [`Request`] and [`Command`]: what the page asks the relay to do.
+//! - [`Event`] and [`EventKind`]: what the relay reports back, one JSON text
+//!   frame per event, ordered by [`Event::index`].
+//! - [`Bytes`]: payloads, carried as lowercase hex in JSON.
+//!
+//! `docs/PROTOCOL.md` documents the same types for people scripting the relay
+//! from another language.
+
+mod bytes;
+mod command;
+mod error;
+mod event;
+mod limits;
+mod segment;
+mod tcp_state;
+
+pub use bytes::{Bytes, HexError};
+pub use command::{Command, Framing, Payload, Request, ShutdownHow, SocketOption};
+pub use error::{CommandError, ErrorCode, OsError};
+pub use event::{
+    Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SocketId,
+    Transport,
+};
+pub use limits::Limits;
+pub use segment::{
+    Direction, SackBlock, Segment, SegmentEvent, TcpFlags, TcpOptions, Timestamps, UdpDatagram,
+};
+pub use tcp_state::TcpState;
+
+/// The protocol version sent in [`Hello`]. It changes whenever a command or
+/// event changes shape in a way an older page or script would misread.
+pub const PROTOCOL_VERSION: u32 = 1;

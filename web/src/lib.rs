@@ -1,0 +1,1 @@
+//! The sockscope page (work in progress).
