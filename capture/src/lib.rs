@@ -1,1 +1,87 @@
-//! Live capture of the segments on the wire (work in progress).
+//! Live packet capture and TCP/UDP segment parsing for sockscope.
+//!
+//! This crate sees the wire: it opens a libpcap capture on the right
+//! interface, keeps the packets of the ports it is told to watch, parses
+//! them into plain Rust values, and groups them into conversations with
+//! Wireshark's relative numbers. It knows nothing of JSON, the WebSocket or
+//! the page: the relay converts its values to protocol events at the edge.
+//!
+//! # Live capture
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), sockscope_capture::Unavailable> {
+//! use sockscope_capture::{Capture, CaptureEvent, Tracker, interface_for, probe};
+//!
+//! let interface = interface_for(std::net::Ipv4Addr::LOCALHOST.into());
+//! probe(&interface)?; // Err tells the user what to run (setcap) to allow capture
+//! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+//! let capture = Capture::start(&interface, 4096, tx)?;
+//! capture.set_ports(&[9527])?; // packets of port 9527 are reported from now on
+//! let mut tracker = Tracker::new();
+//! while let Some(event) = rx.recv().await {
+//!     match event {
+//!         CaptureEvent::Packet(packet) => {
+//!             let tracked = tracker.observe(&packet);
+//!             let _ = (tracked.conn, tracked.rel_seq, packet.ts_us);
+//!         }
+//!         CaptureEvent::Stats { dropped_by_kernel, .. } => { let _ = dropped_by_kernel; }
+//!     }
+//! }
+//! drop(capture); // stops the capture thread
+//! # Ok(()) }
+//! ```
+//!
+//! # The API
+//!
+//! - [`interface_for`]`(target: IpAddr) -> String`: `"lo"` for loopback
+//!   targets, otherwise `"any"`.
+//! - [`probe`]`(interface: &str) -> Result<(), Unavailable>`: whether a live
+//!   capture can be opened. [`Unavailable`] has a `kind`, a `reason` and a
+//!   `fix`; without CAP_NET_RAW the fix is the exact
+//!   `sudo setcap cap_net_raw,cap_net_admin=eip <this program>` command.
+//! - [`Capture::start`]`(interface, payload_cap, events: tokio::sync::mpsc::Sender<CaptureEvent>)
+//!   -> Result<Capture, Unavailable>` runs libpcap (immediate mode) on its own
+//!   thread; [`Capture::set_ports`]`(&[u16]) -> Result<(), Unavailable>`
+//!   replaces the kernel filter and returns once it is in force (no ports:
+//!   nothing is reported); [`Capture::failure`] says why a capture stopped on
+//!   its own; dropping the `Capture` stops the thread (waiting at most 2 s).
+//! - [`CaptureEvent`]: `Packet(Packet)` or `Stats { received,
+//!   dropped_by_kernel, dropped_by_interface }` (about every 500 ms when they
+//!   changed, and at the end). The channel closes when the capture ends.
+//! - [`Packet`]`{ ts_us, src, dst, kind }` with [`PacketKind`]`::Tcp(`[`TcpSegment`]`)`,
+//!   `::Udp { payload_len, payload }` or `::IcmpPortUnreachable` (whose
+//!   `src`/`dst` are those of the UDP datagram that bounced).
+//! - [`parse_packet`]`(link: LinkType, ts_us, frame: &[u8], payload_cap) ->
+//!   Option<Packet>`: the pure parser behind both live capture and files, for
+//!   Ethernet, Linux cooked SLL/SLL2, raw IP and BSD loopback frames
+//!   ([`LinkType::from_dlt`] maps libpcap's numbers).
+//! - [`Tracker`]`::observe(&Packet) -> Tracked { conn, forward, rel_seq,
+//!   rel_ack, window_scaled }`: conversations and Wireshark's relative
+//!   numbers, with no I/O.
+//! - [`read_file`]`(path) -> Result<Vec<Packet>, FileError>`: a pcap or
+//!   pcapng file, read offline.
+//!
+//! # Loopback
+//!
+//! On `lo` the kernel hands every packet to packet sockets twice, once
+//! going out and once coming in. libpcap drops the outgoing copy on the
+//! loopback device (for `lo` and for `any`), so each packet is reported
+//! exactly once, stamped when it came back in; the live tests check this
+//! against tshark.
+
+mod file;
+mod filter;
+mod link;
+mod live;
+mod packet;
+mod parse;
+mod tracker;
+mod unavailable;
+
+pub use file::{FileError, read_file};
+pub use link::LinkType;
+pub use live::{Capture, CaptureEvent, interface_for, probe};
+pub use packet::{Packet, PacketKind, SackBlock, TcpFlags, TcpOptions, TcpSegment, Timestamps};
+pub use parse::parse_packet;
+pub use tracker::{Tracked, Tracker};
+pub use unavailable::{Unavailable, UnavailableKind};

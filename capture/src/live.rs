@@ -1,0 +1,450 @@
+//! Live capture: a libpcap handle on its own thread, turning the packets of
+//! the watched ports into [`CaptureEvent`]s on a tokio channel.
+//!
+//! Why a thread of its own: libpcap reads block, and the relay's socket
+//! tasks must never wait on capture. The thread owns the pcap handle
+//! outright (libpcap handles are not safe to share between threads), so
+//! everything that touches it, including replacing the BPF filter, happens
+//! there: [`Capture::set_ports`] sends the new ports over a std channel and
+//! wakes the thread with `pcap_breakloop`.
+//!
+//! Why immediate mode: without it libpcap on Linux hands packets over when
+//! a buffer block fills or its timeout expires, so they arrive late and in
+//! bursts, and "press send, see the arrow" falls apart.
+//!
+//! Who holds what: the caller keeps the [`Capture`] and the channel's
+//! receiver; the thread keeps the sender. The channel closes when the thread
+//! ends, which it does when the `Capture` is dropped, when the receiver is
+//! dropped, or on a read error ([`Capture::failure`] then says why).
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pcap::{Active, Stat};
+use tokio::sync::mpsc::Sender;
+use tokio::sync::mpsc::error::TrySendError;
+
+use crate::filter::{MATCH_NOTHING, bpf_program, wanted};
+use crate::link::LinkType;
+use crate::packet::Packet;
+use crate::parse::{parse_packet, timestamp_us};
+use crate::unavailable::Unavailable;
+
+/// Bytes kept of each frame: a whole 64 KiB IP packet (loopback's MTU is
+/// 65536) plus room for the largest link header, so `payload_len` and the
+/// payload agree up to the caller's own cap.
+const SNAPLEN: i32 = 65_535 + 256;
+/// The kernel ring buffer. In immediate mode libpcap gives every frame a
+/// slot of about SNAPLEN bytes, so the libpcap default (2 MiB) would hold
+/// only ~30 packets of a burst.
+const BUFFER_SIZE: i32 = 16 << 20;
+/// How long one read may block. `pcap_breakloop` wakes a blocked read at
+/// once; the timeout only bounds how late the thread notices a stop or a
+/// stats tick when that wake-up is missed.
+const READ_TIMEOUT_MS: i32 = 100;
+/// How often kernel drop counters are reported (when they changed).
+const STATS_EVERY: Duration = Duration::from_millis(500);
+/// How long [`Capture::set_ports`] waits for the thread to apply a filter.
+const CONTROL_WAIT: Duration = Duration::from_secs(2);
+/// How long dropping a [`Capture`] waits for its thread to finish.
+const STOP_WAIT: Duration = Duration::from_secs(2);
+/// How long the thread waits before retrying a send to a full channel.
+const FULL_CHANNEL_RETRY: Duration = Duration::from_millis(1);
+
+/// What a live capture reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureEvent {
+    /// A packet of one of the watched ports.
+    Packet(Packet),
+    /// libpcap's counters since the capture started, sent about every
+    /// 500 ms when they changed, and once more when the capture stops.
+    /// Packets the kernel dropped are packets the page will never see.
+    Stats {
+        received: u64,
+        dropped_by_kernel: u64,
+        dropped_by_interface: u64,
+    },
+}
+
+/// The interface on which traffic to `target` travels: `lo` for loopback
+/// addresses, otherwise `any`.
+pub fn interface_for(target: IpAddr) -> String {
+    if target.is_loopback() {
+        "lo".to_owned()
+    } else {
+        "any".to_owned()
+    }
+}
+
+/// Tries to open a live capture on `interface` and closes it again.
+///
+/// # Errors
+///
+/// [`Unavailable`] when capture is not possible: without CAP_NET_RAW its
+/// `fix` is the `setcap` command to run; a missing interface and other
+/// libpcap failures give their own reason.
+pub fn probe(interface: &str) -> Result<(), Unavailable> {
+    open(interface).map(|_| ())
+}
+
+/// A running live capture. Dropping it stops the capture thread and waits
+/// (at most 2 s) for it to finish.
+#[derive(Debug)]
+pub struct Capture {
+    interface: String,
+    control: mpsc::Sender<Control>,
+    waker: Waker,
+    stop: Arc<AtomicBool>,
+    failure: Arc<Mutex<Option<Unavailable>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Messages from the [`Capture`] to its thread.
+enum Control {
+    SetPorts {
+        ports: Vec<u16>,
+        applied: SyncSender<Result<(), Unavailable>>,
+    },
+}
+
+/// Wakes the capture thread out of a blocking read.
+struct Waker(pcap::BreakLoop);
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
+}
+
+impl Capture {
+    /// Opens `interface` and starts capturing on a thread named
+    /// `capture <interface>`. Nothing is reported until
+    /// [`Capture::set_ports`] names the ports to watch. Payloads are cut to
+    /// `payload_cap` bytes (`payload_len` keeps the real length).
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`] when the capture cannot be opened (see [`probe`]), or
+    /// the interface's link type is not one this crate parses.
+    pub fn start(
+        interface: &str,
+        payload_cap: usize,
+        events: Sender<CaptureEvent>,
+    ) -> Result<Capture, Unavailable> {
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let (control_tx, control_rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let failure = Arc::new(Mutex::new(None));
+        let thread = {
+            let interface = interface.to_owned();
+            let stop = Arc::clone(&stop);
+            let failure = Arc::clone(&failure);
+            std::thread::Builder::new()
+                .name(format!("capture {interface}"))
+                .spawn(move || {
+                    let opened = open(&interface).and_then(|handle| {
+                        let link = handle.get_datalink();
+                        let link = LinkType::from_dlt(link.0).ok_or_else(|| {
+                            Unavailable::failed(format!(
+                                "cannot capture on {interface}: its link type {} is not supported",
+                                link.0
+                            ))
+                        })?;
+                        Ok((handle, link))
+                    });
+                    let (handle, link) = match opened {
+                        Ok((mut handle, link)) => {
+                            if ready_tx.send(Ok(handle.breakloop_handle())).is_err() {
+                                return;
+                            }
+                            (handle, link)
+                        }
+                        Err(unavailable) => {
+                            let _ = ready_tx.send(Err(unavailable));
+                            return;
+                        }
+                    };
+                    let mut worker = Worker {
+                        handle,
+                        link,
+                        payload_cap,
+                        ports: Vec::new(),
+                        events,
+                        stop,
+                        last_stats: None,
+                    };
+                    // The failure is stored before the worker (and with it the
+                    // events sender) is dropped, so a receiver that sees the
+                    // channel close can already read why.
+                    if let Err(unavailable) = worker.run(&control_rx) {
+                        *failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(unavailable);
+                    }
+                    drop(worker);
+                })
+                .map_err(|error| {
+                    Unavailable::failed(format!("cannot start the capture thread: {error}"))
+                })?
+        };
+        match ready_rx.recv() {
+            Ok(Ok(breaker)) => Ok(Capture {
+                interface: interface.to_owned(),
+                control: control_tx,
+                waker: Waker(breaker),
+                stop,
+                failure,
+                thread: Some(thread),
+            }),
+            Ok(Err(unavailable)) => {
+                let _ = thread.join();
+                Err(unavailable)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(Unavailable::failed(format!(
+                    "the capture thread for {interface} ended before it opened"
+                )))
+            }
+        }
+    }
+
+    /// The interface this capture listens on.
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// Replaces the kernel filter: from when this returns, TCP and UDP
+    /// packets to or from any of `ports` are reported, and ICMP
+    /// port-unreachable reports for datagrams that used them. No ports
+    /// means nothing is reported. Blocks until the capture thread has
+    /// applied the filter, normally well under a millisecond.
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`] when the capture thread has stopped, did not answer
+    /// within 2 s, or libpcap refused the filter.
+    pub fn set_ports(&self, ports: &[u16]) -> Result<(), Unavailable> {
+        let (applied_tx, applied_rx) = mpsc::sync_channel(1);
+        let message = Control::SetPorts {
+            ports: ports.to_vec(),
+            applied: applied_tx,
+        };
+        if self.control.send(message).is_err() {
+            return Err(self.stopped());
+        }
+        self.waker.0.breakloop();
+        match applied_rx.recv_timeout(CONTROL_WAIT) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(Unavailable::failed(format!(
+                "the capture on {} did not apply the new filter within {} s",
+                self.interface,
+                CONTROL_WAIT.as_secs()
+            ))),
+            Err(RecvTimeoutError::Disconnected) => Err(self.stopped()),
+        }
+    }
+
+    /// Why the capture stopped on its own, if it did (a read error such as
+    /// the interface going away). `None` while it runs or after a normal
+    /// stop.
+    pub fn failure(&self) -> Option<Unavailable> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn stopped(&self) -> Unavailable {
+        self.failure().unwrap_or_else(|| {
+            Unavailable::failed(format!("the capture on {} has stopped", self.interface))
+        })
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.waker.0.breakloop();
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // std offers no join with a timeout; polling is_finished bounds the
+        // wait, and a thread still stuck after it is left to end by itself
+        // (it checks the stop flag on every wake-up).
+        let deadline = Instant::now() + STOP_WAIT;
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Opens a live handle with the settings every capture here uses, and the
+/// match-nothing filter so nothing is seen before ports are chosen.
+fn open(interface: &str) -> Result<pcap::Capture<Active>, Unavailable> {
+    let inactive = pcap::Capture::from_device(interface)
+        .map_err(|error| Unavailable::from_open_error(interface, &error))?;
+    let mut handle = inactive
+        .immediate_mode(true)
+        .snaplen(SNAPLEN)
+        .buffer_size(BUFFER_SIZE)
+        .timeout(READ_TIMEOUT_MS)
+        .promisc(false)
+        .open()
+        .map_err(|error| Unavailable::from_open_error(interface, &error))?;
+    handle
+        .filter(MATCH_NOTHING, true)
+        .map_err(|error| Unavailable::from_open_error(interface, &error))?;
+    Ok(handle)
+}
+
+/// The capture thread's state.
+struct Worker {
+    handle: pcap::Capture<Active>,
+    link: LinkType,
+    payload_cap: usize,
+    /// The ports of the filter in force, for the checks BPF leaves to Rust.
+    ports: Vec<u16>,
+    events: Sender<CaptureEvent>,
+    stop: Arc<AtomicBool>,
+    last_stats: Option<Stat>,
+}
+
+/// Whether the thread goes on after a step.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Worker {
+    /// Reads until told to stop. `Err` is a failure the owner should hear
+    /// of; a normal stop is `Ok`.
+    fn run(&mut self, control: &Receiver<Control>) -> Result<(), Unavailable> {
+        let mut next_stats = Instant::now() + STATS_EVERY;
+        loop {
+            if let Flow::Stop = self.handle_control(control) {
+                self.send_stats_on_stop();
+                return Ok(());
+            }
+            match self.handle.next_packet() {
+                Ok(frame) => {
+                    let ts_us = timestamp_us(frame.header.ts.tv_sec, frame.header.ts.tv_usec);
+                    let packet = parse_packet(self.link, ts_us, frame.data, self.payload_cap);
+                    if let Some(packet) = packet.filter(|packet| wanted(&self.ports, packet)) {
+                        if let Flow::Stop = self.send(CaptureEvent::Packet(packet)) {
+                            return Ok(());
+                        }
+                    }
+                }
+                // A read timeout, or pcap_breakloop (which libpcap reports
+                // like the end of a file): look at the control channel.
+                Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {}
+                Err(error) => {
+                    self.send_stats_on_stop();
+                    return Err(Unavailable::failed(format!(
+                        "capture stopped: reading packets failed: {error}"
+                    )));
+                }
+            }
+            if Instant::now() >= next_stats {
+                next_stats = Instant::now() + STATS_EVERY;
+                if let Flow::Stop = self.send_stats_if_changed() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn handle_control(&mut self, control: &Receiver<Control>) -> Flow {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Flow::Stop;
+            }
+            match control.try_recv() {
+                Ok(Control::SetPorts { ports, applied }) => {
+                    let program = bpf_program(&ports);
+                    let result = self.handle.filter(&program, true).map_err(|error| {
+                        Unavailable::failed(format!(
+                            "libpcap refused the filter {program:?}: {error}"
+                        ))
+                    });
+                    if result.is_ok() {
+                        self.ports = ports;
+                    }
+                    // The caller may have given up waiting; that is fine.
+                    let _ = applied.send(result);
+                }
+                Err(TryRecvError::Empty) => return Flow::Continue,
+                Err(TryRecvError::Disconnected) => return Flow::Stop,
+            }
+        }
+    }
+
+    /// Sends one event, waiting while the channel is full. A blocking send
+    /// could not be interrupted, so the wait is a short retry loop that also
+    /// watches the stop flag: dropping the `Capture` must not hang because
+    /// the receiver fell behind. Meanwhile the kernel keeps queueing, and
+    /// counts what it has to drop.
+    fn send(&self, event: CaptureEvent) -> Flow {
+        let mut event = event;
+        loop {
+            match self.events.try_send(event) {
+                Ok(()) => return Flow::Continue,
+                Err(TrySendError::Closed(_)) => return Flow::Stop,
+                Err(TrySendError::Full(back)) => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        return Flow::Stop;
+                    }
+                    event = back;
+                    std::thread::sleep(FULL_CHANNEL_RETRY);
+                }
+            }
+        }
+    }
+
+    fn send_stats_if_changed(&mut self) -> Flow {
+        match self.changed_stats() {
+            Some(event) => self.send(event),
+            None => Flow::Continue,
+        }
+    }
+
+    /// The last counters are worth a try when stopping, but not a wait.
+    fn send_stats_on_stop(&mut self) {
+        if let Some(event) = self.changed_stats() {
+            let _ = self.events.try_send(event);
+        }
+    }
+
+    fn changed_stats(&mut self) -> Option<CaptureEvent> {
+        let stats = self.handle.stats().ok()?;
+        if self.last_stats == Some(stats) {
+            return None;
+        }
+        self.last_stats = Some(stats);
+        Some(CaptureEvent::Stats {
+            received: u64::from(stats.received),
+            dropped_by_kernel: u64::from(stats.dropped),
+            dropped_by_interface: u64::from(stats.if_dropped),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_targets_use_lo() {
+        assert_eq!(interface_for("127.0.0.1".parse().unwrap()), "lo");
+        assert_eq!(interface_for("127.8.9.10".parse().unwrap()), "lo");
+        assert_eq!(interface_for("::1".parse().unwrap()), "lo");
+        assert_eq!(interface_for("192.0.2.1".parse().unwrap()), "any");
+        assert_eq!(interface_for("2001:db8::1".parse().unwrap()), "any");
+    }
+}

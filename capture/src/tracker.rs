@@ -1,0 +1,250 @@
+//! Conversations: which packets belong together, which way each went, and
+//! the numbers a person reads (relative seq/ack, the scaled window).
+//!
+//! A [`Tracker`] is pure bookkeeping over [`Packet`]s in capture order: no
+//! I/O, no clock. It follows Wireshark's conventions so that sockscope and a
+//! Wireshark window show the same numbers for the same packets:
+//!
+//! - relative sequence numbers count from each direction's initial sequence
+//!   number, so a SYN is 0 and the first data byte 1; where no SYN was seen
+//!   (the capture started mid-stream), the first sequence number seen counts
+//!   as 1, as if its SYN had come just before;
+//! - the window is scaled by the shift its sender announced in its SYN, and
+//!   only once both SYNs carried the option (RFC 7323: either side leaving
+//!   it out turns scaling off both ways); SYNs themselves are never scaled;
+//! - a new SYN on a 4-tuple whose conversation has ended (FIN both ways, or
+//!   RST) starts a new conversation, because lessons reuse ports (a client
+//!   port coming back after TIME_WAIT, a restarted server).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::net::SocketAddr;
+
+use crate::packet::{Packet, PacketKind, TcpSegment};
+
+/// The largest window shift RFC 7323 allows; larger announced values are
+/// treated as 14, as TCP stacks do.
+const MAX_WINDOW_SHIFT: u8 = 14;
+
+/// What the [`Tracker`] worked out about one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracked {
+    /// The conversation, numbered from 1 per tracker: one per TCP connection
+    /// or UDP 4-tuple, whichever way its packets go.
+    pub conn: u32,
+    /// True when the packet goes from the side that opened the conversation
+    /// (sent the first SYN; for UDP, or when no SYN was seen, sent the first
+    /// packet seen). For an ICMP port-unreachable report it describes the
+    /// datagram that bounced, whose addresses the packet carries.
+    pub forward: bool,
+    /// The sequence number relative to the sender's initial one (0 for UDP).
+    pub rel_seq: u32,
+    /// The acknowledgement number relative to the receiver's initial
+    /// sequence number; 0 when the ACK flag is off, and for UDP.
+    pub rel_ack: u32,
+    /// The window in bytes, scaled as the sender announced (0 for UDP).
+    pub window_scaled: u32,
+}
+
+/// Groups packets into conversations and computes relative numbers.
+///
+/// Feed it every packet of a capture, in capture order: it learns each
+/// connection's initial sequence numbers and window scales from the
+/// handshake, so a packet it never saw cannot be taken into account later.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    /// The id of the last conversation opened.
+    last_conn: u32,
+    /// The current conversation of each 4-tuple. An ended TCP conversation
+    /// stays here so late packets (the last ACK after FINs) still join it,
+    /// until a new SYN replaces it.
+    conversations: HashMap<ConvKey, Conversation>,
+}
+
+impl Tracker {
+    pub fn new() -> Tracker {
+        Tracker::default()
+    }
+
+    /// Files `packet` under its conversation and returns what a person
+    /// reads about it.
+    pub fn observe(&mut self, packet: &Packet) -> Tracked {
+        match &packet.kind {
+            PacketKind::Tcp(segment) => self.observe_tcp(packet.src, packet.dst, segment),
+            PacketKind::Udp { .. } | PacketKind::IcmpPortUnreachable => {
+                let key = ConvKey::new(Transport::Udp, packet.src, packet.dst);
+                let conv = self
+                    .conversations
+                    .entry(key)
+                    .or_insert_with(|| Conversation::new(next_id(&mut self.last_conn), packet.src));
+                Tracked {
+                    conn: conv.id,
+                    forward: packet.src == conv.initiator,
+                    rel_seq: 0,
+                    rel_ack: 0,
+                    window_scaled: 0,
+                }
+            }
+        }
+    }
+
+    fn observe_tcp(&mut self, src: SocketAddr, dst: SocketAddr, segment: &TcpSegment) -> Tracked {
+        // A SYN+ACK seen first still tells who opened: its receiver.
+        let initiator = if segment.flags.syn && segment.flags.ack {
+            dst
+        } else {
+            src
+        };
+        let opens = segment.flags.syn && !segment.flags.ack;
+        let key = ConvKey::new(Transport::Tcp, src, dst);
+        let conv = match self.conversations.entry(key) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Conversation::new(next_id(&mut self.last_conn), initiator))
+            }
+            Entry::Occupied(mut occupied) => {
+                if opens && occupied.get().is_replaced_by(src, segment.seq) {
+                    occupied.insert(Conversation::new(next_id(&mut self.last_conn), initiator));
+                }
+                occupied.into_mut()
+            }
+        };
+        conv.observe_tcp(src, segment)
+    }
+}
+
+/// Hands out conversation ids from 1.
+fn next_id(last: &mut u32) -> u32 {
+    *last = last.saturating_add(1);
+    *last
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// A 4-tuple and transport, the same whichever way a packet goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ConvKey {
+    transport: Transport,
+    low: SocketAddr,
+    high: SocketAddr,
+}
+
+impl ConvKey {
+    fn new(transport: Transport, a: SocketAddr, b: SocketAddr) -> ConvKey {
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        ConvKey {
+            transport,
+            low,
+            high,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Conversation {
+    id: u32,
+    /// The endpoint that opened the conversation: packets from it are
+    /// forward.
+    initiator: SocketAddr,
+    forward: Side,
+    reverse: Side,
+    reset: bool,
+}
+
+/// What one direction of a TCP conversation has shown so far.
+#[derive(Debug, Default)]
+struct Side {
+    /// The number relative sequence numbers count from: the SYN's sequence
+    /// number, or one below the first seen.
+    base: Option<u32>,
+    /// This side's SYN, once seen.
+    syn: Option<Syn>,
+    fin: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Syn {
+    seq: u32,
+    window_scale: Option<u8>,
+}
+
+impl Conversation {
+    fn new(id: u32, initiator: SocketAddr) -> Conversation {
+        Conversation {
+            id,
+            initiator,
+            forward: Side::default(),
+            reverse: Side::default(),
+            reset: false,
+        }
+    }
+
+    /// Whether a SYN (without ACK) from `src` with sequence number `seq`
+    /// opens a new conversation on this 4-tuple rather than joining this one.
+    fn is_replaced_by(&self, src: SocketAddr, seq: u32) -> bool {
+        if self.reset || (self.forward.fin && self.reverse.fin) {
+            return true;
+        }
+        let (sender, receiver) = if src == self.initiator {
+            (&self.forward, &self.reverse)
+        } else {
+            (&self.reverse, &self.forward)
+        };
+        match (sender.syn, receiver.syn) {
+            // The same SYN again is a retransmission; a different one means
+            // the old connection ended without the capture seeing how.
+            (Some(syn), _) => syn.seq != seq,
+            // The other side's SYN crossed this one: a simultaneous open.
+            (None, Some(_)) => false,
+            // No handshake seen at all: the capture joined that connection
+            // mid-stream, and this SYN starts another.
+            (None, None) => true,
+        }
+    }
+
+    fn observe_tcp(&mut self, src: SocketAddr, segment: &TcpSegment) -> Tracked {
+        let forward = src == self.initiator;
+        let (sender, receiver) = if forward {
+            (&mut self.forward, &mut self.reverse)
+        } else {
+            (&mut self.reverse, &mut self.forward)
+        };
+        if segment.flags.syn && sender.syn.is_none() {
+            sender.syn = Some(Syn {
+                seq: segment.seq,
+                window_scale: segment.options.window_scale,
+            });
+            sender.base = Some(segment.seq);
+        }
+        let base = *sender.base.get_or_insert(segment.seq.wrapping_sub(1));
+        let rel_seq = segment.seq.wrapping_sub(base);
+        let rel_ack = if segment.flags.ack {
+            let base = *receiver.base.get_or_insert(segment.ack.wrapping_sub(1));
+            segment.ack.wrapping_sub(base)
+        } else {
+            0
+        };
+        let window = u32::from(segment.window);
+        let window_scaled = match (sender.syn, receiver.syn) {
+            (Some(mine), Some(theirs)) if !segment.flags.syn => {
+                match (mine.window_scale, theirs.window_scale) {
+                    (Some(shift), Some(_)) => window << shift.min(MAX_WINDOW_SHIFT),
+                    _ => window,
+                }
+            }
+            _ => window,
+        };
+        sender.fin |= segment.flags.fin;
+        self.reset |= segment.flags.rst;
+        Tracked {
+            conn: self.id,
+            forward,
+            rel_seq,
+            rel_ack,
+            window_scaled,
+        }
+    }
+}
