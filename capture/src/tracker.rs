@@ -248,3 +248,205 @@ impl Conversation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{TcpFlags, TcpOptions};
+
+    const CLIENT: &str = "127.0.0.1:40000";
+    const SERVER: &str = "127.0.0.1:9527";
+
+    /// A TCP segment from `src` to `dst`; `flags` like "SYN+ACK".
+    fn tcp(src: &str, dst: &str, flags: &str, seq: u32, ack: u32) -> Packet {
+        let mut set = TcpFlags::default();
+        for flag in flags.split('+') {
+            match flag {
+                "SYN" => set.syn = true,
+                "ACK" => set.ack = true,
+                "FIN" => set.fin = true,
+                "RST" => set.rst = true,
+                other => panic!("unknown flag {other}"),
+            }
+        }
+        Packet {
+            ts_us: 0,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            kind: PacketKind::Tcp(TcpSegment {
+                seq,
+                ack,
+                flags: set,
+                window: 100,
+                options: TcpOptions::default(),
+                payload_len: 0,
+                payload: Vec::new(),
+            }),
+        }
+    }
+
+    fn with_scale(mut packet: Packet, shift: u8) -> Packet {
+        if let PacketKind::Tcp(segment) = &mut packet.kind {
+            segment.options.window_scale = Some(shift);
+        }
+        packet
+    }
+
+    fn udp(src: &str, dst: &str) -> Packet {
+        Packet {
+            ts_us: 0,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            kind: PacketKind::Udp {
+                payload_len: 0,
+                payload: Vec::new(),
+            },
+        }
+    }
+
+    fn conns(packets: &[Packet]) -> Vec<u32> {
+        let mut tracker = Tracker::new();
+        packets.iter().map(|p| tracker.observe(p).conn).collect()
+    }
+
+    #[test]
+    fn a_retransmitted_syn_stays_in_its_conversation() {
+        let syn = tcp(CLIENT, SERVER, "SYN", 1000, 0);
+        assert_eq!(conns(&[syn.clone(), syn]), [1, 1]);
+    }
+
+    #[test]
+    fn a_syn_after_a_reset_opens_a_new_conversation() {
+        let packets = [
+            tcp(CLIENT, SERVER, "SYN", 1000, 0),
+            tcp(SERVER, CLIENT, "RST+ACK", 0, 1001),
+            tcp(CLIENT, SERVER, "SYN", 1000, 0),
+        ];
+        assert_eq!(conns(&packets), [1, 1, 2]);
+    }
+
+    #[test]
+    fn a_different_syn_replaces_a_conversation_whose_end_was_missed() {
+        let packets = [
+            tcp(CLIENT, SERVER, "SYN", 1000, 0),
+            tcp(SERVER, CLIENT, "SYN+ACK", 5000, 1001),
+            tcp(CLIENT, SERVER, "SYN", 9000, 0),
+        ];
+        assert_eq!(conns(&packets), [1, 1, 2]);
+    }
+
+    #[test]
+    fn a_half_closed_conversation_is_not_replaced() {
+        let packets = [
+            tcp(CLIENT, SERVER, "SYN", 1000, 0),
+            tcp(SERVER, CLIENT, "SYN+ACK", 5000, 1001),
+            tcp(CLIENT, SERVER, "FIN+ACK", 1001, 5001),
+            // Same ISN as the first SYN: a retransmission, not a new start.
+            tcp(CLIENT, SERVER, "SYN", 1000, 0),
+        ];
+        assert_eq!(conns(&packets), [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn crossing_syns_are_one_conversation() {
+        let mut tracker = Tracker::new();
+        let first = tracker.observe(&tcp(CLIENT, SERVER, "SYN", 1000, 0));
+        let second = tracker.observe(&tcp(SERVER, CLIENT, "SYN", 5000, 0));
+        assert_eq!((first.conn, first.forward), (1, true));
+        assert_eq!((second.conn, second.forward, second.rel_seq), (1, false, 0));
+    }
+
+    #[test]
+    fn a_syn_after_a_stream_joined_midway_opens_a_new_conversation() {
+        let mut tracker = Tracker::new();
+        let data = tracker.observe(&tcp(SERVER, CLIENT, "ACK", 7000, 3000));
+        // Nothing seen before: the first sequence number counts as 1, and
+        // so does the first acknowledgement, as Wireshark shows them.
+        assert_eq!(
+            (data.conn, data.forward, data.rel_seq, data.rel_ack),
+            (1, true, 1, 1)
+        );
+        let reply = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 3000, 7010));
+        assert_eq!(
+            (reply.forward, reply.rel_seq, reply.rel_ack),
+            (false, 1, 11)
+        );
+        let syn = tracker.observe(&tcp(CLIENT, SERVER, "SYN", 1, 0));
+        assert_eq!((syn.conn, syn.forward), (2, true));
+    }
+
+    #[test]
+    fn a_syn_ack_seen_first_still_points_at_the_client() {
+        let mut tracker = Tracker::new();
+        let syn_ack = tracker.observe(&tcp(SERVER, CLIENT, "SYN+ACK", 5000, 1001));
+        assert_eq!(
+            (syn_ack.forward, syn_ack.rel_seq, syn_ack.rel_ack),
+            (false, 0, 1)
+        );
+        let ack = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 1001, 5001));
+        assert_eq!(
+            (ack.conn, ack.forward, ack.rel_seq, ack.rel_ack),
+            (1, true, 1, 1)
+        );
+    }
+
+    #[test]
+    fn relative_numbers_survive_sequence_wraparound() {
+        let mut tracker = Tracker::new();
+        tracker.observe(&tcp(CLIENT, SERVER, "SYN", u32::MAX - 1, 0));
+        tracker.observe(&tcp(SERVER, CLIENT, "SYN+ACK", 10, u32::MAX));
+        let data = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 3, 11));
+        assert_eq!((data.rel_seq, data.rel_ack), (5, 1));
+    }
+
+    #[test]
+    fn windows_are_scaled_only_when_both_syns_carry_the_option() {
+        let mut tracker = Tracker::new();
+        let syn = tracker.observe(&with_scale(tcp(CLIENT, SERVER, "SYN", 1, 0), 7));
+        let syn_ack = tracker.observe(&with_scale(tcp(SERVER, CLIENT, "SYN+ACK", 1, 2), 3));
+        let ack = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 2, 2));
+        let reply = tracker.observe(&tcp(SERVER, CLIENT, "ACK", 2, 2));
+        assert_eq!(syn.window_scaled, 100);
+        assert_eq!(syn_ack.window_scaled, 100);
+        assert_eq!(ack.window_scaled, 100 << 7);
+        assert_eq!(reply.window_scaled, 100 << 3);
+
+        let mut tracker = Tracker::new();
+        tracker.observe(&with_scale(tcp(CLIENT, SERVER, "SYN", 1, 0), 7));
+        tracker.observe(&tcp(SERVER, CLIENT, "SYN+ACK", 1, 2));
+        let ack = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 2, 2));
+        assert_eq!(ack.window_scaled, 100, "the server turned scaling off");
+    }
+
+    #[test]
+    fn window_shifts_above_14_count_as_14() {
+        let mut tracker = Tracker::new();
+        tracker.observe(&with_scale(tcp(CLIENT, SERVER, "SYN", 1, 0), 20));
+        tracker.observe(&with_scale(tcp(SERVER, CLIENT, "SYN+ACK", 1, 2), 0));
+        let ack = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 2, 2));
+        assert_eq!(ack.window_scaled, 100 << 14);
+    }
+
+    #[test]
+    fn udp_conversations_and_their_icmp_reports() {
+        let bounced = Packet {
+            kind: PacketKind::IcmpPortUnreachable,
+            ..udp(CLIENT, "127.0.0.1:9")
+        };
+        let mut tracker = Tracker::new();
+        let sent = tracker.observe(&udp(CLIENT, "127.0.0.1:9"));
+        let report = tracker.observe(&bounced);
+        let other = tracker.observe(&udp(CLIENT, SERVER));
+        let answer = tracker.observe(&udp(SERVER, CLIENT));
+        let same_ports_over_tcp = tracker.observe(&tcp(CLIENT, SERVER, "SYN", 1, 0));
+        assert_eq!((sent.conn, sent.forward), (1, true));
+        assert_eq!((report.conn, report.forward), (1, true));
+        assert_eq!((other.conn, other.forward), (2, true));
+        assert_eq!((answer.conn, answer.forward), (2, false));
+        assert_eq!(same_ports_over_tcp.conn, 3);
+        assert_eq!(
+            (answer.rel_seq, answer.rel_ack, answer.window_scaled),
+            (0, 0, 0)
+        );
+    }
+}
