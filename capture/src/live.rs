@@ -146,28 +146,16 @@ impl Capture {
             std::thread::Builder::new()
                 .name(format!("capture {interface}"))
                 .spawn(move || {
-                    let opened = open(&interface).and_then(|handle| {
-                        let link = handle.get_datalink();
-                        let link = LinkType::from_dlt(link.0).ok_or_else(|| {
-                            Unavailable::failed(format!(
-                                "cannot capture on {interface}: its link type {} is not supported",
-                                link.0
-                            ))
-                        })?;
-                        Ok((handle, link))
-                    });
-                    let (handle, link) = match opened {
-                        Ok((mut handle, link)) => {
-                            if ready_tx.send(Ok(handle.breakloop_handle())).is_err() {
-                                return;
-                            }
-                            (handle, link)
-                        }
+                    let (mut handle, link) = match open_with_link(&interface) {
+                        Ok(opened) => opened,
                         Err(unavailable) => {
                             let _ = ready_tx.send(Err(unavailable));
                             return;
                         }
                     };
+                    if ready_tx.send(Ok(handle.breakloop_handle())).is_err() {
+                        return;
+                    }
                     let mut worker = Worker {
                         handle,
                         link,
@@ -301,6 +289,18 @@ fn open(interface: &str) -> Result<pcap::Capture<Active>, Unavailable> {
         .filter(MATCH_NOTHING, true)
         .map_err(|error| Unavailable::from_open_error(interface, &error))?;
     Ok(handle)
+}
+
+/// Opens a live handle and works out how to read its frames.
+fn open_with_link(interface: &str) -> Result<(pcap::Capture<Active>, LinkType), Unavailable> {
+    let handle = open(interface)?;
+    let dlt = handle.get_datalink().0;
+    let link = LinkType::from_dlt(dlt).ok_or_else(|| {
+        Unavailable::failed(format!(
+            "cannot capture on {interface}: its link type {dlt} is not supported"
+        ))
+    })?;
+    Ok((handle, link))
 }
 
 /// The capture thread's state.
@@ -438,6 +438,12 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capture_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Capture>();
+    }
 
     #[test]
     fn loopback_targets_use_lo() {

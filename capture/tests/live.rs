@@ -399,12 +399,20 @@ fn tcp_on_any_is_seen_once_per_packet_like_tshark() {
 
 #[test]
 fn udp_to_a_closed_port_comes_back_as_port_unreachable() {
+    for host in ["127.0.0.1", "[::1]"] {
+        check_port_unreachable(host);
+    }
+}
+
+/// Sends a datagram to a closed, watched port on `host` (an IPv4 or IPv6
+/// loopback address) and one to a closed port that is not watched.
+fn check_port_unreachable(host: &str) {
     let closed = |socket: UdpSocket| socket.local_addr().unwrap();
-    let watched = closed(UdpSocket::bind("127.0.0.1:0").unwrap());
-    let unwatched = closed(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let watched = closed(UdpSocket::bind(format!("{host}:0")).unwrap());
+    let unwatched = closed(UdpSocket::bind(format!("{host}:0")).unwrap());
     let (_capture, mut events) = start("lo", &[watched.port()]);
 
-    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = UdpSocket::bind(format!("{host}:0")).unwrap();
     let from = sender.local_addr().unwrap();
     sender.send_to(b"nobody", unwatched).unwrap();
     sender.send_to(b"ping", watched).unwrap();
@@ -413,7 +421,7 @@ fn udp_to_a_closed_port_comes_back_as_port_unreachable() {
 
     // Only the watched port's datagram and its ICMP report: the other
     // datagram is cut by BPF, its ICMP report by the check in Rust.
-    assert_eq!(seen.len(), 2, "{seen:#?}");
+    assert_eq!(seen.len(), 2, "{host}: {seen:#?}");
     assert_eq!((seen[0].src, seen[0].dst), (from, watched));
     assert_eq!(
         seen[0].kind,
