@@ -1,1 +1,10 @@
-//! The sockscope page (work in progress).
+//! The sockscope page: a Yew app that shows real sockets at work.
+//!
+//! - [`model`]: plain Rust that turns the relay's events into sockets,
+//!   conversations, byte streams and diagram rows; tested natively.
+//! - [`state`]: the page's state, the actions that change it and the
+//!   reducer, as in yew's `function_todomvc` example.
+//! - [`relay`]: the WebSocket to the relay, with reconnection.
+//! - [`components`]: one view per file.
+
+pub mod model;

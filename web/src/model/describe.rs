@@ -1,0 +1,256 @@
+//! Words for calls and packets, as the diagram and the detail pane print
+//! them: `recv(1024) → 15 bytes "hellohellohello"`,
+//! `PSH, ACK seq=1 ack=1 len=5`.
+//!
+//! Labels read like the C calls a tutorial shows (`SHUT_WR`, `SO_REUSEADDR`)
+//! and like Wireshark's packet list, so a learner can match them with what
+//! they read elsewhere.
+
+use sockscope_shared::{
+    Call, CallEvent, CallResult, Framing, Segment, SegmentEvent, ShutdownHow, SocketOption,
+};
+
+use super::hexdump::preview;
+
+/// Relative sequence numbers (from 0 at the SYN, as Wireshark shows by
+/// default) or the absolute ones on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Numbers {
+    #[default]
+    Relative,
+    Absolute,
+}
+
+/// How long a payload preview may get in a label.
+const PREVIEW: usize = 24;
+
+/// `SYN, ACK seq=0 ack=1`, `UDP 20 bytes`, `ICMP port unreachable`.
+pub fn segment_label(seg: &SegmentEvent, numbers: Numbers) -> String {
+    match &seg.segment {
+        Segment::Tcp {
+            flags,
+            seq,
+            ack,
+            rel_seq,
+            rel_ack,
+            payload_len,
+            ..
+        } => {
+            let (seq, ack) = match numbers {
+                Numbers::Relative => (*rel_seq, *rel_ack),
+                Numbers::Absolute => (*seq, *ack),
+            };
+            let mut label = format!("{} seq={seq}", flags.label());
+            if flags.ack {
+                label.push_str(&format!(" ack={ack}"));
+            }
+            if *payload_len > 0 {
+                label.push_str(&format!(" len={payload_len}"));
+            }
+            label
+        }
+        Segment::Udp(datagram) => format!("UDP len={}", datagram.payload_len),
+        Segment::IcmpPortUnreachable => "ICMP port unreachable".to_string(),
+    }
+}
+
+/// `SO_LINGER {on, 0}` and friends.
+pub fn option_label(option: &SocketOption) -> String {
+    match option {
+        SocketOption::TcpNodelay(on) => format!("TCP_NODELAY={}", u8::from(*on)),
+        SocketOption::RecvBuffer(bytes) => format!("SO_RCVBUF={bytes}"),
+        SocketOption::SendBuffer(bytes) => format!("SO_SNDBUF={bytes}"),
+        SocketOption::LingerZero => "SO_LINGER {on, 0}".to_string(),
+    }
+}
+
+pub fn shutdown_label(how: ShutdownHow) -> &'static str {
+    match how {
+        ShutdownHow::Read => "SHUT_RD",
+        ShutdownHow::Write => "SHUT_WR",
+        ShutdownHow::Both => "SHUT_RDWR",
+    }
+}
+
+pub fn framing_label(framing: Framing) -> &'static str {
+    match framing {
+        Framing::None => "none",
+        Framing::Ascii4 => "4 ASCII digits (zfill)",
+        Framing::U32Le => "4 bytes little-endian ('<I')",
+        Framing::U32Be => "4 bytes big-endian ('!I')",
+    }
+}
+
+/// The call with its arguments: `recv(1024)`.
+pub fn call_label(call: &Call) -> String {
+    match call {
+        Call::Bind { addr, reuse_addr } => {
+            if *reuse_addr {
+                format!("bind({addr}) with SO_REUSEADDR")
+            } else {
+                format!("bind({addr})")
+            }
+        }
+        Call::Listen { backlog } => format!("listen({backlog})"),
+        Call::Accept => "accept()".to_string(),
+        Call::Connect { addr } => format!("connect({addr})"),
+        Call::Send { data, framing, .. } => {
+            let framed = if *framing == Framing::None {
+                ""
+            } else {
+                " framed"
+            };
+            format!("send({}){framed}", preview(data.as_slice(), PREVIEW))
+        }
+        Call::Recv { bufsize } => format!("recv({bufsize})"),
+        Call::SetOption { option } => format!("setsockopt({})", option_label(option)),
+        Call::Shutdown { how } => format!("shutdown({})", shutdown_label(*how)),
+        Call::Close => "close()".to_string(),
+        Call::SendTo { addr, data } => {
+            format!("sendto({}, {addr})", preview(data.as_slice(), PREVIEW))
+        }
+        Call::RecvFrom { bufsize } => format!("recvfrom({bufsize})"),
+    }
+}
+
+/// What the kernel answered: `15 bytes "hellohellohello"`, `ECONNREFUSED`.
+pub fn result_label(result: &CallResult) -> String {
+    match result {
+        CallResult::Ok => "ok".to_string(),
+        CallResult::Sent { bytes } => plural(*bytes, "byte"),
+        CallResult::Data { data, .. } => format!(
+            "{} {}",
+            plural(data.len() as u64, "byte"),
+            preview(data.as_slice(), PREVIEW)
+        ),
+        CallResult::EndOfStream { .. } => "b'' (end of stream: the peer sent FIN)".to_string(),
+        CallResult::Accepted { new_socket, peer } => format!("socket {new_socket} from {peer}"),
+        CallResult::Datagram {
+            from,
+            data,
+            datagram_len,
+        } => {
+            let lost = result.truncated_bytes();
+            if lost > 0 {
+                format!(
+                    "{} of {datagram_len} bytes from {from} {} ({lost} lost)",
+                    data.len(),
+                    preview(data.as_slice(), PREVIEW)
+                )
+            } else {
+                format!(
+                    "{} from {from} {}",
+                    plural(data.len() as u64, "byte"),
+                    preview(data.as_slice(), PREVIEW)
+                )
+            }
+        }
+        CallResult::Error(error) => error.errno.clone(),
+    }
+}
+
+/// `recv(1024) → 15 bytes "hellohellohello"`.
+pub fn call_event_label(call: &CallEvent) -> String {
+    format!(
+        "{} → {}",
+        call_label(&call.call),
+        result_label(&call.result)
+    )
+}
+
+/// `1 byte`, `5 bytes`.
+pub fn plural(n: u64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockscope_shared::{Bytes, Direction, OsError, TcpFlags, TcpOptions, Transport};
+
+    fn data_segment() -> SegmentEvent {
+        SegmentEvent {
+            conn: 1,
+            src: "127.0.0.1:45396".into(),
+            dst: "127.0.0.1:9527".into(),
+            direction: Direction::Forward,
+            from_socket: Some(2),
+            to_socket: Some(3),
+            segment: Segment::Tcp {
+                flags: TcpFlags {
+                    psh: true,
+                    ack: true,
+                    ..TcpFlags::default()
+                },
+                seq: 1000,
+                ack: 2000,
+                rel_seq: 1,
+                rel_ack: 1,
+                window: 512,
+                window_scaled: 65536,
+                options: TcpOptions::default(),
+                payload_len: 5,
+                payload: Bytes(b"hello".to_vec()),
+            },
+        }
+    }
+
+    #[test]
+    fn segments_read_like_wireshark() {
+        let seg = data_segment();
+        assert_eq!(
+            segment_label(&seg, Numbers::Relative),
+            "PSH, ACK seq=1 ack=1 len=5"
+        );
+        assert_eq!(
+            segment_label(&seg, Numbers::Absolute),
+            "PSH, ACK seq=1000 ack=2000 len=5"
+        );
+    }
+
+    #[test]
+    fn calls_read_like_c() {
+        let call = CallEvent {
+            socket: 3,
+            request: None,
+            transport: Transport::Tcp,
+            call: Call::Recv { bufsize: 1024 },
+            result: CallResult::Data {
+                data: Bytes(b"hellohellohello".to_vec()),
+                offset: 0,
+            },
+            local: None,
+            peer: None,
+            state: None,
+        };
+        assert_eq!(
+            call_event_label(&call),
+            "recv(1024) → 15 bytes \"hellohellohello\""
+        );
+        let refused = CallResult::Error(OsError {
+            errno: "ECONNREFUSED".into(),
+            code: 111,
+            message: "refused".into(),
+        });
+        assert_eq!(result_label(&refused), "ECONNREFUSED");
+        assert_eq!(
+            call_label(&Call::Shutdown {
+                how: ShutdownHow::Write
+            }),
+            "shutdown(SHUT_WR)"
+        );
+        let truncated = CallResult::Datagram {
+            from: "127.0.0.1:5".into(),
+            data: Bytes(b"twent".to_vec()),
+            datagram_len: 20,
+        };
+        assert_eq!(
+            result_label(&truncated),
+            "5 of 20 bytes from 127.0.0.1:5 \"twent\" (15 lost)"
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! Reading messages back out of a TCP byte stream with a length header.
+//!
+//! TCP delivers bytes, not messages: one recv() may hold several sends, or
+//! part of one. A reader that knows the framing keeps a buffer, appends each
+//! recv() chunk, and takes whole messages off the front while the buffer
+//! holds a complete header and that many bytes after it. What remains is a
+//! partial frame that waits for the next chunk. An incomplete frame is not
+//! an error; a header that cannot be one (a non-digit in an ASCII header, a
+//! length beyond the cap) is, and decoding stops there because the reader
+//! has lost its place.
+
+use sockscope_shared::Framing;
+
+/// The largest message the decoder accepts, so a corrupt header cannot make
+/// it wait for (and buffer) gigabytes.
+pub const MAX_MESSAGE: usize = 1 << 20;
+
+/// One whole message taken off the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Where the message (its header) starts in the stream.
+    pub offset: u64,
+    pub header: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// Why decoding stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// The header bytes are not a header of this framing.
+    BadHeader { offset: u64, header: Vec<u8> },
+    /// The header announces more than [`MAX_MESSAGE`] bytes.
+    TooLong { offset: u64, len: usize },
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::BadHeader { offset, header } => write!(
+                f,
+                "bytes {:?} at offset {offset} are not a length header of this framing",
+                String::from_utf8_lossy(header)
+            ),
+            FrameError::TooLong { offset, len } => write!(
+                f,
+                "the header at offset {offset} announces {len} bytes, more than {MAX_MESSAGE}"
+            ),
+        }
+    }
+}
+
+/// What one recv() chunk did to the decoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Messages this chunk completed (zero, one or several).
+    pub messages: Vec<Message>,
+    /// Bytes left waiting for the next chunk.
+    pub pending: Vec<u8>,
+    pub error: Option<FrameError>,
+}
+
+/// A length-prefix decoder fed one recv() chunk at a time.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    framing: Framing,
+    buffer: Vec<u8>,
+    /// Stream offset of `buffer[0]`.
+    offset: u64,
+    error: Option<FrameError>,
+}
+
+impl Decoder {
+    pub fn new(framing: Framing) -> Decoder {
+        Decoder {
+            framing,
+            buffer: Vec::new(),
+            offset: 0,
+            error: None,
+        }
+    }
+
+    /// Appends a chunk and takes off every whole message.
+    ///
+    /// With [`Framing::None`] the reader cannot tell where messages end, so
+    /// each chunk counts as one "message": exactly the mistake the sticky
+    /// packet lessons show.
+    pub fn feed(&mut self, chunk: &[u8]) -> Step {
+        if self.error.is_some() {
+            return self.step(Vec::new());
+        }
+        if self.framing == Framing::None {
+            let message = Message {
+                offset: self.offset,
+                header: Vec::new(),
+                body: chunk.to_vec(),
+            };
+            self.offset += chunk.len() as u64;
+            return self.step(vec![message]);
+        }
+        self.buffer.extend_from_slice(chunk);
+        let header_len = self.framing.header_len();
+        let mut messages = Vec::new();
+        while let Some(header) = self.buffer.get(..header_len) {
+            let Some(len) = self.framing.parse_header(header) else {
+                self.error = Some(FrameError::BadHeader {
+                    offset: self.offset,
+                    header: header.to_vec(),
+                });
+                break;
+            };
+            if len > MAX_MESSAGE {
+                self.error = Some(FrameError::TooLong {
+                    offset: self.offset,
+                    len,
+                });
+                break;
+            }
+            let Some(total) = header_len.checked_add(len) else {
+                break;
+            };
+            if self.buffer.len() < total {
+                break;
+            }
+            let rest = self.buffer.split_off(total);
+            let mut frame = std::mem::replace(&mut self.buffer, rest);
+            let body = frame.split_off(header_len);
+            messages.push(Message {
+                offset: self.offset,
+                header: frame,
+                body,
+            });
+            self.offset += total as u64;
+        }
+        self.step(messages)
+    }
+
+    fn step(&self, messages: Vec<Message>) -> Step {
+        Step {
+            messages,
+            pending: self.buffer.clone(),
+            error: self.error.clone(),
+        }
+    }
+}
+
+/// Decodes a sequence of chunks, one [`Step`] per chunk.
+pub fn decode<'a>(framing: Framing, chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<Step> {
+    let mut decoder = Decoder::new(framing);
+    chunks.into_iter().map(|c| decoder.feed(c)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bodies(step: &Step) -> Vec<String> {
+        step.messages
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn ascii_header_split_across_chunks() {
+        let steps = decode(
+            Framing::Ascii4,
+            [&b"0005hel"[..], b"lo0003", b"abc0002x", b"y"],
+        );
+        assert_eq!(bodies(&steps[0]), Vec::<String>::new());
+        assert_eq!(steps[0].pending, b"0005hel");
+        assert_eq!(bodies(&steps[1]), vec!["hello"]);
+        assert_eq!(steps[1].pending, b"0003");
+        assert_eq!(bodies(&steps[2]), vec!["abc"]);
+        assert_eq!(steps[2].pending, b"0002x");
+        assert_eq!(bodies(&steps[3]), vec!["xy"]);
+        assert_eq!(steps[3].messages[0].offset, 16);
+        assert!(steps[3].pending.is_empty());
+    }
+
+    #[test]
+    fn one_chunk_with_three_binary_frames_gives_three_messages() {
+        let mut chunk = Vec::new();
+        for word in ["hello", "world", "sticky"] {
+            chunk.extend(Framing::U32Be.header(word.len()).unwrap());
+            chunk.extend(word.as_bytes());
+        }
+        let steps = decode(Framing::U32Be, [&chunk[..]]);
+        assert_eq!(bodies(&steps[0]), vec!["hello", "world", "sticky"]);
+        let le = decode(Framing::U32Le, [&[2u8, 0, 0, 0, b'o', b'k'][..]]);
+        assert_eq!(bodies(&le[0]), vec!["ok"]);
+    }
+
+    #[test]
+    fn no_framing_takes_each_chunk_as_it_comes() {
+        let steps = decode(Framing::None, [&b"helloworldsticky"[..]]);
+        assert_eq!(bodies(&steps[0]), vec!["helloworldsticky"]);
+    }
+
+    #[test]
+    fn a_bad_header_stops_decoding() {
+        let steps = decode(Framing::Ascii4, [&b"12a4rest"[..], b"0001x"]);
+        assert!(matches!(
+            steps[0].error,
+            Some(FrameError::BadHeader { offset: 0, .. })
+        ));
+        assert!(steps[1].messages.is_empty());
+        let huge = decode(Framing::U32Be, [&[0xff, 0xff, 0xff, 0xff][..]]);
+        assert!(matches!(huge[0].error, Some(FrameError::TooLong { .. })));
+    }
+}

@@ -1,0 +1,311 @@
+//! The ladder (sequence) diagram as data: lanes, rows, phase bands.
+//!
+//! One lane per endpoint, address *and* port: both ends of a lesson are
+//! usually 127.0.0.1, so lanes per host would put client and server on the
+//! same line. A listener and the sockets it accepted share their address,
+//! and so share a lane. Clients go on the left and servers on the right, as
+//! textbooks draw them. Each step of the session (a packet or a call) is one
+//! row; state changes are pinned to the row of the step they follow. The
+//! component turns rows into pixels; everything it needs to decide what to
+//! draw is computed here, where it is tested.
+
+use std::collections::HashMap;
+
+use sockscope_shared::{Call, CallResult, EventKind, Segment, SocketId, TcpState, Transport};
+
+use super::Model;
+use super::addr;
+use super::describe::{Numbers, call_event_label, segment_label};
+use super::phases::{self, Phase};
+use super::sockets::Role;
+
+/// One vertical lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane {
+    pub addr: String,
+    /// The relay's sockets at this address, with their roles.
+    pub sockets: Vec<(SocketId, Role)>,
+    /// Whether this end accepts rather than opens connections.
+    pub server: bool,
+}
+
+impl Lane {
+    /// `listener 1 · accepted 3`.
+    pub fn sockets_label(&self) -> String {
+        self.sockets
+            .iter()
+            .map(|(id, role)| format!("{} {id}", role.label()))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
+/// What a row shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowKind {
+    /// A packet from one lane to another.
+    Packet {
+        from: usize,
+        to: usize,
+        label: String,
+        phase: Option<Phase>,
+        conversation: Option<usize>,
+        rst: bool,
+        payload_len: u32,
+    },
+    /// A socket call, marked on its socket's lane.
+    Call {
+        lane: Option<usize>,
+        socket: SocketId,
+        label: String,
+        failed: bool,
+    },
+}
+
+/// A TCP state change shown on a lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateMark {
+    pub lane: Option<usize>,
+    pub socket: SocketId,
+    pub state: TcpState,
+    pub at: usize,
+}
+
+/// One step of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub step: usize,
+    /// The event's position in the log.
+    pub at: usize,
+    /// The event's own `index` (the key the views use).
+    pub index: u64,
+    pub t_us: u64,
+    pub kind: RowKind,
+    pub states: Vec<StateMark>,
+}
+
+/// A labelled run of rows: a handshake or a close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Band {
+    pub first_step: usize,
+    pub last_step: usize,
+    pub phase: Phase,
+    pub note: String,
+    pub conversation: usize,
+}
+
+/// The whole diagram.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ladder {
+    pub lanes: Vec<Lane>,
+    pub rows: Vec<Row>,
+    pub bands: Vec<Band>,
+}
+
+/// The address a call happened at: its socket's, or for a socket that never
+/// got one (a failed connect or bind), the one the call names.
+fn call_endpoint(model: &Model, socket: SocketId, call: &Call) -> Option<String> {
+    let info = model.sockets.get(socket)?;
+    let remote = match call {
+        Call::Connect { addr } | Call::SendTo { addr, .. } => Some(addr.as_str()),
+        _ => info.peer.as_deref(),
+    };
+    if let Some(local) = info.local.as_deref() {
+        return Some(addr::normalise(local, remote.or(info.peer.as_deref())));
+    }
+    match call {
+        Call::Bind { addr, .. } => Some(addr.clone()),
+        _ => None,
+    }
+}
+
+struct LaneSet {
+    lanes: Vec<Lane>,
+}
+
+impl LaneSet {
+    fn find(&self, endpoint: &str) -> Option<usize> {
+        self.lanes
+            .iter()
+            .position(|l| addr::same_endpoint(&l.addr, endpoint))
+    }
+
+    fn add(&mut self, endpoint: &str) {
+        match self.find(endpoint) {
+            // A precise address beats the wildcard form of the same port.
+            Some(i) if addr::is_wildcard(&self.lanes[i].addr) && !addr::is_wildcard(endpoint) => {
+                self.lanes[i].addr = endpoint.to_string();
+            }
+            Some(_) => {}
+            None => self.lanes.push(Lane {
+                addr: endpoint.to_string(),
+                sockets: Vec::new(),
+                server: false,
+            }),
+        }
+    }
+}
+
+/// Lays out the whole session.
+pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
+    let mut lanes = LaneSet { lanes: Vec::new() };
+    for &at in &model.steps {
+        match model.events.get(at).map(|e| &e.kind) {
+            Some(EventKind::Call(call)) => {
+                if let Some(endpoint) = call_endpoint(model, call.socket, &call.call) {
+                    lanes.add(&endpoint);
+                }
+            }
+            Some(EventKind::Segment(seg)) => {
+                lanes.add(&seg.src);
+                lanes.add(&seg.dst);
+            }
+            _ => {}
+        }
+    }
+    // Which lane each socket lives on.
+    let mut socket_lane: HashMap<SocketId, usize> = HashMap::new();
+    for socket in model.sockets.iter() {
+        let endpoint = socket.wire_local();
+        if let Some(lane) = endpoint.as_deref().and_then(|e| lanes.find(e)) {
+            socket_lane.insert(socket.id, lane);
+            lanes.lanes[lane].sockets.push((socket.id, socket.role));
+        }
+    }
+    for lane in &mut lanes.lanes {
+        let listens = lane.sockets.iter().any(|(_, r)| *r == Role::Listener);
+        let opens = model
+            .conversations
+            .list
+            .iter()
+            .any(|c| addr::same_endpoint(&c.ends[0].addr, &lane.addr));
+        let answers = model
+            .conversations
+            .list
+            .iter()
+            .any(|c| addr::same_endpoint(&c.ends[1].addr, &lane.addr));
+        lane.server = listens || (answers && !opens);
+    }
+    // Clients left, servers right, each in order of appearance; renumber.
+    let mut order: Vec<usize> = (0..lanes.lanes.len()).collect();
+    order.sort_by_key(|&i| lanes.lanes[i].server);
+    let mut renumber = vec![0; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old] = new;
+    }
+    let ordered: Vec<Lane> = order.iter().map(|&i| lanes.lanes[i].clone()).collect();
+    let lane_of = |endpoint: &str| lanes.find(endpoint).map(|i| renumber[i]);
+    for lane in socket_lane.values_mut() {
+        *lane = renumber[*lane];
+    }
+
+    // Phases of each TCP conversation, by packet position.
+    let mut phase_at: HashMap<usize, Phase> = HashMap::new();
+    let mut bands = Vec::new();
+    for conv in &model.conversations.list {
+        if conv.transport != Transport::Tcp {
+            continue;
+        }
+        let analysed = phases::analyse(&phases::tcp_segments(conv, &model.events));
+        phase_at.extend(analysed.labels.iter().copied());
+        let spans = [
+            (
+                analysed.handshake,
+                Phase::Handshake,
+                analysed.handshake_note(),
+            ),
+            (
+                analysed.close.map(|c| c.0),
+                Phase::Close,
+                analysed.close_note(),
+            ),
+        ];
+        for (span, phase, note) in spans {
+            if let (Some(span), Some(note)) = (span, note)
+                && let (Some(first_step), Some(last_step)) =
+                    (model.step_of(span.first_at), model.step_of(span.last_at))
+            {
+                bands.push(Band {
+                    first_step,
+                    last_step,
+                    phase,
+                    note,
+                    conversation: conv.id,
+                });
+            }
+        }
+    }
+
+    // State changes, pinned to their step.
+    let mut states: HashMap<usize, Vec<StateMark>> = HashMap::new();
+    for socket in model.sockets.iter() {
+        for change in &socket.states {
+            if let Some(step) = model.step_of(change.at) {
+                states.entry(step).or_default().push(StateMark {
+                    lane: socket_lane.get(&socket.id).copied(),
+                    socket: socket.id,
+                    state: change.state,
+                    at: change.at,
+                });
+            }
+        }
+    }
+
+    let mut rows = Vec::new();
+    for (step, &at) in model.steps.iter().enumerate() {
+        let Some(event) = model.events.get(at) else {
+            continue;
+        };
+        let kind = match &event.kind {
+            EventKind::Segment(seg) => {
+                // An ICMP error travels back to the datagram's sender.
+                let (from, to) = match seg.segment {
+                    Segment::IcmpPortUnreachable => (lane_of(&seg.dst), lane_of(&seg.src)),
+                    _ => (lane_of(&seg.src), lane_of(&seg.dst)),
+                };
+                let (Some(from), Some(to)) = (from, to) else {
+                    continue;
+                };
+                let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
+                RowKind::Packet {
+                    from,
+                    to,
+                    label: segment_label(seg, numbers),
+                    phase: phase_at.get(&at).copied(),
+                    conversation: model
+                        .conversations
+                        .list
+                        .iter()
+                        .find(|c| c.segments.contains(&at))
+                        .map(|c| c.id),
+                    rst,
+                    payload_len: seg.segment.payload_len(),
+                }
+            }
+            EventKind::Call(call) => RowKind::Call {
+                lane: socket_lane.get(&call.socket).copied().or_else(|| {
+                    call_endpoint(model, call.socket, &call.call).and_then(|e| lane_of(&e))
+                }),
+                socket: call.socket,
+                label: call_event_label(call),
+                failed: matches!(call.result, CallResult::Error(_)),
+            },
+            _ => continue,
+        };
+        let mut marks = states.remove(&step).unwrap_or_default();
+        marks.sort_by_key(|m| m.at);
+        rows.push(Row {
+            step,
+            at,
+            index: event.index,
+            t_us: event.t_us,
+            kind,
+            states: marks,
+        });
+    }
+    Ladder {
+        lanes: ordered,
+        rows,
+        bands,
+    }
+}

@@ -1,0 +1,303 @@
+//! The page's model of a session: plain Rust, no browser, tested natively.
+//!
+//! [`Model::apply`] folds the relay's events, in order, into what the views
+//! draw: sockets and their TCP states ([`sockets`]), conversations with their
+//! byte streams and datagrams ([`conversation`], [`stream`], [`udp`]), and
+//! the list of steps the player walks through. Nothing here draws, times or
+//! talks to the network; the same model serves a live relay and a loaded
+//! event log.
+//!
+//! Every item keeps `at`, the position of the event that produced it in
+//! [`Model::events`]. The log only grows, so `at` is a stable id, and the
+//! player shows the past by hiding items whose `at` is beyond its cursor.
+
+pub mod addr;
+pub mod connection;
+pub mod conversation;
+pub mod describe;
+pub mod framing;
+pub mod hexdump;
+pub mod ladder;
+pub mod phases;
+pub mod player;
+pub mod sockets;
+pub mod stream;
+pub mod udp;
+pub mod validate;
+
+use sockscope_shared::{
+    Call, CallEvent, CallResult, CaptureState, CommandError, Event, EventKind, Hello, Segment,
+    SegmentEvent, SocketId, Transport,
+};
+
+use conversation::Conversations;
+use sockets::Sockets;
+use udp::{ReceivedDatagram, SentDatagram, WireDatagram};
+
+/// Kernel packet counters from the latest capture `stats` event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    pub received: u64,
+    pub dropped_by_kernel: u64,
+    pub dropped_by_interface: u64,
+}
+
+/// Bytes waiting in a socket's receive buffer, as a `recv_queue` event said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvQueue {
+    pub at: usize,
+    pub socket: SocketId,
+    pub bytes: u32,
+}
+
+/// Everything the views need, derived from the events so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Model {
+    /// Every event, in the order applied.
+    pub events: Vec<Event>,
+    pub hello: Option<Hello>,
+    /// Whether capture is on (or why not), as last reported.
+    pub capture: Option<CaptureState>,
+    pub capture_stats: Option<CaptureStats>,
+    pub sockets: Sockets,
+    pub conversations: Conversations,
+    /// Positions of the events the player steps through (calls and
+    /// packets); state changes and the like belong to the step before them.
+    pub steps: Vec<usize>,
+    pub recv_queues: Vec<RecvQueue>,
+    pub command_errors: Vec<(usize, CommandError)>,
+    /// Events the relay dropped because the page read too slowly.
+    pub dropped: u64,
+}
+
+impl Model {
+    /// A model of all of `events`, applied in order.
+    pub fn from_events(events: impl IntoIterator<Item = Event>) -> Model {
+        let mut model = Model::default();
+        for event in events {
+            model.apply(event);
+        }
+        model
+    }
+
+    /// Folds one event into the model.
+    pub fn apply(&mut self, event: Event) {
+        let at = self.events.len();
+        match &event.kind {
+            EventKind::Hello(hello) => {
+                self.capture = Some(hello.capabilities.capture.clone());
+                self.hello = Some(hello.clone());
+            }
+            EventKind::Call(call) => {
+                self.sockets.on_call(at, call);
+                self.link_call(at, call);
+                self.steps.push(at);
+            }
+            EventKind::State { socket, state } => self.sockets.on_state(at, *socket, *state),
+            EventKind::RecvQueue { socket, bytes } => self.recv_queues.push(RecvQueue {
+                at,
+                socket: *socket,
+                bytes: *bytes,
+            }),
+            EventKind::Segment(segment) => {
+                self.link_segment(at, segment);
+                self.steps.push(at);
+            }
+            EventKind::CommandError(error) => self.command_errors.push((at, error.clone())),
+            EventKind::Capture(CaptureState::Stats {
+                received,
+                dropped_by_kernel,
+                dropped_by_interface,
+            }) => {
+                self.capture_stats = Some(CaptureStats {
+                    received: *received,
+                    dropped_by_kernel: *dropped_by_kernel,
+                    dropped_by_interface: *dropped_by_interface,
+                });
+            }
+            EventKind::Capture(state) => self.capture = Some(state.clone()),
+            EventKind::Lagged { dropped } => self.dropped += dropped,
+        }
+        self.events.push(event);
+    }
+
+    /// The step an event belongs to: the last step at or before it.
+    pub fn step_of(&self, at: usize) -> Option<usize> {
+        self.steps.partition_point(|&s| s <= at).checked_sub(1)
+    }
+
+    /// The last event position shown when the player stands on `step`: the
+    /// step's own event and the state changes that follow it.
+    pub fn last_at_of_step(&self, step: usize) -> usize {
+        match self.steps.get(step + 1) {
+            Some(&next) => next.saturating_sub(1),
+            None => self.events.len().saturating_sub(1),
+        }
+    }
+
+    fn link_segment(&mut self, at: usize, seg: &SegmentEvent) {
+        let transport = match seg.segment {
+            Segment::Udp(_) => Transport::Udp,
+            Segment::Tcp { .. } => Transport::Tcp,
+            // An ICMP error belongs with the datagram that bounced.
+            Segment::IcmpPortUnreachable => Transport::Udp,
+        };
+        let id = self.conversations.for_packet(
+            at,
+            seg.conn,
+            transport,
+            &seg.src,
+            &seg.dst,
+            (seg.from_socket, seg.to_socket),
+        );
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
+        };
+        let d = conv.direction_from(&seg.src);
+        match &seg.segment {
+            Segment::Tcp {
+                flags,
+                rel_seq,
+                payload_len,
+                ..
+            } => {
+                let stream = &mut conv.streams[d];
+                if flags.syn {
+                    stream.syn_seen = true;
+                }
+                stream.add_segment(at, *rel_seq, *payload_len);
+            }
+            Segment::Udp(datagram) => conv.flows[d].add_wire(WireDatagram {
+                at,
+                payload_len: datagram.payload_len,
+            }),
+            Segment::IcmpPortUnreachable => {}
+        }
+    }
+
+    /// Ties a call to its conversation and records the bytes it moved.
+    fn link_call(&mut self, at: usize, call: &CallEvent) {
+        if let CallResult::Accepted { new_socket, .. } = call.result {
+            self.link_tcp_socket(at, new_socket);
+        }
+        match (&call.call, &call.result) {
+            (
+                Call::Send {
+                    data,
+                    offset,
+                    message,
+                    framing,
+                },
+                CallResult::Sent { bytes },
+            ) => {
+                let Some((id, end)) = self.link_tcp_socket(at, call.socket) else {
+                    return;
+                };
+                let kept = usize::try_from(*bytes)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len());
+                let bytes = data.as_slice().get(..kept).unwrap_or_default().to_vec();
+                if let Some(conv) = self.conversations.get_mut(id) {
+                    conv.streams[end].add_send(at, *offset, bytes, *message, *framing);
+                }
+            }
+            (Call::Recv { bufsize }, CallResult::Data { data, offset }) => {
+                if let Some((id, end)) = self.link_tcp_socket(at, call.socket)
+                    && let Some(conv) = self.conversations.get_mut(id)
+                {
+                    conv.streams[1 - end].add_recv(at, *offset, data.0.clone(), *bufsize);
+                }
+            }
+            (Call::Recv { .. }, CallResult::EndOfStream { offset }) => {
+                if let Some((id, end)) = self.link_tcp_socket(at, call.socket)
+                    && let Some(conv) = self.conversations.get_mut(id)
+                {
+                    conv.streams[1 - end].end = Some(stream::EndOfStream {
+                        at,
+                        offset: *offset,
+                    });
+                }
+            }
+            (Call::SendTo { addr: to, data }, CallResult::Sent { bytes }) => {
+                let Some(local) = self.sockets.get(call.socket).and_then(|s| s.local.clone())
+                else {
+                    return;
+                };
+                let local = addr::normalise(&local, Some(to));
+                let id = self.conversations.for_socket(
+                    at,
+                    Transport::Udp,
+                    call.socket,
+                    &local,
+                    to,
+                    true,
+                );
+                let kept = usize::try_from(*bytes)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len());
+                if let Some(conv) = self.conversations.get_mut(id) {
+                    let d = conv.direction_from(&local);
+                    conv.flows[d].add_sent(SentDatagram {
+                        at,
+                        data: data.as_slice().get(..kept).unwrap_or_default().to_vec(),
+                    });
+                }
+            }
+            (
+                Call::RecvFrom { bufsize },
+                CallResult::Datagram {
+                    from,
+                    data,
+                    datagram_len,
+                },
+            ) => {
+                let Some(local) = self.sockets.get(call.socket).and_then(|s| s.local.clone())
+                else {
+                    return;
+                };
+                let local = addr::normalise(&local, Some(from));
+                let id = self.conversations.for_socket(
+                    at,
+                    Transport::Udp,
+                    call.socket,
+                    &local,
+                    from,
+                    false,
+                );
+                if let Some(conv) = self.conversations.get_mut(id) {
+                    let d = conv.direction_from(from);
+                    conv.flows[d].add_received(ReceivedDatagram {
+                        at,
+                        data: data.0.clone(),
+                        datagram_len: *datagram_len,
+                        bufsize: *bufsize,
+                    });
+                }
+            }
+            _ => {
+                if call.transport == Transport::Tcp {
+                    self.link_tcp_socket(at, call.socket);
+                }
+            }
+        }
+    }
+
+    /// The conversation and end of a connected TCP socket, once both its
+    /// addresses are known.
+    fn link_tcp_socket(&mut self, at: usize, id: SocketId) -> Option<(usize, usize)> {
+        let socket = self.sockets.get(id)?;
+        if socket.transport != Transport::Tcp {
+            return None;
+        }
+        if let Some(found) = self.conversations.of_socket(id) {
+            return Some(found);
+        }
+        let local = socket.wire_local()?;
+        let peer = socket.peer.clone()?;
+        let opened = socket.role == sockets::Role::Client;
+        let conv = self
+            .conversations
+            .for_socket(at, Transport::Tcp, id, &local, &peer, opened);
+        self.conversations.of_socket(id).or(Some((conv, 0)))
+    }
+}

@@ -1,0 +1,287 @@
+//! One direction of a TCP connection as a byte stream, seen three ways.
+//!
+//! TCP numbers every byte a socket sends. The same byte shows up three
+//! times: in the send() that wrote it (`Call::Send` gives its `offset` in
+//! the sender's outgoing stream), in the segment that carried it (its
+//! stream offset is `rel_seq - 1`, because the SYN took sequence number 0),
+//! and in the recv() that read it (`CallResult::Data` gives its offset in
+//! the receiver's incoming stream). Laying the three on one offset axis is
+//! what makes "sticky packets" visible: three sends, three segments, one
+//! recv.
+
+use sockscope_shared::Framing;
+
+/// One send() call's bytes in the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRange {
+    /// The call event's position in the log.
+    pub at: usize,
+    pub offset: u64,
+    /// Bytes the kernel accepted (what `Sent` reported).
+    pub data: Vec<u8>,
+    /// This send's number within the direction, from 0: its colour.
+    pub ordinal: usize,
+    /// Which repeat of its command it was, and its framing.
+    pub message: u32,
+    pub framing: Framing,
+}
+
+/// A segment's payload in the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireRange {
+    pub at: usize,
+    pub offset: u64,
+    pub len: u64,
+    /// Whether an earlier segment had already carried these bytes.
+    pub retransmission: bool,
+}
+
+/// One recv() chunk: exactly what that single call returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecvChunk {
+    pub at: usize,
+    pub offset: u64,
+    pub data: Vec<u8>,
+    /// The buffer size the program passed to recv().
+    pub bufsize: u32,
+}
+
+/// Where the reader saw the end of the stream (recv() returned 0 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndOfStream {
+    pub at: usize,
+    pub offset: u64,
+}
+
+/// A run of bytes within a range that all came from the same send().
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    pub offset: u64,
+    pub len: u64,
+    /// The ordinal of the send that wrote these bytes, when known.
+    pub send: Option<usize>,
+}
+
+/// One direction of a connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ByteStream {
+    pub sends: Vec<SendRange>,
+    pub wire: Vec<WireRange>,
+    pub recvs: Vec<RecvChunk>,
+    pub end: Option<EndOfStream>,
+    /// Whether this direction's SYN was seen, so `rel_seq - 1` is an offset.
+    pub syn_seen: bool,
+}
+
+impl ByteStream {
+    pub fn add_send(
+        &mut self,
+        at: usize,
+        offset: u64,
+        data: Vec<u8>,
+        message: u32,
+        framing: Framing,
+    ) {
+        let ordinal = self.sends.len();
+        self.sends.push(SendRange {
+            at,
+            offset,
+            data,
+            ordinal,
+            message,
+            framing,
+        });
+    }
+
+    /// Records a segment's payload, given its relative sequence number.
+    /// Without the SYN the offset is unknown and the segment is left out.
+    pub fn add_segment(&mut self, at: usize, rel_seq: u32, len: u32) {
+        if !self.syn_seen || len == 0 {
+            return;
+        }
+        let offset = u64::from(rel_seq.saturating_sub(1));
+        let len = u64::from(len);
+        let retransmission = self
+            .wire
+            .iter()
+            .any(|w| w.offset < offset + len && offset < w.offset + w.len);
+        self.wire.push(WireRange {
+            at,
+            offset,
+            len,
+            retransmission,
+        });
+    }
+
+    pub fn add_recv(&mut self, at: usize, offset: u64, data: Vec<u8>, bufsize: u32) {
+        self.recvs.push(RecvChunk {
+            at,
+            offset,
+            data,
+            bufsize,
+        });
+    }
+
+    /// The send that wrote the byte at `offset`.
+    pub fn send_at(&self, offset: u64) -> Option<&SendRange> {
+        self.sends
+            .iter()
+            .find(|s| s.offset <= offset && offset < s.offset + s.data.len() as u64)
+    }
+
+    /// `offset..offset+len` cut where the send that wrote the bytes changes.
+    pub fn pieces(&self, offset: u64, len: u64) -> Vec<Piece> {
+        let end = offset + len;
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut at = offset;
+        while at < end {
+            let (send, run_end) = match self.send_at(at) {
+                Some(send) => (
+                    Some(send.ordinal),
+                    (send.offset + send.data.len() as u64).min(end),
+                ),
+                None => {
+                    // Up to the next known send, or the end.
+                    let next = self
+                        .sends
+                        .iter()
+                        .map(|s| s.offset)
+                        .filter(|&o| o > at)
+                        .min()
+                        .unwrap_or(end);
+                    (None, next.min(end))
+                }
+            };
+            pieces.push(Piece {
+                offset: at,
+                len: run_end - at,
+                send,
+            });
+            at = run_end;
+        }
+        pieces
+    }
+
+    /// The ordinals of the sends whose bytes a range holds, in order.
+    pub fn sends_in(&self, offset: u64, len: u64) -> Vec<usize> {
+        self.pieces(offset, len)
+            .into_iter()
+            .filter_map(|p| p.send)
+            .collect()
+    }
+
+    /// The byte at `offset`, from the send that wrote it or the recv that
+    /// read it (capture may have cut segment payloads, calls never are).
+    pub fn byte(&self, offset: u64) -> Option<u8> {
+        if let Some(send) = self.send_at(offset) {
+            return usize::try_from(offset - send.offset)
+                .ok()
+                .and_then(|i| send.data.get(i).copied());
+        }
+        self.recvs
+            .iter()
+            .find(|r| r.offset <= offset && offset < r.offset + r.data.len() as u64)
+            .and_then(|r| {
+                usize::try_from(offset - r.offset)
+                    .ok()
+                    .and_then(|i| r.data.get(i).copied())
+            })
+    }
+
+    /// One past the last byte any of the three views knows of.
+    pub fn len(&self) -> u64 {
+        let sends = self.sends.iter().map(|s| s.offset + s.data.len() as u64);
+        let wire = self.wire.iter().map(|w| w.offset + w.len);
+        let recvs = self.recvs.iter().map(|r| r.offset + r.data.len() as u64);
+        sends.chain(wire).chain(recvs).max().unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes sent but not yet read by position `at`: what sits in the
+    /// receiver's buffer (or still in flight).
+    pub fn unread_at(&self, at: usize) -> u64 {
+        let sent: u64 = self
+            .sends
+            .iter()
+            .filter(|s| s.at <= at)
+            .map(|s| s.data.len() as u64)
+            .sum();
+        let read: u64 = self
+            .recvs
+            .iter()
+            .filter(|r| r.at <= at)
+            .map(|r| r.data.len() as u64)
+            .sum();
+        sent.saturating_sub(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three_sends() -> ByteStream {
+        let mut stream = ByteStream {
+            syn_seen: true,
+            ..ByteStream::default()
+        };
+        for (i, word) in ["hello", "world", "sticky"].iter().enumerate() {
+            let offset = stream.len();
+            stream.add_send(i, offset, word.as_bytes().to_vec(), 0, Framing::None);
+        }
+        stream
+    }
+
+    #[test]
+    fn a_recv_spanning_three_sends_is_cut_into_three_pieces() {
+        let mut stream = three_sends();
+        stream.add_recv(9, 0, b"helloworldsticky".to_vec(), 1024);
+        let pieces = stream.pieces(0, 16);
+        let sends: Vec<_> = pieces.iter().map(|p| (p.offset, p.len, p.send)).collect();
+        assert_eq!(
+            sends,
+            vec![(0, 5, Some(0)), (5, 5, Some(1)), (10, 6, Some(2))]
+        );
+        assert_eq!(stream.byte(10), Some(b's'));
+    }
+
+    #[test]
+    fn bytes_without_a_known_send_are_one_unknown_piece() {
+        let mut stream = ByteStream::default();
+        stream.add_recv(1, 0, b"abc".to_vec(), 3);
+        assert_eq!(
+            stream.pieces(0, 3),
+            vec![Piece {
+                offset: 0,
+                len: 3,
+                send: None
+            }]
+        );
+        assert_eq!(stream.byte(1), Some(b'b'));
+    }
+
+    #[test]
+    fn segments_need_the_syn_and_spot_retransmissions() {
+        let mut stream = ByteStream::default();
+        stream.add_segment(1, 1, 5);
+        assert!(stream.wire.is_empty(), "no SYN seen: offset unknown");
+        stream.syn_seen = true;
+        stream.add_segment(2, 1, 5);
+        stream.add_segment(3, 1, 5);
+        assert_eq!(stream.wire[0].offset, 0);
+        assert!(!stream.wire[0].retransmission);
+        assert!(stream.wire[1].retransmission);
+    }
+
+    #[test]
+    fn unread_bytes_are_sent_minus_read() {
+        let mut stream = three_sends();
+        assert_eq!(stream.unread_at(2), 16);
+        stream.add_recv(5, 0, b"hellowor".to_vec(), 8);
+        assert_eq!(stream.unread_at(4), 16);
+        assert_eq!(stream.unread_at(5), 8);
+    }
+}
