@@ -7,4 +7,7 @@
 //! - [`relay`]: the WebSocket to the relay, with reconnection.
 //! - [`components`]: one view per file.
 
+pub mod components;
 pub mod model;
+pub mod relay;
+pub mod state;

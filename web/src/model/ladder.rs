@@ -52,6 +52,8 @@ pub enum RowKind {
         conversation: Option<usize>,
         rst: bool,
         payload_len: u32,
+        /// Ordinals of the sends whose bytes it carried (its colours).
+        sends: Vec<usize>,
     },
     /// A socket call, marked on its socket's lane.
     Call {
@@ -59,6 +61,8 @@ pub enum RowKind {
         socket: SocketId,
         label: String,
         failed: bool,
+        /// Ordinals of the sends whose bytes it wrote or read.
+        sends: Vec<usize>,
     },
 }
 
@@ -267,19 +271,21 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
                     continue;
                 };
                 let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
+                let conversation = model
+                    .conversations
+                    .list
+                    .iter()
+                    .find(|c| c.segments.contains(&at));
+                let sends = model.sends_of(at);
                 RowKind::Packet {
                     from,
                     to,
                     label: segment_label(seg, numbers),
                     phase: phase_at.get(&at).copied(),
-                    conversation: model
-                        .conversations
-                        .list
-                        .iter()
-                        .find(|c| c.segments.contains(&at))
-                        .map(|c| c.id),
+                    conversation: conversation.map(|c| c.id),
                     rst,
                     payload_len: seg.segment.payload_len(),
+                    sends,
                 }
             }
             EventKind::Call(call) => RowKind::Call {
@@ -289,6 +295,7 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
                 socket: call.socket,
                 label: call_event_label(call),
                 failed: matches!(call.result, CallResult::Error(_)),
+                sends: model.sends_of(at),
             },
             _ => continue,
         };

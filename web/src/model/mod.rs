@@ -135,6 +135,25 @@ impl Model {
         }
     }
 
+    /// The ordinals of the sends whose bytes the event at `at` wrote (a
+    /// send), carried (a segment) or read (a recv): the colours it gets.
+    pub fn sends_of(&self, at: usize) -> Vec<usize> {
+        for conv in &self.conversations.list {
+            for stream in &conv.streams {
+                if let Some(send) = stream.sends.iter().find(|s| s.at == at) {
+                    return vec![send.ordinal];
+                }
+                if let Some(wire) = stream.wire.iter().find(|w| w.at == at) {
+                    return stream.sends_in(wire.offset, wire.len);
+                }
+                if let Some(recv) = stream.recvs.iter().find(|r| r.at == at) {
+                    return stream.sends_in(recv.offset, recv.data.len() as u64);
+                }
+            }
+        }
+        Vec::new()
+    }
+
     fn link_segment(&mut self, at: usize, seg: &SegmentEvent) {
         let transport = match seg.segment {
             Segment::Udp(_) => Transport::Udp,

@@ -1,0 +1,216 @@
+//! The page: owns the state reducer, the link to the relay and the
+//! keyboard shortcuts, and lays out the views.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use sockscope_shared::{EventKind, Request};
+use wasm_bindgen::JsCast;
+use web_sys::KeyboardEvent;
+use yew::prelude::*;
+
+use super::Submit;
+use super::byte_streams::ByteStreams;
+use super::capture_status::CaptureStatus;
+use super::connect_form::{self, ConnectForm};
+use super::connection_status::ConnectionStatus;
+use super::detail_pane::DetailPane;
+use super::ladder::Ladder;
+use super::listen_form::{self, ListenForm};
+use super::log_loader::LogLoader;
+use super::player_bar::PlayerBar;
+use super::socket_actions::SocketActions;
+use super::socket_list::SocketList;
+use super::udp_bind_form::{self, UdpBindForm};
+use super::udp_view::UdpView;
+use super::watch_form::{self, WatchForm};
+use crate::model::Model;
+use crate::model::describe::{call_event_label, segment_label};
+use crate::relay::{Relay, page_websocket_url};
+use crate::state::{Action, State};
+
+/// What the step at `at` shows, in words, for the player's caption.
+fn caption(model: &Model, at: usize, numbers: crate::model::describe::Numbers) -> Option<String> {
+    let event = model.events.get(at)?;
+    Some(match &event.kind {
+        EventKind::Call(call) => format!("socket #{}: {}", call.socket, call_event_label(call)),
+        EventKind::Segment(seg) => {
+            format!("{} → {}: {}", seg.src, seg.dst, segment_label(seg, numbers))
+        }
+        _ => return None,
+    })
+}
+
+/// Whether a key press belongs to a form field rather than the player.
+fn typing(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(State::default);
+    let relay: Rc<RefCell<Option<Relay>>> = use_mut_ref(|| None);
+    let next_id = use_mut_ref(|| 0u64);
+
+    {
+        let relay = relay.clone();
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            let on_events = {
+                let d = dispatcher.clone();
+                Callback::from(move |events| d.dispatch(Action::Events(events)))
+            };
+            let on_link = Callback::from(move |link| dispatcher.dispatch(Action::Link(link)));
+            if let Some(url) = page_websocket_url() {
+                *relay.borrow_mut() = Some(Relay::start(url, on_events, on_link));
+            }
+            // Dropping the relay closes the socket and cancels any retry.
+            move || drop(relay.borrow_mut().take())
+        });
+    }
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window()
+                .and_then(|w| w.document())
+                .map(|document| {
+                    EventListener::new(&document, "keydown", move |event| {
+                        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                            return;
+                        };
+                        if typing(event) || event.ctrl_key() || event.meta_key() || event.alt_key()
+                        {
+                            return;
+                        }
+                        let action = match event.key().as_str() {
+                            "ArrowLeft" => Action::StepBack,
+                            "ArrowRight" => Action::StepForward,
+                            " " => Action::TogglePlay,
+                            _ => return,
+                        };
+                        event.prevent_default();
+                        dispatcher.dispatch(action);
+                    })
+                });
+            move || drop(listener)
+        });
+    }
+
+    let onsubmit = {
+        let relay = relay.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |submit: Submit| {
+            let id = {
+                let mut next = next_id.borrow_mut();
+                *next += 1;
+                *next
+            };
+            let request = Request {
+                id: Some(id),
+                command: submit.command,
+            };
+            let sent = match relay.borrow().as_ref() {
+                Some(relay) => relay.send(&request),
+                None => {
+                    Err("this page has no relay: open it from the URL the relay prints".to_string())
+                }
+            };
+            match sent {
+                Ok(()) => dispatcher.dispatch(Action::Submitted {
+                    request: id,
+                    form: submit.form,
+                }),
+                Err(message) => dispatcher.dispatch(Action::FormFailed {
+                    form: submit.form,
+                    message,
+                }),
+            }
+        })
+    };
+    let onretry = {
+        let relay = relay.clone();
+        Callback::from(move |()| {
+            if let Some(relay) = relay.borrow().as_ref() {
+                relay.retry_now();
+            }
+        })
+    };
+    let dispatch = {
+        let d = state.dispatcher();
+        Callback::from(move |action: Action| d.dispatch(action))
+    };
+
+    let model = state.model().clone();
+    let current = state.current_step();
+    let until = state.visible_until();
+    let current_at = current.and_then(|s| model.steps.get(s).copied());
+    let shown_at = state.selected.or(current_at);
+    let errors = Rc::new(state.form_errors.clone());
+    let error = |key: &str| state.form_errors.get(key).cloned();
+    let limits = state.limits();
+    let chosen = state
+        .chosen_socket
+        .and_then(|id| state.live.sockets.get(id).cloned());
+    let waiting = chosen.as_ref().and_then(|s| {
+        let (conv, end) = state.live.conversations.of_socket(s.id)?;
+        let stream = &state.live.conversations.get(conv)?.streams[1 - end];
+        Some(stream.unread_at(state.live.events.len().saturating_sub(1)))
+    });
+    let log_name = state.log.as_ref().map(|l| l.name.clone());
+
+    html! {
+        <div class="app">
+            <header class="topbar">
+                <h1>{ "sockscope" }</h1>
+                <ConnectionStatus link={state.link.clone()} {onretry} />
+                <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped} />
+                <LogLoader open={log_name.clone()} error={state.log_error.clone()}
+                    onload={dispatch.reform(|(name, events)| Action::OpenLog { name, events })}
+                    onerror={dispatch.reform(Action::LogFailed)}
+                    onclose={dispatch.reform(|()| Action::CloseLog)} />
+            </header>
+            <div class="layout">
+                <aside class="controls">
+                    <section class="panel open-forms">
+                        <h2>{ "Open a socket" }</h2>
+                        <ListenForm error={error(listen_form::FORM)} onsubmit={onsubmit.clone()} />
+                        <ConnectForm error={error(connect_form::FORM)} onsubmit={onsubmit.clone()} />
+                        <UdpBindForm error={error(udp_bind_form::FORM)} onsubmit={onsubmit.clone()} />
+                    </section>
+                    <SocketList model={model.clone()} {until} chosen={state.chosen_socket}
+                        onchoose={dispatch.reform(|id| Action::ChooseSocket(Some(id)))} />
+                    if log_name.is_some() {
+                        <p class="hint panel">{ "The views show the opened log; the forms still drive the live relay." }</p>
+                    }
+                    if let Some(socket) = chosen {
+                        <SocketActions {socket} {limits} {waiting} errors={errors.clone()} onsubmit={onsubmit.clone()} />
+                    }
+                    <section class="panel">
+                        <WatchForm error={error(watch_form::FORM)} onsubmit={onsubmit.clone()} />
+                    </section>
+                </aside>
+                <main class="views">
+                    <PlayerBar player={state.player} steps={model.steps.len()}
+                        caption={current_at.and_then(|at| caption(&model, at, state.numbers))}
+                        ondispatch={dispatch.clone()} />
+                    <div class="diagram-row">
+                        <Ladder model={model.clone()} numbers={state.numbers} {current} selected={state.selected}
+                            onselect={dispatch.reform(|at| Action::Select(Some(at)))}
+                            onnumbers={dispatch.reform(Action::SetNumbers)} />
+                        <DetailPane model={model.clone()} at={shown_at} />
+                    </div>
+                    <ByteStreams model={model.clone()} {until} selected={state.selected}
+                        framings={Rc::new(state.framings.clone())}
+                        onselect={dispatch.reform(|at| Action::Select(Some(at)))}
+                        onframing={dispatch.reform(|(conversation, direction, framing)| Action::SetFraming { conversation, direction, framing })} />
+                    <UdpView model={model.clone()} {until} selected={state.selected}
+                        onselect={dispatch.reform(|at| Action::Select(Some(at)))} />
+                </main>
+            </div>
+        </div>
+    }
+}

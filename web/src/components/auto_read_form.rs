@@ -1,0 +1,80 @@
+//! Auto-read: the relay calls recv(bufsize) by itself whenever data waits,
+//! after a delay. A delay lets several sends pile up in the receive buffer
+//! first, which is how a slow reader meets sticky packets.
+
+use sockscope_shared::{Command, Limits, SocketId};
+use yew::prelude::*;
+
+use super::Submit;
+use super::fields;
+use super::form_error::FormError;
+use crate::model::validate;
+
+pub fn form_key(socket: SocketId) -> String {
+    format!("auto_read:{socket}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub socket: SocketId,
+    pub limits: Limits,
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onsubmit: Callback<Submit>,
+}
+
+#[component]
+pub fn AutoReadForm(props: &Props) -> Html {
+    let delay = use_state(|| "0".to_string());
+    let bufsize = use_state(|| "1024".to_string());
+    let local_error = use_state(|| None::<String>);
+
+    let send = {
+        let (delay, bufsize, local_error) = (delay.clone(), bufsize.clone(), local_error.clone());
+        let submit = props.onsubmit.clone();
+        let (socket, limits) = (props.socket, props.limits);
+        move |on: bool| {
+            let command = (|| {
+                Ok::<_, String>(Command::AutoRead {
+                    socket,
+                    on,
+                    delay_ms: validate::number(&delay, "delay", 0, 60_000)?,
+                    bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
+                })
+            })();
+            match command {
+                Ok(command) => {
+                    local_error.set(None);
+                    submit.emit(Submit {
+                        form: form_key(socket),
+                        command,
+                    });
+                }
+                Err(text) => local_error.set(Some(text)),
+            }
+        }
+    };
+    let onsubmit = {
+        let send = send.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            send(true);
+        })
+    };
+    let off = Callback::from(move |_: MouseEvent| send(false));
+
+    html! {
+        <form class="form" id="auto-read-form" {onsubmit}>
+            <h3>{ "auto-read" }</h3>
+            <div class="fields">
+                <label class="short">{ "delay ms" }<input name="delay" inputmode="numeric" value={(*delay).clone()} oninput={fields::text(&delay)} /></label>
+                <label class="short">{ "bufsize" }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
+            </div>
+            <div class="buttons">
+                <button type="submit">{ "on" }</button>
+                <button type="button" class="secondary" onclick={off}>{ "off" }</button>
+            </div>
+            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+        </form>
+    }
+}

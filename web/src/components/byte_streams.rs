@@ -1,0 +1,74 @@
+//! The byte-stream ("sticky packet") views of every TCP connection: for each
+//! direction that carried bytes, the three lanes and the framing decoder.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use sockscope_shared::{Framing, Transport};
+use yew::prelude::*;
+
+use super::framing_panel::FramingPanel;
+use super::stream_lanes::StreamLanes;
+use crate::state::ModelRef;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub until: Option<usize>,
+    #[prop_or_default]
+    pub selected: Option<usize>,
+    pub framings: Rc<HashMap<(usize, usize), Framing>>,
+    pub onselect: Callback<usize>,
+    /// (conversation, direction, framing)
+    pub onframing: Callback<(usize, usize, Framing)>,
+}
+
+#[component]
+pub fn ByteStreams(props: &Props) -> Html {
+    let Some(until) = props.until else {
+        return html! {};
+    };
+    let directions: Vec<(usize, usize, Framing)> = props
+        .model
+        .conversations
+        .list
+        .iter()
+        .filter(|c| c.transport == Transport::Tcp)
+        .flat_map(|c| (0..2).map(move |d| (c, d)))
+        .filter(|(c, d)| {
+            let s = &c.streams[*d];
+            s.sends.iter().any(|x| x.at <= until)
+                || s.wire.iter().any(|x| x.at <= until)
+                || s.recvs.iter().any(|x| x.at <= until)
+        })
+        .map(|(c, d)| {
+            // The framing the sender used, unless the learner picked one.
+            let sent_with = c.streams[d]
+                .sends
+                .iter()
+                .map(|s| s.framing)
+                .find(|f| *f != Framing::None)
+                .unwrap_or_default();
+            let framing = props.framings.get(&(c.id, d)).copied().unwrap_or(sent_with);
+            (c.id, d, framing)
+        })
+        .collect();
+    if directions.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="panel streams" id="streams">
+            <h2>{ "Byte streams" }<span class="meta">{ " · each colour is one send()" }</span></h2>
+            { for directions.into_iter().map(|(conversation, direction, framing)| {
+                let onframing = props.onframing.reform(move |f: Framing| (conversation, direction, f));
+                html! {
+                    <div class="direction" key={format!("{conversation}-{direction}")}>
+                        <StreamLanes model={props.model.clone()} {conversation} {direction} {until}
+                            selected={props.selected} onselect={props.onselect.clone()} />
+                        <FramingPanel model={props.model.clone()} {conversation} {direction} {until} {framing} {onframing} />
+                    </div>
+                }
+            }) }
+        </section>
+    }
+}

@@ -1,0 +1,60 @@
+//! Small helpers shared by the forms: turning input events into state
+//! updates. Not components themselves, so they live together here.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::{Callback, Event, InputEvent, TargetCast, UseStateHandle};
+
+/// Keeps a text field's state in step with what is typed.
+pub fn text(handle: &UseStateHandle<String>) -> Callback<InputEvent> {
+    let handle = handle.clone();
+    Callback::from(move |e: InputEvent| {
+        if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
+            handle.set(input.value());
+        }
+    })
+}
+
+/// Keeps a checkbox's state in step with clicks.
+pub fn checkbox(handle: &UseStateHandle<bool>) -> Callback<Event> {
+    let handle = handle.clone();
+    Callback::from(move |e: Event| {
+        if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
+            handle.set(input.checked());
+        }
+    })
+}
+
+/// The value of a `<select>` after a change.
+pub fn select_value(e: &Event) -> Option<String> {
+    e.target_dyn_into::<HtmlSelectElement>().map(|s| s.value())
+}
+
+/// Keeps a `<select>`'s state in step, mapping its value with `parse`.
+pub fn select<T: 'static>(
+    handle: &UseStateHandle<T>,
+    parse: fn(&str) -> Option<T>,
+) -> Callback<Event> {
+    let handle = handle.clone();
+    Callback::from(move |e: Event| {
+        if let Some(value) = select_value(&e).as_deref().and_then(parse) {
+            handle.set(value);
+        }
+    })
+}
+
+/// The `<select>` value of a framing, and back.
+pub fn framing_value(framing: sockscope_shared::Framing) -> &'static str {
+    use sockscope_shared::Framing;
+    match framing {
+        Framing::None => "none",
+        Framing::Ascii4 => "ascii4",
+        Framing::U32Le => "u32le",
+        Framing::U32Be => "u32be",
+    }
+}
+
+pub fn parse_framing(value: &str) -> Option<sockscope_shared::Framing> {
+    sockscope_shared::Framing::ALL
+        .into_iter()
+        .find(|f| framing_value(*f) == value)
+}

@@ -1,0 +1,76 @@
+//! The framing decoder: what a reader that knows the length header would do
+//! with each recv() chunk. Whole messages come off the buffer; a partial
+//! frame waits for the next chunk. With no framing, each chunk is taken as
+//! a message, which is the sticky-packet bug itself.
+
+use sockscope_shared::Framing;
+use yew::prelude::*;
+
+use super::fields;
+use crate::model::describe::{framing_label, plural};
+use crate::model::framing;
+use crate::model::hexdump::preview;
+use crate::state::ModelRef;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub conversation: usize,
+    pub direction: usize,
+    pub until: usize,
+    pub framing: Framing,
+    pub onframing: Callback<Framing>,
+}
+
+#[component]
+pub fn FramingPanel(props: &Props) -> Html {
+    let Some(conv) = props.model.conversations.get(props.conversation) else {
+        return html! {};
+    };
+    let stream = &conv.streams[props.direction];
+    let chunks: Vec<_> = stream
+        .recvs
+        .iter()
+        .filter(|r| r.at <= props.until)
+        .collect();
+    if chunks.is_empty() {
+        return html! {};
+    }
+    let steps = framing::decode(props.framing, chunks.iter().map(|c| c.data.as_slice()));
+    let onchange = props.onframing.reform(|e: Event| {
+        fields::select_value(&e)
+            .as_deref()
+            .and_then(fields::parse_framing)
+            .unwrap_or_default()
+    });
+    html! {
+        <div class="framing">
+            <div class="framing-head">
+                <h4>{ "Reading it back as messages" }</h4>
+                <label>{ "length header" }
+                    <select class="framing-choice" {onchange}>
+                        { for Framing::ALL.iter().map(|f| html! {
+                            <option value={fields::framing_value(*f)} selected={*f == props.framing}>{ framing_label(*f) }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+            <table>
+                <thead><tr><th>{ "recv()" }</th><th>{ "messages taken off the buffer" }</th><th>{ "left waiting" }</th></tr></thead>
+                <tbody>
+                    { for chunks.iter().zip(&steps).enumerate().map(|(k, (chunk, step))| html! {
+                        <tr key={chunk.at.to_string()}>
+                            <td>{ format!("#{k} · {}", plural(chunk.data.len() as u64, "byte")) }</td>
+                            <td class="messages">
+                                if step.messages.is_empty() && step.error.is_none() { <span class="hint">{ "none yet: incomplete frame" }</span> }
+                                { for step.messages.iter().map(|m| html! { <span class="message">{ preview(&m.body, 40) }</span> }) }
+                                if let Some(error) = &step.error { <span class="form-error">{ error.to_string() }</span> }
+                            </td>
+                            <td>{ if step.pending.is_empty() { "—".to_string() } else { format!("{} {}", plural(step.pending.len() as u64, "byte"), preview(&step.pending, 16)) } }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,52 @@
+//! The page's views, one component per file.
+//!
+//! Components receive data and `on<event>` callbacks as props and never
+//! reach for global state; `App` holds the reducer and wires them up.
+//! Forms build a [`sockscope_shared::Command`], check what was typed with
+//! [`crate::model::validate`], and hand a [`Submit`] to `App`, which sends it
+//! and remembers which form it came from so the relay's answer can be shown
+//! beside it.
+
+pub mod accept_form;
+pub mod app;
+pub mod auto_read_form;
+pub mod byte_streams;
+pub mod capture_status;
+pub mod connect_form;
+pub mod connection_status;
+pub mod detail_pane;
+pub mod fields;
+pub mod form_error;
+pub mod framing_panel;
+pub mod hex_dump;
+pub mod ladder;
+pub mod listen_form;
+pub mod log_loader;
+pub mod options_form;
+pub mod player_bar;
+pub mod recv_form;
+pub mod recv_from_form;
+pub mod send_form;
+pub mod send_to_form;
+pub mod shutdown_form;
+pub mod socket_actions;
+pub mod socket_list;
+pub mod stream_lanes;
+pub mod udp_bind_form;
+pub mod udp_view;
+pub mod watch_form;
+
+use sockscope_shared::Command;
+
+/// A command from a form, with the form's key (`"send:3"`) so errors can
+/// find their way back to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submit {
+    pub form: String,
+    pub command: Command,
+}
+
+/// The colour class of the send with this ordinal: eight colours, reused.
+pub fn send_class(ordinal: usize) -> String {
+    format!("send-{}", ordinal % 8)
+}

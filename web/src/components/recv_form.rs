@@ -1,0 +1,66 @@
+//! The recv() form: one call with the buffer size the learner picks. The
+//! answer is exactly what that single call returned, however many sends
+//! made it: a small buffer splits a message, a late read glues several.
+
+use sockscope_shared::{Command, Limits, SocketId};
+use yew::prelude::*;
+
+use super::Submit;
+use super::fields;
+use super::form_error::FormError;
+use crate::model::validate;
+
+pub fn form_key(socket: SocketId) -> String {
+    format!("recv:{socket}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub socket: SocketId,
+    pub limits: Limits,
+    /// Bytes waiting in the receive buffer, when known.
+    #[prop_or_default]
+    pub waiting: Option<u64>,
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onsubmit: Callback<Submit>,
+}
+
+#[component]
+pub fn RecvForm(props: &Props) -> Html {
+    let bufsize = use_state(|| "1024".to_string());
+    let local_error = use_state(|| None::<String>);
+
+    let onsubmit = {
+        let (bufsize, local_error) = (bufsize.clone(), local_error.clone());
+        let submit = props.onsubmit.clone();
+        let (socket, limits) = (props.socket, props.limits);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match validate::bufsize(&bufsize, limits.max_bufsize) {
+                Ok(bufsize) => {
+                    local_error.set(None);
+                    submit.emit(Submit {
+                        form: form_key(socket),
+                        command: Command::Recv { socket, bufsize },
+                    });
+                }
+                Err(text) => local_error.set(Some(text)),
+            }
+        })
+    };
+
+    html! {
+        <form class="form" id="recv-form" {onsubmit}>
+            <h3>{ "recv()" }</h3>
+            <div class="fields">
+                <label class="short">{ "bufsize" }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
+                <button type="submit">{ "recv()" }</button>
+            </div>
+            if let Some(waiting) = props.waiting {
+                <p class="hint">{ format!("{waiting} bytes sent to this socket and not read yet.") }</p>
+            }
+            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+        </form>
+    }
+}

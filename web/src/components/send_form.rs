@@ -1,0 +1,120 @@
+//! The send() form: a message as text or hex, sent `repeat` times,
+//! `interval` apart, optionally behind a length header. Three quick sends
+//! of "hello" with no framing are the sticky-packet lesson in one click.
+
+use sockscope_shared::{Command, Framing, Limits, SocketId};
+use yew::prelude::*;
+
+use super::Submit;
+use super::fields;
+use super::form_error::FormError;
+use crate::model::describe::framing_label;
+use crate::model::validate::{self, PayloadKind};
+
+pub fn form_key(socket: SocketId) -> String {
+    format!("send:{socket}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub socket: SocketId,
+    pub limits: Limits,
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onsubmit: Callback<Submit>,
+}
+
+fn parse_kind(value: &str) -> Option<PayloadKind> {
+    match value {
+        "text" => Some(PayloadKind::Text),
+        "hex" => Some(PayloadKind::Hex),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn SendForm(props: &Props) -> Html {
+    let message = use_state(|| "hello".to_string());
+    let kind = use_state(PayloadKind::default);
+    let repeat = use_state(|| "1".to_string());
+    let interval = use_state(|| "0".to_string());
+    let framing = use_state(Framing::default);
+    let local_error = use_state(|| None::<String>);
+
+    let onsubmit = {
+        let (message, kind, repeat, interval, framing) = (
+            message.clone(),
+            kind.clone(),
+            repeat.clone(),
+            interval.clone(),
+            framing.clone(),
+        );
+        let local_error = local_error.clone();
+        let submit = props.onsubmit.clone();
+        let (socket, limits) = (props.socket, props.limits);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let command = (|| {
+                Ok::<_, String>(Command::Send {
+                    socket,
+                    payload: validate::payload(
+                        &message,
+                        *kind,
+                        *framing,
+                        limits.max_payload,
+                        false,
+                    )?,
+                    repeat: validate::number(&repeat, "repeat", 1, limits.max_repeat)?,
+                    interval_ms: validate::number(&interval, "interval", 0, 60_000)?,
+                    framing: *framing,
+                })
+            })();
+            match command {
+                Ok(command) => {
+                    local_error.set(None);
+                    submit.emit(Submit {
+                        form: form_key(socket),
+                        command,
+                    });
+                }
+                Err(text) => local_error.set(Some(text)),
+            }
+        })
+    };
+
+    let kind_value = if *kind == PayloadKind::Hex {
+        "hex"
+    } else {
+        "text"
+    };
+    html! {
+        <form class="form" id="send-form" {onsubmit}>
+            <h3>{ "send()" }</h3>
+            <div class="fields">
+                <label class="wide">{ "message" }
+                    <input name="message" value={(*message).clone()} oninput={fields::text(&message)}
+                        placeholder={if *kind == PayloadKind::Hex { "68 65 6c 6c 6f" } else { "hello" }} />
+                </label>
+                <label class="short">{ "as" }
+                    <select name="kind" onchange={fields::select(&kind, parse_kind)}>
+                        <option value="text" selected={kind_value == "text"}>{ "text" }</option>
+                        <option value="hex" selected={kind_value == "hex"}>{ "hex" }</option>
+                    </select>
+                </label>
+            </div>
+            <div class="fields">
+                <label class="short">{ "repeat" }<input name="repeat" inputmode="numeric" value={(*repeat).clone()} oninput={fields::text(&repeat)} /></label>
+                <label class="short">{ "every ms" }<input name="interval" inputmode="numeric" value={(*interval).clone()} oninput={fields::text(&interval)} /></label>
+                <label>{ "length header" }
+                    <select name="framing" onchange={fields::select(&framing, fields::parse_framing)}>
+                        { for Framing::ALL.iter().map(|f| html! {
+                            <option value={fields::framing_value(*f)} selected={*f == *framing}>{ framing_label(*f) }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+            <button type="submit">{ "send()" }</button>
+            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+        </form>
+    }
+}

@@ -1,0 +1,50 @@
+//! shutdown(): close one half of a connection. SHUT_WR sends FIN while the
+//! socket can still read the peer's answer (a half-close); SHUT_RD sends
+//! nothing on the wire at all.
+
+use sockscope_shared::{Command, ShutdownHow, SocketId};
+use yew::prelude::*;
+
+use super::Submit;
+use super::form_error::FormError;
+use crate::model::describe::shutdown_label;
+
+pub fn form_key(socket: SocketId) -> String {
+    format!("shutdown:{socket}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub socket: SocketId,
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onsubmit: Callback<Submit>,
+}
+
+#[component]
+pub fn ShutdownForm(props: &Props) -> Html {
+    let socket = props.socket;
+    let button = |how: ShutdownHow| {
+        let submit = props.onsubmit.clone();
+        let onclick = Callback::from(move |_: MouseEvent| {
+            submit.emit(Submit {
+                form: form_key(socket),
+                command: Command::Shutdown { socket, how },
+            });
+        });
+        let label = shutdown_label(how);
+        html! { <button type="button" class="secondary" name={label} {onclick}>{ label }</button> }
+    };
+    html! {
+        <div class="form" id="shutdown-form">
+            <h3>{ "shutdown()" }</h3>
+            <div class="buttons">
+                { button(ShutdownHow::Write) }
+                { button(ShutdownHow::Read) }
+                { button(ShutdownHow::Both) }
+            </div>
+            <p class="hint">{ "SHUT_WR sends FIN but keeps reading: a half-close." }</p>
+            <FormError remote={props.error.clone()} />
+        </div>
+    }
+}

@@ -1,0 +1,87 @@
+//! The forms for the chosen socket: what can be done depends on what it is.
+//! A listener accepts; a connected TCP socket sends, receives, sets options
+//! and shuts down; a UDP socket sends and receives datagrams. Every socket
+//! can be closed.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use sockscope_shared::{Command, Limits, SocketId, Transport};
+use yew::prelude::*;
+
+use super::Submit;
+use super::accept_form::{self, AcceptForm};
+use super::auto_read_form::{self, AutoReadForm};
+use super::form_error::FormError;
+use super::options_form::{self, OptionsForm};
+use super::recv_form::{self, RecvForm};
+use super::recv_from_form::{self, RecvFromForm};
+use super::send_form::{self, SendForm};
+use super::send_to_form::{self, SendToForm};
+use super::shutdown_form::{self, ShutdownForm};
+use crate::model::sockets::{Role, SocketInfo};
+
+pub fn close_key(socket: SocketId) -> String {
+    format!("close:{socket}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub socket: SocketInfo,
+    pub limits: Limits,
+    /// Bytes sent to this socket that it has not read yet.
+    #[prop_or_default]
+    pub waiting: Option<u64>,
+    pub errors: Rc<HashMap<String, String>>,
+    pub onsubmit: Callback<Submit>,
+}
+
+#[component]
+pub fn SocketActions(props: &Props) -> Html {
+    let s = &props.socket;
+    let id = s.id;
+    let error = |key: String| props.errors.get(&key).cloned();
+    let onsubmit = props.onsubmit.clone();
+    let limits = props.limits;
+    let close = {
+        let submit = props.onsubmit.clone();
+        Callback::from(move |_: MouseEvent| {
+            submit.emit(Submit {
+                form: close_key(id),
+                command: Command::Close { socket: id },
+            });
+        })
+    };
+    let forms = match (s.transport, s.role) {
+        (Transport::Udp, _) => html! {
+            <>
+                <SendToForm socket={id} {limits} error={error(send_to_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <RecvFromForm socket={id} {limits} error={error(recv_from_form::form_key(id))} onsubmit={onsubmit.clone()} />
+            </>
+        },
+        (_, Role::Listener) => html! {
+            <AcceptForm socket={id} error={error(accept_form::form_key(id))} onsubmit={onsubmit.clone()} />
+        },
+        _ => html! {
+            <>
+                <SendForm socket={id} {limits} error={error(send_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <RecvForm socket={id} {limits} waiting={props.waiting} error={error(recv_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <AutoReadForm socket={id} {limits} error={error(auto_read_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <ShutdownForm socket={id} error={error(shutdown_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <OptionsForm socket={id} error={error(options_form::form_key(id))} onsubmit={onsubmit.clone()} />
+            </>
+        },
+    };
+    let state = s.state().map_or("", |st| st.name());
+    html! {
+        <section class="panel socket-actions" id="socket-actions" data-socket={id.to_string()}>
+            <h2>{ format!("Socket #{id}") }<span class="role">{ s.role.label() }</span><span class="state">{ state }</span></h2>
+            <p class="addr">{ s.local.clone().unwrap_or_default() }{ s.peer.clone().map(|p| format!(" ⇄ {p}")).unwrap_or_default() }</p>
+            { forms }
+            <div class="form">
+                <button type="button" class="danger" name="close" onclick={close}>{ "close()" }</button>
+                <FormError remote={error(close_key(id))} />
+            </div>
+        </section>
+    }
+}

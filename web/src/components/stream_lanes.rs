@@ -1,0 +1,257 @@
+//! One direction of a TCP connection as three lanes on one byte axis:
+//! the send() calls that wrote the bytes, the segments that carried them,
+//! and the recv() chunks that read them. Every byte is coloured by the send
+//! it came from, so one recv() holding three sends shows three colours, and
+//! a send split over two recv() calls shows its colour in both.
+
+use yew::prelude::*;
+
+use super::send_class;
+use crate::model::describe::plural;
+use crate::model::stream::ByteStream;
+use crate::state::ModelRef;
+
+/// How wide the byte axis may grow, in pixels.
+const TRACK: f64 = 960.0;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub conversation: usize,
+    pub direction: usize,
+    /// The last event position shown.
+    pub until: usize,
+    #[prop_or_default]
+    pub selected: Option<usize>,
+    pub onselect: Callback<usize>,
+}
+
+/// Pixels per byte, and whether each byte gets its own cell.
+fn scale(total: u64) -> (f64, bool) {
+    let total = total.max(1) as f64;
+    let cell = TRACK / total;
+    if cell >= 14.0 {
+        (cell.min(30.0), true)
+    } else {
+        (cell, false)
+    }
+}
+
+fn glyph(byte: Option<u8>) -> String {
+    match byte {
+        Some(b' ') => "␣".to_string(),
+        Some(b) if b.is_ascii_graphic() => (b as char).to_string(),
+        Some(_) => "·".to_string(),
+        None => "?".to_string(),
+    }
+}
+
+struct Block<'a> {
+    at: usize,
+    offset: u64,
+    len: u64,
+    kind: &'static str,
+    title: String,
+    stream: &'a ByteStream,
+}
+
+fn block(
+    b: Block<'_>,
+    cell: f64,
+    per_byte: bool,
+    selected: Option<usize>,
+    onselect: &Callback<usize>,
+) -> Html {
+    let at = b.at;
+    let onclick = onselect.reform(move |_: MouseEvent| at);
+    let style = format!(
+        "left:{:.1}px;width:{:.1}px",
+        b.offset as f64 * cell,
+        (b.len as f64 * cell).max(3.0)
+    );
+    let class = classes!(
+        "block",
+        b.kind,
+        (selected == Some(at)).then_some("selected")
+    );
+    let pieces = b.stream.pieces(b.offset, b.len);
+    let sends: Vec<String> = pieces
+        .iter()
+        .filter_map(|p| p.send)
+        .map(|s| s.to_string())
+        .collect();
+    html! {
+        <button type="button" {class} {style} title={b.title} data-at={at.to_string()} data-sends={sends.join(",")} {onclick}>
+            { for pieces.iter().map(|piece| {
+                let colour = piece.send.map_or_else(|| "unknown".to_string(), send_class);
+                if per_byte {
+                    html! { <>{ for (piece.offset..piece.offset + piece.len).map(|o| html! {
+                        <span class={classes!("byte", colour.clone())} style={format!("width:{cell:.1}px")}>{ glyph(b.stream.byte(o)) }</span>
+                    }) }</> }
+                } else {
+                    html! { <span class={classes!("piece", colour)} style={format!("width:{:.1}px", piece.len as f64 * cell)}></span> }
+                }
+            }) }
+        </button>
+    }
+}
+
+/// Sentences on what the learner should notice: glued or split messages.
+fn lessons(stream: &ByteStream, until: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let recvs: Vec<_> = stream.recvs.iter().filter(|r| r.at <= until).collect();
+    for (k, r) in recvs.iter().enumerate() {
+        let sends = stream.sends_in(r.offset, r.data.len() as u64);
+        let mut distinct = sends.clone();
+        distinct.dedup();
+        if distinct.len() > 1 {
+            out.push(format!(
+                "recv #{k} returned the bytes of {} send() calls in one chunk: the boundaries between them are gone.",
+                distinct.len()
+            ));
+        }
+    }
+    for send in stream.sends.iter().filter(|s| s.at <= until) {
+        let (start, end) = (send.offset, send.offset + send.data.len() as u64);
+        let readers = recvs
+            .iter()
+            .filter(|r| r.offset < end && start < r.offset + r.data.len() as u64)
+            .count();
+        if readers > 1 {
+            out.push(format!(
+                "send #{} was read by {readers} recv() calls: one message, split.",
+                send.ordinal
+            ));
+        }
+    }
+    out.truncate(4);
+    out
+}
+
+#[component]
+pub fn StreamLanes(props: &Props) -> Html {
+    let Some(conv) = props.model.conversations.get(props.conversation) else {
+        return html! {};
+    };
+    let d = props.direction;
+    let stream = &conv.streams[d];
+    let until = props.until;
+    let (cell, per_byte) = scale(stream.len());
+    let track = format!("width:{:.0}px", stream.len() as f64 * cell + 4.0);
+    let sender = conv.ends[d]
+        .socket
+        .map(|s| format!(" by #{s}"))
+        .unwrap_or_default();
+    let reader = conv.ends[1 - d]
+        .socket
+        .map(|s| format!(" by #{s}"))
+        .unwrap_or_default();
+
+    let sends = stream
+        .sends
+        .iter()
+        .filter(|s| s.at <= until)
+        .map(|s| Block {
+            at: s.at,
+            offset: s.offset,
+            len: s.data.len() as u64,
+            kind: "send",
+            title: format!(
+                "send #{} · {}",
+                s.ordinal,
+                plural(s.data.len() as u64, "byte")
+            ),
+            stream,
+        });
+    let wire = stream.wire.iter().filter(|w| w.at <= until).map(|w| Block {
+        at: w.at,
+        offset: w.offset,
+        len: w.len,
+        kind: if w.retransmission {
+            "wire retransmission"
+        } else {
+            "wire"
+        },
+        title: format!("segment · bytes {}–{}", w.offset, w.offset + w.len),
+        stream,
+    });
+    let recvs = stream
+        .recvs
+        .iter()
+        .filter(|r| r.at <= until)
+        .enumerate()
+        .map(|(k, r)| Block {
+            at: r.at,
+            offset: r.offset,
+            len: r.data.len() as u64,
+            kind: "recv",
+            title: format!(
+                "recv #{k} ({}) · {}",
+                r.bufsize,
+                plural(r.data.len() as u64, "byte")
+            ),
+            stream,
+        });
+    let sel = props.selected;
+    let onselect = &props.onselect;
+    let read_end = stream
+        .recvs
+        .iter()
+        .filter(|r| r.at <= until)
+        .map(|r| r.offset + r.data.len() as u64)
+        .max()
+        .unwrap_or(0);
+    let sent_end = stream
+        .sends
+        .iter()
+        .filter(|s| s.at <= until)
+        .map(|s| s.offset + s.data.len() as u64)
+        .chain(
+            stream
+                .wire
+                .iter()
+                .filter(|w| w.at <= until)
+                .map(|w| w.offset + w.len),
+        )
+        .max()
+        .unwrap_or(0);
+    let waiting = sent_end.saturating_sub(read_end);
+    let eof = stream.end.filter(|e| e.at <= until);
+    let lessons = lessons(stream, until);
+    let lane = |name: String, hint: &'static str, blocks: Html, extra: Html| {
+        html! {
+            <div class="lane-row">
+                <div class="lane-name">{ name }<span class="hint">{ hint }</span></div>
+                <div class="lane-track" style={track.clone()}>{ blocks }{ extra }</div>
+            </div>
+        }
+    };
+    let waiting_block = (waiting > 0).then(|| html! {
+        <div class="waiting" style={format!("left:{:.1}px;width:{:.1}px", read_end as f64 * cell, (waiting as f64 * cell).max(3.0))}
+            title="sent, not read yet">
+            <span>{ format!("{waiting} waiting") }</span>
+        </div>
+    });
+    let eof_mark = eof.map(|e| html! {
+        <div class="eof" style={format!("left:{:.1}px", e.offset as f64 * cell)} title="recv() returned b'': the peer sent FIN">{ "EOF" }</div>
+    });
+    html! {
+        <div class="stream" data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
+            <h3>{ conv.direction_label(d) }<span class="meta">{ format!(" · {}", plural(stream.len(), "byte")) }</span></h3>
+            <div class="lanes-scroll">
+                { lane(format!("send(){sender}"), "what the program wrote", html! { <>{ for sends.map(|b| block(b, cell, per_byte, sel, onselect)) }</> }, html! {}) }
+                { lane("segments".to_string(), "what crossed the wire", html! { <>{ for wire.map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                    if stream.wire.is_empty() && !stream.sends.is_empty() {
+                        html! { <span class="lane-note">{ "no segments captured" }</span> }
+                    } else {
+                        html! {}
+                    }) }
+                { lane(format!("recv(){reader}"), "what each call returned", html! { <>{ for recvs.map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                    html! { <>{ for waiting_block }{ for eof_mark }</> }) }
+            </div>
+            if !lessons.is_empty() {
+                <ul class="lessons">{ for lessons.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
+            }
+        </div>
+    }
+}

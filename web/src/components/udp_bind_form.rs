@@ -1,0 +1,63 @@
+//! The form that opens a UDP socket: socket(AF_INET, SOCK_DGRAM) and bind().
+//! Port 0 lets the kernel choose, as a UDP client usually does.
+
+use sockscope_shared::Command;
+use yew::prelude::*;
+
+use super::Submit;
+use super::fields;
+use super::form_error::FormError;
+use crate::model::validate;
+
+pub const FORM: &str = "udp_bind";
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onsubmit: Callback<Submit>,
+}
+
+#[component]
+pub fn UdpBindForm(props: &Props) -> Html {
+    let host = use_state(|| "127.0.0.1".to_string());
+    let port = use_state(|| "9527".to_string());
+    let local_error = use_state(|| None::<String>);
+
+    let onsubmit = {
+        let (host, port, local_error) = (host.clone(), port.clone(), local_error.clone());
+        let submit = props.onsubmit.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let command = (|| {
+                Ok::<_, String>(Command::UdpBind {
+                    host: validate::host(&host)?,
+                    port: validate::port(&port, true)?,
+                })
+            })();
+            match command {
+                Ok(command) => {
+                    local_error.set(None);
+                    submit.emit(Submit {
+                        form: FORM.to_string(),
+                        command,
+                    });
+                }
+                Err(message) => local_error.set(Some(message)),
+            }
+        })
+    };
+
+    html! {
+        <form class="form" id="udp-bind-form" {onsubmit}>
+            <h3>{ "UDP socket" }</h3>
+            <div class="fields">
+                <label>{ "host" }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
+                <label class="short">{ "port" }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
+            </div>
+            <p class="hint">{ "Port 0 lets the kernel choose (a typical client)." }</p>
+            <button type="submit">{ "bind()" }</button>
+            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+        </form>
+    }
+}

@@ -1,0 +1,110 @@
+//! UDP datagrams as units: what sendto() sent, what crossed the wire, what
+//! recvfrom() got, and, when the buffer was too small, the part that was
+//! lost for good. No glued or split messages here: each datagram is read
+//! whole, or cut, never merged.
+
+use sockscope_shared::Transport;
+use yew::prelude::*;
+
+use super::send_class;
+use crate::model::describe::plural;
+use crate::model::hexdump::preview;
+use crate::model::udp::Datagram;
+use crate::state::ModelRef;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub until: Option<usize>,
+    #[prop_or_default]
+    pub selected: Option<usize>,
+    pub onselect: Callback<usize>,
+}
+
+/// Shows a sighting only once the player has reached it.
+fn seen<T>(item: &Option<T>, at: impl Fn(&T) -> usize, until: usize) -> Option<&T> {
+    item.as_ref().filter(|x| at(x) <= until)
+}
+
+fn datagram_row(d: &Datagram, until: usize, widest: u32, onselect: &Callback<usize>) -> Html {
+    let sent = seen(&d.sent, |s| s.at, until);
+    let wire = seen(&d.wire, |w| w.at, until);
+    let received = seen(&d.received, |r| r.at, until);
+    let len = d.len();
+    let px = |n: u32| f64::from(n) / f64::from(widest.max(1)) * 360.0;
+    let kept = received.map_or(len, |r| u32::try_from(r.data.len()).unwrap_or(u32::MAX));
+    let lost = received.map_or(0, |_| d.lost_bytes());
+    let click = |at: Option<usize>| {
+        let onselect = onselect.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(at) = at {
+                onselect.emit(at);
+            }
+        })
+    };
+    html! {
+        <tr class={classes!("datagram", (lost > 0).then_some("truncated"))} data-lost={lost.to_string()}>
+            <td class="ordinal">{ format!("#{}", d.ordinal) }</td>
+            <td onclick={click(sent.map(|s| s.at))} class="clickable">
+                { sent.map_or_else(|| "—".to_string(), |s| format!("sendto {} {}", plural(s.data.len() as u64, "byte"), preview(&s.data, 24))) }
+            </td>
+            <td onclick={click(wire.map(|w| w.at))} class="clickable">
+                { wire.map_or_else(|| "—".to_string(), |w| format!("{} on the wire", plural(u64::from(w.payload_len), "byte"))) }
+            </td>
+            <td onclick={click(received.map(|r| r.at))} class="clickable">
+                { received.map_or_else(|| "not read yet".to_string(), |r| {
+                    if lost > 0 {
+                        format!("recvfrom({}) got {} of {len}: {} lost", r.bufsize, r.data.len(), plural(u64::from(lost), "byte"))
+                    } else {
+                        format!("recvfrom({}) got {} {}", r.bufsize, plural(r.data.len() as u64, "byte"), preview(&r.data, 24))
+                    }
+                }) }
+            </td>
+            <td class="bar-cell">
+                <div class="dgram-bar">
+                    <span class={classes!("kept", send_class(d.ordinal))} style={format!("width:{:.1}px", px(kept).max(if len == 0 { 0.0 } else { 2.0 }))}></span>
+                    if lost > 0 { <span class="lost" style={format!("width:{:.1}px", px(lost))} title="thrown away by recvfrom()"></span> }
+                    if len == 0 { <span class="empty-dgram">{ "empty datagram" }</span> }
+                </div>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn UdpView(props: &Props) -> Html {
+    let Some(until) = props.until else {
+        return html! {};
+    };
+    let flows: Vec<_> = props
+        .model
+        .conversations
+        .list
+        .iter()
+        .filter(|c| c.transport == Transport::Udp)
+        .flat_map(|c| (0..2).map(move |d| (c, d)))
+        .filter(|(c, d)| c.flows[*d].datagrams.iter().any(|g| g.first_at() <= until))
+        .collect();
+    if flows.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="panel udp" id="udp">
+            <h2>{ "UDP datagrams" }<span class="meta">{ " · each one arrives whole, or cut: never glued" }</span></h2>
+            { for flows.into_iter().map(|(conv, d)| {
+                let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| g.first_at() <= until).collect();
+                let widest = datagrams.iter().map(|g| g.len()).max().unwrap_or(1);
+                html! {
+                    <div class="flow" key={format!("{}-{d}", conv.id)}>
+                        <h3>{ conv.direction_label(d) }</h3>
+                        <table>
+                            <tbody>
+                                { for datagrams.iter().map(|g| datagram_row(g, until, widest, &props.onselect)) }
+                            </tbody>
+                        </table>
+                    </div>
+                }
+            }) }
+        </section>
+    }
+}

@@ -1,0 +1,75 @@
+//! "Watch port 9527": capture the segments of programs sockscope did not
+//! start, such as the learner's own server, on the ports listed.
+
+use sockscope_shared::Command;
+use yew::prelude::*;
+
+use super::Submit;
+use super::fields;
+use super::form_error::FormError;
+use crate::model::validate;
+
+pub const FORM: &str = "watch";
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onsubmit: Callback<Submit>,
+}
+
+/// `"9527, 8080"` as ports.
+fn parse_ports(text: &str) -> Result<Vec<u16>, String> {
+    text.split([',', ' '])
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| validate::port(p, false))
+        .collect()
+}
+
+#[component]
+pub fn WatchForm(props: &Props) -> Html {
+    let ports = use_state(|| "9527".to_string());
+    let local_error = use_state(|| None::<String>);
+    let send = {
+        let (ports, local_error) = (ports.clone(), local_error.clone());
+        let submit = props.onsubmit.clone();
+        move |stop: bool| {
+            let parsed = if stop {
+                Ok(Vec::new())
+            } else {
+                parse_ports(&ports)
+            };
+            match parsed {
+                Ok(ports) => {
+                    local_error.set(None);
+                    submit.emit(Submit {
+                        form: FORM.to_string(),
+                        command: Command::Watch { ports },
+                    });
+                }
+                Err(text) => local_error.set(Some(text)),
+            }
+        }
+    };
+    let onsubmit = {
+        let send = send.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            send(false);
+        })
+    };
+    let stop = Callback::from(move |_: MouseEvent| send(true));
+    html! {
+        <form class="form" id="watch-form" {onsubmit}>
+            <h3>{ "Watch other programs" }</h3>
+            <div class="fields">
+                <label class="wide">{ "ports" }<input name="ports" value={(*ports).clone()} oninput={fields::text(&ports)} /></label>
+            </div>
+            <div class="buttons">
+                <button type="submit">{ "watch" }</button>
+                <button type="button" class="secondary" onclick={stop}>{ "stop" }</button>
+            </div>
+            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+        </form>
+    }
+}

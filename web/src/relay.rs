@@ -1,0 +1,240 @@
+//! The WebSocket to the relay, reconnecting by itself.
+//!
+//! [`Relay::start`] opens `ws://<page host>/ws?token=…` and reports two
+//! things through callbacks: batches of events, and the state of the link.
+//! When the socket closes it waits as [`Backoff`] says and tries again, so
+//! a relay restart costs the learner nothing but a fresh session. Dropping
+//! the [`Relay`] closes the socket and cancels any pending retry: the
+//! component that owns it decides how long it lives, and nothing is leaked
+//! with `forget()`.
+//!
+//! Each text frame is a JSON array of events (one frame may carry a whole
+//! batch); a single event object is accepted too.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use sockscope_shared::{Event, Request};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use yew::Callback;
+
+use crate::model::connection::{Backoff, Link, websocket_url};
+
+/// Closures the browser calls; kept here so they live as long as the socket.
+struct Handlers {
+    _open: Closure<dyn FnMut(web_sys::Event)>,
+    _message: Closure<dyn FnMut(MessageEvent)>,
+    _close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+struct Inner {
+    url: String,
+    socket: Option<WebSocket>,
+    handlers: Option<Handlers>,
+    retry: Option<Timeout>,
+    backoff: Backoff,
+    on_events: Callback<Vec<Event>>,
+    on_link: Callback<Link>,
+    stopped: bool,
+}
+
+/// A live link to the relay. Dropping it closes the link for good.
+pub struct Relay {
+    inner: Rc<RefCell<Inner>>,
+}
+
+/// Parses one text frame: an array of events, or a single event.
+///
+/// # Errors
+/// The JSON error when the frame is neither.
+pub fn parse_frame(text: &str) -> Result<Vec<Event>, serde_json::Error> {
+    serde_json::from_str::<Vec<Event>>(text).or_else(|batch_error| {
+        serde_json::from_str::<Event>(text)
+            .map(|e| vec![e])
+            .map_err(|_| batch_error)
+    })
+}
+
+/// The WebSocket URL for this page: same host, the page's `token` passed on.
+pub fn page_websocket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let protocol = location.protocol().ok()?;
+    let host = location.host().ok()?;
+    let search = location.search().ok()?;
+    let token = web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()
+        .and_then(|params| params.get("token"));
+    Some(websocket_url(&protocol, &host, token.as_deref()))
+}
+
+impl Relay {
+    /// Starts connecting to `url`.
+    pub fn start(url: String, on_events: Callback<Vec<Event>>, on_link: Callback<Link>) -> Relay {
+        let inner = Rc::new(RefCell::new(Inner {
+            url,
+            socket: None,
+            handlers: None,
+            retry: None,
+            backoff: Backoff::default(),
+            on_events,
+            on_link,
+            stopped: false,
+        }));
+        connect(&inner);
+        Relay { inner }
+    }
+
+    /// Sends one request.
+    ///
+    /// # Errors
+    /// A sentence for the form when the relay is not connected or the
+    /// browser refused the frame.
+    pub fn send(&self, request: &Request) -> Result<(), String> {
+        let inner = self.inner.borrow();
+        let socket = inner
+            .socket
+            .as_ref()
+            .filter(|s| s.ready_state() == WebSocket::OPEN)
+            .ok_or_else(|| "not connected to the relay: wait for “connected”".to_string())?;
+        let text = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        socket
+            .send_with_str(&text)
+            .map_err(|_| "the browser could not send on the WebSocket".to_string())
+    }
+
+    /// Drops the pending wait and tries at once (the "retry now" button).
+    pub fn retry_now(&self) {
+        let connected = self
+            .inner
+            .borrow()
+            .socket
+            .as_ref()
+            .is_some_and(|s| s.ready_state() == WebSocket::OPEN);
+        if !connected {
+            self.inner.borrow_mut().retry = None;
+            connect(&self.inner);
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.stopped = true;
+        inner.retry = None;
+        if let Some(socket) = inner.socket.take() {
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onclose(None);
+            // Closing an already closed socket is harmless; nothing to report.
+            let _ = socket.close();
+        }
+        inner.handlers = None;
+    }
+}
+
+fn connect(inner: &Rc<RefCell<Inner>>) {
+    let url = inner.borrow().url.clone();
+    if let Some(old) = inner.borrow_mut().socket.take() {
+        old.set_onclose(None);
+        let _ = old.close();
+    }
+    let socket = match WebSocket::new(&url) {
+        Ok(socket) => socket,
+        Err(_) => {
+            // A malformed URL or a blocked scheme: retrying cannot help.
+            let on_link = inner.borrow().on_link.clone();
+            on_link.emit(Link::Gone { retry_in_ms: 0 });
+            return;
+        }
+    };
+    let weak = Rc::downgrade(inner);
+    let open = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            if let Some(inner) = weak.upgrade() {
+                let on_link = {
+                    let mut inner = inner.borrow_mut();
+                    inner.backoff.connected();
+                    inner.on_link.clone()
+                };
+                on_link.emit(Link::Connected);
+            }
+        })
+    };
+    let message = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(inner) = weak.upgrade() else { return };
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            match parse_frame(&text) {
+                Ok(events) => {
+                    let on_events = inner.borrow().on_events.clone();
+                    on_events.emit(events);
+                }
+                Err(error) => web_sys::console::warn_1(
+                    &format!("sockscope: a frame from the relay is not events: {error}").into(),
+                ),
+            }
+        })
+    };
+    let close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+        if let Some(inner) = weak.upgrade() {
+            schedule_retry(&inner);
+        }
+    });
+    socket.set_onopen(Some(open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(message.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(close.as_ref().unchecked_ref()));
+    let mut state = inner.borrow_mut();
+    state.socket = Some(socket);
+    state.handlers = Some(Handlers {
+        _open: open,
+        _message: message,
+        _close: close,
+    });
+}
+
+/// Reports the failure and arms the timer for the next try. Called from the
+/// close handler, which must not drop itself: the old handlers are replaced
+/// only by the next `connect`, from the timer.
+fn schedule_retry(inner: &Rc<RefCell<Inner>>) {
+    let (link, on_link) = {
+        let mut state = inner.borrow_mut();
+        if state.stopped {
+            return;
+        }
+        (state.backoff.failed(), state.on_link.clone())
+    };
+    let delay = match link {
+        Link::Reconnecting { retry_in_ms, .. } | Link::Gone { retry_in_ms } => retry_in_ms,
+        _ => 1000,
+    };
+    on_link.emit(link);
+    let weak: Weak<RefCell<Inner>> = Rc::downgrade(inner);
+    let timeout = Timeout::new(delay, move || {
+        if let Some(inner) = weak.upgrade() {
+            connect(&inner);
+        }
+    });
+    inner.borrow_mut().retry = Some(timeout);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_may_be_a_batch_or_one_event() {
+        let batch = r#"[{"index":0,"t_us":1,"event":"lagged","dropped":2},{"index":1,"t_us":2,"event":"lagged","dropped":3}]"#;
+        assert_eq!(parse_frame(batch).unwrap().len(), 2);
+        let single = r#"{"index":0,"t_us":1,"event":"lagged","dropped":2}"#;
+        assert_eq!(parse_frame(single).unwrap().len(), 1);
+        assert!(parse_frame("{\"oops\":1}").is_err());
+    }
+}

@@ -1,0 +1,397 @@
+//! The page's state, the actions that change it, and the reducer.
+//!
+//! `App` owns one `use_reducer(State::default)`; components get slices of
+//! it as props and send [`Action`]s back through callbacks. Side effects
+//! (the WebSocket, timers, files) live in components and `relay`; the
+//! reducer itself is plain Rust and is tested natively below.
+//!
+//! Two models can exist at once: the live session from the relay, and an
+//! event log opened from a file. The views show the file while one is open,
+//! so studying a recording never mixes with what the relay is doing.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use sockscope_shared::{CallResult, Event, EventKind, Framing, Limits, SocketId};
+use yew::Reducible;
+
+use crate::model::Model;
+use crate::model::connection::Link;
+use crate::model::describe::Numbers;
+use crate::model::player::{Player, Speed};
+
+/// A model shared by reference: props compare by pointer, not by walking
+/// every event.
+#[derive(Debug, Clone, Default)]
+pub struct ModelRef(pub Rc<Model>);
+
+impl PartialEq for ModelRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for ModelRef {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.0
+    }
+}
+
+/// An event log opened from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenLog {
+    pub name: String,
+    pub model: ModelRef,
+}
+
+/// The whole page state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    pub link: Link,
+    pub live: ModelRef,
+    pub log: Option<OpenLog>,
+    /// Why the last file could not be opened.
+    pub log_error: Option<String>,
+    pub player: Player,
+    pub numbers: Numbers,
+    /// The event whose details the detail pane shows, by log position.
+    pub selected: Option<usize>,
+    /// The socket the per-socket forms act on.
+    pub chosen_socket: Option<SocketId>,
+    /// Which form sent each request, so errors show beside it.
+    pub requests: HashMap<u64, String>,
+    /// The latest error per form.
+    pub form_errors: HashMap<String, String>,
+    /// Framing the decoder panel uses, per (conversation, direction).
+    pub framings: HashMap<(usize, usize), Framing>,
+}
+
+/// Everything that can happen to the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Link(Link),
+    /// A batch of events from the relay.
+    Events(Vec<Event>),
+    /// A request left for the relay from the form `form`.
+    Submitted {
+        request: u64,
+        form: String,
+    },
+    /// A request could not even be sent (no relay): say so at the form.
+    FormFailed {
+        form: String,
+        message: String,
+    },
+    OpenLog {
+        name: String,
+        events: Vec<Event>,
+    },
+    LogFailed(String),
+    CloseLog,
+    StepBack,
+    StepForward,
+    TogglePlay,
+    Tick,
+    Scrub(usize),
+    GoLive,
+    SetSpeed(Speed),
+    Select(Option<usize>),
+    SetNumbers(Numbers),
+    ChooseSocket(Option<SocketId>),
+    SetFraming {
+        conversation: usize,
+        direction: usize,
+        framing: Framing,
+    },
+}
+
+impl State {
+    /// The model the views show: the open log, else the live session.
+    pub fn model(&self) -> &ModelRef {
+        self.log.as_ref().map_or(&self.live, |log| &log.model)
+    }
+
+    /// The relay's limits, or the protocol's defaults before the hello.
+    pub fn limits(&self) -> Limits {
+        self.live
+            .hello
+            .as_ref()
+            .map_or_else(Limits::default, |h| h.limits)
+    }
+
+    /// The step the player stands on, in the model shown.
+    pub fn current_step(&self) -> Option<usize> {
+        self.player.current(self.model().steps.len())
+    }
+
+    /// The last event position the views show (everything up to and
+    /// including the current step's state changes).
+    pub fn visible_until(&self) -> Option<usize> {
+        let step = self.current_step()?;
+        Some(self.model().last_at_of_step(step))
+    }
+
+    fn steps(&self) -> usize {
+        self.model().steps.len()
+    }
+
+    fn apply_events(&mut self, events: Vec<Event>) {
+        let mut live = (*self.live.0).clone();
+        for event in events {
+            if matches!(event.kind, EventKind::Hello(_)) && !live.events.is_empty() {
+                // A new relay session: its socket ids start again at 1.
+                live = Model::default();
+                self.requests.clear();
+                if self.log.is_none() {
+                    self.player = Player::default();
+                    self.selected = None;
+                }
+                self.chosen_socket = None;
+            }
+            self.note_errors(&event);
+            self.note_new_socket(&event);
+            live.apply(event);
+        }
+        self.live = ModelRef(Rc::new(live));
+    }
+
+    /// Puts a refused command's message, or a failed call's errno, beside
+    /// the form that asked for it.
+    fn note_errors(&mut self, event: &Event) {
+        let (request, message) = match &event.kind {
+            EventKind::CommandError(error) => (error.request, error.message.clone()),
+            EventKind::Call(call) => match &call.result {
+                CallResult::Error(error) => {
+                    (call.request, format!("{}: {}", error.errno, error.message))
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        if let Some(form) = request.and_then(|id| self.requests.get(&id)) {
+            self.form_errors.insert(form.clone(), message);
+        }
+    }
+
+    /// A socket the learner just made from a form becomes the one the
+    /// per-socket forms act on.
+    fn note_new_socket(&mut self, event: &Event) {
+        if let EventKind::Call(call) = &event.kind
+            && call
+                .request
+                .is_some_and(|id| self.requests.contains_key(&id))
+            && !matches!(call.result, CallResult::Error(_))
+            && self.live.sockets.get(call.socket).is_none()
+        {
+            self.chosen_socket = Some(call.socket);
+        }
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        let steps = next.steps();
+        match action {
+            Action::Link(link) => next.link = link,
+            Action::Events(events) => next.apply_events(events),
+            Action::Submitted { request, form } => {
+                next.form_errors.remove(&form);
+                next.requests.insert(request, form);
+            }
+            Action::FormFailed { form, message } => {
+                next.form_errors.insert(form, message);
+            }
+            Action::OpenLog { name, events } => {
+                next.log = Some(OpenLog {
+                    name,
+                    model: ModelRef(Rc::new(Model::from_events(events))),
+                });
+                next.log_error = None;
+                next.player = Player::default();
+                next.selected = None;
+            }
+            Action::LogFailed(message) => next.log_error = Some(message),
+            Action::CloseLog => {
+                next.log = None;
+                next.player = Player::default();
+                next.selected = None;
+            }
+            Action::StepBack => next.player.step_back(steps),
+            Action::StepForward => next.player.step_forward(steps),
+            Action::TogglePlay => next.player.toggle_play(steps),
+            Action::Tick => next.player.tick(steps),
+            Action::Scrub(step) => next.player.scrub(step, steps),
+            Action::GoLive => next.player.go_live(),
+            Action::SetSpeed(speed) => next.player.speed = speed,
+            Action::Select(at) => next.selected = at,
+            Action::SetNumbers(numbers) => next.numbers = numbers,
+            Action::ChooseSocket(socket) => next.chosen_socket = socket,
+            Action::SetFraming {
+                conversation,
+                direction,
+                framing,
+            } => {
+                next.framings.insert((conversation, direction), framing);
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockscope_shared::{
+        Call, CallEvent, Capabilities, CaptureState, CommandError, ErrorCode, Hello, OsError,
+        Transport,
+    };
+
+    fn hello(index: u64) -> Event {
+        Event {
+            index,
+            t_us: 1,
+            kind: EventKind::Hello(Hello {
+                protocol_version: 1,
+                relay_version: "0.1.0".into(),
+                capabilities: Capabilities {
+                    capture: CaptureState::On {
+                        interface: "lo".into(),
+                    },
+                    allow_remote: false,
+                },
+                limits: Limits::default(),
+            }),
+        }
+    }
+
+    fn connect(index: u64, request: Option<u64>, ok: bool) -> Event {
+        Event {
+            index,
+            t_us: 2,
+            kind: EventKind::Call(CallEvent {
+                socket: 2,
+                request,
+                transport: Transport::Tcp,
+                call: Call::Connect {
+                    addr: "127.0.0.1:9".into(),
+                },
+                result: if ok {
+                    CallResult::Ok
+                } else {
+                    CallResult::Error(OsError {
+                        errno: "ECONNREFUSED".into(),
+                        code: 111,
+                        message: "nothing listens on 127.0.0.1:9".into(),
+                    })
+                },
+                local: Some("127.0.0.1:5000".into()),
+                peer: None,
+                state: None,
+            }),
+        }
+    }
+
+    fn reduce(state: Rc<State>, action: Action) -> Rc<State> {
+        state.reduce(action)
+    }
+
+    #[test]
+    fn errors_land_beside_the_form_that_sent_the_request() {
+        let mut state = Rc::new(State::default());
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        state = reduce(
+            state,
+            Action::Submitted {
+                request: 7,
+                form: "tcp_connect".into(),
+            },
+        );
+        state = reduce(state, Action::Events(vec![connect(1, Some(7), false)]));
+        assert_eq!(
+            state.form_errors.get("tcp_connect").map(String::as_str),
+            Some("ECONNREFUSED: nothing listens on 127.0.0.1:9")
+        );
+        state = reduce(
+            state,
+            Action::Submitted {
+                request: 8,
+                form: "recv".into(),
+            },
+        );
+        state = reduce(
+            state,
+            Action::Events(vec![Event {
+                index: 2,
+                t_us: 3,
+                kind: EventKind::CommandError(CommandError {
+                    request: Some(8),
+                    command: Some("recv".into()),
+                    code: ErrorCode::WrongSocketKind,
+                    message: "socket 1 is a listener".into(),
+                }),
+            }]),
+        );
+        assert_eq!(
+            state.form_errors.get("recv").map(String::as_str),
+            Some("socket 1 is a listener")
+        );
+        // Sending again from the form clears its old error.
+        state = reduce(
+            state,
+            Action::Submitted {
+                request: 9,
+                form: "recv".into(),
+            },
+        );
+        assert!(!state.form_errors.contains_key("recv"));
+    }
+
+    #[test]
+    fn a_socket_made_from_a_form_is_chosen_and_a_new_hello_starts_over() {
+        let mut state = Rc::new(State::default());
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        state = reduce(
+            state,
+            Action::Submitted {
+                request: 1,
+                form: "tcp_connect".into(),
+            },
+        );
+        state = reduce(state, Action::Events(vec![connect(1, Some(1), true)]));
+        assert_eq!(state.chosen_socket, Some(2));
+        assert_eq!(state.model().steps.len(), 1);
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        assert_eq!(state.model().events.len(), 1, "a fresh session");
+        assert_eq!(state.chosen_socket, None);
+    }
+
+    #[test]
+    fn an_open_log_is_shown_instead_of_the_live_session_until_closed() {
+        let mut state = Rc::new(State::default());
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        state = reduce(
+            state,
+            Action::OpenLog {
+                name: "03.json".into(),
+                events: vec![hello(0), connect(1, None, true), connect(2, None, true)],
+            },
+        );
+        assert_eq!(state.model().steps.len(), 2);
+        state = reduce(state, Action::StepBack);
+        assert_eq!(state.current_step(), Some(0));
+        assert_eq!(state.visible_until(), Some(1));
+        state = reduce(state, Action::Events(vec![connect(1, None, true)]));
+        assert_eq!(
+            state.current_step(),
+            Some(0),
+            "live events do not move the log"
+        );
+        state = reduce(state, Action::CloseLog);
+        assert_eq!(state.model().steps.len(), 1);
+        assert!(state.player.is_live());
+    }
+}
