@@ -248,7 +248,10 @@ impl Framing {
                 if !four.iter().all(u8::is_ascii_digit) {
                     return None;
                 }
-                Some(four.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0')))
+                Some(
+                    four.iter()
+                        .fold(0usize, |n, d| n * 10 + usize::from(d - b'0')),
+                )
             }
             Framing::U32Le => usize::try_from(u32::from_le_bytes(four)).ok(),
             Framing::U32Be => usize::try_from(u32::from_be_bytes(four)).ok(),
@@ -315,7 +318,10 @@ mod tests {
     fn every_command_round_trips() {
         let commands = vec![
             Command::TcpAccept { socket: 1 },
-            Command::AutoAccept { socket: 1, on: true },
+            Command::AutoAccept {
+                socket: 1,
+                on: true,
+            },
             Command::TcpConnect {
                 host: "::1".into(),
                 port: 80,

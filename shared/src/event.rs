@@ -155,10 +155,17 @@ pub struct CallEvent {
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum Call {
     /// bind(); for TCP, `reuse_addr` says whether SO_REUSEADDR was set first.
-    Bind { addr: String, reuse_addr: bool },
-    Listen { backlog: u32 },
+    Bind {
+        addr: String,
+        reuse_addr: bool,
+    },
+    Listen {
+        backlog: u32,
+    },
     Accept,
-    Connect { addr: String },
+    Connect {
+        addr: String,
+    },
     /// One send() system call. `offset` is where its first byte sits in the
     /// socket's outgoing byte stream (0 for the first byte ever sent), so the
     /// page can find the segments and recv() chunks that carried it.
@@ -171,14 +178,25 @@ pub enum Call {
         framing: Framing,
     },
     /// One recv(bufsize) system call.
-    Recv { bufsize: u32 },
-    SetOption { option: SocketOption },
-    Shutdown { how: ShutdownHow },
+    Recv {
+        bufsize: u32,
+    },
+    SetOption {
+        option: SocketOption,
+    },
+    Shutdown {
+        how: ShutdownHow,
+    },
     Close,
     /// One sendto() system call.
-    SendTo { addr: String, data: Bytes },
+    SendTo {
+        addr: String,
+        data: Bytes,
+    },
     /// One recvfrom(bufsize) system call.
-    RecvFrom { bufsize: u32 },
+    RecvFrom {
+        bufsize: u32,
+    },
 }
 
 /// What the kernel answered.

@@ -1,0 +1,116 @@
+//! The command line, parsed by clap, and the few things `main` does with it
+//! before the server runs (explaining a bind failure, opening a browser).
+
+use std::{io, net::SocketAddr, path::PathBuf};
+
+use clap::Parser;
+
+/// sockscope: watch real TCP and UDP sockets work, in your browser.
+///
+/// The relay opens real sockets on this machine for the page it serves,
+/// captures their segments on the wire, and streams both to the page.
+#[derive(Debug, Parser)]
+#[command(name = "sockscope", version, about, long_about = None)]
+pub struct Cli {
+    /// Address and port the page and its WebSocket are served on.
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// Allow --listen on an address other than loopback. Anyone who can
+    /// reach that address and knows the token can open sockets here.
+    #[arg(long)]
+    pub expose: bool,
+
+    /// The built front end (the output of `trunk build`).
+    #[arg(long, value_name = "DIR", default_value_os_t = default_dist())]
+    pub dist: PathBuf,
+
+    /// The secret the page must present to use the relay. A random one is
+    /// made at each launch when this is not given.
+    #[arg(long, value_name = "TOKEN", env = "SOCKSCOPE_TOKEN")]
+    pub token: Option<String>,
+
+    /// Let the page's sockets reach these networks too (CIDR, such as
+    /// 10.0.0.0/8 or 192.168.1.7/32). By default only loopback is allowed.
+    #[arg(long = "allow-remote", value_name = "CIDR", num_args = 1..)]
+    pub allow_remote: Vec<String>,
+
+    /// Open the page in the default browser once the relay is listening.
+    #[arg(long)]
+    pub open: bool,
+
+    /// Log more (-v: debug, -vv: trace). RUST_LOG overrides this.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `dist/` at the root of the source tree this binary was built from, so
+/// that `cargo run` finds the front end wherever it is started.
+fn default_dist() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"))
+}
+
+/// The message for a failed bind of the relay's own port, naming the port
+/// and the flag that picks another.
+pub fn bind_failure(addr: SocketAddr, err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {addr}: port {} is already in use (is another sockscope running?). \
+             Choose another port with --listen {}:{}",
+            addr.port(),
+            addr.ip(),
+            addr.port().wrapping_add(1).max(1024),
+        ),
+        io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {addr}: permission denied (ports below 1024 need root). \
+             Choose another port with --listen {}:7878",
+            addr.ip()
+        ),
+        io::ErrorKind::AddrNotAvailable => format!(
+            "cannot listen on {addr}: this machine has no such address. \
+             Use --listen 127.0.0.1:{}",
+            addr.port()
+        ),
+        _ => format!("cannot listen on {addr}: {err}"),
+    }
+}
+
+/// Opens `url` with the desktop's default browser, logging (not failing)
+/// when there is none.
+pub fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    match std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(_) => tracing::info!(%url, "opened the page in the browser"),
+        Err(err) => tracing::warn!(%err, "could not run {opener}; open {url} yourself"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_in_use_names_the_port_and_the_flag() {
+        let err = io::Error::from(io::ErrorKind::AddrInUse);
+        let message = bind_failure("127.0.0.1:7878".parse().unwrap(), &err);
+        assert!(message.contains("port 7878 is already in use"), "{message}");
+        assert!(message.contains("--listen 127.0.0.1:7879"), "{message}");
+    }
+
+    #[test]
+    fn defaults_are_loopback_and_7878() {
+        let cli = Cli::parse_from(["sockscope"]);
+        assert_eq!(cli.listen, "127.0.0.1:7878".parse().unwrap());
+        assert!(!cli.expose);
+        assert!(cli.allow_remote.is_empty());
+    }
+}

@@ -1,0 +1,145 @@
+//! The relay's settings after the command line has been checked: what
+//! every session shares and nothing may change while it runs.
+
+use std::{net::IpAddr, path::PathBuf};
+
+use ipnet::IpNet;
+use sockscope_shared::Limits;
+
+use crate::cli::Cli;
+
+/// Settings shared by every session.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the built front end lives.
+    pub dist: PathBuf,
+    /// The secret a WebSocket client must present as `?token=`.
+    pub token: String,
+    /// Networks the page's sockets may reach besides loopback.
+    pub allow_remote: Vec<IpNet>,
+    /// Bounds on what one session may ask for.
+    pub limits: Limits,
+    /// Most sessions served at once; more are refused with a message.
+    pub max_sessions: usize,
+    /// Events waiting for a slow page before the relay starts dropping
+    /// them (and says so), so a stalled tab cannot grow the relay's memory.
+    pub event_queue: usize,
+    /// Commands one session may send per second before being throttled.
+    pub commands_per_second: u32,
+}
+
+impl Config {
+    /// Checks the command line.
+    ///
+    /// # Errors
+    /// A sentence for the user when a flag is unusable (a bad CIDR, a
+    /// non-loopback --listen without --expose, an empty token).
+    pub fn from_cli(cli: &Cli) -> Result<Config, String> {
+        if !cli.listen.ip().is_loopback() && !cli.expose {
+            return Err(format!(
+                "--listen {} is not a loopback address: anyone who can reach it could open \
+                 sockets on this machine. Add --expose if that is what you want.",
+                cli.listen
+            ));
+        }
+        if cli.expose && !cli.listen.ip().is_loopback() {
+            tracing::warn!(listen = %cli.listen, "listening beyond loopback: guard the token");
+        }
+        let allow_remote = cli
+            .allow_remote
+            .iter()
+            .map(|text| parse_cidr(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let token = match &cli.token {
+            Some(token) if token.trim().is_empty() => {
+                return Err("--token must not be empty".into());
+            }
+            Some(token) => token.clone(),
+            None => random_token()?,
+        };
+        Ok(Config {
+            dist: cli.dist.clone(),
+            token,
+            allow_remote,
+            ..Config::for_tests()
+        })
+    }
+
+    /// Defaults with a fixed token, for in-process tests.
+    pub fn for_tests() -> Config {
+        Config {
+            dist: PathBuf::from("dist"),
+            token: "test-token".into(),
+            allow_remote: Vec::new(),
+            limits: Limits::default(),
+            max_sessions: 64,
+            event_queue: 100_000,
+            commands_per_second: 200,
+        }
+    }
+
+    /// Whether the page's sockets may talk to `ip`.
+    pub fn target_allowed(&self, ip: IpAddr) -> bool {
+        ip.is_loopback()
+            || ip.to_canonical().is_loopback()
+            || self.allow_remote.iter().any(|net| net.contains(&ip))
+    }
+}
+
+fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("--allow-remote {text}: not a network (write it as 10.0.0.0/8 or 192.168.1.7)")
+        })
+}
+
+/// 128 random bits as hex: enough that a web page cannot guess it.
+fn random_token() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|err| format!("cannot make a random token: {err}"))?;
+    Ok(sockscope_shared::Bytes(bytes.to_vec()).to_hex())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["sockscope"];
+        argv.extend_from_slice(args);
+        Config::from_cli(&Cli::parse_from(argv))
+    }
+
+    #[test]
+    fn non_loopback_listen_needs_expose() {
+        let err = config(&["--listen", "0.0.0.0:7878"]).unwrap_err();
+        assert!(err.contains("--expose"), "{err}");
+        assert!(config(&["--listen", "0.0.0.0:7878", "--expose"]).is_ok());
+    }
+
+    #[test]
+    fn targets_are_loopback_only_unless_allowed() {
+        let plain = config(&[]).unwrap();
+        assert!(plain.target_allowed("127.0.0.1".parse().unwrap()));
+        assert!(plain.target_allowed("127.3.2.1".parse().unwrap()));
+        assert!(plain.target_allowed("::1".parse().unwrap()));
+        assert!(!plain.target_allowed("10.1.2.3".parse().unwrap()));
+        let widened = config(&["--allow-remote", "10.0.0.0/8", "192.168.1.7"]).unwrap();
+        assert!(widened.target_allowed("10.1.2.3".parse().unwrap()));
+        assert!(widened.target_allowed("192.168.1.7".parse().unwrap()));
+        assert!(!widened.target_allowed("192.168.1.8".parse().unwrap()));
+        assert!(config(&["--allow-remote", "ten"]).is_err());
+    }
+
+    #[test]
+    fn each_launch_has_its_own_token() {
+        let a = config(&[]).unwrap().token;
+        let b = config(&[]).unwrap().token;
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+        assert_eq!(config(&["--token", "abc"]).unwrap().token, "abc");
+    }
+}

@@ -1,0 +1,60 @@
+//! The `sockscope` binary: parse the command line, bind, serve until Ctrl-C.
+//!
+//! Everything else lives in the library so tests can run the same server
+//! in-process.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sockscope::{Config, cli::Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    sockscope::logging::init(cli.verbose);
+
+    let config = match Config::from_cli(&cli) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("sockscope: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(cli.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!(
+                "sockscope: {}",
+                sockscope::cli::bind_failure(cli.listen, &err)
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let url = match sockscope::page_url(&listener, &config) {
+        Ok(url) => url,
+        Err(err) => {
+            eprintln!("sockscope: cannot read the listening address: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    sockscope::announce(&url, &config);
+    if cli.open {
+        sockscope::cli::open_browser(&url);
+    }
+
+    let shutdown = async {
+        // A failed signal handler would end the server at once; waiting
+        // forever instead keeps it serving until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("Ctrl-C: closing every session's sockets and stopping");
+    };
+    match sockscope::run(listener, config, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sockscope: {err}");
+            ExitCode::from(1)
+        }
+    }
+}

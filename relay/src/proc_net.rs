@@ -1,0 +1,91 @@
+//! TCP states of sockets the relay no longer holds, from the kernel's
+//! socket table (`/proc/net/tcp` and `/proc/net/tcp6`).
+//!
+//! After close() the file descriptor is gone, so TCP_INFO cannot be asked,
+//! yet the connection lives on in the kernel: FIN_WAIT_2, TIME_WAIT,
+//! LAST_ACK. The socket table still lists it by its addresses until it
+//! truly ends, which is what a learner wants to see.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use sockscope_shared::TcpState;
+
+/// The kernel's state for the connection `local` <-> `peer`, or `None` when
+/// the kernel no longer has it (it is CLOSED).
+pub fn lookup(local: SocketAddr, peer: SocketAddr) -> Option<TcpState> {
+    let file = if local.is_ipv4() {
+        "/proc/net/tcp"
+    } else {
+        "/proc/net/tcp6"
+    };
+    let table = std::fs::read_to_string(file).ok()?;
+    find(&table, local, peer)
+}
+
+/// Finds the connection in the text of a socket table.
+fn find(table: &str, local: SocketAddr, peer: SocketAddr) -> Option<TcpState> {
+    table.lines().skip(1).find_map(|line| {
+        let mut fields = line.split_whitespace().skip(1);
+        let row_local = parse_endpoint(fields.next()?)?;
+        let row_peer = parse_endpoint(fields.next()?)?;
+        let state = u8::from_str_radix(fields.next()?, 16).ok()?;
+        (row_local == local && row_peer == peer)
+            .then(|| TcpState::from_kernel(state))
+            .flatten()
+    })
+}
+
+/// Parses `0100007F:2537`: the address as the kernel's native-endian words
+/// in hex, then the port in hex.
+fn parse_endpoint(text: &str) -> Option<SocketAddr> {
+    let (addr, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let ip = match addr.len() {
+        8 => IpAddr::V4(Ipv4Addr::from(
+            u32::from_str_radix(addr, 16).ok()?.to_ne_bytes(),
+        )),
+        32 => {
+            let mut octets = [0u8; 16];
+            for (i, chunk) in octets.chunks_mut(4).enumerate() {
+                let word = addr.get(i * 8..i * 8 + 8)?;
+                chunk.copy_from_slice(&u32::from_str_radix(word, 16).ok()?.to_ne_bytes());
+            }
+            IpAddr::V6(Ipv6Addr::from(octets))
+        }
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:2537 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:B154 0100007F:2537 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0 0 0 0 0 0
+";
+
+    #[test]
+    fn finds_a_time_wait_connection() {
+        let local: SocketAddr = "127.0.0.1:45396".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:9527".parse().unwrap();
+        assert_eq!(find(TABLE, local, peer), Some(TcpState::TimeWait));
+        assert_eq!(find(TABLE, peer, local), None);
+    }
+
+    #[test]
+    fn reads_ipv6_loopback() {
+        let addr = parse_endpoint("00000000000000000000000001000000:0050").unwrap();
+        assert_eq!(addr, "[::1]:80".parse().unwrap());
+    }
+
+    #[test]
+    fn sees_a_real_listener() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let local = listener.local_addr().unwrap();
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let unspecified: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        assert_eq!(find(&table, local, unspecified), Some(TcpState::Listen));
+    }
+}

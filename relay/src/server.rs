@@ -1,0 +1,186 @@
+//! The HTTP side: the router shared by `main` and the tests.
+//!
+//! `/` and its files come from `dist/`; `/health` says the relay is up;
+//! `/ws` upgrades to a session once the request has shown the launch token
+//! and comes from the relay's own origin. A page from any other site could
+//! otherwise open sockets on the user's machine (cross-site WebSocket
+//! hijacking): browsers always send `Origin` on WebSocket upgrades, so a
+//! foreign page is refused, while scripts (which send no `Origin`) still
+//! need the token.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{Query, State, WebSocketUpgrade},
+    http::{HeaderMap, Request, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use sockscope_shared::CaptureState;
+use tokio::sync::{Semaphore, watch};
+
+use crate::{Config, static_files, ws};
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    /// Whether this machine lets the relay capture packets, found once at
+    /// start-up and announced in every hello.
+    pub capture: CaptureState,
+    /// One permit per live session: `max_sessions` bounds them.
+    pub sessions: Arc<Semaphore>,
+    /// Flips to `true` when the relay is shutting down.
+    pub stopping: watch::Sender<bool>,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> AppState {
+        let capture = probe_capture();
+        AppState {
+            sessions: Arc::new(Semaphore::new(config.max_sessions)),
+            config: Arc::new(config),
+            capture,
+            stopping: watch::Sender::new(false),
+        }
+    }
+}
+
+fn probe_capture() -> CaptureState {
+    let interface = "lo";
+    match crate::segments::probe(interface) {
+        Ok(()) => {
+            tracing::info!(interface, "packet capture is available");
+            CaptureState::On {
+                interface: interface.into(),
+            }
+        }
+        Err(unavailable) => {
+            tracing::warn!(
+                reason = %unavailable.reason,
+                fix = %unavailable.fix,
+                "packet capture is off: socket calls will still be shown"
+            );
+            CaptureState::Off {
+                reason: unavailable.reason,
+                fix: unavailable.fix,
+            }
+        }
+    }
+}
+
+/// The relay's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ws", get(upgrade))
+        .fallback(files)
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let capture = matches!(state.capture, CaptureState::On { .. });
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "protocol_version": sockscope_shared::PROTOCOL_VERSION,
+        "capture": capture,
+        "sessions": state.config.max_sessions - state.sessions.available_permits(),
+    }))
+}
+
+async fn files(State(state): State<AppState>, request: Request<Body>) -> Response {
+    static_files::serve(&state.config.dist, request).await
+}
+
+#[derive(Debug, Deserialize)]
+struct WsQuery {
+    token: Option<String>,
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<WsQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(refusal) = check_origin(&headers) {
+        tracing::warn!(%refusal, "refused a WebSocket from another origin");
+        return (StatusCode::FORBIDDEN, refusal).into_response();
+    }
+    if query.token.as_deref() != Some(state.config.token.as_str()) {
+        let message = if query.token.is_none() {
+            "missing token: open the URL sockscope printed (it ends in ?token=...)"
+        } else {
+            "wrong token: open the URL this sockscope printed when it started"
+        };
+        return (StatusCode::UNAUTHORIZED, message).into_response();
+    }
+    let Ok(permit) = state.sessions.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many open pages: close another sockscope tab and reload",
+        )
+            .into_response();
+    };
+    let max_frame = ws::max_request_bytes(&state.config.limits);
+    upgrade
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
+        .on_upgrade(move |socket| async move {
+            ws::serve(socket, state).await;
+            drop(permit);
+        })
+}
+
+/// Allows upgrades with no `Origin` (not a browser) or whose origin is the
+/// relay itself, as named by the `Host` the browser connected to.
+fn check_origin(headers: &HeaderMap) -> Result<(), String> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let same = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(|rest| !host.is_empty() && rest == host);
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "origin {origin} may not use this relay: only pages served by it (http://{host}) may"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(origin) = origin {
+            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn only_the_relays_own_origin_is_let_in() {
+        assert!(check_origin(&headers(None, "127.0.0.1:7878")).is_ok());
+        assert!(check_origin(&headers(Some("http://127.0.0.1:7878"), "127.0.0.1:7878")).is_ok());
+        assert!(check_origin(&headers(Some("http://evil.example"), "127.0.0.1:7878")).is_err());
+        assert!(check_origin(&headers(Some("http://127.0.0.1:7879"), "127.0.0.1:7878")).is_err());
+        assert!(check_origin(&headers(Some("null"), "127.0.0.1:7878")).is_err());
+    }
+}

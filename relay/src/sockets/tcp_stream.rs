@@ -1,0 +1,334 @@
+//! A connected TCP socket's task: send, recv, options, shutdown, close.
+//!
+//! One task owns the stream and waits on several things at once: the next
+//! operation from the session, the socket becoming readable (for a pending
+//! or automatic recv), becoming writable (for a queued send whose time has
+//! come), and a short tick to read the kernel's TCP state. Every recv is a
+//! single `recv()` system call through [`TcpStream::try_read`], so the chunk
+//! reported is exactly what a program calling `recv(bufsize)` would get.
+//!
+//! Byte offsets: the task counts bytes sent and received since the
+//! connection opened. Each send and recv event carries the offset of its
+//! first byte in that direction's stream, which is what links it to the
+//! segments on the wire (relative sequence number minus one).
+
+use std::{collections::VecDeque, io, net::SocketAddr, time::Duration};
+
+use socket2::SockRef;
+use sockscope_shared::{
+    Bytes, Call, CallResult, Framing, ShutdownHow, SocketId, SocketOption, Transport,
+};
+use tokio::{
+    net::TcpStream,
+    sync::mpsc,
+    time::{Instant, MissedTickBehavior, interval, sleep_until},
+};
+
+use super::{Context, Notice, OP_QUEUE, Op, Reporter, STATE_POLL, describe, kernel, report::After};
+use crate::events::EventTx;
+
+/// Starts the task for a connected stream and returns its operation queue.
+pub fn spawn(
+    socket: SocketId,
+    stream: TcpStream,
+    events: EventTx,
+    notices: mpsc::Sender<Notice>,
+) -> mpsc::Sender<Op> {
+    let (ops_tx, ops) = mpsc::channel(OP_QUEUE);
+    let task = StreamTask {
+        report: Reporter::new(socket, Transport::Tcp, events),
+        local: stream.local_addr().ok(),
+        peer: stream.peer_addr().ok(),
+        stream,
+        ops,
+        notices,
+        recvs: VecDeque::new(),
+        auto_read: None,
+        auto_due: None,
+        sends: VecDeque::new(),
+        sent_offset: 0,
+        recv_offset: 0,
+        eof: false,
+    };
+    tokio::spawn(task.run());
+    ops_tx
+}
+
+struct PendingSend {
+    request: Option<u64>,
+    data: Vec<u8>,
+    /// Bytes of `data` already accepted by earlier send() calls.
+    done: usize,
+    message: u32,
+    framing: Framing,
+    not_before: Instant,
+}
+
+struct AutoRead {
+    delay: Duration,
+    bufsize: u32,
+}
+
+struct StreamTask {
+    stream: TcpStream,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+    report: Reporter,
+    ops: mpsc::Receiver<Op>,
+    notices: mpsc::Sender<Notice>,
+    recvs: VecDeque<(Option<u64>, u32)>,
+    auto_read: Option<AutoRead>,
+    /// When the automatic recv waiting for its delay will run.
+    auto_due: Option<Instant>,
+    sends: VecDeque<PendingSend>,
+    sent_offset: u64,
+    recv_offset: u64,
+    eof: bool,
+}
+
+impl StreamTask {
+    async fn run(mut self) {
+        let mut tick = interval(STATE_POLL);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            let want_read =
+                !self.recvs.is_empty() || (self.auto_read.is_some() && self.auto_due.is_none());
+            let next_send = self.sends.front().map(|s| s.not_before);
+            tokio::select! {
+                op = self.ops.recv() => match op {
+                    Some(Op::Close { request }) => return self.close(request).await,
+                    Some(op) => self.handle(op),
+                    // The session is gone: drop the socket without a word.
+                    None => return,
+                },
+                ready = self.stream.readable(), if want_read => {
+                    if ready.is_ok() {
+                        self.on_readable();
+                    }
+                }
+                () = sleep_until(self.auto_due.unwrap_or_else(Instant::now)), if self.auto_due.is_some() => {
+                    self.auto_due = None;
+                    if let Some(auto) = &self.auto_read {
+                        let bufsize = auto.bufsize;
+                        self.recv_once(None, bufsize);
+                    }
+                }
+                ready = send_ready(&self.stream, next_send), if next_send.is_some() => {
+                    if ready.is_ok() {
+                        self.send_once();
+                    }
+                }
+                _ = tick.tick() => self.poll_kernel(),
+            }
+        }
+    }
+
+    fn after(&self) -> After {
+        After {
+            local: self.local,
+            peer: self.peer,
+            state: kernel::tcp_state(&self.stream),
+        }
+    }
+
+    fn handle(&mut self, op: Op) {
+        match op {
+            Op::Send {
+                request,
+                message,
+                repeat,
+                interval,
+                framing,
+            } => {
+                let start = self
+                    .sends
+                    .back()
+                    .map_or_else(Instant::now, |last| last.not_before);
+                for n in 0..repeat {
+                    self.sends.push_back(PendingSend {
+                        request,
+                        data: message.clone(),
+                        done: 0,
+                        message: n,
+                        framing,
+                        not_before: start + interval * n,
+                    });
+                }
+            }
+            Op::Recv { request, bufsize } => self.recvs.push_back((request, bufsize)),
+            Op::AutoRead { on, delay, bufsize } => {
+                self.auto_read = on.then_some(AutoRead { delay, bufsize });
+                self.auto_due = None;
+            }
+            Op::SetOption { request, option } => {
+                let result = set_option(&self.stream, option);
+                let result = match result {
+                    Ok(()) => CallResult::Ok,
+                    Err(err) => CallResult::Error(describe(&err, Context::SetOption)),
+                };
+                let after = self.after();
+                self.report
+                    .call(request, Call::SetOption { option }, result, after);
+            }
+            Op::Shutdown { request, how } => {
+                let std_how = match how {
+                    ShutdownHow::Read => std::net::Shutdown::Read,
+                    ShutdownHow::Write => std::net::Shutdown::Write,
+                    ShutdownHow::Both => std::net::Shutdown::Both,
+                };
+                let result = match SockRef::from(&self.stream).shutdown(std_how) {
+                    Ok(()) => CallResult::Ok,
+                    Err(err) => CallResult::Error(describe(&err, Context::Shutdown)),
+                };
+                let after = self.after();
+                self.report
+                    .call(request, Call::Shutdown { how }, result, after);
+            }
+            // Listener and UDP operations are refused by the session.
+            Op::Accept { .. }
+            | Op::AutoAccept { .. }
+            | Op::SendTo { .. }
+            | Op::RecvFrom { .. }
+            | Op::Close { .. } => {}
+        }
+    }
+
+    fn on_readable(&mut self) {
+        if let Some((request, bufsize)) = self.recvs.front().copied() {
+            if self.recv_once(request, bufsize) {
+                self.recvs.pop_front();
+            }
+        } else if let Some(auto) = &self.auto_read {
+            if auto.delay.is_zero() {
+                let bufsize = auto.bufsize;
+                self.recv_once(None, bufsize);
+            } else {
+                self.auto_due = Some(Instant::now() + auto.delay);
+            }
+        }
+    }
+
+    /// One recv() system call. Returns false when the socket was not
+    /// really readable (the call would have blocked), so the request stays.
+    fn recv_once(&mut self, request: Option<u64>, bufsize: u32) -> bool {
+        let mut buf = vec![0u8; bufsize as usize];
+        let result = match self.stream.try_read(&mut buf) {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return false,
+            Ok(0) => {
+                self.eof = true;
+                // recv() keeps returning 0 after end of stream; reading
+                // automatically would spin on it.
+                self.auto_read = None;
+                CallResult::EndOfStream {
+                    offset: self.recv_offset,
+                }
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                let offset = self.recv_offset;
+                self.recv_offset += n as u64;
+                CallResult::Data {
+                    data: Bytes(buf),
+                    offset,
+                }
+            }
+            Err(err) => {
+                self.auto_read = None;
+                CallResult::Error(describe(&err, Context::Recv))
+            }
+        };
+        let after = self.after();
+        self.report
+            .call(request, Call::Recv { bufsize }, result, after);
+        self.report.recv_queue(kernel::recv_queue(&self.stream));
+        true
+    }
+
+    /// One send() system call for the message at the head of the queue.
+    fn send_once(&mut self) {
+        let Some(pending) = self.sends.front_mut() else {
+            return;
+        };
+        let rest = pending.data.get(pending.done..).unwrap_or_default();
+        let (result, written) = match self.stream.try_write(rest) {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+            Ok(n) => (CallResult::Sent { bytes: n as u64 }, n),
+            Err(err) => (CallResult::Error(describe(&err, Context::Send)), 0),
+        };
+        let failed = matches!(result, CallResult::Error(_));
+        // A failed call shows what it tried to send; a successful one what
+        // the kernel took.
+        let shown = if failed { rest.len() } else { written };
+        let data = Bytes(rest.get(..shown).unwrap_or_default().to_vec());
+        let call = Call::Send {
+            data,
+            offset: self.sent_offset,
+            message: pending.message,
+            framing: pending.framing,
+        };
+        let request = pending.request;
+        pending.done += written;
+        self.sent_offset += written as u64;
+        let finished = failed || pending.done >= pending.data.len();
+        if failed {
+            // A failed send (EPIPE, ECONNRESET) fails every repeat after it.
+            self.sends.clear();
+        } else if finished {
+            self.sends.pop_front();
+        }
+        let after = self.after();
+        self.report.call(request, call, result, after);
+    }
+
+    fn poll_kernel(&mut self) {
+        self.report.state(kernel::tcp_state(&self.stream));
+        self.report.recv_queue(kernel::recv_queue(&self.stream));
+    }
+
+    async fn close(self, request: Option<u64>) {
+        let StreamTask {
+            stream,
+            mut report,
+            local,
+            peer,
+            notices,
+            ..
+        } = self;
+        drop(stream);
+        report.call(
+            request,
+            Call::Close,
+            CallResult::Ok,
+            After {
+                local,
+                peer,
+                state: None,
+            },
+        );
+        let tcp = local.zip(peer);
+        let _ = notices
+            .send(Notice::Closed {
+                socket: report.socket,
+                tcp,
+            })
+            .await;
+    }
+}
+
+/// Waits until `not_before`, then until the socket can take more bytes.
+async fn send_ready(stream: &TcpStream, not_before: Option<Instant>) -> io::Result<()> {
+    if let Some(at) = not_before {
+        sleep_until(at).await;
+    }
+    stream.writable().await
+}
+
+fn set_option(stream: &TcpStream, option: SocketOption) -> io::Result<()> {
+    let sock = SockRef::from(stream);
+    match option {
+        SocketOption::TcpNodelay(on) => sock.set_tcp_nodelay(on),
+        SocketOption::RecvBuffer(bytes) => sock.set_recv_buffer_size(bytes as usize),
+        SocketOption::SendBuffer(bytes) => sock.set_send_buffer_size(bytes as usize),
+        SocketOption::LingerZero => sock.set_linger(Some(Duration::ZERO)),
+    }
+}

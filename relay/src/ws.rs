@@ -1,0 +1,318 @@
+//! The WebSocket edge of a session, and the only place that knows JSON.
+//!
+//! Three tasks per page: the reader decodes each text frame into a
+//! [`Request`] (or an error event naming what was wrong) and hands it to the
+//! session; the session runs sockets and emits events into a bounded queue;
+//! the writer drains that queue into frames. Each frame the relay sends is a
+//! JSON array of one or more events: under load many events share a frame,
+//! at rest each goes out alone and at once. When any of the three ends
+//! (the page closed, the relay is stopping), the others are stopped and the
+//! session's sockets are closed by drop.
+
+use std::time::Instant;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use sockscope_shared::{
+    Capabilities, CommandError, ErrorCode, Event, EventKind, Hello, Limits, PROTOCOL_VERSION,
+    Request,
+};
+use tokio::sync::mpsc;
+
+use crate::{
+    events::{self, EventRx, EventTx},
+    server::AppState,
+    session::Session,
+};
+
+/// Events packed into one frame at most, so one frame stays small enough
+/// for the page to parse without a visible pause.
+const MAX_BATCH: usize = 512;
+
+/// The largest request frame: a maximal hex payload plus room for the JSON
+/// around it.
+pub fn max_request_bytes(limits: &Limits) -> usize {
+    (limits.max_payload as usize) * 2 + 64 * 1024
+}
+
+/// Runs one page's session until the page goes away or the relay stops.
+pub async fn serve(socket: WebSocket, state: AppState) {
+    let (sink, stream) = socket.split();
+    let (events, event_rx) = events::queue(state.config.event_queue);
+    let (requests_tx, requests_rx) = mpsc::channel(256);
+
+    events.emit(EventKind::Hello(Hello {
+        protocol_version: PROTOCOL_VERSION,
+        relay_version: env!("CARGO_PKG_VERSION").into(),
+        capabilities: Capabilities {
+            capture: state.capture.clone(),
+            allow_remote: !state.config.allow_remote.is_empty(),
+        },
+        limits: state.config.limits,
+    }));
+
+    let session = Session::new(state.config.clone(), state.capture.clone(), events.clone());
+    let mut stopping = state.stopping.subscribe();
+    let mut reader = tokio::spawn(read_requests(
+        stream,
+        requests_tx,
+        events.clone(),
+        state.config.commands_per_second,
+    ));
+    let mut writer = tokio::spawn(write_events(sink, event_rx));
+    let mut session = tokio::spawn(session.run(requests_rx));
+    drop(events);
+
+    tokio::select! {
+        _ = &mut reader => {}
+        _ = &mut writer => {}
+        _ = &mut session => {}
+        _ = stopping.wait_for(|stop| *stop) => {}
+    }
+    reader.abort();
+    session.abort();
+    writer.abort();
+    // Wait for the session task to be dropped so that its sockets are
+    // closed before this page's permit is given back.
+    let _ = session.await;
+    tracing::debug!("session ended; its sockets are closed");
+}
+
+async fn read_requests(
+    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    requests: mpsc::Sender<Request>,
+    events: EventTx,
+    per_second: u32,
+) {
+    let mut throttle = Throttle::new(per_second);
+    while let Some(Ok(message)) = stream.next().await {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                events.emit(refusal(
+                    ErrorCode::MalformedJson,
+                    "binary frames are not understood: send each command as a JSON text frame",
+                ));
+                continue;
+            }
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        if !throttle.allow() {
+            events.emit(refusal(
+                ErrorCode::LimitReached,
+                &format!("too many commands: at most {per_second} a second; this one was dropped"),
+            ));
+            continue;
+        }
+        match decode_request(text.as_str()) {
+            Ok(request) => {
+                if requests.send(request).await.is_err() {
+                    break;
+                }
+            }
+            Err(error) => events.emit(EventKind::CommandError(error)),
+        }
+    }
+}
+
+fn refusal(code: ErrorCode, message: &str) -> EventKind {
+    EventKind::CommandError(CommandError {
+        request: None,
+        command: None,
+        code,
+        message: message.into(),
+    })
+}
+
+/// Decodes one frame, or says exactly what is wrong with it: not JSON, no
+/// `cmd`, an unknown command, or a field of the wrong type.
+///
+/// # Errors
+/// A [`CommandError`] carrying whatever `id` and `cmd` could be read.
+pub fn decode_request(text: &str) -> Result<Request, CommandError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| CommandError {
+        request: None,
+        command: None,
+        code: ErrorCode::MalformedJson,
+        message: format!("not valid JSON ({err}): send one JSON object per frame"),
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(CommandError {
+            request: None,
+            command: None,
+            code: ErrorCode::MalformedJson,
+            message: "a command must be a JSON object such as {\"cmd\": \"tcp_listen\", ...}"
+                .into(),
+        });
+    };
+    let request_id = object.get("id").and_then(serde_json::Value::as_u64);
+    let Some(cmd) = object.get("cmd").and_then(serde_json::Value::as_str) else {
+        return Err(CommandError {
+            request: request_id,
+            command: None,
+            code: ErrorCode::UnknownCommand,
+            message: "missing \"cmd\": say which command to run, such as \"tcp_listen\"".into(),
+        });
+    };
+    let cmd = cmd.to_owned();
+    if let Some(port) = object.get("port") {
+        if port.as_u64().is_none_or(|p| p > u64::from(u16::MAX)) {
+            return Err(CommandError {
+                request: request_id,
+                command: Some(cmd),
+                code: ErrorCode::BadPort,
+                message: format!("port {port} is not a port: use a whole number from 1 to 65535"),
+            });
+        }
+    }
+    serde_json::from_value::<Request>(value).map_err(|err| {
+        let text = err.to_string();
+        let (code, message) = if text.starts_with("unknown variant") {
+            (
+                ErrorCode::UnknownCommand,
+                format!("unknown command {cmd:?}: see docs/PROTOCOL.md for the list"),
+            )
+        } else if text.contains("hex") {
+            (
+                ErrorCode::InvalidHex,
+                format!("{cmd}: invalid hex payload: {text}"),
+            )
+        } else {
+            (ErrorCode::InvalidField, format!("{cmd}: {text}"))
+        };
+        CommandError {
+            request: request_id,
+            command: Some(cmd),
+            code,
+            message,
+        }
+    })
+}
+
+async fn write_events(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: EventRx,
+) {
+    let mut index = 0u64;
+    let mut batch: Vec<Event> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.clear();
+        let dropped = rx.take_dropped();
+        if dropped > 0 {
+            batch.push(Event {
+                index,
+                t_us: first.t_us,
+                kind: EventKind::Lagged { dropped },
+            });
+            index += 1;
+        }
+        let mut next = Some(first);
+        while let Some(stamped) = next {
+            batch.push(Event {
+                index,
+                t_us: stamped.t_us,
+                kind: stamped.kind,
+            });
+            index += 1;
+            next = if batch.len() < MAX_BATCH {
+                rx.try_recv()
+            } else {
+                None
+            };
+        }
+        let frame = match serde_json::to_string(&batch) {
+            Ok(frame) => frame,
+            Err(err) => {
+                tracing::error!(%err, "an event could not be encoded");
+                continue;
+            }
+        };
+        if sink.send(Message::Text(frame.into())).await.is_err() {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// A token bucket: `per_second` commands a second, with bursts of as many.
+struct Throttle {
+    per_second: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Throttle {
+    fn new(per_second: u32) -> Throttle {
+        Throttle {
+            per_second: f64::from(per_second.max(1)),
+            tokens: f64::from(per_second.max(1)),
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.per_second);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> CommandError {
+        decode_request(text).unwrap_err()
+    }
+
+    #[test]
+    fn malformed_frames_say_what_is_wrong() {
+        assert_eq!(error_of("{nope").code, ErrorCode::MalformedJson);
+        assert_eq!(error_of("[1,2]").code, ErrorCode::MalformedJson);
+        let missing = error_of(r#"{"id": 3}"#);
+        assert_eq!(
+            (missing.code, missing.request),
+            (ErrorCode::UnknownCommand, Some(3))
+        );
+        let unknown = error_of(r#"{"id": 4, "cmd": "fly"}"#);
+        assert_eq!(unknown.code, ErrorCode::UnknownCommand);
+        assert!(unknown.message.contains("\"fly\""), "{}", unknown.message);
+    }
+
+    #[test]
+    fn wrong_field_types_name_the_command() {
+        let err = error_of(r#"{"id": 5, "cmd": "recv", "socket": "two", "bufsize": 10}"#);
+        assert_eq!(err.code, ErrorCode::InvalidField);
+        assert_eq!(err.command.as_deref(), Some("recv"));
+        assert_eq!(err.request, Some(5));
+    }
+
+    #[test]
+    fn ports_out_of_range_are_bad_ports() {
+        let err = error_of(r#"{"cmd": "tcp_connect", "host": "127.0.0.1", "port": 70000}"#);
+        assert_eq!(err.code, ErrorCode::BadPort, "{}", err.message);
+        let err = error_of(r#"{"cmd": "tcp_connect", "host": "127.0.0.1", "port": -1}"#);
+        assert_eq!(err.code, ErrorCode::BadPort, "{}", err.message);
+    }
+
+    #[test]
+    fn bad_hex_is_invalid_hex() {
+        let err = error_of(r#"{"cmd": "send", "socket": 1, "payload": {"hex": "zz"}}"#);
+        assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
+    }
+
+    #[test]
+    fn throttle_allows_a_burst_then_refuses() {
+        let mut throttle = Throttle::new(3);
+        assert!(throttle.allow() && throttle.allow() && throttle.allow());
+        assert!(!throttle.allow());
+    }
+}

@@ -1,0 +1,126 @@
+//! tshark as the independent witness of what was on the wire.
+//!
+//! tshark prints one line per packet (`-l` flushes each at once). It says
+//! "Capturing on" a little before it really captures, so readiness is
+//! proven by sending UDP probes to a port of its filter until one shows up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// One TCP packet as tshark decoded it (relative numbers, as it shows them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub flags: u16,
+    pub rel_seq: u32,
+    pub rel_ack: u32,
+    pub len: u32,
+}
+
+pub struct Tshark {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    probe_port: u16,
+}
+
+impl Tshark {
+    /// Starts tshark on `lo` for TCP on `port` and waits until it captures.
+    pub fn start(port: u16) -> Tshark {
+        let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let probe_port = probe.local_addr().unwrap().port();
+        let filter = format!("tcp port {port} or udp dst port {probe_port}");
+        let mut child = Command::new("tshark")
+            .args([
+                "-i",
+                "lo",
+                "-B",
+                "64",
+                "-l",
+                "-n",
+                "-f",
+                &filter,
+                "-T",
+                "fields",
+                "-E",
+                "separator=,",
+            ])
+            .args([
+                "-e",
+                "udp.dstport",
+                "-e",
+                "tcp.srcport",
+                "-e",
+                "tcp.dstport",
+                "-e",
+                "tcp.flags",
+            ])
+            .args(["-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tshark must be installed (apt-get install tshark)");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let tshark = Tshark {
+            child,
+            lines,
+            probe_port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !tshark
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with(&probe_port.to_string()))
+        {
+            assert!(Instant::now() < deadline, "tshark did not start capturing");
+            probe.send_to(b"probe", ("127.0.0.1", probe_port)).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        tshark
+    }
+
+    /// The TCP packets seen so far.
+    pub fn tcp(&self) -> Vec<Seen> {
+        let probe = self.probe_port.to_string();
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| !l.starts_with(&probe))
+            .filter_map(|line| {
+                let f: Vec<&str> = line.split(',').collect();
+                let flags = f.get(3)?.trim_start_matches("0x");
+                Some(Seen {
+                    src_port: f.get(1)?.parse().ok()?,
+                    dst_port: f.get(2)?.parse().ok()?,
+                    flags: u16::from_str_radix(flags, 16).ok()?,
+                    rel_seq: f.get(4)?.parse().ok()?,
+                    rel_ack: f.get(5)?.parse().ok()?,
+                    len: f.get(6)?.parse().ok()?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Drop for Tshark {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
