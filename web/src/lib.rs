@@ -8,6 +8,8 @@
 //! - [`components`]: one view per file.
 
 pub mod components;
+pub mod fetch_log;
 pub mod model;
+pub mod recordings;
 pub mod relay;
 pub mod state;

@@ -1,7 +1,7 @@
 //! The model against the reference recordings of the fourteen experiments.
 //!
-//! Each fixture in `fixtures/` is the event stream the relay would have sent
-//! for one recording in `testdata/captures/` (made by `make_events.py`).
+//! Each file in `web/recordings/` is the event stream the relay would have sent
+//! for one recording in `testdata/captures/` (made by `web/tools/make_recordings.py`).
 //! The assertions are about what a learner would see: which arrows, which
 //! colours in which recv() chunk, which close shape, which states.
 
@@ -15,7 +15,7 @@ use sockscope_web::model::sockets::Role;
 
 fn events(name: &str) -> Vec<Event> {
     let path = format!(
-        "{}/tests/fixtures/{name}.events.json",
+        "{}/recordings/{name}.events.json",
         env!("CARGO_MANIFEST_DIR")
     );
     // A missing or broken fixture leaves no events, and the test that loads

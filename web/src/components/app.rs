@@ -20,11 +20,13 @@ use super::ladder::Ladder;
 use super::listen_form::{self, ListenForm};
 use super::log_loader::LogLoader;
 use super::player_bar::PlayerBar;
+use super::recording_picker::RecordingPicker;
 use super::socket_actions::SocketActions;
 use super::socket_list::SocketList;
 use super::udp_bind_form::{self, UdpBindForm};
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
+use crate::fetch_log::{log_parameter, open_recording};
 use crate::model::Model;
 use crate::model::describe::{call_event_label, segment_label};
 use crate::relay::{Relay, page_websocket_url};
@@ -100,6 +102,24 @@ pub fn App() -> Html {
         });
     }
 
+    let onlogload = {
+        let d = state.dispatcher();
+        Callback::from(move |(name, events)| d.dispatch(Action::OpenLog { name, events }))
+    };
+    let onlogerror = {
+        let d = state.dispatcher();
+        Callback::from(move |message| d.dispatch(Action::LogFailed(message)))
+    };
+    {
+        // A link such as /?log=03-sticky-small-sends opens that recording.
+        let (onload, onerror) = (onlogload.clone(), onlogerror.clone());
+        use_effect_with((), move |_| {
+            if let Some(name) = log_parameter() {
+                open_recording(&name, onload, onerror);
+            }
+        });
+    }
+
     let onsubmit = {
         let relay = relay.clone();
         let dispatcher = state.dispatcher();
@@ -168,9 +188,9 @@ pub fn App() -> Html {
                 <h1>{ "sockscope" }</h1>
                 <ConnectionStatus link={state.link.clone()} {onretry} />
                 <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped} />
+                <RecordingPicker onload={onlogload.clone()} onerror={onlogerror.clone()} />
                 <LogLoader open={log_name.clone()} error={state.log_error.clone()}
-                    onload={dispatch.reform(|(name, events)| Action::OpenLog { name, events })}
-                    onerror={dispatch.reform(Action::LogFailed)}
+                    onload={onlogload} onerror={onlogerror}
                     onclose={dispatch.reform(|()| Action::CloseLog)} />
             </header>
             <div class="layout">

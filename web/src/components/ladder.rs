@@ -201,7 +201,7 @@ pub fn Ladder(props: &Props) -> Html {
                         html! {
                             <g class={classes!("band", format!("band-{}", band.phase.label()))} key={format!("band-{}-{}", band.conversation, band.phase.label())}>
                                 <rect x="4" y={y.to_string()} width={(width - 8.0).to_string()} height={h.to_string()} rx="8"><title>{ &band.note }</title></rect>
-                                <text x="14" y={(y + h - 8.0).to_string()}>{ band.phase.label().to_uppercase() }</text>
+                                <text x="14" y={(y + 13.0).to_string()}>{ band.phase.label().to_uppercase() }</text>
                             </g>
                         }
                     }) }

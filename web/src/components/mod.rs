@@ -24,6 +24,7 @@ pub mod listen_form;
 pub mod log_loader;
 pub mod options_form;
 pub mod player_bar;
+pub mod recording_picker;
 pub mod recv_form;
 pub mod recv_from_form;
 pub mod send_form;
