@@ -35,6 +35,11 @@ pub struct Cli {
     #[arg(long = "allow-remote", value_name = "CIDR", num_args = 1..)]
     pub allow_remote: Vec<String>,
 
+    /// Also accept WebSocket sessions from pages served at this origin,
+    /// such as `trunk serve` at http://127.0.0.1:8080 during front-end work.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+
     /// Open the page in the default browser once the relay is listening.
     #[arg(long)]
     pub open: bool,

@@ -17,6 +17,8 @@ pub struct Config {
     pub token: String,
     /// Networks the page's sockets may reach besides loopback.
     pub allow_remote: Vec<IpNet>,
+    /// Origins besides the relay's own whose pages may open sessions.
+    pub allowed_origins: Vec<String>,
     /// Bounds on what one session may ask for.
     pub limits: Limits,
     /// Most sessions served at once; more are refused with a message.
@@ -61,6 +63,11 @@ impl Config {
             dist: cli.dist.clone(),
             token,
             allow_remote,
+            allowed_origins: cli
+                .allow_origin
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
             ..Config::for_tests()
         })
     }
@@ -71,6 +78,7 @@ impl Config {
             dist: PathBuf::from("dist"),
             token: "test-token".into(),
             allow_remote: Vec::new(),
+            allowed_origins: Vec::new(),
             limits: Limits::default(),
             max_sessions: 64,
             event_queue: 100_000,

@@ -107,7 +107,7 @@ async fn upgrade(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(refusal) = check_origin(&headers) {
+    if let Err(refusal) = check_origin(&headers, &state.config.allowed_origins) {
         tracing::warn!(%refusal, "refused a WebSocket from another origin");
         return (StatusCode::FORBIDDEN, refusal).into_response();
     }
@@ -136,9 +136,10 @@ async fn upgrade(
         })
 }
 
-/// Allows upgrades with no `Origin` (not a browser) or whose origin is the
-/// relay itself, as named by the `Host` the browser connected to.
-fn check_origin(headers: &HeaderMap) -> Result<(), String> {
+/// Allows upgrades with no `Origin` (not a browser), whose origin is the
+/// relay itself as named by the `Host` the browser connected to, or one the
+/// user allowed with `--allow-origin`.
+fn check_origin(headers: &HeaderMap, also: &[String]) -> Result<(), String> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
@@ -151,7 +152,7 @@ fn check_origin(headers: &HeaderMap) -> Result<(), String> {
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
         .is_some_and(|rest| !host.is_empty() && rest == host);
-    if same {
+    if same || also.iter().any(|allowed| allowed == origin) {
         Ok(())
     } else {
         Err(format!(
@@ -177,10 +178,25 @@ mod tests {
 
     #[test]
     fn only_the_relays_own_origin_is_let_in() {
-        assert!(check_origin(&headers(None, "127.0.0.1:7878")).is_ok());
-        assert!(check_origin(&headers(Some("http://127.0.0.1:7878"), "127.0.0.1:7878")).is_ok());
-        assert!(check_origin(&headers(Some("http://evil.example"), "127.0.0.1:7878")).is_err());
-        assert!(check_origin(&headers(Some("http://127.0.0.1:7879"), "127.0.0.1:7878")).is_err());
-        assert!(check_origin(&headers(Some("null"), "127.0.0.1:7878")).is_err());
+        let none: &[String] = &[];
+        assert!(check_origin(&headers(None, "127.0.0.1:7878"), none).is_ok());
+        assert!(
+            check_origin(
+                &headers(Some("http://127.0.0.1:7878"), "127.0.0.1:7878"),
+                none
+            )
+            .is_ok()
+        );
+        assert!(
+            check_origin(
+                &headers(Some("http://evil.example"), "127.0.0.1:7878"),
+                none
+            )
+            .is_err()
+        );
+        let trunk = "http://127.0.0.1:8080";
+        assert!(check_origin(&headers(Some(trunk), "127.0.0.1:7878"), none).is_err());
+        assert!(check_origin(&headers(Some(trunk), "127.0.0.1:7878"), &[trunk.into()]).is_ok());
+        assert!(check_origin(&headers(Some("null"), "127.0.0.1:7878"), none).is_err());
     }
 }

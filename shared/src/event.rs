@@ -4,7 +4,7 @@
 //! number, a timestamp, and what happened, tagged by `event`. Socket-call
 //! events and captured segments share one timeline: both carry `t_us` on the
 //! same clock (microseconds since the Unix epoch, the clock the kernel stamps
-//! captured packets with), and `index` orders them.
+//! captured packets with), so ordering by `t_us` merges them.
 //!
 //! ```json
 //! {"index": 3, "t_us": 1795431092150818, "event": "call", "socket": 2,
@@ -26,8 +26,9 @@ pub type SocketId = u32;
 /// One frame from the relay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// Position in this session's event stream, from 0, without gaps (a gap
-    /// means events were dropped, and a [`EventKind::Lagged`] says so).
+    /// Position in this session's event stream, from 0, without gaps. The
+    /// order is the order of sending; `t_us` is the timeline. Events the
+    /// relay had to drop are counted by an [`EventKind::Lagged`].
     pub index: u64,
     /// Microseconds since the Unix epoch (CLOCK_REALTIME), the clock of
     /// captured packets' kernel timestamps.

@@ -1,1 +1,133 @@
-fn main() {}
+//! `cargo xtask`: the two commands that set sockscope up on a fresh machine.
+//!
+//! - `cargo xtask run [--open] [-- RELAY ARGS]` installs what is missing
+//!   (the wasm32 target, trunk, wasm-bindgen-cli at exactly the version in
+//!   Cargo.lock, libpcap), builds the page and the relay in release mode and
+//!   starts the relay.
+//! - `cargo xtask test` does the same set-up (plus Chromium, ChromeDriver
+//!   and tshark, which the tests use), then runs formatting and lint checks
+//!   and every test, the browser tests included.
+//!
+//! It is plain std on purpose: it must build in seconds, before anything
+//! else is installed.
+
+mod setup;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("dist") => setup::front_end_tools().and_then(|()| build_front_end()),
+        _ => {
+            eprintln!(
+                "usage:\n  cargo xtask run [--open] [-- RELAY ARGS]   set up, build and start sockscope\n  \
+                 cargo xtask test                          set up and run every check and test\n  \
+                 cargo xtask dist                          build the page into dist/"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one folder below it.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Runs a command in the workspace root, failing with its name.
+pub fn sh(program: &str, args: &[&str]) -> Result<(), String> {
+    sh_env(program, args, &[])
+}
+
+pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("xtask: $ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .status()
+        .map_err(|err| format!("cannot run {program}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn build_front_end() -> Result<(), String> {
+    sh("trunk", &["build", "--release", "--offline"])
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    setup::front_end_tools()?;
+    setup::system_packages(&[setup::LIBPCAP])?;
+    build_front_end()?;
+    sh("cargo", &["build", "--release", "--package", "sockscope"])?;
+    let mut relay_args: Vec<String> =
+        vec!["--dist".into(), root().join("dist").display().to_string()];
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--" => relay_args.extend(rest.by_ref().cloned()),
+            other => relay_args.push(other.to_owned()),
+        }
+    }
+    let binary = root().join("target/release/sockscope");
+    eprintln!("xtask: starting {}", binary.display());
+    let status = Command::new(&binary)
+        .args(&relay_args)
+        .status()
+        .map_err(|err| format!("cannot start {}: {err}", binary.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("sockscope exited with {status}"))
+    }
+}
+
+fn test(_args: &[String]) -> Result<(), String> {
+    setup::front_end_tools()?;
+    setup::system_packages(&[
+        setup::LIBPCAP,
+        setup::CHROMIUM,
+        setup::CHROMEDRIVER,
+        setup::TSHARK,
+    ])?;
+    sh("cargo", &["fmt", "--all", "--check"])?;
+    sh(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    build_front_end()?;
+    sh("cargo", &["build", "--package", "sockscope"])?;
+    let root = root();
+    let bin = root.join("target/debug/sockscope").display().to_string();
+    let dist = root.join("dist").display().to_string();
+    sh_env(
+        "cargo",
+        &["test", "--workspace", "--no-fail-fast"],
+        &[("SOCKSCOPE_BIN", &bin), ("SOCKSCOPE_DIST", &dist)],
+    )
+}

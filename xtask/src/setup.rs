@@ -1,0 +1,146 @@
+//! Installing what sockscope needs, only when it is missing.
+//!
+//! Rust tools come from crates.io with `cargo install` (trunk is pinned to
+//! 0.21.14: 0.22 needs a newer rustc; wasm-bindgen-cli must equal the
+//! wasm-bindgen in Cargo.lock, and is installed without `--locked` because
+//! its own lock file names a version the registry lacks). System packages
+//! come from apt when we are root on Debian or Ubuntu; anywhere else the
+//! message says what to install.
+
+use std::process::{Command, Stdio};
+
+use crate::{root, sh};
+
+const TRUNK_VERSION: &str = "0.21.14";
+
+/// A system package: how to tell it is there, and its Debian name.
+pub struct Package {
+    pub debian: &'static str,
+    present: fn() -> bool,
+    /// What to install elsewhere.
+    pub elsewhere: &'static str,
+}
+
+pub const LIBPCAP: Package = Package {
+    debian: "libpcap-dev",
+    present: || {
+        ["/usr/include/pcap.h", "/usr/include/pcap/pcap.h"]
+            .iter()
+            .any(|p| std::path::Path::new(p).exists())
+    },
+    elsewhere: "libpcap's development files (Fedora: libpcap-devel; macOS: included with Xcode's command line tools)",
+};
+
+pub const CHROMIUM: Package = Package {
+    debian: "chromium",
+    present: || found("chromium") || found("chromium-browser"),
+    elsewhere: "Chromium",
+};
+
+pub const CHROMEDRIVER: Package = Package {
+    debian: "chromium-driver",
+    present: || found("chromedriver"),
+    elsewhere: "ChromeDriver matching your Chromium",
+};
+
+pub const TSHARK: Package = Package {
+    debian: "tshark",
+    present: || found("tshark"),
+    elsewhere: "tshark (part of Wireshark)",
+};
+
+fn found(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Installs the missing packages with apt, or says what to install.
+///
+/// # Errors
+/// When a package is missing and cannot be installed here.
+pub fn system_packages(packages: &[Package]) -> Result<(), String> {
+    let missing: Vec<&Package> = packages.iter().filter(|p| !(p.present)()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|p| p.debian).collect();
+    let is_root = output("id", &["-u"]).as_deref() == Some("0");
+    if found("apt-get") && is_root {
+        sh("apt-get", &["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        args.extend(&names);
+        return crate::sh_env("apt-get", &args, &[("DEBIAN_FRONTEND", "noninteractive")]);
+    }
+    let elsewhere: Vec<&str> = missing.iter().map(|p| p.elsewhere).collect();
+    Err(format!(
+        "missing: {}. On Debian or Ubuntu run `sudo apt-get install {}`; elsewhere install {}.",
+        names.join(", "),
+        names.join(" "),
+        elsewhere.join(", ")
+    ))
+}
+
+/// The wasm target, trunk and wasm-bindgen-cli.
+///
+/// # Errors
+/// When an installation fails.
+pub fn front_end_tools() -> Result<(), String> {
+    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
+        sh("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
+    let trunk = output("trunk", &["--version"]).unwrap_or_default();
+    if trunk != format!("trunk {TRUNK_VERSION}") {
+        eprintln!("xtask: installing trunk {TRUNK_VERSION} (takes several minutes, once)");
+        sh(
+            "cargo",
+            &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+        )?;
+    }
+    let wanted = locked_version("wasm-bindgen")?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have != format!("wasm-bindgen {wanted}") {
+        eprintln!("xtask: installing wasm-bindgen-cli {wanted} to match Cargo.lock");
+        sh(
+            "cargo",
+            &[
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &wanted,
+                "--force",
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// The version of `package` in Cargo.lock.
+fn locked_version(package: &str) -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|err| format!("cannot read Cargo.lock: {err}"))?;
+    let mut lines = lock.lines();
+    let name_line = format!("name = \"{package}\"");
+    while let Some(line) = lines.next() {
+        if line == name_line {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    Err(format!("{package} is not in Cargo.lock"))
+}
