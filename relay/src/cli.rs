@@ -40,6 +40,9 @@ pub struct Cli {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
 
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
     /// Open the page in the default browser once the relay is listening.
     #[arg(long)]
     pub open: bool,
@@ -47,6 +50,37 @@ pub struct Cli {
     /// Log more (-v: debug, -vv: trace). RUST_LOG overrides this.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// Bounds that keep one page, or many, from exhausting the relay.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Pages (WebSocket sessions) served at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_sessions: usize,
+    /// Sockets one page may hold open at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_sockets: u32,
+    /// Largest payload of one send or sendto, in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_payload: u32,
+    /// Largest recv or recvfrom buffer, in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_bufsize: u32,
+    /// Largest `repeat` of one send command.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_repeat: u32,
+    /// Commands one page may send per second; more are refused.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub commands_per_second: u32,
+    /// Events sent to one page per second at most.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub events_per_second: u32,
+    /// Events held for a page that reads slowly; beyond this they are
+    /// dropped and the page is told how many.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub event_queue: usize,
 }
 
 /// `dist/` at the root of the source tree this binary was built from, so

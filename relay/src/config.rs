@@ -28,6 +28,9 @@ pub struct Config {
     pub event_queue: usize,
     /// Commands one session may send per second before being throttled.
     pub commands_per_second: u32,
+    /// Events sent to one session per second at most; beyond it events
+    /// wait in the queue (and are dropped, counted, when it is full).
+    pub events_per_second: u32,
 }
 
 impl Config {
@@ -68,7 +71,17 @@ impl Config {
                 .iter()
                 .map(|o| o.trim_end_matches('/').to_owned())
                 .collect(),
-            ..Config::for_tests()
+            limits: Limits {
+                max_payload: cli.limits.max_payload,
+                max_bufsize: cli.limits.max_bufsize,
+                max_sockets: cli.limits.max_sockets,
+                max_repeat: cli.limits.max_repeat,
+                ..Limits::default()
+            },
+            max_sessions: cli.limits.max_sessions.max(1),
+            event_queue: cli.limits.event_queue.max(16),
+            commands_per_second: cli.limits.commands_per_second.max(1),
+            events_per_second: cli.limits.events_per_second.max(1),
         })
     }
 
@@ -83,6 +96,7 @@ impl Config {
             max_sessions: 64,
             event_queue: 100_000,
             commands_per_second: 200,
+            events_per_second: 1_000_000,
         }
     }
 
@@ -140,6 +154,22 @@ mod tests {
         assert!(widened.target_allowed("192.168.1.7".parse().unwrap()));
         assert!(!widened.target_allowed("192.168.1.8".parse().unwrap()));
         assert!(config(&["--allow-remote", "ten"]).is_err());
+    }
+
+    #[test]
+    fn limits_come_from_the_command_line() {
+        let config = config(&[
+            "--max-sockets",
+            "3",
+            "--max-payload",
+            "10",
+            "--max-sessions",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(config.limits.max_sockets, 3);
+        assert_eq!(config.limits.max_payload, 10);
+        assert_eq!(config.max_sessions, 2);
     }
 
     #[test]

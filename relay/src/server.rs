@@ -39,7 +39,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config) -> AppState {
-        let capture = probe_capture();
+        // Loopback traffic is all on `lo`; once remote targets are allowed
+        // their packets cross other interfaces too.
+        let interface = if config.allow_remote.is_empty() {
+            "lo"
+        } else {
+            "any"
+        };
+        let capture = probe_capture(interface);
         AppState {
             sessions: Arc::new(Semaphore::new(config.max_sessions)),
             config: Arc::new(config),
@@ -49,8 +56,7 @@ impl AppState {
     }
 }
 
-fn probe_capture() -> CaptureState {
-    let interface = "lo";
+fn probe_capture(interface: &str) -> CaptureState {
     match crate::segments::probe(interface) {
         Ok(()) => {
             tracing::info!(interface, "packet capture is available");
@@ -78,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/ws", get(upgrade))
         .fallback(files)
+        // A bug in one handler answers 500 to that request; the relay and
+        // every other session go on. (Session tasks are separate tokio
+        // tasks: a panic there ends only that session.)
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)
 }
 

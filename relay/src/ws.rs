@@ -9,7 +9,7 @@
 //! (the page closed, the relay is stopping), the others are stopped and the
 //! session's sockets are closed by drop.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
@@ -59,7 +59,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         events.clone(),
         state.config.commands_per_second,
     ));
-    let mut writer = tokio::spawn(write_events(sink, event_rx));
+    let mut writer = tokio::spawn(write_events(sink, event_rx, state.config.events_per_second));
     let mut session = tokio::spawn(session.run(requests_rx));
     drop(events);
 
@@ -193,7 +193,9 @@ pub fn decode_request(text: &str) -> Result<Request, CommandError> {
 async fn write_events(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut rx: EventRx,
+    per_second: u32,
 ) {
+    let mut pace = Throttle::new(per_second);
     let mut index = 0u64;
     let mut batch: Vec<Event> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
@@ -228,6 +230,12 @@ async fn write_events(
                 continue;
             }
         };
+        // Over the rate, the writer waits; meanwhile the queue fills and,
+        // once full, drops and counts.
+        let wait = pace.delay_for(batch.len());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         if sink.send(Message::Text(frame.into())).await.is_err() {
             break;
         }
@@ -251,16 +259,33 @@ impl Throttle {
         }
     }
 
-    fn allow(&mut self) -> bool {
+    fn refill(&mut self) {
         let now = Instant::now();
         let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
         self.tokens = (self.tokens + refill).min(self.per_second);
         self.last = now;
+    }
+
+    /// Takes one token if there is one.
+    fn allow(&mut self) -> bool {
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
+        }
+    }
+
+    /// Takes `n` tokens, going into debt if need be, and says how long to
+    /// wait until the debt is paid.
+    fn delay_for(&mut self, n: usize) -> Duration {
+        self.refill();
+        self.tokens -= n as f64;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.per_second)
         }
     }
 }
@@ -314,5 +339,16 @@ mod tests {
         let mut throttle = Throttle::new(3);
         assert!(throttle.allow() && throttle.allow() && throttle.allow());
         assert!(!throttle.allow());
+    }
+
+    #[test]
+    fn pacing_waits_in_proportion_to_the_excess() {
+        let mut pace = Throttle::new(1000);
+        assert_eq!(pace.delay_for(1000), Duration::ZERO);
+        let wait = pace.delay_for(500);
+        assert!(
+            wait > Duration::from_millis(400) && wait <= Duration::from_millis(500),
+            "{wait:?}"
+        );
     }
 }

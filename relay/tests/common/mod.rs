@@ -84,6 +84,17 @@ pub struct Client {
 }
 
 impl Client {
+    /// Opens a session on a relay at `addr` and reads its hello.
+    pub async fn open(addr: std::net::SocketAddr, token: &str) -> Client {
+        let url = format!("ws://{addr}/ws?token={token}");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut client = Client::from_ws(ws);
+        client
+            .wait_for(|e| matches!(e.kind, EventKind::Hello(_)))
+            .await;
+        client
+    }
+
     /// Wraps a WebSocket opened by hand (to a relay in another process).
     pub fn from_ws(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
         Client {
@@ -202,8 +213,13 @@ impl Client {
 
     /// Connects to a port on loopback, returns the client socket id.
     pub async fn connect(&mut self, port: u16) -> u32 {
+        self.connect_to("127.0.0.1", port).await
+    }
+
+    /// Connects to `host:port`, returns the client socket id.
+    pub async fn connect_to(&mut self, host: &str, port: u16) -> u32 {
         let id = self
-            .send(json!({"cmd": "tcp_connect", "host": "127.0.0.1", "port": port}))
+            .send(json!({"cmd": "tcp_connect", "host": host, "port": port}))
             .await;
         let connect = self.call_result(id).await;
         assert!(matches!(connect.result, CallResult::Ok), "{connect:?}");
