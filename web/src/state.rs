@@ -15,10 +15,10 @@ use std::rc::Rc;
 use sockscope_shared::{CallResult, Event, EventKind, Framing, Limits, SocketId};
 use yew::Reducible;
 
-use crate::model::Model;
 use crate::model::connection::Link;
 use crate::model::describe::Numbers;
 use crate::model::player::{Player, Speed};
+use crate::model::{Horizon, Model};
 
 /// A model shared by reference: props compare by pointer, not by walking
 /// every event.
@@ -125,11 +125,11 @@ impl State {
         self.player.current(self.model().steps.len())
     }
 
-    /// The last event position the views show (everything up to and
-    /// including the current step's state changes).
-    pub fn visible_until(&self) -> Option<usize> {
+    /// What the views show: everything that happened up to the current
+    /// step, including its state changes; `None` before the first step.
+    pub fn horizon(&self) -> Option<Horizon> {
         let step = self.current_step()?;
-        Some(self.model().last_at_of_step(step))
+        Some(self.model().horizon(step))
     }
 
     fn steps(&self) -> usize {
@@ -383,7 +383,9 @@ mod tests {
         assert_eq!(state.model().steps.len(), 2);
         state = reduce(state, Action::StepBack);
         assert_eq!(state.current_step(), Some(0));
-        assert_eq!(state.visible_until(), Some(1));
+        let horizon = state.horizon().unwrap();
+        assert!(state.model().shows(horizon, 1));
+        assert!(!state.model().shows(horizon, 2));
         state = reduce(state, Action::Events(vec![connect(1, None, true)]));
         assert_eq!(
             state.current_step(),

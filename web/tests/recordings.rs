@@ -376,3 +376,25 @@ fn without_capture_the_calls_alone_still_link_sends_to_recvs() {
         "lanes come from the sockets' addresses"
     );
 }
+
+#[test]
+fn a_syn_addressed_to_the_listener_still_links_the_accepted_socket() {
+    // The relay names the listener as the SYN's receiver: it is, until
+    // accept() hands the connection to a new socket.
+    let events = events("03-sticky-small-sends").into_iter().map(|mut e| {
+        if let sockscope_shared::EventKind::Segment(seg) = &mut e.kind
+            && seg.to_socket == Some(3)
+            && e.index == 3
+        {
+            seg.to_socket = Some(1);
+        }
+        e
+    });
+    let model = Model::from_events(events);
+    assert_eq!(model.conversations.list.len(), 1);
+    let conv = &model.conversations.list[0];
+    assert_eq!(
+        (conv.ends[0].socket, conv.ends[1].socket),
+        (Some(2), Some(3))
+    );
+}

@@ -166,7 +166,7 @@ pub fn App() -> Html {
 
     let model = state.model().clone();
     let current = state.current_step();
-    let until = state.visible_until();
+    let horizon = state.horizon();
     let current_at = current.and_then(|s| model.steps.get(s).copied());
     let shown_at = state.selected.or(current_at);
     let errors = Rc::new(state.form_errors.clone());
@@ -201,7 +201,7 @@ pub fn App() -> Html {
                         <ConnectForm error={error(connect_form::FORM)} onsubmit={onsubmit.clone()} />
                         <UdpBindForm error={error(udp_bind_form::FORM)} onsubmit={onsubmit.clone()} />
                     </section>
-                    <SocketList model={model.clone()} {until} chosen={state.chosen_socket}
+                    <SocketList model={model.clone()} {horizon} chosen={state.chosen_socket}
                         onchoose={dispatch.reform(|id| Action::ChooseSocket(Some(id)))} />
                     if log_name.is_some() {
                         <p class="hint panel">{ "The views show the opened log; the forms still drive the live relay." }</p>
@@ -223,11 +223,11 @@ pub fn App() -> Html {
                             onnumbers={dispatch.reform(Action::SetNumbers)} />
                         <DetailPane model={model.clone()} at={shown_at} />
                     </div>
-                    <ByteStreams model={model.clone()} {until} selected={state.selected}
+                    <ByteStreams model={model.clone()} {horizon} selected={state.selected}
                         framings={Rc::new(state.framings.clone())}
                         onselect={dispatch.reform(|at| Action::Select(Some(at)))}
                         onframing={dispatch.reform(|(conversation, direction, framing)| Action::SetFraming { conversation, direction, framing })} />
-                    <UdpView model={model.clone()} {until} selected={state.selected}
+                    <UdpView model={model.clone()} {horizon} selected={state.selected}
                         onselect={dispatch.reform(|at| Action::Select(Some(at)))} />
                 </main>
             </div>

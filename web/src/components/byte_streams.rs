@@ -9,12 +9,13 @@ use yew::prelude::*;
 
 use super::framing_panel::FramingPanel;
 use super::stream_lanes::StreamLanes;
+use crate::model::Horizon;
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
-    pub until: Option<usize>,
+    pub horizon: Option<Horizon>,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub framings: Rc<HashMap<(usize, usize), Framing>>,
@@ -25,9 +26,11 @@ pub struct Props {
 
 #[component]
 pub fn ByteStreams(props: &Props) -> Html {
-    let Some(until) = props.until else {
+    let Some(horizon) = props.horizon else {
         return html! {};
     };
+    let model = &props.model;
+    let seen = |at: usize| model.shows(horizon, at);
     let directions: Vec<(usize, usize, Framing)> = props
         .model
         .conversations
@@ -37,9 +40,9 @@ pub fn ByteStreams(props: &Props) -> Html {
         .flat_map(|c| (0..2).map(move |d| (c, d)))
         .filter(|(c, d)| {
             let s = &c.streams[*d];
-            s.sends.iter().any(|x| x.at <= until)
-                || s.wire.iter().any(|x| x.at <= until)
-                || s.recvs.iter().any(|x| x.at <= until)
+            s.sends.iter().any(|x| seen(x.at))
+                || s.wire.iter().any(|x| seen(x.at))
+                || s.recvs.iter().any(|x| seen(x.at))
         })
         .map(|(c, d)| {
             // The framing the sender used, unless the learner picked one.
@@ -63,9 +66,9 @@ pub fn ByteStreams(props: &Props) -> Html {
                 let onframing = props.onframing.reform(move |f: Framing| (conversation, direction, f));
                 html! {
                     <div class="direction" key={format!("{conversation}-{direction}")}>
-                        <StreamLanes model={props.model.clone()} {conversation} {direction} {until}
+                        <StreamLanes model={props.model.clone()} {conversation} {direction} {horizon}
                             selected={props.selected} onselect={props.onselect.clone()} />
-                        <FramingPanel model={props.model.clone()} {conversation} {direction} {until} {framing} {onframing} />
+                        <FramingPanel model={props.model.clone()} {conversation} {direction} {horizon} {framing} {onframing} />
                     </div>
                 }
             }) }

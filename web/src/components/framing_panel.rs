@@ -7,6 +7,7 @@ use sockscope_shared::Framing;
 use yew::prelude::*;
 
 use super::fields;
+use crate::model::Horizon;
 use crate::model::describe::{framing_label, plural};
 use crate::model::framing;
 use crate::model::hexdump::preview;
@@ -17,7 +18,7 @@ pub struct Props {
     pub model: ModelRef,
     pub conversation: usize,
     pub direction: usize,
-    pub until: usize,
+    pub horizon: Horizon,
     pub framing: Framing,
     pub onframing: Callback<Framing>,
 }
@@ -31,7 +32,7 @@ pub fn FramingPanel(props: &Props) -> Html {
     let chunks: Vec<_> = stream
         .recvs
         .iter()
-        .filter(|r| r.at <= props.until)
+        .filter(|r| props.model.shows(props.horizon, r.at))
         .collect();
     if chunks.is_empty() {
         return html! {};

@@ -74,7 +74,7 @@ pub fn SocketActions(props: &Props) -> Html {
     };
     let state = s.state().map_or("", |st| st.name());
     html! {
-        <section class="panel socket-actions" id="socket-actions" data-socket={id.to_string()}>
+        <section class="panel socket-actions" id="socket-actions" data-socket={id.to_string()} data-role={s.role.label()}>
             <h2>{ format!("Socket #{id}") }<span class="role">{ s.role.label() }</span><span class="state">{ state }</span></h2>
             <p class="addr">{ s.local.clone().unwrap_or_default() }{ s.peer.clone().map(|p| format!(" ⇄ {p}")).unwrap_or_default() }</p>
             { forms }

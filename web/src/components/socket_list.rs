@@ -4,13 +4,14 @@
 use sockscope_shared::SocketId;
 use yew::prelude::*;
 
+use crate::model::Horizon;
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
-    /// The last event position shown; sockets made later are hidden.
-    pub until: Option<usize>,
+    /// What the player shows; sockets made later are hidden.
+    pub horizon: Option<Horizon>,
     #[prop_or_default]
     pub chosen: Option<SocketId>,
     pub onchoose: Callback<SocketId>,
@@ -18,12 +19,12 @@ pub struct Props {
 
 #[component]
 pub fn SocketList(props: &Props) -> Html {
-    let until = props.until.unwrap_or(0);
-    let sockets: Vec<_> = props
-        .model
+    let model = &props.model;
+    let seen = |at: usize| props.horizon.is_some_and(|h| model.shows(h, at));
+    let sockets: Vec<_> = model
         .sockets
         .iter()
-        .filter(|s| props.until.is_some() && s.exists_at(until))
+        .filter(|s| seen(s.created_at))
         .collect();
     if sockets.is_empty() {
         return html! {
@@ -40,13 +41,13 @@ pub fn SocketList(props: &Props) -> Html {
                 { for sockets.into_iter().map(|s| {
                     let id = s.id;
                     let onclick = props.onchoose.reform(move |_: MouseEvent| id);
-                    let state = s.state_at(until).map_or("", |st| st.name());
-                    let closed = s.closed_by(until);
+                    let state = s.state_when(seen).map_or("", |st| st.name());
+                    let closed = s.closed_at.is_some_and(seen);
                     let chosen = props.chosen == Some(id);
                     let class = classes!("socket", chosen.then_some("chosen"), closed.then_some("closed"));
                     let peer = s.peer.clone().map(|p| format!(" ⇄ {p}")).unwrap_or_default();
                     html! {
-                        <li key={id} {class} data-socket={id.to_string()} data-state={state}>
+                        <li key={id} {class} data-socket={id.to_string()} data-role={s.role.label()} data-state={state}>
                             <button type="button" {onclick} aria-pressed={chosen.to_string()}>
                                 <span class="socket-id">{ format!("#{id}") }</span>
                                 <span class="role">{ s.role.label() }</span>

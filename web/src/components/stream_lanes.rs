@@ -7,6 +7,7 @@
 use yew::prelude::*;
 
 use super::send_class;
+use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::stream::ByteStream;
 use crate::state::ModelRef;
@@ -19,8 +20,8 @@ pub struct Props {
     pub model: ModelRef,
     pub conversation: usize,
     pub direction: usize,
-    /// The last event position shown.
-    pub until: usize,
+    /// What the player shows.
+    pub horizon: Horizon,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub onselect: Callback<usize>,
@@ -97,9 +98,9 @@ fn block(
 }
 
 /// Sentences on what the learner should notice: glued or split messages.
-fn lessons(stream: &ByteStream, until: usize) -> Vec<String> {
+fn lessons(stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
     let mut out = Vec::new();
-    let recvs: Vec<_> = stream.recvs.iter().filter(|r| r.at <= until).collect();
+    let recvs: Vec<_> = stream.recvs.iter().filter(|r| seen(r.at)).collect();
     for (k, r) in recvs.iter().enumerate() {
         let sends = stream.sends_in(r.offset, r.data.len() as u64);
         let mut distinct = sends.clone();
@@ -111,7 +112,7 @@ fn lessons(stream: &ByteStream, until: usize) -> Vec<String> {
             ));
         }
     }
-    for send in stream.sends.iter().filter(|s| s.at <= until) {
+    for send in stream.sends.iter().filter(|s| seen(s.at)) {
         let (start, end) = (send.offset, send.offset + send.data.len() as u64);
         let readers = recvs
             .iter()
@@ -135,7 +136,9 @@ pub fn StreamLanes(props: &Props) -> Html {
     };
     let d = props.direction;
     let stream = &conv.streams[d];
-    let until = props.until;
+    let model = &props.model;
+    let horizon = props.horizon;
+    let seen = |at: usize| model.shows(horizon, at);
     let (cell, per_byte) = scale(stream.len());
     let track = format!("width:{:.0}px", stream.len() as f64 * cell + 4.0);
     let sender = conv.ends[d]
@@ -147,23 +150,19 @@ pub fn StreamLanes(props: &Props) -> Html {
         .map(|s| format!(" by #{s}"))
         .unwrap_or_default();
 
-    let sends = stream
-        .sends
-        .iter()
-        .filter(|s| s.at <= until)
-        .map(|s| Block {
-            at: s.at,
-            offset: s.offset,
-            len: s.data.len() as u64,
-            kind: "send",
-            title: format!(
-                "send #{} · {}",
-                s.ordinal,
-                plural(s.data.len() as u64, "byte")
-            ),
-            stream,
-        });
-    let wire = stream.wire.iter().filter(|w| w.at <= until).map(|w| Block {
+    let sends = stream.sends.iter().filter(|s| seen(s.at)).map(|s| Block {
+        at: s.at,
+        offset: s.offset,
+        len: s.data.len() as u64,
+        kind: "send",
+        title: format!(
+            "send #{} · {}",
+            s.ordinal,
+            plural(s.data.len() as u64, "byte")
+        ),
+        stream,
+    });
+    let wire = stream.wire.iter().filter(|w| seen(w.at)).map(|w| Block {
         at: w.at,
         offset: w.offset,
         len: w.len,
@@ -178,7 +177,7 @@ pub fn StreamLanes(props: &Props) -> Html {
     let recvs = stream
         .recvs
         .iter()
-        .filter(|r| r.at <= until)
+        .filter(|r| seen(r.at))
         .enumerate()
         .map(|(k, r)| Block {
             at: r.at,
@@ -197,27 +196,27 @@ pub fn StreamLanes(props: &Props) -> Html {
     let read_end = stream
         .recvs
         .iter()
-        .filter(|r| r.at <= until)
+        .filter(|r| seen(r.at))
         .map(|r| r.offset + r.data.len() as u64)
         .max()
         .unwrap_or(0);
     let sent_end = stream
         .sends
         .iter()
-        .filter(|s| s.at <= until)
+        .filter(|s| seen(s.at))
         .map(|s| s.offset + s.data.len() as u64)
         .chain(
             stream
                 .wire
                 .iter()
-                .filter(|w| w.at <= until)
+                .filter(|w| seen(w.at))
                 .map(|w| w.offset + w.len),
         )
         .max()
         .unwrap_or(0);
     let waiting = sent_end.saturating_sub(read_end);
-    let eof = stream.end.filter(|e| e.at <= until);
-    let lessons = lessons(stream, until);
+    let eof = stream.end.filter(|e| seen(e.at));
+    let lessons = lessons(stream, seen);
     let lane = |name: String, hint: &'static str, blocks: Html, extra: Html| {
         html! {
             <div class="lane-row">

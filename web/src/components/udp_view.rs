@@ -7,6 +7,7 @@ use sockscope_shared::Transport;
 use yew::prelude::*;
 
 use super::send_class;
+use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::hexdump::preview;
 use crate::model::udp::Datagram;
@@ -15,21 +16,30 @@ use crate::state::ModelRef;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
-    pub until: Option<usize>,
+    pub horizon: Option<Horizon>,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub onselect: Callback<usize>,
 }
 
 /// Shows a sighting only once the player has reached it.
-fn seen<T>(item: &Option<T>, at: impl Fn(&T) -> usize, until: usize) -> Option<&T> {
-    item.as_ref().filter(|x| at(x) <= until)
+fn sighting<'a, T>(
+    item: &'a Option<T>,
+    at: impl Fn(&T) -> usize,
+    seen: &dyn Fn(usize) -> bool,
+) -> Option<&'a T> {
+    item.as_ref().filter(|x| seen(at(x)))
 }
 
-fn datagram_row(d: &Datagram, until: usize, widest: u32, onselect: &Callback<usize>) -> Html {
-    let sent = seen(&d.sent, |s| s.at, until);
-    let wire = seen(&d.wire, |w| w.at, until);
-    let received = seen(&d.received, |r| r.at, until);
+fn datagram_row(
+    d: &Datagram,
+    seen: &dyn Fn(usize) -> bool,
+    widest: u32,
+    onselect: &Callback<usize>,
+) -> Html {
+    let sent = sighting(&d.sent, |s| s.at, seen);
+    let wire = sighting(&d.wire, |w| w.at, seen);
+    let received = sighting(&d.received, |r| r.at, seen);
     let len = d.len();
     let px = |n: u32| f64::from(n) / f64::from(widest.max(1)) * 360.0;
     let kept = received.map_or(len, |r| u32::try_from(r.data.len()).unwrap_or(u32::MAX));
@@ -73,8 +83,21 @@ fn datagram_row(d: &Datagram, until: usize, widest: u32, onselect: &Callback<usi
 
 #[component]
 pub fn UdpView(props: &Props) -> Html {
-    let Some(until) = props.until else {
+    let Some(horizon) = props.horizon else {
         return html! {};
+    };
+    let model = &props.model;
+    let seen = |at: usize| model.shows(horizon, at);
+    // A datagram shows once any of its sightings has happened.
+    let any_seen = |g: &Datagram| {
+        [
+            g.sent.as_ref().map(|s| s.at),
+            g.wire.map(|w| w.at),
+            g.received.as_ref().map(|r| r.at),
+        ]
+        .into_iter()
+        .flatten()
+        .any(seen)
     };
     let flows: Vec<_> = props
         .model
@@ -83,7 +106,7 @@ pub fn UdpView(props: &Props) -> Html {
         .iter()
         .filter(|c| c.transport == Transport::Udp)
         .flat_map(|c| (0..2).map(move |d| (c, d)))
-        .filter(|(c, d)| c.flows[*d].datagrams.iter().any(|g| g.first_at() <= until))
+        .filter(|(c, d)| c.flows[*d].datagrams.iter().any(any_seen))
         .collect();
     if flows.is_empty() {
         return html! {};
@@ -92,14 +115,14 @@ pub fn UdpView(props: &Props) -> Html {
         <section class="panel udp" id="udp">
             <h2>{ "UDP datagrams" }<span class="meta">{ " · each one arrives whole, or cut: never glued" }</span></h2>
             { for flows.into_iter().map(|(conv, d)| {
-                let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| g.first_at() <= until).collect();
+                let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| any_seen(g)).collect();
                 let widest = datagrams.iter().map(|g| g.len()).max().unwrap_or(1);
                 html! {
                     <div class="flow" key={format!("{}-{d}", conv.id)}>
                         <h3>{ conv.direction_label(d) }</h3>
                         <table>
                             <tbody>
-                                { for datagrams.iter().map(|g| datagram_row(g, until, widest, &props.onselect)) }
+                                { for datagrams.iter().map(|g| datagram_row(g, &seen, widest, &props.onselect)) }
                             </tbody>
                         </table>
                     </div>

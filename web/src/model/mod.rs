@@ -8,8 +8,13 @@
 //! event log.
 //!
 //! Every item keeps `at`, the position of the event that produced it in
-//! [`Model::events`]. The log only grows, so `at` is a stable id, and the
-//! player shows the past by hiding items whose `at` is beyond its cursor.
+//! [`Model::events`]. The log only grows, so `at` is a stable id.
+//!
+//! Events arrive in the relay's order, which is not always the order things
+//! happened: a captured SYN can arrive after the `connect` call it caused,
+//! because capture hands packets over a little later. The player therefore
+//! walks steps in timestamp order (`t_us`, then arrival), and shows the past
+//! through a [`Horizon`]: everything that happened before the next step.
 
 pub mod addr;
 pub mod connection;
@@ -50,6 +55,13 @@ pub struct RecvQueue {
     pub bytes: u32,
 }
 
+/// What the player shows: every event ordered before `next` (the step after
+/// the current one); `None` shows everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Horizon {
+    next: Option<(u64, usize)>,
+}
+
 /// Everything the views need, derived from the events so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Model {
@@ -62,7 +74,8 @@ pub struct Model {
     pub sockets: Sockets,
     pub conversations: Conversations,
     /// Positions of the events the player steps through (calls and
-    /// packets); state changes and the like belong to the step before them.
+    /// packets), in timestamp order; state changes and the like belong to
+    /// the step before them.
     pub steps: Vec<usize>,
     pub recv_queues: Vec<RecvQueue>,
     pub command_errors: Vec<(usize, CommandError)>,
@@ -91,7 +104,7 @@ impl Model {
             EventKind::Call(call) => {
                 self.sockets.on_call(at, call);
                 self.link_call(at, call);
-                self.steps.push(at);
+                self.add_step(at, event.t_us);
             }
             EventKind::State { socket, state } => self.sockets.on_state(at, *socket, *state),
             EventKind::RecvQueue { socket, bytes } => self.recv_queues.push(RecvQueue {
@@ -101,7 +114,7 @@ impl Model {
             }),
             EventKind::Segment(segment) => {
                 self.link_segment(at, segment);
-                self.steps.push(at);
+                self.add_step(at, event.t_us);
             }
             EventKind::CommandError(error) => self.command_errors.push((at, error.clone())),
             EventKind::Capture(CaptureState::Stats {
@@ -121,18 +134,39 @@ impl Model {
         self.events.push(event);
     }
 
-    /// The step an event belongs to: the last step at or before it.
-    pub fn step_of(&self, at: usize) -> Option<usize> {
-        self.steps.partition_point(|&s| s <= at).checked_sub(1)
+    /// Where an event sits in time: its timestamp, then its arrival.
+    pub fn key(&self, at: usize) -> (u64, usize) {
+        (self.events.get(at).map_or(u64::MAX, |e| e.t_us), at)
     }
 
-    /// The last event position shown when the player stands on `step`: the
-    /// step's own event and the state changes that follow it.
-    pub fn last_at_of_step(&self, step: usize) -> usize {
-        match self.steps.get(step + 1) {
-            Some(&next) => next.saturating_sub(1),
-            None => self.events.len().saturating_sub(1),
+    /// Inserts a step in timestamp order (late packets land before the
+    /// calls that arrived ahead of them).
+    fn add_step(&mut self, at: usize, t_us: u64) {
+        let key = (t_us, at);
+        let events = &self.events;
+        let key_of = |s: usize| (events.get(s).map_or(u64::MAX, |e| e.t_us), s);
+        let position = self.steps.partition_point(|&s| key_of(s) <= key);
+        self.steps.insert(position, at);
+    }
+
+    /// The step an event belongs to: the last step at or before it in time.
+    pub fn step_of(&self, at: usize) -> Option<usize> {
+        let key = self.key(at);
+        self.steps
+            .partition_point(|&s| self.key(s) <= key)
+            .checked_sub(1)
+    }
+
+    /// What the player shows when it stands on `step`.
+    pub fn horizon(&self, step: usize) -> Horizon {
+        Horizon {
+            next: self.steps.get(step + 1).map(|&s| self.key(s)),
         }
+    }
+
+    /// Whether the event at `at` has happened by `horizon`.
+    pub fn shows(&self, horizon: Horizon, at: usize) -> bool {
+        horizon.next.is_none_or(|next| self.key(at) < next)
     }
 
     /// The ordinals of the sends whose bytes the event at `at` wrote (a
@@ -161,14 +195,19 @@ impl Model {
             // An ICMP error belongs with the datagram that bounced.
             Segment::IcmpPortUnreachable => Transport::Udp,
         };
-        let id = self.conversations.for_packet(
-            at,
-            seg.conn,
-            transport,
-            &seg.src,
-            &seg.dst,
-            (seg.from_socket, seg.to_socket),
-        );
+        // A SYN is addressed to the listener, but the listener is never an
+        // end of the connection: the socket accept() returns is.
+        let end_socket = |id: Option<SocketId>| {
+            id.filter(|&id| {
+                self.sockets
+                    .get(id)
+                    .is_none_or(|s| s.role != sockets::Role::Listener)
+            })
+        };
+        let ends = (end_socket(seg.from_socket), end_socket(seg.to_socket));
+        let id = self
+            .conversations
+            .for_packet(at, seg.conn, transport, &seg.src, &seg.dst, ends);
         let Some(conv) = self.conversations.get_mut(id) else {
             return;
         };
@@ -305,7 +344,8 @@ impl Model {
     /// addresses are known.
     fn link_tcp_socket(&mut self, at: usize, id: SocketId) -> Option<(usize, usize)> {
         let socket = self.sockets.get(id)?;
-        if socket.transport != Transport::Tcp {
+        // A listener is never an end of a connection.
+        if socket.transport != Transport::Tcp || socket.role == sockets::Role::Listener {
             return None;
         }
         if let Some(found) = self.conversations.of_socket(id) {

@@ -67,11 +67,17 @@ pub struct SocketInfo {
 }
 
 impl SocketInfo {
-    /// The TCP state as of event position `at`.
+    /// The TCP state as of event position `at` (in arrival order).
     pub fn state_at(&self, at: usize) -> Option<TcpState> {
+        self.state_when(|a| a <= at)
+    }
+
+    /// The latest state among the changes `seen` accepts (by position):
+    /// the state as the player shows it.
+    pub fn state_when(&self, seen: impl Fn(usize) -> bool) -> Option<TcpState> {
         self.states
             .iter()
-            .take_while(|change| change.at <= at)
+            .filter(|change| seen(change.at))
             .last()
             .map(|change| change.state)
     }
@@ -163,14 +169,21 @@ impl Sockets {
             states: Vec::new(),
             last_error: None,
         });
-        socket.learn_addresses(call.local.as_deref(), call.peer.as_deref());
+        // accept() reports the new connection's addresses and state; they
+        // belong to the accepted socket, not to the listener.
+        let accepting = matches!(call.result, CallResult::Accepted { .. });
+        if !accepting {
+            socket.learn_addresses(call.local.as_deref(), call.peer.as_deref());
+        } else if socket.local.is_none() {
+            socket.learn_addresses(call.local.as_deref(), None);
+        }
         if let Call::Bind { addr, .. } = &call.call
             && socket.local.is_none()
             && !matches!(call.result, CallResult::Error(_))
         {
             socket.local = Some(addr.clone());
         }
-        if let Some(state) = call.state {
+        if let Some(state) = call.state.filter(|_| !accepting) {
             socket.record_state(at, state);
         }
         match &call.result {

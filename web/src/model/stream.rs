@@ -203,16 +203,21 @@ impl ByteStream {
     /// Bytes sent but not yet read by position `at`: what sits in the
     /// receiver's buffer (or still in flight).
     pub fn unread_at(&self, at: usize) -> u64 {
+        self.unread_when(|a| a <= at)
+    }
+
+    /// Bytes sent but not yet read, counting the calls `seen` accepts.
+    pub fn unread_when(&self, seen: impl Fn(usize) -> bool) -> u64 {
         let sent: u64 = self
             .sends
             .iter()
-            .filter(|s| s.at <= at)
+            .filter(|s| seen(s.at))
             .map(|s| s.data.len() as u64)
             .sum();
         let read: u64 = self
             .recvs
             .iter()
-            .filter(|r| r.at <= at)
+            .filter(|r| seen(r.at))
             .map(|r| r.data.len() as u64)
             .sum();
         sent.saturating_sub(read)

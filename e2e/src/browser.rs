@@ -1,0 +1,235 @@
+//! Headless Chromium through chromedriver: start it, act on the page, wait
+//! for conditions, take screenshots.
+//!
+//! Conditions are JavaScript expressions evaluated in the page: the page's
+//! DOM is the interface the tests check, through the ids and `data-*`
+//! attributes the components set for that purpose.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::paths::{Paths, TempDir, free_port};
+use crate::{DEFAULT_TIMEOUT, HarnessError, Result};
+
+/// Flags for a quiet, reproducible headless Chromium.
+pub const CHROMIUM_FLAGS: [&str; 9] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--window-size=1400,1000",
+];
+
+/// A browser session. Dropping it kills chromedriver (and with it Chromium)
+/// and removes the temporary profile.
+pub struct Browser {
+    pub client: Client,
+    test: String,
+    screenshots: PathBuf,
+    _driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a headless Chromium with
+    /// a fresh profile. `test` names the screenshots.
+    ///
+    /// # Errors
+    /// When chromedriver does not start or no session opens within 30 s.
+    pub async fn start(test: &str, paths: &Paths) -> Result<Browser> {
+        let port = free_port()?;
+        let driver = Command::new(&paths.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                HarnessError(format!(
+                    "cannot start {}: {e}",
+                    paths.chromedriver.display()
+                ))
+            })?;
+        let profile = TempDir::new("sockscope-e2e-profile")?;
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.0.display()));
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": paths.chromium, "args": args },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            return Err(HarnessError("capabilities must be an object".into()));
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let client = loop {
+            let attempt = ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await;
+            match attempt {
+                Ok(client) => break client,
+                // chromedriver takes a moment to listen; keep asking.
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    return Err(HarnessError(format!(
+                        "no WebDriver session at {webdriver}: {e}"
+                    )));
+                }
+            }
+        };
+        std::fs::create_dir_all(&paths.screenshots).map_err(|e| {
+            HarnessError(format!(
+                "cannot create {}: {e}",
+                paths.screenshots.display()
+            ))
+        })?;
+        Ok(Browser {
+            client,
+            test: test.to_string(),
+            screenshots: paths.screenshots.clone(),
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// Opens `url`.
+    ///
+    /// # Errors
+    /// When navigation fails.
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        Ok(self.client.goto(url).await?)
+    }
+
+    /// Saves `target/e2e-screenshots/<test>-<step>.png` and returns its path.
+    ///
+    /// # Errors
+    /// When the screenshot cannot be taken or written.
+    pub async fn screenshot(&self, step: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = self.screenshots.join(format!("{}-{step}.png", self.test));
+        std::fs::write(&path, png)
+            .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Evaluates `expression` in the page and returns its value.
+    ///
+    /// # Errors
+    /// When the script throws or the session is gone.
+    pub async fn eval(&self, expression: &str) -> Result<Value> {
+        let script = format!("return ({expression});");
+        Ok(self.client.execute(&script, Vec::new()).await?)
+    }
+
+    /// Polls `expression` until it is truthy (not null, false, 0 or "") and
+    /// returns that value. On timeout, saves a screenshot named after
+    /// `what` and fails with the last value seen.
+    ///
+    /// # Errors
+    /// When the condition does not hold within `timeout`.
+    pub async fn wait_for(&self, what: &str, expression: &str, timeout: Duration) -> Result<Value> {
+        let started = Instant::now();
+        let mut last = Value::Null;
+        while started.elapsed() < timeout {
+            match self.eval(expression).await {
+                Ok(value) if truthy(&value) => return Ok(value),
+                Ok(value) => last = value,
+                Err(e) => last = Value::String(e.to_string()),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let slug: String = what
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let shot = self.screenshot(&format!("timeout-{slug}")).await.ok();
+        Err(HarnessError(format!(
+            "timed out after {:.0?} waiting for {what}; last value: {last}; screenshot: {shot:?}",
+            timeout
+        )))
+    }
+
+    /// [`Browser::wait_for`] with the default timeout.
+    ///
+    /// # Errors
+    /// As [`Browser::wait_for`].
+    pub async fn wait(&self, what: &str, expression: &str) -> Result<Value> {
+        self.wait_for(what, expression, DEFAULT_TIMEOUT).await
+    }
+
+    /// Clicks the first element matching `css`, once it exists.
+    ///
+    /// # Errors
+    /// When it never appears or cannot be clicked.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait(
+            &format!("{css} to exist"),
+            &format!("document.querySelector({css:?})"),
+        )
+        .await?;
+        Ok(self.client.find(Locator::Css(css)).await?.click().await?)
+    }
+
+    /// Replaces the text of the input matching `css` by typing `text`.
+    ///
+    /// # Errors
+    /// When the input never appears or does not take keys.
+    pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        self.wait(
+            &format!("{css} to exist"),
+            &format!("document.querySelector({css:?})"),
+        )
+        .await?;
+        let input = self.client.find(Locator::Css(css)).await?;
+        input.clear().await?;
+        Ok(input.send_keys(text).await?)
+    }
+
+    /// Presses and releases one key, as the keyboard would, on whatever has
+    /// the focus (the page body unless a field was clicked).
+    ///
+    /// # Errors
+    /// When the actions cannot be performed.
+    pub async fn press(&self, key: Key) -> Result<()> {
+        let value: char = key.into();
+        let actions = KeyActions::new("keyboard".to_string())
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value });
+        self.client.perform_actions(actions).await?;
+        Ok(())
+    }
+
+    /// Ends the WebDriver session.
+    ///
+    /// # Errors
+    /// When the session cannot be closed.
+    pub async fn close(self) -> Result<()> {
+        Ok(self.client.close().await?)
+    }
+}
+
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}

@@ -1,0 +1,221 @@
+//! The page against the real relay in headless Chromium.
+//!
+//! Run with `cargo xtask test` (which builds the relay and the page first),
+//! or directly once `target/debug/sockscope` and `dist/` exist:
+//! `cargo test -p sockscope-e2e`.
+
+use fantoccini::key::Key;
+use serde_json::Value;
+use sockscope_e2e::{Result, Session};
+
+/// The label of the connection status.
+const LINK: &str = "document.querySelector('#connection')?.dataset.link";
+
+/// How many diagram rows of `kind` (`packet` or `call`) have a label for
+/// which the JavaScript predicate `test` (over `l`) holds.
+fn count_rows(kind: &str, test: &str) -> String {
+    format!(
+        "Array.from(document.querySelectorAll('#ladder .row.{kind}')).filter(r => {{ const l = r.dataset.label; return {test}; }}).length"
+    )
+}
+
+/// Packet labels of the diagram, in order.
+const PACKETS: &str =
+    "Array.from(document.querySelectorAll('#ladder .row.packet')).map(r => r.dataset.label)";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_loads_and_shows_connected_and_capture() -> Result<()> {
+    let session = Session::start("loads").await?;
+    let b = &session.browser;
+    b.wait(
+        "the link to say connected",
+        &format!("{LINK} === 'connected'"),
+    )
+    .await?;
+    let capture = b
+        .wait(
+            "the capture capability",
+            "document.querySelector('#capture')?.dataset.capture",
+        )
+        .await?;
+    if capture == "off" {
+        // Off must say how to turn it on.
+        b.wait(
+            "the fix command",
+            "document.querySelector('#capture-fix')?.textContent.trim()",
+        )
+        .await?;
+    } else {
+        assert_eq!(capture, "on");
+    }
+    b.screenshot("connected").await?;
+    session.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn b_killing_the_relay_shows_reconnecting() -> Result<()> {
+    let mut session = Session::start("relay-killed").await?;
+    session
+        .browser
+        .wait(
+            "the link to say connected",
+            &format!("{LINK} === 'connected'"),
+        )
+        .await?;
+    session.relay.kill().await?;
+    let b = &session.browser;
+    let link = b
+        .wait(
+            "the link to say it lost the relay",
+            &format!("['reconnecting', 'relay gone'].includes({LINK}) && {LINK}"),
+        )
+        .await?;
+    assert!(link == "reconnecting" || link == "relay gone", "{link}");
+    b.wait(
+        "the retry button",
+        "document.querySelector('#connection button')",
+    )
+    .await?;
+    b.screenshot("reconnecting").await?;
+    session.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn c_three_sends_one_recv_shows_three_colours_in_one_chunk() -> Result<()> {
+    let session = Session::start("sticky").await?;
+    let b = &session.browser;
+    b.wait("connected", &format!("{LINK} === 'connected'"))
+        .await?;
+    let capture = b
+        .wait(
+            "capture",
+            "document.querySelector('#capture')?.dataset.capture",
+        )
+        .await?;
+    assert_eq!(
+        capture, "on",
+        "this scenario checks packets on the wire: the relay needs capture (run as root or setcap)"
+    );
+
+    // A listener that accepts by itself, then a client.
+    b.fill("#listen-form input[name=port]", "0").await?;
+    b.click("#listen-form button[type=submit]").await?;
+    let port = b
+        .wait(
+            "the listener's port",
+            "document.querySelector('#socket-list li[data-role=listener] .addr')?.textContent.split(':').pop()",
+        )
+        .await?;
+    let port = port.as_str().unwrap_or_default().to_string();
+    b.fill("#connect-form input[name=port]", &port).await?;
+    b.click("#connect-form button[type=submit]").await?;
+    b.wait(
+        "the client and the accepted socket",
+        "document.querySelector('#socket-list li[data-role=accepted]') && document.querySelector('#socket-actions[data-role=client]')",
+    )
+    .await?;
+    b.screenshot("connected").await?;
+
+    // send("hello") three times from the client.
+    b.fill("#send-form input[name=message]", "hello").await?;
+    b.fill("#send-form input[name=repeat]", "3").await?;
+    b.click("#send-form button[type=submit]").await?;
+    b.wait(
+        "three sends and three 5-byte segments",
+        &format!(
+            "{} === 3 && {} === 3",
+            count_rows("call", "l.startsWith('send(\"hello\")')"),
+            count_rows("packet", "l.endsWith('len=5')")
+        ),
+    )
+    .await?;
+
+    // Then one recv(1024) on the accepted socket.
+    b.click("#socket-list li[data-role=accepted] button")
+        .await?;
+    b.wait(
+        "the accepted socket's forms",
+        "document.querySelector('#socket-actions[data-role=accepted]')",
+    )
+    .await?;
+    b.fill("#recv-form input[name=bufsize]", "1024").await?;
+    b.click("#recv-form button[type=submit]").await?;
+    b.wait(
+        "one recv holding all 15 bytes",
+        &format!(
+            "{} === 1",
+            count_rows("call", "l.startsWith('recv(1024) → 15 bytes')")
+        ),
+    )
+    .await?;
+
+    let packets = b.eval(PACKETS).await?;
+    let labels: Vec<&str> = packets
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for expected in ["SYN seq=0", "SYN, ACK seq=0 ack=1", "ACK seq=1 ack=1"] {
+        assert!(
+            labels.contains(&expected),
+            "no {expected:?} arrow in {labels:?}"
+        );
+    }
+    assert_eq!(
+        labels.iter().filter(|l| l.ends_with("len=5")).count(),
+        3,
+        "{labels:?}"
+    );
+
+    // The recv chunk holds bytes of sends 0, 1 and 2, in three colours.
+    let recv = b
+        .wait(
+            "the recv block",
+            "document.querySelector('#streams .block.recv')?.dataset.sends",
+        )
+        .await?;
+    assert_eq!(recv, "0,1,2");
+    let colours = b
+        .eval(
+            "new Set(Array.from(document.querySelectorAll('#streams .block.recv .byte')).map(s => s.className)).size",
+        )
+        .await?;
+    assert_eq!(colours, 3);
+    b.screenshot("one-recv-three-colours").await?;
+
+    // Stepping back and forward moves the highlighted row.
+    // Take the focus out of the recv form, as a click beside it would.
+    b.click("#position").await?;
+    let last = b
+        .wait(
+            "a current row",
+            "document.querySelector('#ladder .row.current')?.dataset.step",
+        )
+        .await?;
+    let last: u64 = last
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    b.press(Key::Left).await?;
+    b.wait(
+        "the highlight to move back one step",
+        &format!(
+            "document.querySelector('#ladder .row.current')?.dataset.step === '{}'",
+            last - 1
+        ),
+    )
+    .await?;
+    b.wait(
+        "the player to stop following live",
+        "document.querySelector('#player').dataset.live === 'false'",
+    )
+    .await?;
+    b.screenshot("stepped-back").await?;
+    b.click("#step-forward").await?;
+    b.wait(
+        "the highlight to move forward again",
+        &format!("document.querySelector('#ladder .row.current')?.dataset.step === '{last}'"),
+    )
+    .await?;
+    b.screenshot("stepped-forward").await?;
+    session.finish().await
+}
