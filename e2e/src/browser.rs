@@ -19,6 +19,10 @@ use tokio::process::{Child, Command};
 use crate::paths::{Paths, TempDir, free_port};
 use crate::{DEFAULT_TIMEOUT, HarnessError, Result};
 
+/// The window the tests see: a projector-sized 1400 × 1000.
+const WIDTH: u32 = 1400;
+const HEIGHT: u32 = 1000;
+
 /// Flags for a quiet, reproducible headless Chromium.
 pub const CHROMIUM_FLAGS: [&str; 9] = [
     "--headless",
@@ -116,12 +120,27 @@ impl Browser {
         Ok(self.client.goto(url).await?)
     }
 
-    /// Saves `target/e2e-screenshots/<test>-<step>.png` and returns its path.
+    /// Saves `target/e2e-screenshots/<test>-<step>.png` of the whole page
+    /// (the window grows to the page's height for the shot, up to 4000 px)
+    /// and returns its path.
     ///
     /// # Errors
     /// When the screenshot cannot be taken or written.
     pub async fn screenshot(&self, step: &str) -> Result<PathBuf> {
-        let png = self.client.screenshot().await?;
+        // From the top, so every shot starts with the status bar.
+        self.eval("window.scrollTo(0, 0) || document.documentElement.scrollHeight")
+            .await?;
+        let height = self
+            .eval("document.documentElement.scrollHeight")
+            .await?
+            .as_u64()
+            .unwrap_or(1000)
+            .clamp(600, 4000);
+        let height = u32::try_from(height).unwrap_or(1000);
+        self.client.set_window_size(WIDTH, height).await?;
+        let png = self.client.screenshot().await;
+        self.client.set_window_size(WIDTH, HEIGHT).await?;
+        let png = png?;
         let path = self.screenshots.join(format!("{}-{step}.png", self.test));
         std::fs::write(&path, png)
             .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;

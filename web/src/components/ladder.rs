@@ -201,7 +201,7 @@ pub fn Ladder(props: &Props) -> Html {
                         html! {
                             <g class={classes!("band", format!("band-{}", band.phase.label()))} key={format!("band-{}-{}", band.conversation, band.phase.label())}>
                                 <rect x="4" y={y.to_string()} width={(width - 8.0).to_string()} height={h.to_string()} rx="8"><title>{ &band.note }</title></rect>
-                                <text x="14" y={(y + 13.0).to_string()}>{ band.phase.label().to_uppercase() }</text>
+                                <text x="14" y={(y + 14.0).to_string()}>{ band.phase.label().to_uppercase() }</text>
                             </g>
                         }
                     }) }
@@ -229,7 +229,7 @@ pub fn Ladder(props: &Props) -> Html {
                         html! {
                             <g {class} key={row.index.to_string()} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label} {onclick}>
                                 <rect class="row-bg" x="0" y={y.to_string()} width={width.to_string()} height={ROW.to_string()} />
-                                <text class="time" x="10" y={(y + 29.0).to_string()}>{ elapsed(row.t_us, start) }</text>
+                                <text class="time" x={(width - 10.0).to_string()} y={(y + 29.0).to_string()} text-anchor="end">{ elapsed(row.t_us, start) }</text>
                                 { packet(row, y) }
                                 { call(row, y, lanes) }
                                 { states(row, y, lanes) }

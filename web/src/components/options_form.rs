@@ -60,10 +60,12 @@ pub fn OptionsForm(props: &Props) -> Html {
                 { button("TCP_NODELAY off", "nodelay_off", Box::new(|| Ok(SocketOption::TcpNodelay(false)))) }
             </div>
             <div class="fields">
-                <label class="short">{ "SO_RCVBUF" }<input name="rcvbuf" inputmode="numeric" value={(*rcvbuf).clone()} oninput={fields::text(&rcvbuf)} /></label>
-                { button("set", "set_rcvbuf", Box::new(move || validate::number(&rcv, "SO_RCVBUF", 1, u32::MAX).map(SocketOption::RecvBuffer))) }
-                <label class="short">{ "SO_SNDBUF" }<input name="sndbuf" inputmode="numeric" value={(*sndbuf).clone()} oninput={fields::text(&sndbuf)} /></label>
-                { button("set", "set_sndbuf", Box::new(move || validate::number(&snd, "SO_SNDBUF", 1, u32::MAX).map(SocketOption::SendBuffer))) }
+                <label class="short">{ "SO_RCVBUF bytes" }<input name="rcvbuf" inputmode="numeric" value={(*rcvbuf).clone()} oninput={fields::text(&rcvbuf)} /></label>
+                { button("set SO_RCVBUF", "set_rcvbuf", Box::new(move || validate::number(&rcv, "SO_RCVBUF", 1, u32::MAX).map(SocketOption::RecvBuffer))) }
+            </div>
+            <div class="fields">
+                <label class="short">{ "SO_SNDBUF bytes" }<input name="sndbuf" inputmode="numeric" value={(*sndbuf).clone()} oninput={fields::text(&sndbuf)} /></label>
+                { button("set SO_SNDBUF", "set_sndbuf", Box::new(move || validate::number(&snd, "SO_SNDBUF", 1, u32::MAX).map(SocketOption::SendBuffer))) }
             </div>
             <div class="buttons">
                 { button("SO_LINGER 0 (close sends RST)", "linger_zero", Box::new(|| Ok(SocketOption::LingerZero))) }
