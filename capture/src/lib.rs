@@ -9,6 +9,7 @@
 //! # Live capture
 //!
 //! ```no_run
+//! # #[cfg(feature = "live")]
 //! # async fn example() -> Result<(), sockscope_capture::Unavailable> {
 //! use sockscope_capture::{Capture, CaptureEvent, Tracker, interface_for, probe};
 //!
@@ -61,6 +62,14 @@
 //! - [`read_file`]`(path) -> Result<Vec<Packet>, FileError>`: a pcap or
 //!   pcapng file, read offline.
 //!
+//! # Features
+//!
+//! `live` (default) brings libpcap and tokio: [`Capture`], [`probe`],
+//! [`interface_for`], [`read_file`] and [`Unavailable`]. Without it the
+//! crate is the pure part, [`parse_packet`], [`LinkType`] and [`Tracker`],
+//! which builds for `wasm32-unknown-unknown`: the page imports capture files
+//! with it, so a file and a live run go through the same parser.
+//!
 //! # Loopback
 //!
 //! On `lo` the kernel hands every packet to packet sockets twice, once
@@ -69,19 +78,26 @@
 //! exactly once, stamped when it came back in; the live tests check this
 //! against tshark.
 
+#[cfg(feature = "live")]
 mod file;
+#[cfg(feature = "live")]
 mod filter;
 mod link;
+#[cfg(feature = "live")]
 mod live;
 mod packet;
 mod parse;
 mod tracker;
+#[cfg(feature = "live")]
 mod unavailable;
 
+#[cfg(feature = "live")]
 pub use file::{FileError, read_file};
 pub use link::LinkType;
+#[cfg(feature = "live")]
 pub use live::{Capture, CaptureEvent, interface_for, probe};
 pub use packet::{Packet, PacketKind, SackBlock, TcpFlags, TcpOptions, TcpSegment, Timestamps};
 pub use parse::parse_packet;
 pub use tracker::{Tracked, Tracker};
+#[cfg(feature = "live")]
 pub use unavailable::{Unavailable, UnavailableKind};

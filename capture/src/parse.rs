@@ -207,6 +207,7 @@ fn bounced_datagram(ts_us: u64, quoted: &[u8]) -> Option<Packet> {
 
 /// A capture timestamp in microseconds since the Unix epoch. Negative
 /// values (a clock before 1970) count as 0.
+#[cfg(feature = "live")]
 pub(crate) fn timestamp_us<S, U>(seconds: S, microseconds: U) -> u64
 where
     u64: TryFrom<S> + TryFrom<U>,

@@ -6,7 +6,10 @@
 //!   reducer, as in yew's `function_todomvc` example.
 //! - [`relay`]: the WebSocket to the relay, with reconnection.
 //! - [`components`]: one view per file.
+//! - [`capture_file`]: opening .pcap/.pcapng/JSON files and saving pcapng
+//!   and event logs, as pure functions of bytes and events.
 
+pub mod capture_file;
 pub mod components;
 pub mod fetch_log;
 pub mod model;

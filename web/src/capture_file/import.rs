@@ -1,0 +1,299 @@
+//! A pcap or pcapng file as the events the relay would have sent.
+//!
+//! Every frame goes through the capture crate's [`parse_packet`] and one
+//! [`Tracker`], as live capture does, so conversations, directions and
+//! Wireshark's relative numbers come out the same. What a file from
+//! anywhere lacks is the program's side: with no socket calls, the page
+//! knows which segments crossed the wire but not what each recv() returned,
+//! and [`Imported::notes`] says so.
+//!
+//! A file that sockscope exported also carries its calls and each packet's
+//! socket ids in comments ([`super::comment`]); those are read back and the
+//! events put in their original order, so export then import gives the
+//! same model.
+
+use sockscope_capture::{LinkType, Packet, PacketKind, Tracked, Tracker, parse_packet};
+use sockscope_shared::{
+    Bytes, Direction, Event, EventKind, Limits, SackBlock, Segment, SegmentEvent, TcpFlags,
+    TcpOptions, Timestamps, UdpDatagram,
+};
+
+use super::comment::{self, SegmentMeta};
+use super::read::{self, Frame, Frames, Stop};
+use super::{FileKind, OpenError};
+
+/// A capture file read into events, with what the page should say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub events: Vec<Event>,
+    /// Frames in the file.
+    pub frames: usize,
+    /// Frames that became segment events.
+    pub segments: usize,
+    /// Frames that are not TCP, UDP or ICMP port unreachable.
+    pub skipped: usize,
+    /// Frames on interfaces whose link type the parser does not take apart.
+    pub unsupported_link: Option<(u32, usize)>,
+    /// Socket-call events read back from sockscope's comments.
+    pub calls: usize,
+    /// sockscope comments that could not be read.
+    pub broken_comments: usize,
+    /// Why reading stopped before the end of the file, and after how many
+    /// frames.
+    pub stopped: Option<Stop>,
+}
+
+impl Imported {
+    /// Sentences for the page, most important first.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        match &self.stopped {
+            Some(Stop::Truncated) => notes.push(format!(
+                "The file is cut short: it ends in the middle of a packet, so only the first {} packets could be read.",
+                self.frames
+            )),
+            Some(Stop::Malformed(reason)) => notes.push(format!(
+                "The file is damaged after packet {} ({reason}): the packets before it are shown.",
+                self.frames
+            )),
+            None => {}
+        }
+        if self.calls == 0 {
+            notes.push(
+                "A capture file holds packets only: which send() wrote each byte and what each recv() returned are unknown. The diagram and the segments lane show what crossed the wire."
+                    .to_string(),
+            );
+        }
+        if self.skipped > 0 {
+            notes.push(format!(
+                "{} of {} packets are not TCP, UDP or ICMP port unreachable and are not drawn.",
+                self.skipped, self.frames
+            ));
+        }
+        if let Some((linktype, count)) = self.unsupported_link {
+            notes.push(format!(
+                "{count} packets use link type {linktype}, which sockscope cannot take apart, and are not drawn."
+            ));
+        }
+        if self.broken_comments > 0 {
+            notes.push(format!(
+                "{} sockscope comments in the file could not be read and are left out.",
+                self.broken_comments
+            ));
+        }
+        notes
+    }
+}
+
+/// One event and where it goes in the log.
+struct Entry {
+    /// The index sockscope gave it, when the file says.
+    index: Option<u64>,
+    event: Event,
+}
+
+/// Reads a pcap or pcapng file.
+///
+/// # Errors
+/// [`OpenError`] when the file is not a capture, is damaged or cut short
+/// before its first packet, or has nothing that can be drawn.
+pub fn import(bytes: &[u8]) -> Result<Imported, OpenError> {
+    let frames: Frames<'_> = match FileKind::sniff(bytes) {
+        Some(FileKind::Pcap) => read::pcap(bytes)?,
+        Some(FileKind::Pcapng) => read::pcapng(bytes)?,
+        _ => {
+            return Err(OpenError::NotRecognised {
+                head: format!("{:02x?}", bytes.get(..4).unwrap_or(bytes)),
+            });
+        }
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut broken = 0;
+    let file = comment::decode(&frames.file_comments);
+    broken += file.broken;
+    entries.extend(file.events.into_iter().map(|event| Entry {
+        index: Some(event.index),
+        event,
+    }));
+    // The relay's payload cap, so re-imported segments keep what it kept.
+    let decoded: Vec<comment::Decoded> = frames
+        .frames
+        .iter()
+        .map(|f| comment::decode(&f.comments))
+        .collect();
+    let cap = entries
+        .iter()
+        .map(|e| &e.event)
+        .chain(decoded.iter().flat_map(|d| d.events.iter()))
+        .find_map(|e| match &e.kind {
+            EventKind::Hello(hello) => Some(hello.limits.segment_payload_cap),
+            _ => None,
+        })
+        .unwrap_or(Limits::default().segment_payload_cap);
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+
+    let mut out = Imported {
+        events: Vec::new(),
+        frames: frames.frames.len(),
+        segments: 0,
+        skipped: 0,
+        unsupported_link: None,
+        calls: 0,
+        broken_comments: 0,
+        stopped: frames.stopped.clone(),
+    };
+    let mut tracker = Tracker::new();
+    for (frame, decoded) in frames.frames.iter().zip(decoded) {
+        broken += decoded.broken;
+        entries.extend(decoded.events.into_iter().map(|event| Entry {
+            index: Some(event.index),
+            event,
+        }));
+        match packet_of(frame, cap) {
+            Ok(Some(packet)) => {
+                let tracked = tracker.observe(&packet);
+                let meta = decoded.segment;
+                out.segments += 1;
+                entries.push(Entry {
+                    index: meta.as_ref().map(|m| m.index),
+                    event: Event {
+                        index: 0,
+                        t_us: packet.ts_us,
+                        kind: EventKind::Segment(segment_event(&packet, tracked, meta.as_ref())),
+                    },
+                });
+            }
+            Ok(None) => out.skipped += 1,
+            Err(linktype) => {
+                let count = out.unsupported_link.map_or(0, |(_, n)| n);
+                out.unsupported_link = Some((linktype, count + 1));
+            }
+        }
+    }
+    out.broken_comments = broken;
+    out.events = in_order(entries);
+    out.calls = out
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Call(_)))
+        .count();
+    if out.events.is_empty() {
+        return Err(match (&out.stopped, out.unsupported_link) {
+            (_, Some((linktype, _))) if out.segments == 0 && out.skipped == 0 => {
+                OpenError::UnsupportedLink { linktype }
+            }
+            (Some(Stop::Truncated), _) if out.frames == 0 => OpenError::Truncated,
+            (Some(Stop::Malformed(reason)), _) if out.frames == 0 => OpenError::Malformed {
+                reason: reason.clone(),
+            },
+            _ => OpenError::NoPackets {
+                skipped: out.skipped,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The parsed packet of a frame: `Ok(None)` for a frame that is not TCP,
+/// UDP or ICMP port unreachable, `Err(linktype)` when the link type is not
+/// one the parser takes apart.
+fn packet_of(frame: &Frame<'_>, cap: usize) -> Result<Option<Packet>, u32> {
+    let link = i32::try_from(frame.linktype)
+        .ok()
+        .and_then(LinkType::from_dlt)
+        .ok_or(frame.linktype)?;
+    Ok(parse_packet(link, frame.ts_us, &frame.data, cap))
+}
+
+/// The events in sockscope's order where the file gives it, then the rest
+/// in file order, numbered from where the known ones end.
+fn in_order(mut entries: Vec<Entry>) -> Vec<Event> {
+    // A stable sort keeps file order among equal and unknown indices.
+    entries.sort_by_key(|e| e.index.map_or((1, 0), |i| (0, i)));
+    let mut next = entries
+        .iter()
+        .filter_map(|e| e.index)
+        .max()
+        .map_or(0, |i| i.saturating_add(1));
+    entries
+        .into_iter()
+        .map(|entry| {
+            let mut event = entry.event;
+            event.index = entry.index.unwrap_or_else(|| {
+                let index = next;
+                next = next.saturating_add(1);
+                index
+            });
+            event
+        })
+        .collect()
+}
+
+/// The segment event the relay would have sent for this packet; `meta`
+/// (from an exported file's comment) supplies what the wire cannot say.
+fn segment_event(packet: &Packet, tracked: Tracked, meta: Option<&SegmentMeta>) -> SegmentEvent {
+    let segment = match &packet.kind {
+        PacketKind::Tcp(tcp) => Segment::Tcp {
+            flags: TcpFlags {
+                syn: tcp.flags.syn,
+                ack: tcp.flags.ack,
+                fin: tcp.flags.fin,
+                rst: tcp.flags.rst,
+                psh: tcp.flags.psh,
+                urg: tcp.flags.urg,
+                ece: tcp.flags.ece,
+                cwr: tcp.flags.cwr,
+            },
+            seq: tcp.seq,
+            ack: tcp.ack,
+            rel_seq: tracked.rel_seq,
+            rel_ack: tracked.rel_ack,
+            window: tcp.window,
+            window_scaled: tracked.window_scaled,
+            options: TcpOptions {
+                mss: tcp.options.mss,
+                window_scale: tcp.options.window_scale,
+                sack_permitted: tcp.options.sack_permitted,
+                sack: tcp
+                    .options
+                    .sack
+                    .iter()
+                    .map(|b| SackBlock {
+                        left: b.left,
+                        right: b.right,
+                    })
+                    .collect(),
+                timestamps: tcp.options.timestamps.map(|t| Timestamps {
+                    value: t.value,
+                    echo_reply: t.echo_reply,
+                }),
+            },
+            payload_len: tcp.payload_len,
+            payload: Bytes(tcp.payload.clone()),
+        },
+        PacketKind::Udp {
+            payload_len,
+            payload,
+        } => Segment::Udp(UdpDatagram {
+            payload_len: *payload_len,
+            payload: Bytes(payload.clone()),
+        }),
+        PacketKind::IcmpPortUnreachable => Segment::IcmpPortUnreachable,
+    };
+    SegmentEvent {
+        conn: meta.map_or(tracked.conn, |m| m.conn),
+        src: packet.src.to_string(),
+        dst: packet.dst.to_string(),
+        direction: meta.map_or(
+            if tracked.forward {
+                Direction::Forward
+            } else {
+                Direction::Reverse
+            },
+            |m| m.direction,
+        ),
+        from_socket: meta.and_then(|m| m.from_socket),
+        to_socket: meta.and_then(|m| m.to_socket),
+        segment,
+    }
+}
