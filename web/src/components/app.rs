@@ -187,7 +187,8 @@ pub fn App() -> Html {
             <header class="topbar">
                 <h1>{ "sockscope" }</h1>
                 <ConnectionStatus link={state.link.clone()} {onretry} />
-                <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped} />
+                <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped}
+                    stale={state.link != crate::model::connection::Link::Connected} />
                 <RecordingPicker onload={onlogload.clone()} onerror={onlogerror.clone()} />
                 <LogLoader open={log_name.clone()} error={state.log_error.clone()}
                     onload={onlogload} onerror={onlogerror}

@@ -15,6 +15,9 @@ pub struct Props {
     /// Events the relay dropped because the page read too slowly.
     #[prop_or_default]
     pub dropped: u64,
+    /// The relay is not connected: what is shown is from the last session.
+    #[prop_or_default]
+    pub stale: bool,
 }
 
 #[component]
@@ -31,7 +34,8 @@ pub fn CaptureStatus(props: &Props) -> Html {
     let body = match &props.capture {
         None => html! {},
         Some(CaptureState::On { interface }) => html! {
-            <div class="capture on" id="capture" data-capture="on">
+            <div class={classes!("capture", "on", props.stale.then_some("stale"))} id="capture" data-capture="on"
+                title={if props.stale { "as the relay said when last connected" } else { "" }}>
                 <strong>{ "capture on" }</strong>{ format!(" · {interface}") }
             </div>
         },
