@@ -69,8 +69,19 @@ pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), 
     }
 }
 
+/// Builds the page in release mode, with the npm-installed wasm-opt first
+/// on PATH so trunk finds the version Trunk.toml asks for.
 fn build_front_end() -> Result<(), String> {
-    sh("trunk", &["build", "--release", "--offline"])
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![setup::tools_bin()];
+    paths.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(paths).map_err(|err| format!("bad PATH: {err}"))?;
+    let path = path.to_string_lossy().into_owned();
+    sh_env(
+        "trunk",
+        &["build", "--release", "--offline"],
+        &[("PATH", &path)],
+    )
 }
 
 fn run(args: &[String]) -> Result<(), String> {

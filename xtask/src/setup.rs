@@ -13,6 +13,16 @@ use crate::{root, sh};
 
 const TRUNK_VERSION: &str = "0.21.14";
 
+/// The binaryen release whose wasm-opt Trunk.toml asks for. Debian's
+/// binaryen (108) cannot parse today's Rust wasm; npm's package runs anywhere
+/// Node.js does.
+const BINARYEN_VERSION: &str = "132";
+
+/// Where the npm tools go: inside target/, so `cargo clean` removes them.
+pub fn tools_bin() -> std::path::PathBuf {
+    root().join("target/tools/node_modules/.bin")
+}
+
 /// A system package: how to tell it is there, and its Debian name.
 pub struct Package {
     pub debian: &'static str,
@@ -105,6 +115,30 @@ pub fn front_end_tools() -> Result<(), String> {
         sh(
             "cargo",
             &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+        )?;
+    }
+    let wasm_opt = tools_bin().join("wasm-opt");
+    let have_opt = output(&wasm_opt.display().to_string(), &["--version"]).unwrap_or_default();
+    if !have_opt.contains(&format!("version_{BINARYEN_VERSION}")) {
+        if !found("npm") {
+            return Err(format!(
+                "wasm-opt (binaryen {BINARYEN_VERSION}) is installed with npm, which is missing: \
+                 install Node.js (Debian: apt-get install npm)"
+            ));
+        }
+        let prefix = root().join("target/tools").display().to_string();
+        let package = format!("binaryen@{BINARYEN_VERSION}");
+        sh(
+            "npm",
+            &[
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                &prefix,
+                &package,
+            ],
         )?;
     }
     let wanted = locked_version("wasm-bindgen")?;
