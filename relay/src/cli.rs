@@ -40,6 +40,12 @@ pub struct Cli {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
 
+    /// Do not capture packets: sockets only. The page shows socket calls
+    /// and says capture was turned off (for machines where capture is
+    /// unwanted, and to measure what capture costs).
+    #[arg(long)]
+    pub no_capture: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 
@@ -151,5 +157,6 @@ mod tests {
         assert_eq!(cli.listen, "127.0.0.1:7878".parse().unwrap());
         assert!(!cli.expose);
         assert!(cli.allow_remote.is_empty());
+        assert!(!cli.no_capture);
     }
 }

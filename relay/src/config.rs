@@ -31,6 +31,8 @@ pub struct Config {
     /// Events sent to one session per second at most; beyond it events
     /// wait in the queue (and are dropped, counted, when it is full).
     pub events_per_second: u32,
+    /// Whether to capture packets at all (`--no-capture` turns it off).
+    pub capture: bool,
 }
 
 impl Config {
@@ -82,6 +84,7 @@ impl Config {
             event_queue: cli.limits.event_queue.max(16),
             commands_per_second: cli.limits.commands_per_second.max(1),
             events_per_second: cli.limits.events_per_second.max(1),
+            capture: !cli.no_capture,
         })
     }
 
@@ -97,6 +100,7 @@ impl Config {
             event_queue: 100_000,
             commands_per_second: 200,
             events_per_second: 1_000_000,
+            capture: true,
         }
     }
 

@@ -8,11 +8,14 @@
 //! - [`sockets`] drives real kernel sockets, one task per socket.
 //! - [`segments`] turns captured packets into segment events linked to the
 //!   session's sockets.
+//! - [`events`] is the bounded queue between a session and its writer
+//!   ([`ws::write_events`]); public so benchmarks can drive the writer alone.
 //!
 //! `main.rs` only parses the command line and calls [`run`].
 
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod logging;
 pub mod segments;
 pub mod server;
@@ -22,7 +25,6 @@ pub mod static_files;
 pub mod ws;
 
 mod clock;
-mod events;
 mod proc_net;
 
 use std::{future::Future, io};

@@ -46,7 +46,16 @@ impl AppState {
         } else {
             "any"
         };
-        let capture = probe_capture(interface);
+        let capture = if config.capture {
+            probe_capture(interface)
+        } else {
+            tracing::info!("packet capture is off (--no-capture)");
+            CaptureState::Off {
+                reason: "packet capture was turned off when the relay started (--no-capture)"
+                    .into(),
+                fix: "restart the relay without --no-capture".into(),
+            }
+        };
         AppState {
             sessions: Arc::new(Semaphore::new(config.max_sessions)),
             config: Arc::new(config),

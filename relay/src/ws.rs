@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, StreamExt};
 use sockscope_shared::{
     Capabilities, CommandError, ErrorCode, Event, EventKind, Hello, Limits, PROTOCOL_VERSION,
     Request,
@@ -190,11 +190,21 @@ pub fn decode_request(text: &str) -> Result<Request, CommandError> {
     })
 }
 
-async fn write_events(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut rx: EventRx,
-    per_second: u32,
-) {
+/// Drains a session's event queue into `sink`, one JSON array per frame,
+/// until every sender is gone or the sink fails; then closes the sink.
+///
+/// Batching: the first waiting event starts a frame, and whatever else is
+/// already queued (up to 512 events) joins it, so at rest each event goes
+/// out alone at once and under load frames grow instead of falling behind.
+/// Events the queue had to drop are announced by a `lagged` event at the
+/// head of the next frame. At most `per_second` events are sent a second.
+///
+/// The sink is generic so that the same writer serves axum's WebSocket in
+/// the relay and a channel or a plain socket in benchmarks and tests.
+pub async fn write_events<S>(mut sink: S, mut rx: EventRx, per_second: u32)
+where
+    S: Sink<Message> + Unpin,
+{
     let mut pace = Throttle::new(per_second);
     let mut index = 0u64;
     let mut batch: Vec<Event> = Vec::with_capacity(MAX_BATCH);

@@ -317,3 +317,24 @@ async fn without_permission_capture_is_off_and_sockets_still_work() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_comes_before_the_segment_it_made() {
+    let relay = Relay::start().await;
+    let mut page = relay.client().await;
+    let (_, client, _) = page.pair().await;
+    page.send(json!({"cmd": "send", "socket": client, "payload": {"text": "ping"}}))
+        .await;
+    let segment = page
+        .wait_for(|e| matches!(&e.kind, EventKind::Segment(s) if s.segment.payload_len() == 4))
+        .await;
+    let send = page
+        .wait_for(|e| matches!(&e.kind, EventKind::Call(c) if c.socket == client && common::call_name(&c.call) == "send"))
+        .await;
+    assert!(
+        send.t_us <= segment.t_us,
+        "send() at {} but its segment at {}",
+        send.t_us,
+        segment.t_us
+    );
+}

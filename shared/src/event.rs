@@ -31,7 +31,8 @@ pub struct Event {
     /// relay had to drop are counted by an [`EventKind::Lagged`].
     pub index: u64,
     /// Microseconds since the Unix epoch (CLOCK_REALTIME), the clock of
-    /// captured packets' kernel timestamps.
+    /// captured packets' kernel timestamps. Calls are stamped when they
+    /// returned, except send and sendto, stamped when called.
     pub t_us: u64,
     #[serde(flatten)]
     pub kind: EventKind,

@@ -244,12 +244,17 @@ impl StreamTask {
         true
     }
 
-    /// One send() system call for the message at the head of the queue.
+    /// One send() system call for the message at the head of the queue,
+    /// stamped when it was called rather than when it returned.
     fn send_once(&mut self) {
         let Some(pending) = self.sends.front_mut() else {
             return;
         };
         let rest = pending.data.get(pending.done..).unwrap_or_default();
+        // Stamped as the call starts: on loopback the kernel sends the
+        // segment inside send(), and the timeline should show the call
+        // that caused the segment before it.
+        let called_us = crate::clock::now_us();
         let (result, written) = match self.stream.try_write(rest) {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
             Ok(n) => (CallResult::Sent { bytes: n as u64 }, n),
@@ -277,7 +282,7 @@ impl StreamTask {
             self.sends.pop_front();
         }
         let after = self.after();
-        self.report.call(request, call, result, after);
+        self.report.call_at(called_us, request, call, result, after);
     }
 
     fn poll_kernel(&mut self) {

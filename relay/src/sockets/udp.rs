@@ -51,12 +51,14 @@ async fn run(
         tokio::select! {
             op = ops.recv() => match op {
                 Some(Op::SendTo { request, to, data }) => {
+                    // Stamped as the call starts, before its datagram.
+                    let called_us = crate::clock::now_us();
                     let result = match udp.send_to(&data, to).await {
                         Ok(n) => CallResult::Sent { bytes: n as u64 },
                         Err(err) => CallResult::Error(describe(&err, Context::SendTo(to))),
                     };
                     let call = Call::SendTo { addr: to.to_string(), data: Bytes(data) };
-                    report.call(request, call, result, after);
+                    report.call_at(called_us, request, call, result, after);
                 }
                 Some(Op::RecvFrom { request, bufsize }) => recvs.push_back((request, bufsize)),
                 Some(Op::Close { request }) => {
