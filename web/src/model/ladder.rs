@@ -9,7 +9,8 @@
 //! component turns rows into pixels; everything it needs to decide what to
 //! draw is computed here, where it is tested.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use sockscope_shared::{Call, CallResult, EventKind, Segment, SocketId, TcpState, Transport};
 
@@ -153,6 +154,8 @@ impl LaneSet {
 /// Lays out the whole session.
 pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
     let mut lanes = LaneSet { lanes: Vec::new() };
+    // Big captures repeat a few addresses many times: each is matched once.
+    let mut added: HashSet<&str> = HashSet::new();
     for &at in &model.steps {
         match model.events.get(at).map(|e| &e.kind) {
             Some(EventKind::Call(call)) => {
@@ -161,8 +164,11 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
                 }
             }
             Some(EventKind::Segment(seg)) => {
-                lanes.add(&seg.src);
-                lanes.add(&seg.dst);
+                for endpoint in [seg.src.as_str(), seg.dst.as_str()] {
+                    if added.insert(endpoint) {
+                        lanes.add(endpoint);
+                    }
+                }
             }
             _ => {}
         }
@@ -198,7 +204,22 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
         renumber[old] = new;
     }
     let ordered: Vec<Lane> = order.iter().map(|&i| lanes.lanes[i].clone()).collect();
-    let lane_of = |endpoint: &str| lanes.find(endpoint).map(|i| renumber[i]);
+    let found: RefCell<HashMap<String, Option<usize>>> = RefCell::default();
+    let lane_of = |endpoint: &str| {
+        if let Some(&lane) = found.borrow().get(endpoint) {
+            return lane;
+        }
+        let lane = lanes.find(endpoint).map(|i| renumber[i]);
+        found.borrow_mut().insert(endpoint.to_string(), lane);
+        lane
+    };
+    // The conversation of each packet, by log position.
+    let conversation_of: HashMap<usize, usize> = model
+        .conversations
+        .list
+        .iter()
+        .flat_map(|c| c.segments.iter().map(move |&at| (at, c.id)))
+        .collect();
     for lane in socket_lane.values_mut() {
         *lane = renumber[*lane];
     }
@@ -271,18 +292,14 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
                     continue;
                 };
                 let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
-                let conversation = model
-                    .conversations
-                    .list
-                    .iter()
-                    .find(|c| c.segments.contains(&at));
+                let conversation = conversation_of.get(&at).copied();
                 let sends = model.sends_of(at);
                 RowKind::Packet {
                     from,
                     to,
                     label: segment_label(seg, numbers),
                     phase: phase_at.get(&at).copied(),
-                    conversation: conversation.map(|c| c.id),
+                    conversation,
                     rst,
                     payload_len: seg.segment.payload_len(),
                     sends,

@@ -172,15 +172,18 @@ impl Model {
     /// The ordinals of the sends whose bytes the event at `at` wrote (a
     /// send), carried (a segment) or read (a recv): the colours it gets.
     pub fn sends_of(&self, at: usize) -> Vec<usize> {
+        // Each list grows in log order, so a binary search finds `at`.
         for conv in &self.conversations.list {
             for stream in &conv.streams {
-                if let Some(send) = stream.sends.iter().find(|s| s.at == at) {
-                    return vec![send.ordinal];
+                if let Ok(i) = stream.sends.binary_search_by_key(&at, |s| s.at) {
+                    return vec![stream.sends[i].ordinal];
                 }
-                if let Some(wire) = stream.wire.iter().find(|w| w.at == at) {
+                if let Ok(i) = stream.wire.binary_search_by_key(&at, |w| w.at) {
+                    let wire = &stream.wire[i];
                     return stream.sends_in(wire.offset, wire.len);
                 }
-                if let Some(recv) = stream.recvs.iter().find(|r| r.at == at) {
+                if let Ok(i) = stream.recvs.binary_search_by_key(&at, |r| r.at) {
+                    let recv = &stream.recvs[i];
                     return stream.sends_in(recv.offset, recv.data.len() as u64);
                 }
             }

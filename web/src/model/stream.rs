@@ -71,6 +71,10 @@ pub struct ByteStream {
     pub end: Option<EndOfStream>,
     /// Whether this direction's SYN was seen, so `rel_seq - 1` is an offset.
     pub syn_seen: bool,
+    /// The byte ranges segments have carried so far, merged and sorted, so
+    /// spotting a retransmission costs a binary search, not a scan of every
+    /// earlier segment (a capture file can hold 100,000 of them).
+    carried: Vec<(u64, u64)>,
 }
 
 impl ByteStream {
@@ -101,16 +105,29 @@ impl ByteStream {
         }
         let offset = u64::from(rel_seq.saturating_sub(1));
         let len = u64::from(len);
-        let retransmission = self
-            .wire
-            .iter()
-            .any(|w| w.offset < offset + len && offset < w.offset + w.len);
+        let retransmission = self.carry(offset, offset + len);
         self.wire.push(WireRange {
             at,
             offset,
             len,
             retransmission,
         });
+    }
+
+    /// Adds `start..end` to the carried ranges; true when part of it was
+    /// carried before.
+    fn carry(&mut self, start: u64, end: u64) -> bool {
+        // The ranges that overlap or touch `start..end` form one run.
+        let first = self.carried.partition_point(|&(_, e)| e < start);
+        let last = self.carried.partition_point(|&(s, _)| s <= end);
+        let overlapped = self.carried[first..last]
+            .iter()
+            .any(|&(s, e)| s < end && start < e);
+        let merged = self.carried[first..last]
+            .iter()
+            .fold((start, end), |(s, e), &(s2, e2)| (s.min(s2), e.max(e2)));
+        self.carried.splice(first..last, [merged]);
+        overlapped
     }
 
     pub fn add_recv(&mut self, at: usize, offset: u64, data: Vec<u8>, bufsize: u32) {
@@ -124,9 +141,10 @@ impl ByteStream {
 
     /// The send that wrote the byte at `offset`.
     pub fn send_at(&self, offset: u64) -> Option<&SendRange> {
-        self.sends
-            .iter()
-            .find(|s| s.offset <= offset && offset < s.offset + s.data.len() as u64)
+        // Sends come in stream order, so their offsets only grow.
+        let after = self.sends.partition_point(|s| s.offset <= offset);
+        let send = self.sends.get(after.checked_sub(1)?)?;
+        (offset < send.offset + send.data.len() as u64).then_some(send)
     }
 
     /// `offset..offset+len` cut where the send that wrote the bytes changes.
@@ -144,11 +162,8 @@ impl ByteStream {
                     // Up to the next known send, or the end.
                     let next = self
                         .sends
-                        .iter()
-                        .map(|s| s.offset)
-                        .filter(|&o| o > at)
-                        .min()
-                        .unwrap_or(end);
+                        .get(self.sends.partition_point(|s| s.offset <= at))
+                        .map_or(end, |s| s.offset);
                     (None, next.min(end))
                 }
             };
@@ -279,6 +294,20 @@ mod tests {
         assert_eq!(stream.wire[0].offset, 0);
         assert!(!stream.wire[0].retransmission);
         assert!(stream.wire[1].retransmission);
+    }
+
+    #[test]
+    fn out_of_order_segments_are_not_retransmissions_until_they_overlap() {
+        let mut stream = ByteStream {
+            syn_seen: true,
+            ..ByteStream::default()
+        };
+        stream.add_segment(1, 11, 5); // bytes 10..15 first
+        stream.add_segment(2, 1, 5); // then 0..5, the hole before it
+        stream.add_segment(3, 6, 5); // 5..10 fills the gap exactly
+        stream.add_segment(4, 4, 9); // 3..12 again
+        let flags: Vec<bool> = stream.wire.iter().map(|w| w.retransmission).collect();
+        assert_eq!(flags, [false, false, false, true]);
     }
 
     #[test]

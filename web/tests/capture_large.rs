@@ -1,0 +1,126 @@
+//! A capture of 100,000 packets: it must open, fold into the model and lay
+//! out the diagram in time linear in its size (a quadratic step at this
+//! size takes minutes, which the time bound catches even in a debug build).
+//!
+//! The file is written to `target/.../tmp/capture-file/large-100k.pcapng`
+//! too, for trying the page by hand.
+
+// Helpers outside #[test] functions panic on purpose too: here a panic is
+// a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod capture_common;
+
+use std::time::{Duration, Instant};
+
+use capture_common::scratch;
+use sockscope_shared::{
+    Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
+};
+use sockscope_web::capture_file::{self, export};
+use sockscope_web::model::Model;
+use sockscope_web::model::describe::Numbers;
+use sockscope_web::model::ladder;
+
+const CONNECTIONS: u32 = 10;
+const PER_CONNECTION: u32 = 10_000;
+
+/// Ten connections, one after another, each a handshake, 4,997 ten-byte
+/// requests each ACKed, and a three-segment close.
+fn large_session() -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut t_us = 1_795_431_092_000_000u64;
+    let mut push = |conn: u32, forward: bool, flags: &str, seq: u32, ack: u32, len: u32| {
+        let client = format!("127.0.0.1:{}", 40_000 + conn);
+        let server = "127.0.0.1:9527".to_string();
+        let (src, dst) = if forward {
+            (client, server)
+        } else {
+            (server, client)
+        };
+        let has = |f: &str| flags.split('+').any(|x| x == f);
+        t_us += 10;
+        events.push(Event {
+            index: events.len() as u64,
+            t_us,
+            kind: EventKind::Segment(SegmentEvent {
+                conn,
+                src,
+                dst,
+                direction: if forward {
+                    Direction::Forward
+                } else {
+                    Direction::Reverse
+                },
+                from_socket: None,
+                to_socket: None,
+                segment: Segment::Tcp {
+                    flags: TcpFlags {
+                        syn: has("SYN"),
+                        ack: has("ACK"),
+                        fin: has("FIN"),
+                        psh: has("PSH"),
+                        ..TcpFlags::default()
+                    },
+                    seq,
+                    ack,
+                    rel_seq: 0,
+                    rel_ack: 0,
+                    window: 512,
+                    window_scaled: 512,
+                    options: TcpOptions::default(),
+                    payload_len: len,
+                    payload: Bytes(vec![b'a' + (seq % 26) as u8; len as usize]),
+                },
+            }),
+        });
+    };
+    for conn in 1..=CONNECTIONS {
+        let (c, s) = (conn * 1_000_000, 7_000_000u32);
+        push(conn, true, "SYN", c, 0, 0);
+        push(conn, false, "SYN+ACK", s, c + 1, 0);
+        push(conn, true, "ACK", c + 1, s + 1, 0);
+        let requests = (PER_CONNECTION - 6) / 2;
+        for k in 0..requests {
+            let at = c + 1 + k * 10;
+            push(conn, true, "PSH+ACK", at, s + 1, 10);
+            push(conn, false, "ACK", s + 1, at + 10, 0);
+        }
+        let end = c + 1 + requests * 10;
+        push(conn, true, "FIN+ACK", end, s + 1, 0);
+        push(conn, false, "FIN+ACK", s + 1, end + 1, 0);
+        push(conn, true, "ACK", end + 1, s + 2, 0);
+    }
+    events
+}
+
+#[test]
+fn a_hundred_thousand_packets_open_and_lay_out_in_linear_time() {
+    let events = large_session();
+    let packets = (CONNECTIONS * PER_CONNECTION) as usize;
+    assert_eq!(events.len(), packets);
+    let bytes = export::pcapng(&events).unwrap();
+    std::fs::write(scratch("large-100k.pcapng"), &bytes).unwrap();
+
+    let started = Instant::now();
+    let opened = capture_file::open(&bytes).unwrap();
+    let opening = started.elapsed();
+    let model = Model::from_events(opened.events);
+    let modelling = started.elapsed() - opening;
+    let diagram = ladder::layout(&model, Numbers::Relative);
+    let total = started.elapsed();
+    eprintln!("open {opening:?}, model {modelling:?}, total with layout {total:?}");
+
+    assert_eq!(diagram.rows.len(), packets, "one row per packet");
+    assert_eq!(diagram.lanes.len(), 11, "ten clients and the server");
+    assert_eq!(model.conversations.list.len(), 10);
+    let last = diagram.rows.last().unwrap();
+    assert!(
+        matches!(&last.kind, ladder::RowKind::Packet { label, .. } if label == "ACK seq=49972 ack=2"),
+        "{:?}",
+        last.kind
+    );
+    // Generous for a debug build on a slow machine; a quadratic step takes
+    // minutes here.
+    assert!(total < Duration::from_secs(60), "took {total:?}");
+}
