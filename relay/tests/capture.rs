@@ -338,3 +338,56 @@ async fn a_send_comes_before_the_segment_it_made() {
         segment.t_us
     );
 }
+
+/// A learner's own Python server and client, watched by port: their
+/// segments arrive with no socket ids, since sockscope owns neither end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_a_port_shows_programs_sockscope_did_not_start() {
+    let relay = Relay::start().await;
+    let mut page = relay.client().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let id = page.send(json!({"cmd": "watch", "ports": [port]})).await;
+    // A refusal would arrive at once; silence means the watch is in force.
+    assert!(
+        page.try_wait_for(
+            &|e| matches!(&e.kind, EventKind::CommandError(c) if c.request == Some(id)),
+            Duration::from_millis(200)
+        )
+        .await
+        .is_none()
+    );
+    let script = format!(
+        "import socket, threading\n\
+         srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         srv.bind(('127.0.0.1', {port})); srv.listen(1)\n\
+         def serve():\n    c, _ = srv.accept(); c.sendall(c.recv(100).upper()); c.close()\n\
+         t = threading.Thread(target=serve); t.start()\n\
+         cli = socket.create_connection(('127.0.0.1', {port})); cli.sendall(b'watch me')\n\
+         print(cli.recv(100).decode()); cli.close(); t.join()"
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "WATCH ME");
+    let segments = collect_segments(&mut page, port, 6).await;
+    assert!(segments.len() >= 6, "{} segments", segments.len());
+    let (first, event) = &segments[0];
+    assert_eq!(first.flags, 0x002, "the first is the SYN");
+    assert_eq!(event.from_socket, None);
+    assert_eq!(event.to_socket, None);
+    let payloads: Vec<u32> = segments
+        .iter()
+        .map(|(s, _)| s.len)
+        .filter(|&len| len > 0)
+        .collect();
+    assert_eq!(payloads, vec![8, 8]);
+}
