@@ -8,6 +8,9 @@
 //! - [`Event`] and [`EventKind`]: what the relay reports back, one JSON text
 //!   frame per event, ordered by [`Event::index`].
 //! - [`Bytes`]: payloads, carried as lowercase hex in JSON.
+//! - [`Lesson`]: an experiment as a script of commands, for the page to run
+//!   (not part of the WebSocket protocol; it is here so teachers' tools can
+//!   read and write lessons with the same types).
 //!
 //! `docs/PROTOCOL.md` documents the same types for people scripting the relay
 //! from another language.
@@ -16,6 +19,7 @@ mod bytes;
 mod command;
 mod error;
 mod event;
+mod lesson;
 mod limits;
 mod segment;
 mod tcp_state;
@@ -27,6 +31,7 @@ pub use event::{
     Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SocketId,
     Transport,
 };
+pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
 pub use limits::Limits;
 pub use segment::{
     Direction, SackBlock, Segment, SegmentEvent, TcpFlags, TcpOptions, Timestamps, UdpDatagram,
