@@ -11,6 +11,7 @@
 
 pub mod capture_file;
 pub mod components;
+pub mod download;
 pub mod fetch_log;
 pub mod model;
 pub mod recordings;

@@ -38,11 +38,14 @@ impl std::ops::Deref for ModelRef {
     }
 }
 
-/// An event log opened from a file.
+/// An event log or capture opened from a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenLog {
     pub name: String,
     pub model: ModelRef,
+    /// What the page must say about the file: packets skipped, recv()
+    /// boundaries unknown, a file cut short.
+    pub notes: Vec<String>,
 }
 
 /// The whole page state.
@@ -53,6 +56,8 @@ pub struct State {
     pub log: Option<OpenLog>,
     /// Why the last file could not be opened.
     pub log_error: Option<String>,
+    /// The file being read, while it is (a big capture takes a moment).
+    pub opening: Option<String>,
     pub player: Player,
     pub numbers: Numbers,
     /// The event whose details the detail pane shows, by log position.
@@ -87,6 +92,14 @@ pub enum Action {
         name: String,
         events: Vec<Event>,
     },
+    /// A file the user picked or dropped, read into events.
+    OpenFile {
+        name: String,
+        events: Vec<Event>,
+        notes: Vec<String>,
+    },
+    /// A file is being read.
+    Opening(String),
     LogFailed(String),
     CloseLog,
     StepBack,
@@ -130,6 +143,19 @@ impl State {
     pub fn horizon(&self) -> Option<Horizon> {
         let step = self.current_step()?;
         Some(self.model().horizon(step))
+    }
+
+    /// Shows a log or capture from its first step.
+    fn open(&mut self, name: String, events: Vec<Event>, notes: Vec<String>) {
+        self.log = Some(OpenLog {
+            name,
+            model: ModelRef(Rc::new(Model::from_events(events))),
+            notes,
+        });
+        self.log_error = None;
+        self.opening = None;
+        self.player = Player::default();
+        self.selected = None;
     }
 
     fn steps(&self) -> usize {
@@ -205,16 +231,20 @@ impl Reducible for State {
             Action::FormFailed { form, message } => {
                 next.form_errors.insert(form, message);
             }
-            Action::OpenLog { name, events } => {
-                next.log = Some(OpenLog {
-                    name,
-                    model: ModelRef(Rc::new(Model::from_events(events))),
-                });
+            Action::OpenLog { name, events } => next.open(name, events, Vec::new()),
+            Action::OpenFile {
+                name,
+                events,
+                notes,
+            } => next.open(name, events, notes),
+            Action::Opening(name) => {
+                next.opening = Some(name);
                 next.log_error = None;
-                next.player = Player::default();
-                next.selected = None;
             }
-            Action::LogFailed(message) => next.log_error = Some(message),
+            Action::LogFailed(message) => {
+                next.log_error = Some(message);
+                next.opening = None;
+            }
             Action::CloseLog => {
                 next.log = None;
                 next.player = Player::default();
@@ -395,5 +425,31 @@ mod tests {
         state = reduce(state, Action::CloseLog);
         assert_eq!(state.model().steps.len(), 1);
         assert!(state.player.is_live());
+    }
+
+    #[test]
+    fn a_capture_file_shows_its_notes_and_a_failure_ends_the_wait() {
+        let mut state = Rc::new(State::default());
+        state = reduce(state, Action::Opening("big.pcapng".into()));
+        assert_eq!(state.opening.as_deref(), Some("big.pcapng"));
+        state = reduce(state, Action::LogFailed("big.pcapng: damaged".into()));
+        assert_eq!(state.opening, None);
+        assert_eq!(state.log_error.as_deref(), Some("big.pcapng: damaged"));
+        state = reduce(state, Action::Opening("03.pcapng".into()));
+        state = reduce(
+            state,
+            Action::OpenFile {
+                name: "03.pcapng".into(),
+                events: vec![connect(0, None, true)],
+                notes: vec!["recv() boundaries are unknown".into()],
+            },
+        );
+        let log = state.log.as_ref().unwrap();
+        assert_eq!(log.notes, ["recv() boundaries are unknown"]);
+        assert_eq!(
+            (state.opening.clone(), state.log_error.clone()),
+            (None, None)
+        );
+        assert_eq!(state.model().steps.len(), 1);
     }
 }

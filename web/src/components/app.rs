@@ -16,9 +16,10 @@ use super::capture_status::CaptureStatus;
 use super::connect_form::{self, ConnectForm};
 use super::connection_status::ConnectionStatus;
 use super::detail_pane::DetailPane;
+use super::export_menu::ExportMenu;
+use super::file_opener::FileOpener;
 use super::ladder::Ladder;
 use super::listen_form::{self, ListenForm};
-use super::log_loader::LogLoader;
 use super::player_bar::PlayerBar;
 use super::recording_picker::RecordingPicker;
 use super::socket_actions::SocketActions;
@@ -190,9 +191,12 @@ pub fn App() -> Html {
                 <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped}
                     stale={state.link != crate::model::connection::Link::Connected} />
                 <RecordingPicker onload={onlogload.clone()} onerror={onlogerror.clone()} />
-                <LogLoader open={log_name.clone()} error={state.log_error.clone()}
-                    onload={onlogload} onerror={onlogerror}
+                <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()}
+                    onopening={dispatch.reform(Action::Opening)}
+                    onopen={dispatch.reform(|(name, opened): (String, crate::capture_file::Opened)| Action::OpenFile { name, events: opened.events, notes: opened.notes })}
+                    onerror={onlogerror}
                     onclose={dispatch.reform(|()| Action::CloseLog)} />
+                <ExportMenu model={model.clone()} name={log_name.clone()} />
             </header>
             <div class="layout">
                 <aside class="controls">
@@ -215,6 +219,11 @@ pub fn App() -> Html {
                     </section>
                 </aside>
                 <main class="views">
+                    if let Some(notes) = state.log.as_ref().map(|l| &l.notes).filter(|n| !n.is_empty()) {
+                        <ul class="panel file-notes" id="file-notes">
+                            { for notes.iter().map(|n| html! { <li>{ n }</li> }) }
+                        </ul>
+                    }
                     <PlayerBar player={state.player} steps={model.steps.len()}
                         caption={current_at.and_then(|at| caption(&model, at, state.numbers))}
                         ondispatch={dispatch.clone()} />

@@ -4,7 +4,9 @@
 //!
 //! The layout comes from [`crate::model::ladder`]; this file only turns
 //! lanes and rows into coordinates. Rows after the player's cursor are not
-//! drawn, so stepping back shows the diagram as it was at that moment.
+//! drawn, so stepping back shows the diagram as it was at that moment. A
+//! tall diagram (a capture file of 100,000 packets) scrolls in a box of its
+//! own and draws only the rows in view.
 
 use yew::prelude::*;
 
@@ -76,7 +78,14 @@ fn packet(row: &Row, y: f64) -> Html {
         bx + uy * 6.0,
         by - ux * 6.0
     );
-    let mid = (x1 + x2) / 2.0;
+    // A long arrow (many lanes, as in a big capture) keeps its label near
+    // its left end, by the clients, where the view starts: in the middle it
+    // would be off screen for most of them.
+    let mid = if (x2 - x1).abs() > 2.0 * GAP {
+        x1.min(x2) + GAP / 2.0
+    } else {
+        (x1 + x2) / 2.0
+    };
     html! {
         <>
             <line class={classes!("arrow", colour.clone())} x1={x1.to_string()} y1={y1.to_string()} x2={(x2 - ux * 10.0).to_string()} y2={(y2 - uy * 10.0).to_string()} />
@@ -149,11 +158,138 @@ fn states(row: &Row, y: f64, lanes: usize) -> Html {
     }
 }
 
+/// Above this many rows only those in view are drawn, in a scroll box of
+/// its own with the lane addresses kept on top.
+const VIRTUAL_FROM: usize = 300;
+/// Rows drawn beyond each edge of the view.
+const OVERSCAN: usize = 12;
+
+/// The lane addresses and lines.
+fn lane_heads(diagram: &ladder::Ladder, height: f64) -> Html {
+    html! {
+        { for diagram.lanes.iter().enumerate().map(|(i, lane)| {
+            let x = lane_x(i);
+            html! {
+                <g class={classes!("lane", lane.server.then_some("server"))} key={lane.addr.clone()} data-addr={lane.addr.clone()}>
+                    <text class="lane-addr" x={x.to_string()} y="26" text-anchor="middle">{ &lane.addr }</text>
+                    <text class="lane-sockets" x={x.to_string()} y="48" text-anchor="middle">{ lane.sockets_label() }</text>
+                    <line x1={x.to_string()} y1={(HEADER - 14.0).to_string()} x2={x.to_string()} y2={height.to_string()} />
+                </g>
+            }
+        }) }
+    }
+}
+
+/// `100,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Each band's note once, with how many connections it describes.
+fn counted(notes: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for note in notes {
+        match seen.iter_mut().find(|(n, _)| *n == note) {
+            Some((_, count)) => *count += 1,
+            None => seen.push((note, 1)),
+        }
+    }
+    seen.into_iter()
+        .map(|(note, count)| {
+            if count > 1 {
+                format!("{note} (×{count})")
+            } else {
+                note
+            }
+        })
+        .collect()
+}
+
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let diagram = use_memo((props.model.clone(), props.numbers), |(model, numbers)| {
         ladder::layout(model, *numbers)
     });
+    let scroller = use_node_ref();
+    // The scroll box's position and height, for drawing only what is seen.
+    let view = use_state(|| (0.0f64, 900.0f64));
+    let shown_rows = props.current.map_or(0, |current| {
+        diagram.rows.partition_point(|r| r.step <= current)
+    });
+    let tall = shown_rows > VIRTUAL_FROM;
+    {
+        // A new session or file starts at the top; stepping brings the
+        // current row into view when it is off screen.
+        let (scroller, view) = (scroller.clone(), view.clone());
+        let last = use_mut_ref(|| None::<(ModelRef, Option<usize>)>);
+        let rows = diagram.clone();
+        use_effect_with(
+            (props.model.clone(), props.current, tall),
+            move |(model, current, tall)| {
+                let same_model = last.borrow().as_ref().is_some_and(|(m, _)| m == model);
+                let moved = last.borrow().as_ref().is_some_and(|(_, c)| c != current);
+                *last.borrow_mut() = Some((model.clone(), *current));
+                if let Some(element) = scroller.cast::<web_sys::Element>() {
+                    if !same_model {
+                        element.set_scroll_top(0);
+                        view.set((0.0, f64::from(element.client_height())));
+                    } else if *tall
+                        && moved
+                        && let Some(current) = current
+                    {
+                        let p = rows.rows.partition_point(|r| r.step < *current) as f64;
+                        let y = HEADER + p * ROW;
+                        let (top, height) = (
+                            f64::from(element.scroll_top()),
+                            f64::from(element.client_height()),
+                        );
+                        if y < top + HEADER || y + ROW > top + height {
+                            element.set_scroll_top((y - height / 2.0).max(0.0) as i32);
+                        }
+                    }
+                }
+            },
+        );
+    }
+    {
+        // A resized window changes the box's height without a scroll.
+        let (scroller, view) = (scroller.clone(), view.clone());
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                gloo_events::EventListener::new(&window, "resize", move |_| {
+                    if let Some(element) = scroller.cast::<web_sys::Element>() {
+                        view.set((
+                            f64::from(element.scroll_top()),
+                            f64::from(element.client_height()),
+                        ));
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    let onscroll = {
+        let view = view.clone();
+        Callback::from(move |e: Event| {
+            if let Some(element) = e.target_dyn_into::<web_sys::Element>() {
+                let (top, height) = (
+                    f64::from(element.scroll_top()),
+                    f64::from(element.client_height()),
+                );
+                if (top - view.0).abs() >= ROW / 2.0 || (height - view.1).abs() >= 1.0 {
+                    view.set((top, height));
+                }
+            }
+        })
+    };
     let numbers_toggle = {
         let relative = props.numbers == Numbers::Relative;
         let set = |n: Numbers| props.onnumbers.reform(move |_: MouseEvent| n);
@@ -173,29 +309,51 @@ pub fn Ladder(props: &Props) -> Html {
         };
     };
     let lanes = diagram.lanes.len().max(1);
-    let rows: Vec<&Row> = diagram.rows.iter().filter(|r| r.step <= current).collect();
+    let rows: &[Row] = &diagram.rows[..shown_rows];
     let width = 2.0 * MARGIN + (lanes - 1) as f64 * GAP;
     let height = HEADER + rows.len() as f64 * ROW + 16.0;
     let start = rows.first().map_or(0, |r| r.t_us);
-    let position = |step: usize| rows.iter().position(|r| r.step >= step);
+    let drawn = if tall {
+        ladder::rows_in_view(rows.len(), view.0 - HEADER, view.1, ROW, OVERSCAN)
+    } else {
+        0..rows.len()
+    };
+    // Rows are in step order, so a band's rows are found by bisection.
     let bands: Vec<_> = diagram
         .bands
         .iter()
         .filter(|b| b.first_step <= current)
         .filter_map(|b| {
-            let first = position(b.first_step)?;
-            let last = rows.iter().rposition(|r| r.step <= b.last_step)?;
-            Some((b, first, last))
+            let first = rows.partition_point(|r| r.step < b.first_step);
+            let last = rows
+                .partition_point(|r| r.step <= b.last_step)
+                .checked_sub(1)?;
+            (first <= last).then_some((b, first, last))
         })
         .collect();
-    let notes: Vec<String> = bands.iter().map(|(b, _, _)| b.note.clone()).collect();
+    let notes = counted(bands.iter().map(|(b, _, _)| b.note.clone()));
+    let drawn_bands = bands
+        .iter()
+        .filter(|(_, first, last)| *first < drawn.end && drawn.start <= *last);
 
     html! {
-        <section class="panel ladder-panel" id="ladder">
-            <header><h2>{ "On the wire" }</h2>{ numbers_toggle }</header>
-            <div class="ladder-scroll">
-                <svg class="ladder" width={width.to_string()} height={height.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label="sequence diagram of calls and packets">
-                    { for bands.iter().map(|(band, first, last)| {
+        <section class="panel ladder-panel" id="ladder" data-rows={rows.len().to_string()} data-drawn={drawn.len().to_string()}>
+            <header>
+                <h2>{ "On the wire" }</h2>
+                if tall {
+                    <span class="meta" id="ladder-size">{ format!("{} rows · scroll, or step with ← →", thousands(rows.len())) }</span>
+                }
+                { numbers_toggle }
+            </header>
+            <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroller} {onscroll}>
+                if tall {
+                    <svg class="ladder ladder-head" width={width.to_string()} height={HEADER.to_string()} viewBox={format!("0 0 {width} {HEADER}")} aria-hidden="true">
+                        { lane_heads(&diagram, HEADER) }
+                    </svg>
+                }
+                <svg class="ladder" width={width.to_string()} height={height.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label="sequence diagram of calls and packets"
+                    style={tall.then(|| format!("margin-top:-{HEADER}px"))}>
+                    { for drawn_bands.map(|(band, first, last)| {
                         let y = HEADER + *first as f64 * ROW;
                         let h = (*last + 1 - *first) as f64 * ROW;
                         html! {
@@ -205,17 +363,8 @@ pub fn Ladder(props: &Props) -> Html {
                             </g>
                         }
                     }) }
-                    { for diagram.lanes.iter().enumerate().map(|(i, lane)| {
-                        let x = lane_x(i);
-                        html! {
-                            <g class={classes!("lane", lane.server.then_some("server"))} key={lane.addr.clone()} data-addr={lane.addr.clone()}>
-                                <text class="lane-addr" x={x.to_string()} y="26" text-anchor="middle">{ &lane.addr }</text>
-                                <text class="lane-sockets" x={x.to_string()} y="48" text-anchor="middle">{ lane.sockets_label() }</text>
-                                <line x1={x.to_string()} y1={(HEADER - 14.0).to_string()} x2={x.to_string()} y2={height.to_string()} />
-                            </g>
-                        }
-                    }) }
-                    { for rows.iter().enumerate().map(|(p, row)| {
+                    { lane_heads(&diagram, height) }
+                    { for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {
                         let y = HEADER + p as f64 * ROW;
                         let at = row.at;
                         let onclick = props.onselect.reform(move |_: MouseEvent| at);
@@ -244,5 +393,19 @@ pub fn Ladder(props: &Props) -> Html {
                 </ul>
             }
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{counted, thousands};
+
+    #[test]
+    fn big_counts_read_with_separators_and_notes_are_counted() {
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        let notes = counted(["a".to_string(), "b".to_string(), "a".to_string()].into_iter());
+        assert_eq!(notes, ["a (×2)", "b"]);
     }
 }

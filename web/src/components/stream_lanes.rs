@@ -56,6 +56,46 @@ struct Block<'a> {
     stream: &'a ByteStream,
 }
 
+/// Blocks narrower than this many pixels are drawn together.
+const MIN_BLOCK_PX: f64 = 4.0;
+/// Up to this many blocks in a lane are drawn one by one.
+const MAX_BLOCKS: usize = 400;
+
+/// A lane of thousands of segments (a long capture) squeezed into the
+/// track: neighbours that would share a few pixels become one block, which
+/// says how many it stands for, so the lane stays a few hundred elements.
+fn coalesce<'a>(blocks: Vec<Block<'a>>, cell: f64) -> Vec<Block<'a>> {
+    if blocks.len() <= MAX_BLOCKS {
+        return blocks;
+    }
+    let mut out: Vec<(Block<'a>, usize)> = Vec::new();
+    for b in blocks {
+        match out.last_mut() {
+            Some((group, count))
+                if (b.offset as f64 - group.offset as f64) * cell < MIN_BLOCK_PX
+                    && b.offset >= group.offset =>
+            {
+                let end = (group.offset + group.len).max(b.offset + b.len);
+                group.len = end - group.offset;
+                *count += 1;
+            }
+            _ => out.push((b, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(mut group, count)| {
+            if count > 1 {
+                group.title = format!(
+                    "{count} blocks · bytes {}–{} (click for the first)",
+                    group.offset,
+                    group.offset + group.len
+                );
+            }
+            group
+        })
+        .collect()
+}
+
 fn block(
     b: Block<'_>,
     cell: f64,
@@ -214,7 +254,21 @@ pub fn StreamLanes(props: &Props) -> Html {
         )
         .max()
         .unwrap_or(0);
-    let waiting = sent_end.saturating_sub(read_end);
+    // A plain capture file knows no calls: nothing is "waiting" to be read,
+    // the reads are simply unknown.
+    let unknown = stream.calls_unknown();
+    let waiting = if unknown {
+        0
+    } else {
+        sent_end.saturating_sub(read_end)
+    };
+    let unknown_note = |text: &'static str| {
+        if unknown {
+            html! { <span class="lane-note calls-unknown">{ text }</span> }
+        } else {
+            html! {}
+        }
+    };
     let eof = stream.end.filter(|e| seen(e.at));
     let lessons = lessons(stream, seen);
     let lane = |name: String, hint: &'static str, blocks: Html, extra: Html| {
@@ -238,15 +292,16 @@ pub fn StreamLanes(props: &Props) -> Html {
         <div class="stream" data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
             <h3>{ conv.direction_label(d) }<span class="meta">{ format!(" · {}", plural(stream.len(), "byte")) }</span></h3>
             <div class="lanes-scroll">
-                { lane(format!("send(){sender}"), "what the program wrote", html! { <>{ for sends.map(|b| block(b, cell, per_byte, sel, onselect)) }</> }, html! {}) }
-                { lane("segments".to_string(), "what crossed the wire", html! { <>{ for wire.map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                { lane(format!("send(){sender}"), "what the program wrote", html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                    unknown_note("unknown: a capture file does not record send() calls")) }
+                { lane("segments".to_string(), "what crossed the wire", html! { <>{ for coalesce(wire.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
                     if stream.wire.is_empty() && !stream.sends.is_empty() {
                         html! { <span class="lane-note">{ "no segments captured" }</span> }
                     } else {
                         html! {}
                     }) }
-                { lane(format!("recv(){reader}"), "what each call returned", html! { <>{ for recvs.map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
-                    html! { <>{ for waiting_block }{ for eof_mark }</> }) }
+                { lane(format!("recv(){reader}"), "what each call returned", html! { <>{ for coalesce(recvs.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                    html! { <>{ for waiting_block }{ for eof_mark }{ unknown_note("unknown: a capture file does not record how recv() calls split these bytes") }</> }) }
             </div>
             if !lessons.is_empty() {
                 <ul class="lessons">{ for lessons.iter().map(|l| html! { <li>{ l }</li> }) }</ul>

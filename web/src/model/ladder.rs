@@ -333,3 +333,41 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
         bands,
     }
 }
+
+/// The rows to draw when only part of a tall diagram is in view: those
+/// between `top` and `top + height` pixels (measured from the first row),
+/// plus `overscan` rows either side so a quick scroll shows no gap.
+/// Drawing 100,000 rows of SVG would freeze the page; drawing the few
+/// dozen in view costs the same whatever the capture's size.
+pub fn rows_in_view(
+    rows: usize,
+    top: f64,
+    height: f64,
+    row_height: f64,
+    overscan: usize,
+) -> std::ops::Range<usize> {
+    if rows == 0 || row_height <= 0.0 {
+        return 0..0;
+    }
+    let first = (top.max(0.0) / row_height).floor() as usize;
+    let last = ((top.max(0.0) + height.max(0.0)) / row_height).ceil() as usize;
+    let start = first.saturating_sub(overscan).min(rows);
+    let end = last.saturating_add(overscan).min(rows);
+    start..end.max(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_rows_in_view_and_a_margin_are_drawn() {
+        // 100,000 rows of 46 px, a 900 px view scrolled to row 1,000.
+        let range = rows_in_view(100_000, 46_000.0, 900.0, 46.0, 10);
+        assert_eq!(range, 990..1030);
+        assert_eq!(rows_in_view(100_000, 0.0, 900.0, 46.0, 10), 0..30);
+        // Scrolled past the end (the list just shrank): nothing, no panic.
+        assert_eq!(rows_in_view(5, 46_000.0, 900.0, 46.0, 10), 5..5);
+        assert_eq!(rows_in_view(0, 0.0, 900.0, 46.0, 10), 0..0);
+    }
+}

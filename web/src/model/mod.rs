@@ -23,6 +23,7 @@ pub mod describe;
 pub mod framing;
 pub mod hexdump;
 pub mod ladder;
+pub mod lesson;
 pub mod phases;
 pub mod player;
 pub mod sockets;
@@ -220,13 +221,14 @@ impl Model {
                 flags,
                 rel_seq,
                 payload_len,
+                payload,
                 ..
             } => {
                 let stream = &mut conv.streams[d];
                 if flags.syn {
                     stream.syn_seen = true;
                 }
-                stream.add_segment(at, *rel_seq, *payload_len);
+                stream.add_segment(at, *rel_seq, *payload_len, payload.as_slice());
             }
             Segment::Udp(datagram) => conv.flows[d].add_wire(WireDatagram {
                 at,

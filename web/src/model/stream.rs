@@ -34,6 +34,10 @@ pub struct WireRange {
     pub len: u64,
     /// Whether an earlier segment had already carried these bytes.
     pub retransmission: bool,
+    /// The payload bytes the capture kept (the relay caps them; a capture
+    /// file may have cut them): the only copy of the bytes when no send()
+    /// or recv() is known, as in a plain capture file.
+    pub data: Vec<u8>,
 }
 
 /// One recv() chunk: exactly what that single call returned.
@@ -99,7 +103,7 @@ impl ByteStream {
 
     /// Records a segment's payload, given its relative sequence number.
     /// Without the SYN the offset is unknown and the segment is left out.
-    pub fn add_segment(&mut self, at: usize, rel_seq: u32, len: u32) {
+    pub fn add_segment(&mut self, at: usize, rel_seq: u32, len: u32, payload: &[u8]) {
         if !self.syn_seen || len == 0 {
             return;
         }
@@ -111,6 +115,7 @@ impl ByteStream {
             offset,
             len,
             retransmission,
+            data: payload.to_vec(),
         });
     }
 
@@ -193,14 +198,34 @@ impl ByteStream {
                 .ok()
                 .and_then(|i| send.data.get(i).copied());
         }
-        self.recvs
+        let recv = self
+            .recvs
             .iter()
             .find(|r| r.offset <= offset && offset < r.offset + r.data.len() as u64)
             .and_then(|r| {
                 usize::try_from(offset - r.offset)
                     .ok()
                     .and_then(|i| r.data.get(i).copied())
-            })
+            });
+        recv.or_else(|| {
+            self.wire
+                .iter()
+                .filter(|w| w.offset <= offset && offset < w.offset + w.len)
+                .find_map(|w| {
+                    usize::try_from(offset - w.offset)
+                        .ok()
+                        .and_then(|i| w.data.get(i).copied())
+                })
+        })
+    }
+
+    /// Whether the program's side is unknown: segments crossed the wire
+    /// but no send() or recv() was seen, as in a plain capture file.
+    pub fn calls_unknown(&self) -> bool {
+        self.sends.is_empty()
+            && self.recvs.is_empty()
+            && self.end.is_none()
+            && !self.wire.is_empty()
     }
 
     /// One past the last byte any of the three views knows of.
@@ -286,11 +311,11 @@ mod tests {
     #[test]
     fn segments_need_the_syn_and_spot_retransmissions() {
         let mut stream = ByteStream::default();
-        stream.add_segment(1, 1, 5);
+        stream.add_segment(1, 1, 5, &[]);
         assert!(stream.wire.is_empty(), "no SYN seen: offset unknown");
         stream.syn_seen = true;
-        stream.add_segment(2, 1, 5);
-        stream.add_segment(3, 1, 5);
+        stream.add_segment(2, 1, 5, &[]);
+        stream.add_segment(3, 1, 5, &[]);
         assert_eq!(stream.wire[0].offset, 0);
         assert!(!stream.wire[0].retransmission);
         assert!(stream.wire[1].retransmission);
@@ -302,12 +327,27 @@ mod tests {
             syn_seen: true,
             ..ByteStream::default()
         };
-        stream.add_segment(1, 11, 5); // bytes 10..15 first
-        stream.add_segment(2, 1, 5); // then 0..5, the hole before it
-        stream.add_segment(3, 6, 5); // 5..10 fills the gap exactly
-        stream.add_segment(4, 4, 9); // 3..12 again
+        stream.add_segment(1, 11, 5, &[]); // bytes 10..15 first
+        stream.add_segment(2, 1, 5, &[]); // then 0..5, the hole before it
+        stream.add_segment(3, 6, 5, &[]); // 5..10 fills the gap exactly
+        stream.add_segment(4, 4, 9, &[]); // 3..12 again
         let flags: Vec<bool> = stream.wire.iter().map(|w| w.retransmission).collect();
         assert_eq!(flags, [false, false, false, true]);
+    }
+
+    #[test]
+    fn a_plain_capture_shows_the_bytes_its_segments_carried() {
+        let mut stream = ByteStream {
+            syn_seen: true,
+            ..ByteStream::default()
+        };
+        assert!(!stream.calls_unknown(), "nothing at all yet");
+        stream.add_segment(1, 1, 5, b"hello");
+        assert!(stream.calls_unknown());
+        assert_eq!(stream.byte(4), Some(b'o'));
+        assert_eq!(stream.byte(5), None);
+        stream.add_recv(2, 0, b"he".to_vec(), 2);
+        assert!(!stream.calls_unknown());
     }
 
     #[test]

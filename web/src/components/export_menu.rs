@@ -1,0 +1,145 @@
+//! "Export pcapng" and "Export event log": what the views show (the live
+//! session or the open file), whole or one connection, saved as a file.
+//! The pcapng opens in Wireshark with every socket call in the packet
+//! comments; both open here again with "Open capture…".
+
+use gloo_file::ObjectUrl;
+use yew::prelude::*;
+
+use super::fields;
+use crate::capture_file::export::{self, Scope};
+use crate::download::download;
+use crate::model::conversation::end_label;
+use crate::state::ModelRef;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    /// The open file's name, to name the export after it; `None` for the
+    /// live session.
+    #[prop_or_default]
+    pub name: Option<String>,
+}
+
+/// `03-sticky-small-sends` from `03-sticky-small-sends.pcapng`.
+fn stem(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base = [".events.json", ".pcapng", ".pcap", ".json", ".cap"]
+        .iter()
+        .find_map(|ext| base.strip_suffix(ext))
+        .unwrap_or(base);
+    let clean: String = base
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if clean.trim_matches('-').is_empty() {
+        "sockscope-session".to_string()
+    } else {
+        clean
+    }
+}
+
+#[component]
+pub fn ExportMenu(props: &Props) -> Html {
+    let scope = use_state(|| Scope::Session);
+    let error = use_state(|| None::<String>);
+    // The last download's URL: revoked when the next replaces it, or when
+    // the menu goes away.
+    let last = use_mut_ref(|| None::<ObjectUrl>);
+    let model = &props.model;
+    // A conversation picked before a new file was opened may not exist.
+    let chosen = match *scope {
+        Scope::Conversation(id) if model.conversations.get(id).is_none() => Scope::Session,
+        other => other,
+    };
+    let save = |pcapng: bool| {
+        let (model, name, error, last) = (
+            props.model.clone(),
+            props.name.clone(),
+            error.clone(),
+            last.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let events = export::events_of(&model, chosen);
+            let mut file = stem(name.as_deref().unwrap_or("sockscope-session"));
+            if let Scope::Conversation(id) = chosen {
+                file.push_str(&format!("-conversation-{}", id + 1));
+            }
+            let saved = if pcapng {
+                export::pcapng(&events)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| {
+                        download(&format!("{file}.pcapng"), &bytes, "application/x-pcapng")
+                    })
+            } else {
+                let json = export::event_log(&events);
+                download(
+                    &format!("{file}.events.json"),
+                    json.as_bytes(),
+                    "application/json",
+                )
+            };
+            match saved {
+                Ok(url) => {
+                    *last.borrow_mut() = Some(url);
+                    error.set(None);
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        })
+    };
+    let onscope = {
+        let scope = scope.clone();
+        Callback::from(move |e: Event| {
+            let picked = fields::select_value(&e)
+                .and_then(|v| v.parse::<usize>().ok())
+                .map_or(Scope::Session, Scope::Conversation);
+            scope.set(picked);
+        })
+    };
+    let empty = model.events.is_empty();
+    html! {
+        <div class="export-menu" id="export-menu">
+            <label class="export-scope">
+                <span class="visually-hidden">{ "What to export" }</span>
+                <select id="export-scope" onchange={onscope} disabled={empty}>
+                    <option value="" selected={chosen == Scope::Session}>{ "whole session" }</option>
+                    { for model.conversations.list.iter().map(|c| html! {
+                        <option value={c.id.to_string()} selected={chosen == Scope::Conversation(c.id)}>
+                            { format!("{} {}: {} ⇄ {}", if c.transport == sockscope_shared::Transport::Tcp { "TCP" } else { "UDP" }, c.id + 1, end_label(&c.ends[0]), end_label(&c.ends[1])) }
+                        </option>
+                    }) }
+                </select>
+            </label>
+            <button type="button" class="secondary" id="export-pcapng" disabled={empty} onclick={save(true)}
+                title="Packets for Wireshark, with every socket call in the packet comments">{ "Export pcapng" }</button>
+            <button type="button" class="secondary" id="export-log" disabled={empty} onclick={save(false)}
+                title="The events as JSON, which this page opens again">{ "Export event log" }</button>
+            if let Some(message) = &*error {
+                <span class="form-error" role="alert">{ message }</span>
+            }
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stem;
+
+    #[test]
+    fn exports_are_named_after_the_file_they_came_from() {
+        assert_eq!(
+            stem("03-sticky-small-sends.pcapng"),
+            "03-sticky-small-sends"
+        );
+        assert_eq!(stem("class 2.events.json"), "class-2");
+        assert_eq!(stem("/tmp/x.pcap"), "x");
+        assert_eq!(stem(".pcap"), "sockscope-session");
+    }
+}

@@ -1,0 +1,169 @@
+//! "Open capture…": a file picker, and the whole page as a drop target,
+//! for a `.pcap`, a `.pcapng` or a JSON event log. The file is read in the
+//! browser and parsed here in wasm ([`crate::capture_file::open`]), with or
+//! without a relay; what went wrong is said in the page.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::{EventListener, EventListenerOptions};
+use gloo_file::callbacks::{FileReader, read_as_bytes};
+use wasm_bindgen::JsCast;
+use web_sys::{DragEvent, HtmlInputElement};
+use yew::prelude::*;
+
+use crate::capture_file::{self, MAX_FILE_BYTES, Opened};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// The name of the file being shown, if one is open.
+    #[prop_or_default]
+    pub open: Option<String>,
+    /// The file being read, while it is.
+    #[prop_or_default]
+    pub opening: Option<String>,
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub onopening: Callback<String>,
+    pub onopen: Callback<(String, Opened)>,
+    pub onerror: Callback<String>,
+    pub onclose: Callback<()>,
+}
+
+/// `3.4 MB`.
+fn size_label(bytes: f64) -> String {
+    if bytes < 1e6 {
+        format!("{:.0} kB", (bytes / 1e3).ceil())
+    } else {
+        format!("{:.1} MB", bytes / 1e6)
+    }
+}
+
+/// Reads `file` and reports it opened or why not. The reader is kept in
+/// `slot` because dropping it cancels the read.
+fn read(
+    file: web_sys::File,
+    slot: &Rc<RefCell<Option<FileReader>>>,
+    onopening: &Callback<String>,
+    onopen: &Callback<(String, Opened)>,
+    onerror: &Callback<String>,
+) {
+    let name = file.name();
+    let size = file.size();
+    if size > MAX_FILE_BYTES as f64 {
+        onerror.emit(format!(
+            "{name} is {}; the page opens files up to {} MB",
+            size_label(size),
+            MAX_FILE_BYTES >> 20
+        ));
+        return;
+    }
+    onopening.emit(format!("{name} ({})", size_label(size)));
+    let (onopen, onerror) = (onopen.clone(), onerror.clone());
+    let task = read_as_bytes(&gloo_file::File::from(file), move |bytes| match bytes {
+        Ok(bytes) => match capture_file::open(&bytes) {
+            Ok(opened) => onopen.emit((name, opened)),
+            Err(error) => onerror.emit(format!("{name}: {error}")),
+        },
+        Err(error) => onerror.emit(format!("could not read {name}: {error}")),
+    });
+    *slot.borrow_mut() = Some(task);
+}
+
+#[component]
+pub fn FileOpener(props: &Props) -> Html {
+    let reader = use_mut_ref(|| None::<FileReader>);
+    let dragging = use_state(|| false);
+    {
+        // The whole page takes a dropped file: no need to aim.
+        let reader = reader.clone();
+        let dragging = dragging.clone();
+        let (onopening, onopen, onerror) = (
+            props.onopening.clone(),
+            props.onopen.clone(),
+            props.onerror.clone(),
+        );
+        use_effect_with((), move |_| {
+            let listeners = web_sys::window()
+                .and_then(|w| w.document())
+                .map(|document| {
+                    // Not passive: the page must cancel the browser's own
+                    // handling (which would open the file in place of the page).
+                    let active = EventListenerOptions::enable_prevent_default();
+                    let over = {
+                        let dragging = dragging.clone();
+                        EventListener::new_with_options(&document, "dragover", active, move |e| {
+                            e.prevent_default();
+                            dragging.set(true);
+                        })
+                    };
+                    let leave = {
+                        let dragging = dragging.clone();
+                        EventListener::new(&document, "dragleave", move |e| {
+                            // Leaving the window, not moving between elements.
+                            let outside = e
+                                .dyn_ref::<DragEvent>()
+                                .is_some_and(|d| d.related_target().is_none());
+                            if outside {
+                                dragging.set(false);
+                            }
+                        })
+                    };
+                    let dropped =
+                        EventListener::new_with_options(&document, "drop", active, move |e| {
+                            e.prevent_default();
+                            dragging.set(false);
+                            let file = e
+                                .dyn_ref::<DragEvent>()
+                                .and_then(DragEvent::data_transfer)
+                                .and_then(|t| t.files())
+                                .and_then(|files| files.get(0));
+                            if let Some(file) = file {
+                                read(file, &reader, &onopening, &onopen, &onerror);
+                            }
+                        });
+                    [over, leave, dropped]
+                });
+            move || drop(listeners)
+        });
+    }
+    let onchange = {
+        let reader = reader.clone();
+        let (onopening, onopen, onerror) = (
+            props.onopening.clone(),
+            props.onopen.clone(),
+            props.onerror.clone(),
+        );
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target_dyn_into::<HtmlInputElement>() else {
+                return;
+            };
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                read(file, &reader, &onopening, &onopen, &onerror);
+            }
+            // Let the same file be chosen again later.
+            input.set_value("");
+        })
+    };
+    let close = props.onclose.reform(|_: MouseEvent| ());
+    html! {
+        <div class="file-opener" id="file-opener">
+            <label class="button secondary" title="A .pcap or .pcapng from Wireshark or tcpdump, or a sockscope event log; or drop one anywhere on the page">
+                { "Open capture…" }
+                <input type="file" id="open-file" accept=".pcap,.pcapng,.cap,.json,application/vnd.tcpdump.pcap,application/json" {onchange} />
+            </label>
+            if let Some(name) = &props.opening {
+                <span class="opening" id="opening" role="status">{ format!("opening {name}…") }</span>
+            } else if let Some(name) = &props.open {
+                <span class="open-log" id="open-name">{ format!("showing {name}") }</span>
+                <button type="button" class="secondary small" id="close-log" onclick={close}>{ "back to live" }</button>
+            }
+            if let Some(error) = &props.error {
+                <span class="form-error" id="open-error" role="alert">{ error }</span>
+            }
+            if *dragging {
+                <div class="drop-overlay" aria-hidden="true"><p>{ "Drop a .pcap, .pcapng or event log to open it" }</p></div>
+            }
+        </div>
+    }
+}
