@@ -6,6 +6,7 @@
 //!   reducer, as in yew's `function_todomvc` example.
 //! - [`relay`]: the WebSocket to the relay, with reconnection.
 //! - [`components`]: one view per file.
+//! - [`lessons`]: the shipped lessons, and reading a lesson file.
 //! - [`capture_file`]: opening .pcap/.pcapng/JSON files and saving pcapng
 //!   and event logs, as pure functions of bytes and events.
 
@@ -13,6 +14,7 @@ pub mod capture_file;
 pub mod components;
 pub mod download;
 pub mod fetch_log;
+pub mod lessons;
 pub mod model;
 pub mod recordings;
 pub mod relay;
