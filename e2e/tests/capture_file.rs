@@ -399,6 +399,26 @@ async fn a_hundred_thousand_packets_open_and_stay_responsive() -> Result<()> {
     let scroll = started.elapsed();
     eprintln!("scrolled to row 50,000 in {scroll:?}");
     ladder_shot(b, "middle").await?;
+    // Those rows are between lanes far to the right: the page says so and
+    // takes the view there.
+    b.eval("(window.scrollTo(0, 0), 0)").await?;
+    let jump = b
+        .wait(
+            "the hint to the lanes",
+            "document.querySelector('#ladder-jump')?.textContent",
+        )
+        .await?;
+    assert!(
+        jump.as_str().unwrap_or_default().contains("127.0.0.1:9527"),
+        "{jump}"
+    );
+    b.click("#ladder-jump").await?;
+    b.wait(
+        "the view on those lanes",
+        "!document.querySelector('#ladder-jump')",
+    )
+    .await?;
+    ladder_shot(b, "middle-lanes").await?;
 
     // The player still steps: one step back from the end moves the cursor.
     let started = Instant::now();

@@ -180,6 +180,58 @@ fn lane_heads(diagram: &ladder::Ladder, height: f64) -> Html {
     }
 }
 
+/// Where the scroll box stands and how much of the diagram it shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct View {
+    top: f64,
+    height: f64,
+    left: f64,
+    width: f64,
+}
+
+impl Default for View {
+    fn default() -> View {
+        View {
+            top: 0.0,
+            height: 900.0,
+            left: 0.0,
+            width: 900.0,
+        }
+    }
+}
+
+impl View {
+    fn of(element: &web_sys::Element) -> View {
+        View {
+            top: f64::from(element.scroll_top()),
+            height: f64::from(element.client_height()),
+            left: f64::from(element.scroll_left()),
+            width: f64::from(element.client_width()),
+        }
+    }
+
+    /// Whether the box moved enough to draw other rows or lanes.
+    fn differs(&self, other: &View) -> bool {
+        (self.top - other.top).abs() >= ROW / 2.0
+            || (self.left - other.left).abs() >= GAP / 4.0
+            || (self.height - other.height).abs() >= 1.0
+            || (self.width - other.width).abs() >= 1.0
+    }
+}
+
+/// The lanes the rows touch, leftmost and rightmost, if any.
+fn lanes_of(rows: &[Row]) -> Option<(usize, usize)> {
+    rows.iter()
+        .flat_map(|row| match &row.kind {
+            RowKind::Packet { from, to, .. } => vec![*from, *to],
+            RowKind::Call { lane, .. } => lane.iter().copied().collect(),
+        })
+        .fold(None, |span, lane| match span {
+            None => Some((lane, lane)),
+            Some((lo, hi)) => Some((lo.min(lane), hi.max(lane))),
+        })
+}
+
 /// `100,000`.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -219,8 +271,8 @@ pub fn Ladder(props: &Props) -> Html {
         ladder::layout(model, *numbers)
     });
     let scroller = use_node_ref();
-    // The scroll box's position and height, for drawing only what is seen.
-    let view = use_state(|| (0.0f64, 900.0f64));
+    // The scroll box's position and size, for drawing only what is seen.
+    let view = use_state(View::default);
     let shown_rows = props.current.map_or(0, |current| {
         diagram.rows.partition_point(|r| r.step <= current)
     });
@@ -240,7 +292,7 @@ pub fn Ladder(props: &Props) -> Html {
                 if let Some(element) = scroller.cast::<web_sys::Element>() {
                     if !same_model {
                         element.set_scroll_top(0);
-                        view.set((0.0, f64::from(element.client_height())));
+                        view.set(View::of(&element));
                     } else if *tall
                         && moved
                         && let Some(current) = current
@@ -266,10 +318,7 @@ pub fn Ladder(props: &Props) -> Html {
             let listener = web_sys::window().map(|window| {
                 gloo_events::EventListener::new(&window, "resize", move |_| {
                     if let Some(element) = scroller.cast::<web_sys::Element>() {
-                        view.set((
-                            f64::from(element.scroll_top()),
-                            f64::from(element.client_height()),
-                        ));
+                        view.set(View::of(&element));
                     }
                 })
             });
@@ -280,12 +329,9 @@ pub fn Ladder(props: &Props) -> Html {
         let view = view.clone();
         Callback::from(move |e: Event| {
             if let Some(element) = e.target_dyn_into::<web_sys::Element>() {
-                let (top, height) = (
-                    f64::from(element.scroll_top()),
-                    f64::from(element.client_height()),
-                );
-                if (top - view.0).abs() >= ROW / 2.0 || (height - view.1).abs() >= 1.0 {
-                    view.set((top, height));
+                let now = View::of(&element);
+                if now.differs(&view) {
+                    view.set(now);
                 }
             }
         })
@@ -314,7 +360,7 @@ pub fn Ladder(props: &Props) -> Html {
     let height = HEADER + rows.len() as f64 * ROW + 16.0;
     let start = rows.first().map_or(0, |r| r.t_us);
     let drawn = if tall {
-        ladder::rows_in_view(rows.len(), view.0 - HEADER, view.1, ROW, OVERSCAN)
+        ladder::rows_in_view(rows.len(), view.top - HEADER, view.height, ROW, OVERSCAN)
     } else {
         0..rows.len()
     };
@@ -332,6 +378,27 @@ pub fn Ladder(props: &Props) -> Html {
         })
         .collect();
     let notes = counted(bands.iter().map(|(b, _, _)| b.note.clone()));
+    // Many connections make many lanes: rows scrolled into view may all be
+    // off to the side. Say where they are, and offer to go there.
+    let elsewhere = if tall {
+        let in_view = ladder::rows_in_view(rows.len(), view.top - HEADER, view.height, ROW, 0);
+        lanes_of(&rows[in_view]).filter(|&(lo, hi)| {
+            lane_x(hi) < view.left + 20.0 || lane_x(lo) > view.left + view.width - 20.0
+        })
+    } else {
+        None
+    };
+    let jump = elsewhere.map(|(lo, hi)| {
+        let scroller = scroller.clone();
+        let name = |i: usize| diagram.lanes.get(i).map_or_else(String::new, |l| l.addr.clone());
+        let text = format!("rows here are between {} and {}: show them", name(lo), name(hi));
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if let Some(element) = scroller.cast::<web_sys::Element>() {
+                element.set_scroll_left((lane_x(lo) - MARGIN / 2.0).max(0.0) as i32);
+            }
+        });
+        html! { <button type="button" class="secondary small" id="ladder-jump" {onclick}>{ text }</button> }
+    });
     let drawn_bands = bands
         .iter()
         .filter(|(_, first, last)| *first < drawn.end && drawn.start <= *last);
@@ -343,6 +410,7 @@ pub fn Ladder(props: &Props) -> Html {
                 if tall {
                     <span class="meta" id="ladder-size">{ format!("{} rows · scroll, or step with ← →", thousands(rows.len())) }</span>
                 }
+                { for jump }
                 { numbers_toggle }
             </header>
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroller} {onscroll}>

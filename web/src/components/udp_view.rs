@@ -13,6 +13,9 @@ use crate::model::hexdump::preview;
 use crate::model::udp::Datagram;
 use crate::state::ModelRef;
 
+/// Rows listed per direction.
+const MAX_ROWS: usize = 200;
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
@@ -116,10 +119,17 @@ pub fn UdpView(props: &Props) -> Html {
             <h2>{ "UDP datagrams" }<span class="meta">{ " · each one arrives whole, or cut: never glued" }</span></h2>
             { for flows.into_iter().map(|(conv, d)| {
                 let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| any_seen(g)).collect();
+                // A capture file can hold 100,000 datagrams: the table shows
+                // the latest up to the player's step, the diagram all of them.
+                let hidden = datagrams.len().saturating_sub(MAX_ROWS);
+                let datagrams = &datagrams[hidden..];
                 let widest = datagrams.iter().map(|g| g.len()).max().unwrap_or(1);
                 html! {
                     <div class="flow" key={format!("{}-{d}", conv.id)}>
                         <h3>{ conv.direction_label(d) }</h3>
+                        if hidden > 0 {
+                            <p class="hint">{ format!("{hidden} earlier datagrams are not listed here; the diagram shows every one.") }</p>
+                        }
                         <table>
                             <tbody>
                                 { for datagrams.iter().map(|g| datagram_row(g, &seen, widest, &props.onselect)) }
