@@ -56,12 +56,26 @@ pub fn ByteStreams(props: &Props) -> Html {
             (c.id, d, framing)
         })
         .collect();
+    // A plain capture has no send() calls to colour the bytes by.
+    let calls_unknown = props
+        .model
+        .conversations
+        .list
+        .iter()
+        .flat_map(|c| c.streams.iter())
+        .filter(|s| !s.is_empty())
+        .all(|s| s.calls_unknown());
+    let subtitle = if calls_unknown {
+        " · the bytes each segment carried (a capture file does not say which send() wrote them)"
+    } else {
+        " · each colour is one send()"
+    };
     if directions.is_empty() {
         return html! {};
     }
     html! {
         <section class="panel streams" id="streams">
-            <h2>{ "Byte streams" }<span class="meta">{ " · each colour is one send()" }</span></h2>
+            <h2>{ "Byte streams" }<span class="meta">{ subtitle }</span></h2>
             { for directions.into_iter().map(|(conversation, direction, framing)| {
                 let onframing = props.onframing.reform(move |f: Framing| (conversation, direction, f));
                 html! {
