@@ -34,13 +34,15 @@ use crate::packet::Packet;
 use crate::parse::{parse_packet, timestamp_us};
 use crate::unavailable::Unavailable;
 
-/// Bytes kept of each frame: a whole 64 KiB IP packet (loopback's MTU is
-/// 65536) plus room for the largest link header, so `payload_len` and the
-/// payload agree up to the caller's own cap.
-const SNAPLEN: i32 = 65_535 + 256;
+/// The most bytes kept of a frame: a whole 64 KiB IP packet (loopback's MTU
+/// is 65536) plus room for the largest link header.
+const MAX_SNAPLEN: usize = 65_535 + 256;
+/// Room kept before the payload: link (at most 22 bytes), IP (60 for IPv4,
+/// 40 plus extension headers for IPv6) and TCP (60) headers.
+const HEADER_ROOM: usize = 512;
 /// The kernel ring buffer. In immediate mode libpcap gives every frame a
-/// slot of about SNAPLEN bytes, so the libpcap default (2 MiB) would hold
-/// only ~30 packets of a burst.
+/// slot of about snaplen bytes, so the libpcap default (2 MiB) would hold
+/// only ~30 full-size packets of a burst.
 const BUFFER_SIZE: i32 = 16 << 20;
 /// How long one read may block. `pcap_breakloop` wakes a blocked read at
 /// once; the timeout only bounds how late the thread notices a stop or a
@@ -88,7 +90,7 @@ pub fn interface_for(target: IpAddr) -> String {
 /// `fix` is the `setcap` command to run; a missing interface and other
 /// libpcap failures give their own reason.
 pub fn probe(interface: &str) -> Result<(), Unavailable> {
-    open(interface).map(|_| ())
+    open(interface, snaplen(0)).map(|_| ())
 }
 
 /// A running live capture. Dropping it stops the capture thread and waits
@@ -146,7 +148,8 @@ impl Capture {
             std::thread::Builder::new()
                 .name(format!("capture {interface}"))
                 .spawn(move || {
-                    let (mut handle, link) = match open_with_link(&interface) {
+                    let (mut handle, link) = match open_with_link(&interface, snaplen(payload_cap))
+                    {
                         Ok(opened) => opened,
                         Err(unavailable) => {
                             let _ = ready_tx.send(Err(unavailable));
@@ -272,14 +275,26 @@ impl Drop for Capture {
     }
 }
 
+/// Bytes to keep of each frame for payloads cut to `payload_cap`: the
+/// headers and the payload up to the cap, no more. `payload_len` does not
+/// depend on it (it comes from the IP header's length). Keeping only this
+/// much matters under load: each frame takes a ring slot of about the
+/// snaplen, so with 64 KiB loopback packets a full snaplen leaves room for
+/// only ~250 of them in the ring (and the kernel copies every byte kept),
+/// where a 4 KiB cap leaves room for ~3,500.
+fn snaplen(payload_cap: usize) -> i32 {
+    let keep = payload_cap.saturating_add(HEADER_ROOM).min(MAX_SNAPLEN);
+    i32::try_from(keep).unwrap_or(i32::MAX)
+}
+
 /// Opens a live handle with the settings every capture here uses, and the
 /// match-nothing filter so nothing is seen before ports are chosen.
-fn open(interface: &str) -> Result<pcap::Capture<Active>, Unavailable> {
+fn open(interface: &str, snaplen: i32) -> Result<pcap::Capture<Active>, Unavailable> {
     let inactive = pcap::Capture::from_device(interface)
         .map_err(|error| Unavailable::from_open_error(interface, &error))?;
     let mut handle = inactive
         .immediate_mode(true)
-        .snaplen(SNAPLEN)
+        .snaplen(snaplen)
         .buffer_size(BUFFER_SIZE)
         .timeout(READ_TIMEOUT_MS)
         .promisc(false)
@@ -292,8 +307,11 @@ fn open(interface: &str) -> Result<pcap::Capture<Active>, Unavailable> {
 }
 
 /// Opens a live handle and works out how to read its frames.
-fn open_with_link(interface: &str) -> Result<(pcap::Capture<Active>, LinkType), Unavailable> {
-    let handle = open(interface)?;
+fn open_with_link(
+    interface: &str,
+    snaplen: i32,
+) -> Result<(pcap::Capture<Active>, LinkType), Unavailable> {
+    let handle = open(interface, snaplen)?;
     let dlt = handle.get_datalink().0;
     let link = LinkType::from_dlt(dlt).ok_or_else(|| {
         Unavailable::failed(format!(
@@ -443,6 +461,13 @@ mod tests {
     fn a_capture_can_be_shared_between_tasks() {
         fn shareable<T: Send + Sync>() {}
         shareable::<Capture>();
+    }
+
+    #[test]
+    fn the_snaplen_keeps_headers_and_the_capped_payload() {
+        assert_eq!(snaplen(4096), 4096 + 512);
+        assert_eq!(snaplen(0), 512);
+        assert_eq!(snaplen(usize::MAX), 65_535 + 256);
     }
 
     #[test]

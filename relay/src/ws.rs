@@ -29,6 +29,13 @@ use crate::{
 /// for the page to parse without a visible pause.
 const MAX_BATCH: usize = 512;
 
+/// JSON bytes after which a frame takes no more events. Small events fill a
+/// frame up to [`MAX_BATCH`]; events that carry big payloads (a 1 MiB send
+/// is 2 MiB of hex) go out one or a few at a time, rather than piling up
+/// into frames of tens of megabytes that the writer copies as they grow and
+/// the page must parse in one go.
+const MAX_FRAME_BYTES: usize = 256 * 1024;
+
 /// The largest request frame: a maximal hex payload plus room for the JSON
 /// around it.
 pub fn max_request_bytes(limits: &Limits) -> usize {
@@ -194,8 +201,9 @@ pub fn decode_request(text: &str) -> Result<Request, CommandError> {
 /// until every sender is gone or the sink fails; then closes the sink.
 ///
 /// Batching: the first waiting event starts a frame, and whatever else is
-/// already queued (up to 512 events) joins it, so at rest each event goes
-/// out alone at once and under load frames grow instead of falling behind.
+/// already queued joins it (up to 512 events or 256 KiB), so at rest each
+/// event goes out alone at once and under load frames grow instead of
+/// falling behind.
 /// Events the queue had to drop are announced by a `lagged` event at the
 /// head of the next frame. At most `per_second` events are sent a second.
 ///
@@ -207,42 +215,24 @@ where
 {
     let mut pace = Throttle::new(per_second);
     let mut index = 0u64;
-    let mut batch: Vec<Event> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
-        batch.clear();
+        let mut frame = Frame::default();
         let dropped = rx.take_dropped();
         if dropped > 0 {
-            batch.push(Event {
-                index,
-                t_us: first.t_us,
-                kind: EventKind::Lagged { dropped },
-            });
-            index += 1;
+            frame.push(&mut index, first.t_us, EventKind::Lagged { dropped });
         }
         let mut next = Some(first);
         while let Some(stamped) = next {
-            batch.push(Event {
-                index,
-                t_us: stamped.t_us,
-                kind: stamped.kind,
-            });
-            index += 1;
-            next = if batch.len() < MAX_BATCH {
-                rx.try_recv()
-            } else {
-                None
-            };
+            frame.push(&mut index, stamped.t_us, stamped.kind);
+            next = if frame.is_full() { None } else { rx.try_recv() };
         }
-        let frame = match serde_json::to_string(&batch) {
-            Ok(frame) => frame,
-            Err(err) => {
-                tracing::error!(%err, "an event could not be encoded");
-                continue;
-            }
+        let events = frame.events;
+        let Some(frame) = frame.finish() else {
+            continue;
         };
         // Over the rate, the writer waits; meanwhile the queue fills and,
         // once full, drops and counts.
-        let wait = pace.delay_for(batch.len());
+        let wait = pace.delay_for(events);
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -251,6 +241,53 @@ where
         }
     }
     let _ = sink.close().await;
+}
+
+/// One frame being built: a JSON array, written one event at a time so
+/// that its size is known as it grows.
+#[derive(Default)]
+struct Frame {
+    json: Vec<u8>,
+    events: usize,
+}
+
+impl Frame {
+    /// Appends an event as number `index`, and counts it. An event that
+    /// cannot be encoded is logged and left out without using up a number,
+    /// so the page still sees indices without gaps.
+    fn push(&mut self, index: &mut u64, t_us: u64, kind: EventKind) {
+        let mark = self.json.len();
+        self.json.push(if self.events == 0 { b'[' } else { b',' });
+        let event = Event {
+            index: *index,
+            t_us,
+            kind,
+        };
+        match serde_json::to_writer(&mut self.json, &event) {
+            Ok(()) => {
+                self.events += 1;
+                *index += 1;
+            }
+            Err(err) => {
+                self.json.truncate(mark);
+                tracing::error!(%err, "an event could not be encoded");
+            }
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.events >= MAX_BATCH || self.json.len() >= MAX_FRAME_BYTES
+    }
+
+    /// The frame's text, or `None` when no event made it in.
+    fn finish(mut self) -> Option<String> {
+        if self.events == 0 {
+            return None;
+        }
+        self.json.push(b']');
+        // serde_json writes UTF-8 only; the check costs a fast scan.
+        String::from_utf8(self.json).ok()
+    }
 }
 
 /// A token bucket: `per_second` commands a second, with bursts of as many.
@@ -342,6 +379,68 @@ mod tests {
     fn bad_hex_is_invalid_hex() {
         let err = error_of(r#"{"cmd": "send", "socket": 1, "payload": {"hex": "zz"}}"#);
         assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn queued_events_share_a_frame_after_the_count_of_dropped_ones() {
+        let (tx, rx) = events::queue(2);
+        for dropped in 0..5 {
+            tx.emit(EventKind::Lagged { dropped });
+        }
+        drop(tx);
+        let mut frames: Vec<Message> = Vec::new();
+        write_events(&mut frames, rx, 1_000_000).await;
+        let [Message::Text(frame)] = frames.as_slice() else {
+            panic!("one text frame expected, got {frames:?}");
+        };
+        let events: Vec<Event> = serde_json::from_str(frame.as_str()).unwrap();
+        let kinds: Vec<_> = events.iter().map(|e| (e.index, e.kind.clone())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (0, EventKind::Lagged { dropped: 3 }),
+                (1, EventKind::Lagged { dropped: 0 }),
+                (2, EventKind::Lagged { dropped: 1 }),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn big_events_do_not_pile_up_into_one_frame() {
+        use sockscope_shared::{Bytes, Call, CallEvent, CallResult, Framing, Transport};
+        let (tx, rx) = events::queue(16);
+        tx.emit(EventKind::Lagged { dropped: 0 });
+        for message in 0..3 {
+            tx.emit(EventKind::Call(CallEvent {
+                socket: 1,
+                request: None,
+                transport: Transport::Tcp,
+                call: Call::Send {
+                    data: Bytes(vec![0xab; 200_000]),
+                    offset: 0,
+                    message,
+                    framing: Framing::None,
+                },
+                result: CallResult::Sent { bytes: 200_000 },
+                local: None,
+                peer: None,
+                state: None,
+            }));
+        }
+        drop(tx);
+        let mut frames: Vec<Message> = Vec::new();
+        write_events(&mut frames, rx, 1_000_000).await;
+        let sizes: Vec<usize> = frames
+            .iter()
+            .map(|frame| match frame {
+                Message::Text(text) => serde_json::from_str::<Vec<Event>>(text.as_str())
+                    .unwrap()
+                    .len(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // A small event shares its frame; 400 KB of hex fills one.
+        assert_eq!(sizes, [2, 1, 1]);
     }
 
     #[test]
