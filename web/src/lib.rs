@@ -9,7 +9,9 @@
 //! - [`lessons`]: the shipped lessons, and reading a lesson file.
 //! - [`capture_file`]: opening .pcap/.pcapng/JSON files and saving pcapng
 //!   and event logs, as pure functions of bytes and events.
+//! - [`bench`]: render timestamps for the latency benchmark, with `?bench`.
 
+pub mod bench;
 pub mod capture_file;
 pub mod components;
 pub mod download;

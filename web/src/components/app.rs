@@ -56,6 +56,8 @@ fn typing(event: &KeyboardEvent) -> bool {
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(State::default);
+    // With `?bench`: when each live event reached the screen.
+    crate::bench::use_render_marks(&state.live);
     let relay: Rc<RefCell<Option<Relay>>> = use_mut_ref(|| None);
     let next_id = use_mut_ref(|| 0u64);
 

@@ -1,0 +1,127 @@
+//! Render marks for the latency benchmark (`cargo xtask bench`), kept only
+//! when the page's address asks for them: `/?token=…&bench`.
+//!
+//! For every render that brings new live events to the screen, the page
+//! pushes one record onto `window.sockscopeBench`:
+//! `{t_us: [...], kinds: [...], dom_ms, paint_ms}`. `t_us` and `kinds` are
+//! the new events' own timestamps and kinds; `dom_ms` is when the DOM held
+//! them (this hook's effect, which Yew runs once every component of the
+//! render has been committed); `paint_ms` is when the frame showing them had
+//! been painted (a task queued from the next `requestAnimationFrame`, so it
+//! runs after that frame's style, layout and paint). Both are
+//! `performance.timeOrigin + performance.now()`: milliseconds on the
+//! machine's realtime clock, the clock of `t_us`, so the benchmark can
+//! subtract one from the other.
+//!
+//! Without the flag the hook costs one check per render.
+
+use std::cell::OnceCell;
+
+use js_sys::{Array, Object, Reflect};
+use sockscope_shared::{Event, EventKind};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use yew::prelude::*;
+
+use crate::state::ModelRef;
+
+/// The `window` property the records go to.
+const RECORDS: &str = "sockscopeBench";
+
+thread_local! {
+    static ENABLED: OnceCell<bool> = const { OnceCell::new() };
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Whether the address has `bench` in its query; read once.
+fn enabled() -> bool {
+    ENABLED.with(|enabled| {
+        *enabled.get_or_init(|| {
+            web_sys::window()
+                .and_then(|w| w.location().search().ok())
+                .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+                .is_some_and(|params| params.has("bench"))
+        })
+    })
+}
+
+/// Milliseconds since the Unix epoch, to the browser timer's precision.
+fn now_ms() -> f64 {
+    let origin = web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"performance".into()).ok())
+        .and_then(|p| Reflect::get(&p, &"timeOrigin".into()).ok())
+        .and_then(|t| t.as_f64())
+        .unwrap_or(0.0);
+    origin + performance_now()
+}
+
+fn kind(event: &Event) -> &'static str {
+    match event.kind {
+        EventKind::Call(_) => "call",
+        EventKind::Segment(_) => "segment",
+        EventKind::State { .. } => "state",
+        EventKind::RecvQueue { .. } => "recv_queue",
+        _ => "other",
+    }
+}
+
+/// Records the live events that reached the screen since the last render.
+#[hook]
+pub fn use_render_marks(live: &ModelRef) {
+    let shown = use_mut_ref(|| 0usize);
+    use_effect_with(live.clone(), move |live| {
+        if enabled() {
+            let mut shown = shown.borrow_mut();
+            if *shown > live.events.len() {
+                // A new relay session started over.
+                *shown = 0;
+            }
+            let new = live.events.get(*shown..).unwrap_or_default();
+            *shown = live.events.len();
+            if !new.is_empty() {
+                record(new);
+            }
+        }
+    });
+}
+
+fn record(new: &[Event]) -> Option<()> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str(RECORDS);
+    let records = match Reflect::get(&window, &key).ok().filter(Array::is_array) {
+        Some(records) => records.unchecked_into::<Array>(),
+        None => {
+            let records = Array::new();
+            Reflect::set(&window, &key, &records).ok()?;
+            records
+        }
+    };
+    let record = Object::new();
+    // t_us fits a double exactly: 2^53 µs is almost three centuries.
+    let t_us: Array = new
+        .iter()
+        .map(|e| JsValue::from_f64(e.t_us as f64))
+        .collect();
+    let kinds: Array = new.iter().map(|e| JsValue::from_str(kind(e))).collect();
+    Reflect::set(&record, &"t_us".into(), &t_us).ok()?;
+    Reflect::set(&record, &"kinds".into(), &kinds).ok()?;
+    Reflect::set(&record, &"dom_ms".into(), &now_ms().into()).ok()?;
+    records.push(&record);
+    let later = window.clone();
+    let after_frame = Closure::once_into_js(move || {
+        let painted = Closure::once_into_js(move || {
+            let _ = Reflect::set(&record, &"paint_ms".into(), &now_ms().into());
+        });
+        let _ = later.set_timeout_with_callback(painted.unchecked_ref());
+    });
+    window
+        .request_animation_frame(after_frame.unchecked_ref())
+        .ok()?;
+    Some(())
+}
