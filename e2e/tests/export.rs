@@ -111,5 +111,21 @@ async fn an_opened_capture_exports_a_pcapng_tshark_reads_and_a_log_that_reopens(
          && document.querySelectorAll('#ladder .row.packet').length === 12",
     )
     .await?;
+
+    // A file dropped anywhere on the page opens too: here a shipped event
+    // log, fetched and dropped as the browser would hand it over.
+    b.eval(
+        "(fetch('recordings/01-handshake.events.json').then(r => r.blob()).then(blob => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([blob], 'dropped.events.json'));
+            document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }), 0)",
+    )
+    .await?;
+    b.wait(
+        "the dropped file to open",
+        "document.querySelector('#open-name')?.textContent === 'showing dropped.events.json'",
+    )
+    .await?;
     session.finish().await
 }
