@@ -5,7 +5,8 @@
 //! - [`state`]: the page's state, the actions that change it and the
 //!   reducer, as in yew's `function_todomvc` example.
 //! - [`relay`]: the WebSocket to the relay, with reconnection.
-//! - [`components`]: one view per file.
+//! - [`components`]: one view per file; [`hooks`]: their stateful helpers.
+//! - [`i18n`]: English and Simplified Chinese.
 //! - [`lessons`]: the shipped lessons, and reading a lesson file.
 //! - [`capture_file`]: opening .pcap/.pcapng/JSON files and saving pcapng
 //!   and event logs, as pure functions of bytes and events.
@@ -16,8 +17,11 @@ pub mod capture_file;
 pub mod components;
 pub mod download;
 pub mod fetch_log;
+pub mod hooks;
+pub mod i18n;
 pub mod lessons;
 pub mod model;
+pub mod page_link;
 pub mod recordings;
 pub mod relay;
 pub mod state;

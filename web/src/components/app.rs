@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
-use sockscope_shared::{EventKind, Request};
+use sockscope_shared::{Command, EventKind, Request};
 use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
 use yew::prelude::*;
@@ -19,6 +19,8 @@ use super::detail_pane::DetailPane;
 use super::export_menu::ExportMenu;
 use super::file_opener::FileOpener;
 use super::ladder::Ladder;
+use super::lang_switch::LangSwitch;
+use super::lesson_panel::LessonPanel;
 use super::listen_form::{self, ListenForm};
 use super::player_bar::PlayerBar;
 use super::recording_picker::RecordingPicker;
@@ -28,6 +30,7 @@ use super::udp_bind_form::{self, UdpBindForm};
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
 use crate::fetch_log::{log_parameter, open_recording};
+use crate::i18n::{self, Lang};
 use crate::model::Model;
 use crate::model::describe::{call_event_label, segment_label};
 use crate::relay::{Relay, page_websocket_url};
@@ -43,6 +46,22 @@ fn caption(model: &Model, at: usize, numbers: crate::model::describe::Numbers) -
         }
         _ => return None,
     })
+}
+
+/// The form key lesson commands are sent under.
+const LESSON_FORM: &str = "lesson";
+
+/// Opens the WebSocket to the relay that served this page, reporting its
+/// events and link state to the reducer; `None` when the page has no relay.
+fn start_relay(dispatcher: &UseReducerDispatcher<State>) -> Option<Relay> {
+    let url = page_websocket_url()?;
+    let on_events = {
+        let d = dispatcher.clone();
+        Callback::from(move |events| d.dispatch(Action::Events(events)))
+    };
+    let d = dispatcher.clone();
+    let on_link = Callback::from(move |link| d.dispatch(Action::Link(link)));
+    Some(Relay::start(url, on_events, on_link))
 }
 
 /// Whether a key press belongs to a form field rather than the player.
@@ -61,22 +80,17 @@ pub fn App() -> Html {
     let relay: Rc<RefCell<Option<Relay>>> = use_mut_ref(|| None);
     let next_id = use_mut_ref(|| 0u64);
 
+    let lang = use_state(i18n::initial);
     {
         let relay = relay.clone();
         let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
-            let on_events = {
-                let d = dispatcher.clone();
-                Callback::from(move |events| d.dispatch(Action::Events(events)))
-            };
-            let on_link = Callback::from(move |link| dispatcher.dispatch(Action::Link(link)));
-            if let Some(url) = page_websocket_url() {
-                *relay.borrow_mut() = Some(Relay::start(url, on_events, on_link));
-            }
+            *relay.borrow_mut() = start_relay(&dispatcher);
             // Dropping the relay closes the socket and cancels any retry.
             move || drop(relay.borrow_mut().take())
         });
     }
+    use_effect_with(*lang, |lang| i18n::mark_document(*lang));
     {
         let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
@@ -123,10 +137,12 @@ pub fn App() -> Html {
         });
     }
 
-    let onsubmit = {
+    // Every command goes out here, from a form or a lesson: a fresh request
+    // id, and the form it came from, so the answer finds its way back.
+    let onrequest = {
         let relay = relay.clone();
         let dispatcher = state.dispatcher();
-        Callback::from(move |submit: Submit| {
+        Callback::from(move |submit: Submit| -> Result<u64, String> {
             let id = {
                 let mut next = next_id.borrow_mut();
                 *next += 1;
@@ -142,16 +158,54 @@ pub fn App() -> Html {
                     Err("this page has no relay: open it from the URL the relay prints".to_string())
                 }
             };
-            match sent {
+            match &sent {
                 Ok(()) => dispatcher.dispatch(Action::Submitted {
                     request: id,
                     form: submit.form,
                 }),
                 Err(message) => dispatcher.dispatch(Action::FormFailed {
                     form: submit.form,
-                    message,
+                    message: message.clone(),
                 }),
             }
+            sent.map(|()| id)
+        })
+    };
+    let onsubmit = {
+        let onrequest = onrequest.clone();
+        // A form shows its own error (FormFailed); nothing more to do here.
+        Callback::from(move |submit: Submit| drop(onrequest.emit(submit)))
+    };
+    let onlessonrequest = {
+        let onrequest = onrequest.clone();
+        Callback::from(move |command: Command| {
+            onrequest.emit(Submit {
+                form: LESSON_FORM.to_string(),
+                command,
+            })
+        })
+    };
+    // A lesson run starts in a fresh relay session: the old one's sockets
+    // close, ids start at 1, and the views show the live session.
+    let onfresh = {
+        let relay = relay.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |()| {
+            drop(relay.borrow_mut().take());
+            dispatcher.dispatch(Action::CloseLog);
+            dispatcher.dispatch(Action::GoLive);
+            *relay.borrow_mut() = start_relay(&dispatcher);
+        })
+    };
+    let oncompare = {
+        let (onload, onerror) = (onlogload.clone(), onlogerror.clone());
+        Callback::from(move |name: String| open_recording(&name, onload.clone(), onerror.clone()))
+    };
+    let onlang = {
+        let lang = lang.clone();
+        Callback::from(move |chosen: Lang| {
+            i18n::remember(chosen);
+            lang.set(chosen);
         })
     };
     let onretry = {
@@ -186,9 +240,11 @@ pub fn App() -> Html {
     let log_name = state.log.as_ref().map(|l| l.name.clone());
 
     html! {
+        <ContextProvider<Lang> context={*lang}>
         <div class="app">
             <header class="topbar">
                 <h1>{ "sockscope" }</h1>
+                <LangSwitch lang={*lang} onchange={onlang} />
                 <ConnectionStatus link={state.link.clone()} {onretry} />
                 <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped}
                     stale={state.link != crate::model::connection::Link::Connected} />
@@ -202,6 +258,7 @@ pub fn App() -> Html {
             </header>
             <div class="layout">
                 <aside class="controls">
+                    <LessonPanel model={state.live.clone()} onrequest={onlessonrequest} {onfresh} {oncompare} />
                     <section class="panel open-forms">
                         <h2>{ "Open a socket" }</h2>
                         <ListenForm error={error(listen_form::FORM)} onsubmit={onsubmit.clone()} />
@@ -244,5 +301,6 @@ pub fn App() -> Html {
                 </main>
             </div>
         </div>
+        </ContextProvider<Lang>>
     }
 }

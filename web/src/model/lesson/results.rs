@@ -128,6 +128,11 @@ impl Tracker {
         self.slots.get(index).copied()
     }
 
+    /// Every lesson socket created so far, in number order.
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
     pub fn received(&self, socket: SocketId) -> Option<&Received> {
         self.received.get(&socket)
     }

@@ -181,6 +181,28 @@ impl Runner {
         }
     }
 
+    /// Each lesson socket created so far, from 1, with its relay id once
+    /// known.
+    pub fn socket_map(&self) -> Vec<(SocketId, Option<SocketId>)> {
+        (1..)
+            .zip(self.tracker.slots())
+            .map(|(number, slot)| match slot {
+                Slot::Open(id) => (number, Some(*id)),
+                Slot::Pending | Slot::Failed => (number, None),
+            })
+            .collect()
+    }
+
+    /// The step whose answer is awaited, if one is out that playing waits
+    /// for.
+    pub fn awaited(&self) -> Option<usize> {
+        self.tracker
+            .states()
+            .iter()
+            .rposition(|s| *s == StepState::Sent)
+            .filter(|_| self.waiting())
+    }
+
     /// Whether a step is out and playing (or the next click) waits for it.
     pub fn waiting(&self) -> bool {
         self.handed.is_some() || self.tracker.waiting()
