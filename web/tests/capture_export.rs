@@ -156,6 +156,21 @@ fn export_then_import_gives_the_same_model() {
 }
 
 #[test]
+fn a_real_relay_session_survives_the_round_trip() {
+    // Recorded from the relay itself: hello with its limits, socket ids on
+    // every segment, state changes, recv_queue reports.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/live/three-hellos.events.json"
+    );
+    let events: Vec<Event> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(events.len() > 20, "{} events", events.len());
+    let back = capture_file::open(&export::pcapng(&events).unwrap()).unwrap();
+    assert_eq!(back.events, events);
+    assert!(back.notes.is_empty(), "{:?}", back.notes);
+}
+
+#[test]
 fn a_payload_the_relay_capped_keeps_its_real_length_like_a_snaplen_cut() {
     let mut events = event_log("03-sticky-small-sends");
     let capped = events
