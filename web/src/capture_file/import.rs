@@ -41,6 +41,8 @@ pub struct Imported {
     /// Why reading stopped before the end of the file, and after how many
     /// frames.
     pub stopped: Option<Stop>,
+    /// Whether the file holds more frames than the page reads.
+    pub limited: bool,
 }
 
 impl Imported {
@@ -57,6 +59,12 @@ impl Imported {
                 self.frames
             )),
             None => {}
+        }
+        if self.limited {
+            notes.push(format!(
+                "Only the first {} packets are shown: split the file with `editcap -c {} file.pcapng part.pcapng` and open the parts one by one.",
+                self.frames, self.frames
+            ));
         }
         if self.calls == 0 {
             notes.push(
@@ -99,8 +107,8 @@ struct Entry {
 /// before its first packet, or has nothing that can be drawn.
 pub fn import(bytes: &[u8]) -> Result<Imported, OpenError> {
     let frames: Frames<'_> = match FileKind::sniff(bytes) {
-        Some(FileKind::Pcap) => read::pcap(bytes)?,
-        Some(FileKind::Pcapng) => read::pcapng(bytes)?,
+        Some(FileKind::Pcap) => read::pcap(bytes, read::MAX_FRAMES)?,
+        Some(FileKind::Pcapng) => read::pcapng(bytes, read::MAX_FRAMES)?,
         _ => {
             return Err(OpenError::NotRecognised {
                 head: format!("{:02x?}", bytes.get(..4).unwrap_or(bytes)),
@@ -141,6 +149,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpenError> {
         calls: 0,
         broken_comments: 0,
         stopped: frames.stopped.clone(),
+        limited: frames.limited,
     };
     let mut tracker = Tracker::new();
     for (frame, decoded) in frames.frames.iter().zip(decoded) {

@@ -34,7 +34,7 @@ pub use import::Imported;
 /// Files above this size are refused before parsing: the browser would
 /// hold several copies while parsing, and a tab that runs out of memory
 /// dies without a word.
-pub const MAX_FILE_BYTES: usize = 512 << 20;
+pub const MAX_FILE_BYTES: usize = 256 << 20;
 
 /// What a file turned out to be, by its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

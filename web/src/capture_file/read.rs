@@ -55,7 +55,14 @@ pub struct Frames<'a> {
     /// Section header comments (pcapng only).
     pub file_comments: Vec<String>,
     pub stopped: Option<Stop>,
+    /// Whether reading stopped at the limit with more in the file.
+    pub limited: bool,
 }
+
+/// The most frames read from one file. A million packets already take
+/// seconds and hundreds of megabytes in the page; past that a tab would
+/// rather die than show anything.
+pub const MAX_FRAMES: usize = 1_000_000;
 
 fn stop_of(error: &PcapError) -> Stop {
     match error {
@@ -64,8 +71,8 @@ fn stop_of(error: &PcapError) -> Stop {
     }
 }
 
-/// Reads a classic pcap file.
-pub fn pcap(bytes: &[u8]) -> Result<Frames<'_>, OpenError> {
+/// Reads a classic pcap file, at most `limit` frames.
+pub fn pcap(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
     let (mut rest, parser) = PcapParser::new(bytes).map_err(|e| match e {
         PcapError::IncompleteBuffer => OpenError::Truncated,
         other => OpenError::Malformed {
@@ -76,6 +83,10 @@ pub fn pcap(bytes: &[u8]) -> Result<Frames<'_>, OpenError> {
     let linktype = u32::from(header.datalink);
     let mut out = Frames::default();
     while !rest.is_empty() {
+        if out.frames.len() >= limit {
+            out.limited = true;
+            break;
+        }
         match parser.next_raw_packet(rest) {
             Ok((remaining, packet)) => {
                 rest = remaining;
@@ -152,8 +163,8 @@ impl Interface {
 }
 
 /// Reads a pcapng file: enhanced, simple and (obsolete) packet blocks, on
-/// any number of interfaces and sections.
-pub fn pcapng(bytes: &[u8]) -> Result<Frames<'_>, OpenError> {
+/// any number of interfaces and sections; at most `limit` frames.
+pub fn pcapng(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
     let (mut rest, mut parser) = PcapNgParser::new(bytes).map_err(|e| match e {
         PcapError::IncompleteBuffer => OpenError::Truncated,
         other => OpenError::Malformed {
@@ -170,6 +181,10 @@ pub fn pcapng(bytes: &[u8]) -> Result<Frames<'_>, OpenError> {
     // A simple packet block has no timestamp: it gets the previous one.
     let mut last_us = 0u64;
     while !rest.is_empty() {
+        if out.frames.len() >= limit {
+            out.limited = true;
+            break;
+        }
         let (remaining, block) = match parser.next_block(rest) {
             Ok(next) => next,
             Err(error) => {
@@ -263,6 +278,20 @@ pub fn pcapng(bytes: &[u8]) -> Result<Frames<'_>, OpenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_stops_at_the_limit_and_says_so() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/captures/03-sticky-small-sends.pcapng"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let all = pcapng(&bytes, MAX_FRAMES).unwrap();
+        assert_eq!((all.frames.len(), all.limited), (12, false));
+        let some = pcapng(&bytes, 5).unwrap();
+        assert_eq!((some.frames.len(), some.limited), (5, true));
+        assert_eq!(some.frames[..], all.frames[..5]);
+    }
 
     #[test]
     fn timestamps_follow_the_interfaces_resolution() {
