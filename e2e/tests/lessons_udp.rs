@@ -204,15 +204,21 @@ async fn a_teachers_lesson_file_runs_and_a_broken_one_says_what_is_wrong() -> Re
         .find(fantoccini::Locator::Css("#lesson-file"))
         .await?;
     input.send_keys(&broken.display().to_string()).await?;
-    let error = b
+    let intro = b
         .wait(
             "the problem to be shown",
-            "document.querySelector('#lesson .form-error')?.textContent",
+            "document.querySelector('#lesson-problems p')?.textContent",
         )
         .await?;
+    assert_eq!(intro, "broken.json cannot be used:");
+    let problems = list(
+        b,
+        "Array.from(document.querySelectorAll('#lesson-problems li')).map(li => li.textContent)",
+    )
+    .await?;
     assert_eq!(
-        error,
-        "Step 1: socket 2 does not exist yet (the steps before it create 0)."
+        problems,
+        ["Step 1: socket 2 does not exist yet (the steps before it create 0)."]
     );
     assert_eq!(status(b).await?, "done", "the loaded lesson stays");
     b.screenshot("lesson-file").await?;

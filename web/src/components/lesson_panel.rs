@@ -84,7 +84,7 @@ pub fn LessonPanel(props: &Props) -> Html {
     let unknown_link = (*wanted)
         .clone()
         .filter(|id| !shipped.iter().any(|l| &l.id == id));
-    let file_error = use_state(|| None::<LoadError>);
+    let file_error = use_state(|| None::<(String, LoadError)>);
     let missing = use_state(|| unknown_link);
     let reader = use_mut_ref(|| None::<FileReader>);
 
@@ -113,6 +113,7 @@ pub fn LessonPanel(props: &Props) -> Html {
                 return;
             };
             let (runner, file_error) = (runner.clone(), file_error.clone());
+            let name = file.name();
             let task = read_as_text(&gloo_file::File::from(file), move |text| {
                 let parsed = text
                     .map_err(|e| LoadError::Json(e.to_string()))
@@ -124,7 +125,7 @@ pub fn LessonPanel(props: &Props) -> Html {
                         page_link::set_lesson_parameter(None);
                         file_error.set(None);
                     }
-                    Err(error) => file_error.set(Some(error)),
+                    Err(error) => file_error.set(Some((name.clone(), error))),
                 }
             });
             *reader.borrow_mut() = Some(task);
@@ -177,10 +178,13 @@ pub fn LessonPanel(props: &Props) -> Html {
         let oncompare = props.oncompare.clone();
         Callback::from(move |_: MouseEvent| oncompare.emit(name.clone()))
     });
-    let errors: Vec<String> = file_error
-        .as_ref()
-        .map(|e| i18n::lesson::load_error(lang, e))
-        .unwrap_or_default();
+    let refused = file_error.as_ref().map(|(name, error)| {
+        let intro = match lang {
+            Lang::En => format!("{name} cannot be used:"),
+            Lang::Zh => format!("{name} 无法使用："),
+        };
+        (intro, i18n::lesson::load_error(lang, error))
+    });
 
     html! {
         <section class="panel lesson" id="lesson" data-lesson={lesson.id.clone()} data-status={status_name(&status)}>
@@ -210,7 +214,12 @@ pub fn LessonPanel(props: &Props) -> Html {
                     Lang::Zh => format!("没有名为 {id:?} 的课程；这里显示的是第一课。"),
                 } }</p>
             }
-            { for errors.iter().map(|e| html! { <p class="form-error" role="alert">{ e }</p> }) }
+            if let Some((intro, problems)) = refused {
+                <div class="form-error lesson-problems" id="lesson-problems" role="alert">
+                    <p>{ intro }</p>
+                    <ul>{ for problems.iter().map(|p| html! { <li>{ p }</li> }) }</ul>
+                </div>
+            }
             <details class="explanation" open={status == Status::Ready}>
                 <summary>{ lang.text(&lesson.title) }</summary>
                 <p id="lesson-explanation">{ lang.text(&lesson.explanation) }</p>
