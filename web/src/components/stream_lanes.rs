@@ -52,8 +52,41 @@ struct Block<'a> {
     offset: u64,
     len: u64,
     kind: &'static str,
-    title: String,
+    title: Title,
     stream: &'a ByteStream,
+}
+
+/// What a block's tooltip says. It is written only for the blocks drawn:
+/// a long capture has tens of thousands of segments per lane.
+enum Title {
+    Send {
+        ordinal: usize,
+    },
+    Segment,
+    Recv {
+        k: usize,
+        bufsize: u32,
+    },
+    /// Neighbouring blocks drawn as one.
+    Group {
+        count: usize,
+    },
+}
+
+impl Title {
+    fn text(&self, offset: u64, len: u64) -> String {
+        match self {
+            Title::Send { ordinal } => format!("send #{ordinal} · {}", plural(len, "byte")),
+            Title::Segment => format!("segment · bytes {offset}–{}", offset + len),
+            Title::Recv { k, bufsize } => {
+                format!("recv #{k} ({bufsize}) · {}", plural(len, "byte"))
+            }
+            Title::Group { count } => format!(
+                "{count} blocks · bytes {offset}–{} (click for the first)",
+                offset + len
+            ),
+        }
+    }
 }
 
 /// Blocks narrower than this many pixels are drawn together.
@@ -85,11 +118,7 @@ fn coalesce<'a>(blocks: Vec<Block<'a>>, cell: f64) -> Vec<Block<'a>> {
     out.into_iter()
         .map(|(mut group, count)| {
             if count > 1 {
-                group.title = format!(
-                    "{count} blocks · bytes {}–{} (click for the first)",
-                    group.offset,
-                    group.offset + group.len
-                );
+                group.title = Title::Group { count };
             }
             group
         })
@@ -122,7 +151,7 @@ fn block(
         .map(|s| s.to_string())
         .collect();
     html! {
-        <button type="button" {class} {style} title={b.title} data-at={at.to_string()} data-sends={sends.join(",")} {onclick}>
+        <button type="button" {class} {style} title={b.title.text(b.offset, b.len)} data-at={at.to_string()} data-sends={sends.join(",")} {onclick}>
             { for pieces.iter().map(|piece| {
                 let colour = piece.send.map_or_else(|| "unknown".to_string(), send_class);
                 if per_byte {
@@ -195,11 +224,7 @@ pub fn StreamLanes(props: &Props) -> Html {
         offset: s.offset,
         len: s.data.len() as u64,
         kind: "send",
-        title: format!(
-            "send #{} · {}",
-            s.ordinal,
-            plural(s.data.len() as u64, "byte")
-        ),
+        title: Title::Send { ordinal: s.ordinal },
         stream,
     });
     let wire = stream.wire.iter().filter(|w| seen(w.at)).map(|w| Block {
@@ -211,7 +236,7 @@ pub fn StreamLanes(props: &Props) -> Html {
         } else {
             "wire"
         },
-        title: format!("segment · bytes {}–{}", w.offset, w.offset + w.len),
+        title: Title::Segment,
         stream,
     });
     let recvs = stream
@@ -224,11 +249,10 @@ pub fn StreamLanes(props: &Props) -> Html {
             offset: r.offset,
             len: r.data.len() as u64,
             kind: "recv",
-            title: format!(
-                "recv #{k} ({}) · {}",
-                r.bufsize,
-                plural(r.data.len() as u64, "byte")
-            ),
+            title: Title::Recv {
+                k,
+                bufsize: r.bufsize,
+            },
             stream,
         });
     let sel = props.selected;
