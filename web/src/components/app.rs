@@ -260,7 +260,7 @@ pub fn App() -> Html {
                 <aside class="controls">
                     <LessonPanel model={state.live.clone()} onrequest={onlessonrequest} {onfresh} {oncompare} />
                     <section class="panel open-forms">
-                        <h2>{ "Open a socket" }</h2>
+                        <h2>{ lang.pick("Open a socket", "打开套接字") }</h2>
                         <ListenForm error={error(listen_form::FORM)} onsubmit={onsubmit.clone()} />
                         <ConnectForm error={error(connect_form::FORM)} onsubmit={onsubmit.clone()} />
                         <UdpBindForm error={error(udp_bind_form::FORM)} onsubmit={onsubmit.clone()} />
@@ -268,7 +268,7 @@ pub fn App() -> Html {
                     <SocketList model={model.clone()} {horizon} chosen={state.chosen_socket}
                         onchoose={dispatch.reform(|id| Action::ChooseSocket(Some(id)))} />
                     if log_name.is_some() {
-                        <p class="hint panel">{ "The views show the opened log; the forms still drive the live relay." }</p>
+                        <p class="hint panel">{ lang.pick("The views show the opened log; the forms still drive the live relay.", "视图显示的是打开的日志；表单仍然操作实时的 relay。") }</p>
                     }
                     if let Some(socket) = chosen {
                         <SocketActions {socket} {limits} {waiting} errors={errors.clone()} onsubmit={onsubmit.clone()} />

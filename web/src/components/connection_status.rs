@@ -1,6 +1,7 @@
 //! The link to the relay, in one word and one sentence, with a button to
 //! retry at once when it is down.
 
+use crate::i18n::{use_lang, words};
 use yew::prelude::*;
 
 use crate::model::connection::Link;
@@ -13,6 +14,7 @@ pub struct Props {
 
 #[component]
 pub fn ConnectionStatus(props: &Props) -> Html {
+    let lang = use_lang();
     let link = &props.link;
     let class = match link {
         Link::Connected => "ok",
@@ -22,12 +24,12 @@ pub fn ConnectionStatus(props: &Props) -> Html {
     let down = matches!(link, Link::Reconnecting { .. } | Link::Gone { .. });
     let onclick = props.onretry.reform(|_: MouseEvent| ());
     html! {
-        <div class={classes!("connection", class)} id="connection" data-link={link.label()} title={link.detail()}>
+        <div class={classes!("connection", class)} id="connection" data-link={link.label()} title={words::link_detail(lang, link)}>
             <span class="dot" aria-hidden="true"></span>
-            <span class="label" id="connection-label">{ link.label() }</span>
+            <span class="label" id="connection-label">{ words::link_label(lang, link) }</span>
             if down {
-                <span class="detail">{ link.detail() }</span>
-                <button type="button" class="secondary small" {onclick}>{ "retry now" }</button>
+                <span class="detail">{ words::link_detail(lang, link) }</span>
+                <button type="button" class="secondary small" {onclick}>{ lang.pick("retry now", "立即重试") }</button>
             }
         </div>
     }

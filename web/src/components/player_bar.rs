@@ -6,6 +6,7 @@
 //! playing and is dropped (so cancelled) when playing stops, the speed
 //! changes or the bar goes away.
 
+use crate::i18n::{Lang, use_lang};
 use gloo_timers::callback::Interval;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -25,6 +26,7 @@ pub struct Props {
 
 #[component]
 pub fn PlayerBar(props: &Props) -> Html {
+    let lang = use_lang();
     let player = props.player;
     {
         let ondispatch = props.ondispatch.clone();
@@ -50,27 +52,30 @@ pub fn PlayerBar(props: &Props) -> Html {
         Action::SetSpeed(speed)
     });
     let position = match current {
-        Some(step) => format!("step {} / {}", step + 1, props.steps),
-        None => "no events yet".to_string(),
+        Some(step) => match lang {
+            Lang::En => format!("step {} / {}", step + 1, props.steps),
+            Lang::Zh => format!("第 {} / {} 步", step + 1, props.steps),
+        },
+        None => lang.pick("no events yet", "还没有事件").to_string(),
     };
     let empty = props.steps == 0;
     html! {
         <div class="player" id="player" data-step={current.map(|s| s.to_string()).unwrap_or_default()} data-live={player.is_live().to_string()}>
             <div class="player-buttons">
-                <button type="button" id="step-back" title="Step back (←)" disabled={empty} onclick={send(Action::StepBack)}>{ "◀ step" }</button>
-                <button type="button" id="play" title="Play / pause (space)" disabled={empty} onclick={send(Action::TogglePlay)}>
-                    { if player.playing { "❚❚ pause" } else { "▶ play" } }
+                <button type="button" id="step-back" title={lang.pick("Step back (←)", "后退一步（←）")} disabled={empty} onclick={send(Action::StepBack)}>{ lang.pick("◀ step", "◀ 后退") }</button>
+                <button type="button" id="play" title={lang.pick("Play / pause (space)", "播放 / 暂停（空格）")} disabled={empty} onclick={send(Action::TogglePlay)}>
+                    { if player.playing { lang.pick("❚❚ pause", "❚❚ 暂停") } else { lang.pick("▶ play", "▶ 播放") } }
                 </button>
-                <button type="button" id="step-forward" title="Step forward (→)" disabled={empty} onclick={send(Action::StepForward)}>{ "step ▶" }</button>
-                <button type="button" id="go-live" class={classes!("live", player.is_live().then_some("on"))} onclick={send(Action::GoLive)}>{ "● live" }</button>
-                <label class="speed">{ "speed" }
+                <button type="button" id="step-forward" title={lang.pick("Step forward (→)", "前进一步（→）")} disabled={empty} onclick={send(Action::StepForward)}>{ lang.pick("step ▶", "前进 ▶") }</button>
+                <button type="button" id="go-live" class={classes!("live", player.is_live().then_some("on"))} onclick={send(Action::GoLive)}>{ lang.pick("● live", "● 实时") }</button>
+                <label class="speed">{ lang.pick("speed", "速度") }
                     <select id="speed" onchange={onspeed}>
                         { for Speed::ALL.iter().map(|s| html! { <option value={s.label()} selected={*s == player.speed}>{ s.label() }</option> }) }
                     </select>
                 </label>
                 <span class="position" id="position">{ position }</span>
             </div>
-            <input type="range" id="scrub" class="scrub" aria-label="scrub through the steps"
+            <input type="range" id="scrub" class="scrub" aria-label={lang.pick("scrub through the steps", "拖动浏览各步")}
                 min="0" max={props.steps.saturating_sub(1).to_string()} value={current.unwrap_or(0).to_string()}
                 disabled={empty} oninput={onscrub} />
             if let Some(caption) = &props.caption {

@@ -1,6 +1,7 @@
 //! A menu of the reference recordings: each experiment of the lessons, as
 //! recorded on real loopback sockets, one click away, relay or not.
 
+use crate::i18n::{Lang, use_lang};
 use sockscope_shared::Event as RelayEvent;
 use yew::prelude::*;
 
@@ -16,6 +17,7 @@ pub struct Props {
 
 #[component]
 pub fn RecordingPicker(props: &Props) -> Html {
+    let lang = use_lang();
     let onchange = {
         let (onload, onerror) = (props.onload.clone(), props.onerror.clone());
         Callback::from(move |e: Event| {
@@ -24,12 +26,28 @@ pub fn RecordingPicker(props: &Props) -> Html {
             }
         })
     };
+    // In Chinese, each recording is named by the title of its lesson.
+    let lessons = use_memo((), |()| crate::lessons::all());
+    let title = |r: &recordings::Recording| match lang {
+        Lang::En => r.title.to_string(),
+        Lang::Zh => lessons
+            .iter()
+            .position(|l| l.recording.as_deref() == Some(r.name))
+            .and_then(|i| {
+                Some(format!(
+                    "{:02} · {}",
+                    i + 1,
+                    lang.text(&lessons.get(i)?.title)
+                ))
+            })
+            .unwrap_or_else(|| r.title.to_string()),
+    };
     html! {
         <label class="recording-picker">
-            <span class="visually-hidden">{ "Open a reference recording" }</span>
+            <span class="visually-hidden">{ lang.pick("Open a reference recording", "打开参考录制") }</span>
             <select id="recording" {onchange}>
-                <option value="" selected=true>{ "Reference recordings…" }</option>
-                { for recordings::ALL.iter().map(|r| html! { <option value={r.name}>{ r.title }</option> }) }
+                <option value="" selected=true>{ lang.pick("Reference recordings…", "参考录制……") }</option>
+                { for recordings::ALL.iter().map(|r| html! { <option value={r.name}>{ title(r) }</option> }) }
             </select>
         </label>
     }

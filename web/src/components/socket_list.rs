@@ -1,6 +1,7 @@
 //! The sockets of the session and their TCP state at the player's cursor.
 //! Clicking one chooses it for the per-socket forms.
 
+use crate::i18n::{use_lang, words};
 use sockscope_shared::SocketId;
 use yew::prelude::*;
 
@@ -19,6 +20,7 @@ pub struct Props {
 
 #[component]
 pub fn SocketList(props: &Props) -> Html {
+    let lang = use_lang();
     let model = &props.model;
     let seen = |at: usize| props.horizon.is_some_and(|h| model.shows(h, at));
     let sockets: Vec<_> = model
@@ -29,14 +31,14 @@ pub fn SocketList(props: &Props) -> Html {
     if sockets.is_empty() {
         return html! {
             <section class="panel socket-list" id="socket-list">
-                <h2>{ "Sockets" }</h2>
-                <p class="empty">{ "No sockets yet: open a server or a client above." }</p>
+                <h2>{ lang.pick("Sockets", "套接字") }</h2>
+                <p class="empty">{ lang.pick("No sockets yet: open a server or a client above, or run a lesson.", "还没有套接字：在上方打开服务端或客户端，或者运行一节课。") }</p>
             </section>
         };
     }
     html! {
         <section class="panel socket-list" id="socket-list">
-            <h2>{ "Sockets" }</h2>
+            <h2>{ lang.pick("Sockets", "套接字") }</h2>
             <ul>
                 { for sockets.into_iter().map(|s| {
                     let id = s.id;
@@ -50,10 +52,10 @@ pub fn SocketList(props: &Props) -> Html {
                         <li key={id} {class} data-socket={id.to_string()} data-role={s.role.label()} data-state={state}>
                             <button type="button" {onclick} aria-pressed={chosen.to_string()}>
                                 <span class="socket-id">{ format!("#{id}") }</span>
-                                <span class="role">{ s.role.label() }</span>
-                                <span class="addr">{ s.local.clone().unwrap_or_else(|| "not bound".into()) }{ peer }</span>
+                                <span class="role">{ words::role(lang, s.role) }</span>
+                                <span class="addr">{ s.local.clone().unwrap_or_else(|| lang.pick("not bound", "未绑定").into()) }{ peer }</span>
                                 <span class="state">{ state }</span>
-                                if closed { <span class="note">{ "close() called" }</span> }
+                                if closed { <span class="note">{ lang.pick("close() called", "已调用 close()") }</span> }
                             </button>
                         </li>
                     }

@@ -6,13 +6,17 @@
 //! (`lang.pick("Run", "运行")`), so each one sits next to its translation
 //! and a component's diff stays small; lesson texts come from the lesson
 //! files ([`Lang::text`]). [`lesson`] words the lesson panel's states and
-//! errors.
+//! errors; [`words`] the few model terms several views print (socket
+//! roles, the link to the relay). Diagram labels stay as C and Wireshark
+//! write them (`recv(1024) → 15 bytes`, `SYN, ACK`), in both languages, so
+//! they match what a learner reads in man pages and captures.
 //!
 //! The choice is remembered in `localStorage`; the first visit follows the
 //! browser's languages. Components read the current language from a Yew
 //! context ([`use_lang`]) that `App` provides.
 
 pub mod lesson;
+pub mod words;
 
 use sockscope_shared::Text;
 use yew::{hook, use_context};
