@@ -405,7 +405,7 @@ async fn a_hundred_thousand_packets_open_and_stay_responsive() -> Result<()> {
     let jump = b
         .wait(
             "the hint to the lanes",
-            "document.querySelector('#ladder-jump')?.textContent",
+            "document.querySelector('#ladder-jump')?.parentElement.textContent",
         )
         .await?;
     assert!(
@@ -436,6 +436,12 @@ async fn a_hundred_thousand_packets_open_and_stay_responsive() -> Result<()> {
     .await?;
     let step = started.elapsed();
     eprintln!("one step back (click to row drawn, through WebDriver) in {step:?}");
+    // Stepping brings the current row into view, sideways too.
+    b.wait(
+        "no hint: the row's lanes are in view",
+        "!document.querySelector('#ladder-jump')",
+    )
+    .await?;
     // The same in the page's own clock: ← pressed, until the player shows
     // the new step (the reducer ran and the DOM changed).
     b.eval(

@@ -297,14 +297,21 @@ pub fn Ladder(props: &Props) -> Html {
                         && moved
                         && let Some(current) = current
                     {
-                        let p = rows.rows.partition_point(|r| r.step < *current) as f64;
-                        let y = HEADER + p * ROW;
-                        let (top, height) = (
-                            f64::from(element.scroll_top()),
-                            f64::from(element.client_height()),
-                        );
-                        if y < top + HEADER || y + ROW > top + height {
-                            element.set_scroll_top((y - height / 2.0).max(0.0) as i32);
+                        let p = rows.rows.partition_point(|r| r.step < *current);
+                        let y = HEADER + p as f64 * ROW;
+                        let now = View::of(&element);
+                        if y < now.top + HEADER || y + ROW > now.top + now.height {
+                            element.set_scroll_top((y - now.height / 2.0).max(0.0) as i32);
+                        }
+                        // And sideways, when its lanes are off to the side.
+                        let lanes = rows
+                            .rows
+                            .get(p)
+                            .and_then(|r| lanes_of(std::slice::from_ref(r)));
+                        if let Some((lo, hi)) = lanes
+                            && (lane_x(hi) < now.left || lane_x(lo) > now.left + now.width)
+                        {
+                            element.set_scroll_left((lane_x(lo) - MARGIN / 2.0).max(0.0) as i32);
                         }
                     }
                 }
@@ -391,13 +398,21 @@ pub fn Ladder(props: &Props) -> Html {
     let jump = elsewhere.map(|(lo, hi)| {
         let scroller = scroller.clone();
         let name = |i: usize| diagram.lanes.get(i).map_or_else(String::new, |l| l.addr.clone());
-        let text = format!("rows here are between {} and {}: show them", name(lo), name(hi));
+        let text = format!(
+            "The rows in view are between {} and {}, off to the side.",
+            name(lo),
+            name(hi)
+        );
         let onclick = Callback::from(move |_: MouseEvent| {
             if let Some(element) = scroller.cast::<web_sys::Element>() {
                 element.set_scroll_left((lane_x(lo) - MARGIN / 2.0).max(0.0) as i32);
             }
         });
-        html! { <button type="button" class="secondary small" id="ladder-jump" {onclick}>{ text }</button> }
+        html! {
+            <p class="hint ladder-jump">{ text }{ " " }
+                <button type="button" class="secondary small" id="ladder-jump" {onclick}>{ "show them" }</button>
+            </p>
+        }
     });
     let drawn_bands = bands
         .iter()
@@ -410,9 +425,9 @@ pub fn Ladder(props: &Props) -> Html {
                 if tall {
                     <span class="meta" id="ladder-size">{ format!("{} rows · scroll, or step with ← →", thousands(rows.len())) }</span>
                 }
-                { for jump }
                 { numbers_toggle }
             </header>
+            { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroller} {onscroll}>
                 if tall {
                     <svg class="ladder ladder-head" width={width.to_string()} height={HEADER.to_string()} viewBox={format!("0 0 {width} {HEADER}")} aria-hidden="true">
