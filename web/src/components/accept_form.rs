@@ -5,6 +5,8 @@
 use sockscope_shared::{Command, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::form_error::FormError;
 
@@ -22,6 +24,7 @@ pub struct Props {
 
 #[component]
 pub fn AcceptForm(props: &Props) -> Html {
+    let lang = use_lang();
     let socket = props.socket;
     let send = |command: Command| {
         let submit = props.onsubmit.clone();
@@ -37,8 +40,8 @@ pub fn AcceptForm(props: &Props) -> Html {
             <h3>{ "accept()" }</h3>
             <div class="buttons">
                 <button type="button" name="accept" onclick={send(Command::TcpAccept { socket })}>{ "accept()" }</button>
-                <button type="button" class="secondary" name="auto_on" onclick={send(Command::AutoAccept { socket, on: true })}>{ "auto-accept on" }</button>
-                <button type="button" class="secondary" name="auto_off" onclick={send(Command::AutoAccept { socket, on: false })}>{ "auto-accept off" }</button>
+                <button type="button" class="secondary" name="auto_on" onclick={send(Command::AutoAccept { socket, on: true })}>{ lang.pick("auto-accept on", "自动 accept 开") }</button>
+                <button type="button" class="secondary" name="auto_off" onclick={send(Command::AutoAccept { socket, on: false })}>{ lang.pick("auto-accept off", "自动 accept 关") }</button>
             </div>
             <FormError remote={props.error.clone()} />
         </div>

@@ -5,6 +5,8 @@
 use sockscope_shared::{Command, Limits, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -25,6 +27,7 @@ pub struct Props {
 
 #[component]
 pub fn AutoReadForm(props: &Props) -> Html {
+    let lang = use_lang();
     let delay = use_state(|| "0".to_string());
     let bufsize = use_state(|| "1024".to_string());
     let local_error = use_state(|| None::<String>);
@@ -65,14 +68,14 @@ pub fn AutoReadForm(props: &Props) -> Html {
 
     html! {
         <form class="form" id="auto-read-form" {onsubmit}>
-            <h3>{ "auto-read" }</h3>
+            <h3>{ lang.pick("auto-read", "自动读取") }</h3>
             <div class="fields">
-                <label class="short">{ "delay ms" }<input name="delay" inputmode="numeric" value={(*delay).clone()} oninput={fields::text(&delay)} /></label>
-                <label class="short">{ "bufsize" }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
+                <label class="short">{ lang.pick("delay ms", "延迟（毫秒）") }<input name="delay" inputmode="numeric" value={(*delay).clone()} oninput={fields::text(&delay)} /></label>
+                <label class="short">{ lang.pick("bufsize", "缓冲区大小") }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
             </div>
             <div class="buttons">
-                <button type="submit">{ "on" }</button>
-                <button type="button" class="secondary" onclick={off}>{ "off" }</button>
+                <button type="submit">{ lang.pick("on", "开") }</button>
+                <button type="button" class="secondary" onclick={off}>{ lang.pick("off", "关") }</button>
             </div>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />
         </form>

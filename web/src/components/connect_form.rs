@@ -3,6 +3,8 @@
 use sockscope_shared::Command;
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -19,6 +21,7 @@ pub struct Props {
 
 #[component]
 pub fn ConnectForm(props: &Props) -> Html {
+    let lang = use_lang();
     let host = use_state(|| "127.0.0.1".to_string());
     let port = use_state(|| "9527".to_string());
     let local_error = use_state(|| None::<String>);
@@ -49,10 +52,10 @@ pub fn ConnectForm(props: &Props) -> Html {
 
     html! {
         <form class="form" id="connect-form" {onsubmit}>
-            <h3>{ "TCP client" }</h3>
+            <h3>{ lang.pick("TCP client", "TCP 客户端") }</h3>
             <div class="fields">
-                <label>{ "host" }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
-                <label class="short">{ "port" }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
+                <label>{ lang.pick("host", "主机") }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
+                <label class="short">{ lang.pick("port", "端口") }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
             </div>
             <button type="submit">{ "connect()" }</button>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />

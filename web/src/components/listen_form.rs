@@ -4,6 +4,8 @@
 use sockscope_shared::Command;
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -20,6 +22,7 @@ pub struct Props {
 
 #[component]
 pub fn ListenForm(props: &Props) -> Html {
+    let lang = use_lang();
     let host = use_state(|| "127.0.0.1".to_string());
     let port = use_state(|| "9527".to_string());
     let backlog = use_state(|| "5".to_string());
@@ -63,14 +66,14 @@ pub fn ListenForm(props: &Props) -> Html {
 
     html! {
         <form class="form" id="listen-form" {onsubmit}>
-            <h3>{ "TCP server" }</h3>
+            <h3>{ lang.pick("TCP server", "TCP 服务端") }</h3>
             <div class="fields">
-                <label>{ "host" }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
-                <label class="short">{ "port" }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
-                <label class="short">{ "backlog" }<input name="backlog" inputmode="numeric" value={(*backlog).clone()} oninput={fields::text(&backlog)} /></label>
+                <label>{ lang.pick("host", "主机") }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
+                <label class="short">{ lang.pick("port", "端口") }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
+                <label class="short">{ lang.pick("backlog", "backlog（排队数）") }<input name="backlog" inputmode="numeric" value={(*backlog).clone()} oninput={fields::text(&backlog)} /></label>
             </div>
-            <label class="check"><input type="checkbox" name="reuse_addr" checked={*reuse} onchange={fields::checkbox(&reuse)} />{ "SO_REUSEADDR" }<span class="hint">{ " (rebind over TIME_WAIT)" }</span></label>
-            <label class="check"><input type="checkbox" name="auto_accept" checked={*auto_accept} onchange={fields::checkbox(&auto_accept)} />{ "accept() every connection" }</label>
+            <label class="check"><input type="checkbox" name="reuse_addr" checked={*reuse} onchange={fields::checkbox(&reuse)} />{ "SO_REUSEADDR" }<span class="hint">{ lang.pick(" (rebind over TIME_WAIT)", "（可在 TIME_WAIT 时重新绑定）") }</span></label>
+            <label class="check"><input type="checkbox" name="auto_accept" checked={*auto_accept} onchange={fields::checkbox(&auto_accept)} />{ lang.pick("accept() every connection", "自动 accept() 每个连接") }</label>
             <button type="submit">{ "listen()" }</button>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />
         </form>

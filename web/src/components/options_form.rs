@@ -5,6 +5,8 @@
 use sockscope_shared::{Command, SocketId, SocketOption};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -24,6 +26,7 @@ pub struct Props {
 
 #[component]
 pub fn OptionsForm(props: &Props) -> Html {
+    let lang = use_lang();
     let rcvbuf = use_state(|| "4096".to_string());
     let sndbuf = use_state(|| "4096".to_string());
     let local_error = use_state(|| None::<String>);
@@ -60,15 +63,15 @@ pub fn OptionsForm(props: &Props) -> Html {
                 { button("TCP_NODELAY off", "nodelay_off", Box::new(|| Ok(SocketOption::TcpNodelay(false)))) }
             </div>
             <div class="fields">
-                <label class="short">{ "SO_RCVBUF bytes" }<input name="rcvbuf" inputmode="numeric" value={(*rcvbuf).clone()} oninput={fields::text(&rcvbuf)} /></label>
-                { button("set SO_RCVBUF", "set_rcvbuf", Box::new(move || validate::number(&rcv, "SO_RCVBUF", 1, u32::MAX).map(SocketOption::RecvBuffer))) }
+                <label class="short">{ lang.pick("SO_RCVBUF bytes", "SO_RCVBUF 字节数") }<input name="rcvbuf" inputmode="numeric" value={(*rcvbuf).clone()} oninput={fields::text(&rcvbuf)} /></label>
+                { button(lang.pick("set SO_RCVBUF", "设置 SO_RCVBUF"), "set_rcvbuf", Box::new(move || validate::number(&rcv, "SO_RCVBUF", 1, u32::MAX).map(SocketOption::RecvBuffer))) }
             </div>
             <div class="fields">
-                <label class="short">{ "SO_SNDBUF bytes" }<input name="sndbuf" inputmode="numeric" value={(*sndbuf).clone()} oninput={fields::text(&sndbuf)} /></label>
-                { button("set SO_SNDBUF", "set_sndbuf", Box::new(move || validate::number(&snd, "SO_SNDBUF", 1, u32::MAX).map(SocketOption::SendBuffer))) }
+                <label class="short">{ lang.pick("SO_SNDBUF bytes", "SO_SNDBUF 字节数") }<input name="sndbuf" inputmode="numeric" value={(*sndbuf).clone()} oninput={fields::text(&sndbuf)} /></label>
+                { button(lang.pick("set SO_SNDBUF", "设置 SO_SNDBUF"), "set_sndbuf", Box::new(move || validate::number(&snd, "SO_SNDBUF", 1, u32::MAX).map(SocketOption::SendBuffer))) }
             </div>
             <div class="buttons">
-                { button("SO_LINGER 0 (close sends RST)", "linger_zero", Box::new(|| Ok(SocketOption::LingerZero))) }
+                { button(lang.pick("SO_LINGER 0 (close sends RST)", "SO_LINGER 0（close 发出 RST）"), "linger_zero", Box::new(|| Ok(SocketOption::LingerZero))) }
             </div>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />
         </div>

@@ -5,6 +5,8 @@
 use sockscope_shared::{Command, Limits, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -28,6 +30,7 @@ pub struct Props {
 
 #[component]
 pub fn RecvForm(props: &Props) -> Html {
+    let lang = use_lang();
     let bufsize = use_state(|| "1024".to_string());
     let local_error = use_state(|| None::<String>);
 
@@ -54,11 +57,11 @@ pub fn RecvForm(props: &Props) -> Html {
         <form class="form" id="recv-form" {onsubmit}>
             <h3>{ "recv()" }</h3>
             <div class="fields">
-                <label class="short">{ "bufsize" }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
+                <label class="short">{ lang.pick("bufsize", "缓冲区大小") }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
                 <button type="submit">{ "recv()" }</button>
             </div>
             if let Some(waiting) = props.waiting {
-                <p class="hint">{ format!("{waiting} bytes sent to this socket and not read yet.") }</p>
+                <p class="hint">{ match lang { crate::i18n::Lang::En => format!("{waiting} bytes sent to this socket and not read yet."), crate::i18n::Lang::Zh => format!("有 {waiting} 个字节已发到这个套接字，还没有被读取。") } }</p>
             }
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />
         </form>

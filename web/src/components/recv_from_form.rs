@@ -4,6 +4,8 @@
 use sockscope_shared::{Command, Limits, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -24,6 +26,7 @@ pub struct Props {
 
 #[component]
 pub fn RecvFromForm(props: &Props) -> Html {
+    let lang = use_lang();
     let bufsize = use_state(|| "1024".to_string());
     let local_error = use_state(|| None::<String>);
     let onsubmit = {
@@ -48,7 +51,7 @@ pub fn RecvFromForm(props: &Props) -> Html {
         <form class="form" id="recv-from-form" {onsubmit}>
             <h3>{ "recvfrom()" }</h3>
             <div class="fields">
-                <label class="short">{ "bufsize" }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
+                <label class="short">{ lang.pick("bufsize", "缓冲区大小") }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
                 <button type="submit">{ "recvfrom()" }</button>
             </div>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />

@@ -5,10 +5,11 @@
 use sockscope_shared::{Command, Framing, Limits, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
-use crate::model::describe::framing_label;
 use crate::model::validate::{self, PayloadKind};
 
 pub fn form_key(socket: SocketId) -> String {
@@ -34,6 +35,7 @@ fn parse_kind(value: &str) -> Option<PayloadKind> {
 
 #[component]
 pub fn SendForm(props: &Props) -> Html {
+    let lang = use_lang();
     let message = use_state(|| "hello".to_string());
     let kind = use_state(PayloadKind::default);
     let repeat = use_state(|| "1".to_string());
@@ -91,24 +93,24 @@ pub fn SendForm(props: &Props) -> Html {
         <form class="form" id="send-form" {onsubmit}>
             <h3>{ "send()" }</h3>
             <div class="fields">
-                <label class="wide">{ "message" }
+                <label class="wide">{ lang.pick("message", "消息") }
                     <input name="message" value={(*message).clone()} oninput={fields::text(&message)}
                         placeholder={if *kind == PayloadKind::Hex { "68 65 6c 6c 6f" } else { "hello" }} />
                 </label>
-                <label class="short">{ "as" }
+                <label class="short">{ lang.pick("as", "格式") }
                     <select name="kind" onchange={fields::select(&kind, parse_kind)}>
-                        <option value="text" selected={kind_value == "text"}>{ "text" }</option>
-                        <option value="hex" selected={kind_value == "hex"}>{ "hex" }</option>
+                        <option value="text" selected={kind_value == "text"}>{ lang.pick("text", "文本") }</option>
+                        <option value="hex" selected={kind_value == "hex"}>{ lang.pick("hex", "十六进制") }</option>
                     </select>
                 </label>
             </div>
             <div class="fields">
-                <label class="short">{ "repeat" }<input name="repeat" inputmode="numeric" value={(*repeat).clone()} oninput={fields::text(&repeat)} /></label>
-                <label class="short">{ "every ms" }<input name="interval" inputmode="numeric" value={(*interval).clone()} oninput={fields::text(&interval)} /></label>
-                <label>{ "length header" }
+                <label class="short">{ lang.pick("repeat", "重复次数") }<input name="repeat" inputmode="numeric" value={(*repeat).clone()} oninput={fields::text(&repeat)} /></label>
+                <label class="short">{ lang.pick("every ms", "间隔（毫秒）") }<input name="interval" inputmode="numeric" value={(*interval).clone()} oninput={fields::text(&interval)} /></label>
+                <label>{ lang.pick("length header", "长度报头") }
                     <select name="framing" onchange={fields::select(&framing, fields::parse_framing)}>
                         { for Framing::ALL.iter().map(|f| html! {
-                            <option value={fields::framing_value(*f)} selected={*f == *framing}>{ framing_label(*f) }</option>
+                            <option value={fields::framing_value(*f)} selected={*f == *framing}>{ crate::i18n::words::framing(lang, *f) }</option>
                         }) }
                     </select>
                 </label>

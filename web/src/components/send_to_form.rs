@@ -4,6 +4,8 @@
 use sockscope_shared::{Command, Framing, Limits, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -32,6 +34,7 @@ fn parse_kind(value: &str) -> Option<PayloadKind> {
 
 #[component]
 pub fn SendToForm(props: &Props) -> Html {
+    let lang = use_lang();
     let host = use_state(|| "127.0.0.1".to_string());
     let port = use_state(|| "9527".to_string());
     let message = use_state(|| "hello udp".to_string());
@@ -77,15 +80,15 @@ pub fn SendToForm(props: &Props) -> Html {
         <form class="form" id="send-to-form" {onsubmit}>
             <h3>{ "sendto()" }</h3>
             <div class="fields">
-                <label>{ "host" }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
-                <label class="short">{ "port" }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
+                <label>{ lang.pick("host", "主机") }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
+                <label class="short">{ lang.pick("port", "端口") }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
             </div>
             <div class="fields">
-                <label class="wide">{ "message" }<input name="message" value={(*message).clone()} oninput={fields::text(&message)} /></label>
-                <label class="short">{ "as" }
+                <label class="wide">{ lang.pick("message", "消息") }<input name="message" value={(*message).clone()} oninput={fields::text(&message)} /></label>
+                <label class="short">{ lang.pick("as", "格式") }
                     <select name="kind" onchange={fields::select(&kind, parse_kind)}>
-                        <option value="text" selected={*kind == PayloadKind::Text}>{ "text" }</option>
-                        <option value="hex" selected={*kind == PayloadKind::Hex}>{ "hex" }</option>
+                        <option value="text" selected={*kind == PayloadKind::Text}>{ lang.pick("text", "文本") }</option>
+                        <option value="hex" selected={*kind == PayloadKind::Hex}>{ lang.pick("hex", "十六进制") }</option>
                     </select>
                 </label>
             </div>

@@ -5,6 +5,8 @@
 use sockscope_shared::{Command, ShutdownHow, SocketId};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::form_error::FormError;
 use crate::model::describe::shutdown_label;
@@ -23,6 +25,7 @@ pub struct Props {
 
 #[component]
 pub fn ShutdownForm(props: &Props) -> Html {
+    let lang = use_lang();
     let socket = props.socket;
     let button = |how: ShutdownHow| {
         let submit = props.onsubmit.clone();
@@ -43,7 +46,7 @@ pub fn ShutdownForm(props: &Props) -> Html {
                 { button(ShutdownHow::Read) }
                 { button(ShutdownHow::Both) }
             </div>
-            <p class="hint">{ "SHUT_WR sends FIN but keeps reading: a half-close." }</p>
+            <p class="hint">{ lang.pick("SHUT_WR sends FIN but keeps reading: a half-close.", "SHUT_WR 发出 FIN，但仍可读取：半关闭。") }</p>
             <FormError remote={props.error.clone()} />
         </div>
     }

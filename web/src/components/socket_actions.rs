@@ -9,6 +9,8 @@ use std::rc::Rc;
 use sockscope_shared::{Command, Limits, SocketId, Transport};
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::accept_form::{self, AcceptForm};
 use super::auto_read_form::{self, AutoReadForm};
@@ -38,6 +40,7 @@ pub struct Props {
 
 #[component]
 pub fn SocketActions(props: &Props) -> Html {
+    let lang = use_lang();
     let s = &props.socket;
     let id = s.id;
     let error = |key: String| props.errors.get(&key).cloned();
@@ -75,7 +78,7 @@ pub fn SocketActions(props: &Props) -> Html {
     let state = s.state().map_or("", |st| st.name());
     html! {
         <section class="panel socket-actions" id="socket-actions" data-socket={id.to_string()} data-role={s.role.label()}>
-            <h2>{ format!("Socket #{id}") }<span class="role">{ s.role.label() }</span><span class="state">{ state }</span></h2>
+            <h2>{ match lang { crate::i18n::Lang::En => format!("Socket #{id}"), crate::i18n::Lang::Zh => format!("{id} 号套接字") } }<span class="role">{ crate::i18n::words::role(lang, s.role) }</span><span class="state">{ state }</span></h2>
             <p class="addr">{ s.local.clone().unwrap_or_default() }{ s.peer.clone().map(|p| format!(" ⇄ {p}")).unwrap_or_default() }</p>
             { forms }
             <div class="form">

@@ -4,6 +4,8 @@
 use sockscope_shared::Command;
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -20,6 +22,7 @@ pub struct Props {
 
 #[component]
 pub fn UdpBindForm(props: &Props) -> Html {
+    let lang = use_lang();
     let host = use_state(|| "127.0.0.1".to_string());
     let port = use_state(|| "9527".to_string());
     let local_error = use_state(|| None::<String>);
@@ -50,12 +53,12 @@ pub fn UdpBindForm(props: &Props) -> Html {
 
     html! {
         <form class="form" id="udp-bind-form" {onsubmit}>
-            <h3>{ "UDP socket" }</h3>
+            <h3>{ lang.pick("UDP socket", "UDP 套接字") }</h3>
             <div class="fields">
-                <label>{ "host" }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
-                <label class="short">{ "port" }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
+                <label>{ lang.pick("host", "主机") }<input name="host" value={(*host).clone()} oninput={fields::text(&host)} /></label>
+                <label class="short">{ lang.pick("port", "端口") }<input name="port" inputmode="numeric" value={(*port).clone()} oninput={fields::text(&port)} /></label>
             </div>
-            <p class="hint">{ "Port 0 lets the kernel choose (a typical client)." }</p>
+            <p class="hint">{ lang.pick("Port 0 lets the kernel choose (a typical client).", "端口 0 表示由内核选择（客户端通常如此）。") }</p>
             <button type="submit">{ "bind()" }</button>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />
         </form>

@@ -4,6 +4,8 @@
 use sockscope_shared::Command;
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
+
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
@@ -28,6 +30,7 @@ fn parse_ports(text: &str) -> Result<Vec<u16>, String> {
 
 #[component]
 pub fn WatchForm(props: &Props) -> Html {
+    let lang = use_lang();
     let ports = use_state(|| "9527".to_string());
     let local_error = use_state(|| None::<String>);
     let send = {
@@ -61,13 +64,13 @@ pub fn WatchForm(props: &Props) -> Html {
     let stop = Callback::from(move |_: MouseEvent| send(true));
     html! {
         <form class="form" id="watch-form" {onsubmit}>
-            <h3>{ "Watch other programs" }</h3>
+            <h3>{ lang.pick("Watch other programs", "观察其他程序") }</h3>
             <div class="fields">
-                <label class="wide">{ "ports" }<input name="ports" value={(*ports).clone()} oninput={fields::text(&ports)} /></label>
+                <label class="wide">{ lang.pick("ports", "端口") }<input name="ports" value={(*ports).clone()} oninput={fields::text(&ports)} /></label>
             </div>
             <div class="buttons">
-                <button type="submit">{ "watch" }</button>
-                <button type="button" class="secondary" onclick={stop}>{ "stop" }</button>
+                <button type="submit">{ lang.pick("watch", "观察") }</button>
+                <button type="button" class="secondary" onclick={stop}>{ lang.pick("stop", "停止") }</button>
             </div>
             <FormError local={(*local_error).clone()} remote={props.error.clone()} />
         </form>

@@ -2,6 +2,8 @@
 //! is for, and the state of the link to the relay. The model keeps its
 //! English names for `data-*` attributes and tests; these are for people.
 
+use sockscope_shared::Framing;
+
 use super::Lang;
 use crate::model::connection::{GIVE_UP_AFTER, Link};
 use crate::model::sockets::Role;
@@ -13,6 +15,16 @@ pub fn role(lang: Lang, role: Role) -> &'static str {
         Role::Client => lang.pick("client", "客户端"),
         Role::Accepted => lang.pick("accepted", "已接受"),
         Role::Udp => "UDP",
+    }
+}
+
+/// A length header, as the framing menus name it.
+pub fn framing(lang: Lang, framing: Framing) -> &'static str {
+    match framing {
+        Framing::None => lang.pick("none", "无"),
+        Framing::Ascii4 => lang.pick("4 ASCII digits (zfill)", "4 位 ASCII 数字（zfill）"),
+        Framing::U32Le => lang.pick("4 bytes little-endian ('<I')", "4 字节小端（'<I'）"),
+        Framing::U32Be => lang.pick("4 bytes big-endian ('!I')", "4 字节大端（'!I'）"),
     }
 }
 
@@ -65,6 +77,12 @@ mod tests {
             assert_ne!(link_detail(Lang::Zh, &link), link.detail());
         }
         assert_eq!(role(Lang::En, Role::Accepted), Role::Accepted.label());
+        for f in Framing::ALL {
+            assert_eq!(
+                framing(Lang::En, f),
+                crate::model::describe::framing_label(f)
+            );
+        }
         assert_eq!(role(Lang::Zh, Role::Client), "客户端");
     }
 }
