@@ -7,6 +7,7 @@
 use yew::prelude::*;
 
 use super::send_class;
+use crate::i18n::{Lang, use_lang};
 use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::stream::ByteStream;
@@ -139,9 +140,12 @@ fn block(
         b.offset as f64 * cell,
         (b.len as f64 * cell).max(3.0)
     );
+    // A block a few pixels wide would be all border: draw it as a sliver.
+    let narrow = b.len as f64 * cell < 10.0;
     let class = classes!(
         "block",
         b.kind,
+        narrow.then_some("narrow"),
         (selected == Some(at)).then_some("selected")
     );
     let pieces = b.stream.pieces(b.offset, b.len);
@@ -167,7 +171,7 @@ fn block(
 }
 
 /// Sentences on what the learner should notice: glued or split messages.
-fn lessons(stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
+fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
     let mut out = Vec::new();
     let recvs: Vec<_> = stream.recvs.iter().filter(|r| seen(r.at)).collect();
     for (k, r) in recvs.iter().enumerate() {
@@ -175,10 +179,15 @@ fn lessons(stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
         let mut distinct = sends.clone();
         distinct.dedup();
         if distinct.len() > 1 {
-            out.push(format!(
-                "recv #{k} returned the bytes of {} send() calls in one chunk: the boundaries between them are gone.",
-                distinct.len()
-            ));
+            let n = distinct.len();
+            out.push(match lang {
+                Lang::En => format!(
+                    "recv #{k} returned the bytes of {n} send() calls in one chunk: the boundaries between them are gone."
+                ),
+                Lang::Zh => format!(
+                    "第 {k} 次 recv 一次返回了 {n} 次 send() 的字节：它们之间的边界消失了。"
+                ),
+            });
         }
     }
     for send in stream.sends.iter().filter(|s| seen(s.at)) {
@@ -188,10 +197,15 @@ fn lessons(stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
             .filter(|r| r.offset < end && start < r.offset + r.data.len() as u64)
             .count();
         if readers > 1 {
-            out.push(format!(
-                "send #{} was read by {readers} recv() calls: one message, split.",
-                send.ordinal
-            ));
+            let ordinal = send.ordinal;
+            out.push(match lang {
+                Lang::En => format!(
+                    "send #{ordinal} was read by {readers} recv() calls: one message, split."
+                ),
+                Lang::Zh => {
+                    format!("第 {ordinal} 次 send 被 {readers} 次 recv() 读完：一条消息被拆开了。")
+                }
+            });
         }
     }
     out.truncate(4);
@@ -200,6 +214,7 @@ fn lessons(stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
 
 #[component]
 pub fn StreamLanes(props: &Props) -> Html {
+    let lang = use_lang();
     let Some(conv) = props.model.conversations.get(props.conversation) else {
         return html! {};
     };
@@ -294,7 +309,7 @@ pub fn StreamLanes(props: &Props) -> Html {
         }
     };
     let eof = stream.end.filter(|e| seen(e.at));
-    let lessons = lessons(stream, seen);
+    let lessons = lessons(lang, stream, seen);
     let lane = |name: String, hint: &'static str, blocks: Html, extra: Html| {
         html! {
             <div class="lane-row">
@@ -305,27 +320,27 @@ pub fn StreamLanes(props: &Props) -> Html {
     };
     let waiting_block = (waiting > 0).then(|| html! {
         <div class="waiting" style={format!("left:{:.1}px;width:{:.1}px", read_end as f64 * cell, (waiting as f64 * cell).max(3.0))}
-            title="sent, not read yet">
-            <span>{ format!("{waiting} waiting") }</span>
+            title={lang.pick("sent, not read yet", "已发送，还没有被读取")}>
+            <span>{ match lang { Lang::En => format!("{waiting} waiting"), Lang::Zh => format!("{waiting} 字节等待中") } }</span>
         </div>
     });
     let eof_mark = eof.map(|e| html! {
-        <div class="eof" style={format!("left:{:.1}px", e.offset as f64 * cell)} title="recv() returned b'': the peer sent FIN">{ "EOF" }</div>
+        <div class="eof" style={format!("left:{:.1}px", e.offset as f64 * cell)} title={lang.pick("recv() returned b'': the peer sent FIN", "recv() 返回 b''：对方发送了 FIN")}>{ "EOF" }</div>
     });
     html! {
         <div class="stream" data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
             <h3>{ conv.direction_label(d) }<span class="meta">{ format!(" · {}", plural(stream.len(), "byte")) }</span></h3>
             <div class="lanes-scroll">
-                { lane(format!("send(){sender}"), "what the program wrote", html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
-                    unknown_note("unknown: a capture file does not record send() calls")) }
-                { lane("segments".to_string(), "what crossed the wire", html! { <>{ for coalesce(wire.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                    unknown_note(lang.pick("unknown: a capture file does not record send() calls", "未知：抓包文件不记录 send() 调用"))) }
+                { lane(lang.pick("segments", "报文段").to_string(), lang.pick("what crossed the wire", "线路上传送的"), html! { <>{ for coalesce(wire.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
                     if stream.wire.is_empty() && !stream.sends.is_empty() {
-                        html! { <span class="lane-note">{ "no segments captured" }</span> }
+                        html! { <span class="lane-note">{ lang.pick("no segments captured", "没有抓到报文段") }</span> }
                     } else {
                         html! {}
                     }) }
-                { lane(format!("recv(){reader}"), "what each call returned", html! { <>{ for coalesce(recvs.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
-                    html! { <>{ for waiting_block }{ for eof_mark }{ unknown_note("unknown: a capture file does not record how recv() calls split these bytes") }</> }) }
+                { lane(format!("recv(){reader}"), lang.pick("what each call returned", "每次调用返回的"), html! { <>{ for coalesce(recvs.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                    html! { <>{ for waiting_block }{ for eof_mark }{ unknown_note(lang.pick("unknown: a capture file does not record how recv() calls split these bytes", "未知：抓包文件不记录 recv() 调用如何切分这些字节")) }</> }) }
             </div>
             if !lessons.is_empty() {
                 <ul class="lessons">{ for lessons.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
