@@ -9,6 +9,7 @@ use yew::prelude::*;
 
 use super::framing_panel::FramingPanel;
 use super::stream_lanes::StreamLanes;
+use crate::i18n::use_lang;
 use crate::model::Horizon;
 use crate::state::ModelRef;
 
@@ -26,6 +27,7 @@ pub struct Props {
 
 #[component]
 pub fn ByteStreams(props: &Props) -> Html {
+    let lang = use_lang();
     let Some(horizon) = props.horizon else {
         return html! {};
     };
@@ -66,16 +68,19 @@ pub fn ByteStreams(props: &Props) -> Html {
         .filter(|s| !s.is_empty())
         .all(|s| s.calls_unknown());
     let subtitle = if calls_unknown {
-        " · the bytes each segment carried (a capture file does not say which send() wrote them)"
+        lang.pick(
+            " · the bytes each segment carried (a capture file does not say which send() wrote them)",
+            " · 每个报文段携带的字节（抓包文件不记录是哪次 send() 写的）",
+        )
     } else {
-        " · each colour is one send()"
+        lang.pick(" · each colour is one send()", " · 每种颜色是一次 send()")
     };
     if directions.is_empty() {
         return html! {};
     }
     html! {
         <section class="panel streams" id="streams">
-            <h2>{ "Byte streams" }<span class="meta">{ subtitle }</span></h2>
+            <h2>{ lang.pick("Byte streams", "字节流") }<span class="meta">{ subtitle }</span></h2>
             { for directions.into_iter().map(|(conversation, direction, framing)| {
                 let onframing = props.onframing.reform(move |f: Framing| (conversation, direction, f));
                 html! {

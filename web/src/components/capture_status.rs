@@ -2,10 +2,10 @@
 //! shows every socket call, but no arrows on the wire: the banner says why
 //! and gives the exact command that turns capture on.
 
-use crate::i18n::{Lang, use_lang};
 use sockscope_shared::CaptureState;
 use yew::prelude::*;
 
+use crate::i18n::{Lang, use_lang};
 use crate::model::CaptureStats;
 
 #[derive(Properties, PartialEq)]

@@ -1,9 +1,9 @@
 //! The link to the relay, in one word and one sentence, with a button to
 //! retry at once when it is down.
 
-use crate::i18n::{use_lang, words};
 use yew::prelude::*;
 
+use crate::i18n::{use_lang, words};
 use crate::model::connection::Link;
 
 #[derive(Properties, PartialEq)]

@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use super::hex_dump::HexDump;
 use super::send_class;
+use crate::i18n::{Lang, use_lang};
 use crate::model::describe::{call_label, plural, result_label};
 use crate::state::ModelRef;
 
@@ -37,13 +38,20 @@ fn sends_line(model: &ModelRef, at: usize, verb: &str) -> Html {
     )
 }
 
-fn segment_view(model: &ModelRef, at: usize, seg: &SegmentEvent) -> Html {
-    let who = |socket: Option<u32>| socket.map(|s| format!(" (socket {s})")).unwrap_or_default();
+fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> Html {
+    let who = |socket: Option<u32>| {
+        socket
+            .map(|s| match lang {
+                Lang::En => format!(" (socket {s})"),
+                Lang::Zh => format!("（{s} 号套接字）"),
+            })
+            .unwrap_or_default()
+    };
     let common = html! {
         <>
-            { field("from", format!("{}{}", seg.src, who(seg.from_socket))) }
-            { field("to", format!("{}{}", seg.dst, who(seg.to_socket))) }
-            { field("connection", format!("conn {} · {:?}", seg.conn, seg.direction).to_lowercase()) }
+            { field(lang.pick("from", "来自"), format!("{}{}", seg.src, who(seg.from_socket))) }
+            { field(lang.pick("to", "发往"), format!("{}{}", seg.dst, who(seg.to_socket))) }
+            { field(lang.pick("connection", "连接"), format!("conn {} · {:?}", seg.conn, seg.direction).to_lowercase()) }
         </>
     };
     match &seg.segment {
@@ -80,13 +88,13 @@ fn segment_view(model: &ModelRef, at: usize, seg: &SegmentEvent) -> Html {
                 <>
                     <dl class="fields-table">
                         { common }
-                        { field("flags", flags.label()) }
-                        { field("seq", html! { <><strong>{ rel_seq }</strong>{ format!(" relative · {seq} absolute") }</> }) }
-                        { field("ack", if flags.ack { html! { <><strong>{ rel_ack }</strong>{ format!(" relative · {ack} absolute") }</> } } else { html! { "— (no ACK flag)" } }) }
-                        { field("window", format!("{window_scaled} bytes (field {window})")) }
-                        { field("options", if opts.is_empty() { "none".to_string() } else { opts.join(" · ") }) }
-                        { field("payload", if cut { format!("{} (first {} captured)", plural(u64::from(*payload_len), "byte"), payload.len()) } else { plural(u64::from(*payload_len), "byte") }) }
-                        { sends_line(model, at, "bytes from") }
+                        { field(lang.pick("flags", "标志"), flags.label()) }
+                        { field("seq", html! { <><strong>{ rel_seq }</strong>{ match lang { Lang::En => format!(" relative · {seq} absolute"), Lang::Zh => format!("（相对）· 绝对值 {seq}") } }</> }) }
+                        { field("ack", if flags.ack { html! { <><strong>{ rel_ack }</strong>{ match lang { Lang::En => format!(" relative · {ack} absolute"), Lang::Zh => format!("（相对）· 绝对值 {ack}") } }</> } } else { html! { lang.pick("— (no ACK flag)", "—（没有 ACK 标志）") } }) }
+                        { field(lang.pick("window", "窗口"), match lang { Lang::En => format!("{window_scaled} bytes (field {window})"), Lang::Zh => format!("{window_scaled} 字节（字段值 {window}）") }) }
+                        { field(lang.pick("options", "选项"), if opts.is_empty() { lang.pick("none", "无").to_string() } else { opts.join(" · ") }) }
+                        { field(lang.pick("payload", "载荷"), if cut { format!("{} (first {} captured)", plural(u64::from(*payload_len), "byte"), payload.len()) } else { plural(u64::from(*payload_len), "byte") }) }
+                        { sends_line(model, at, lang.pick("bytes from", "字节来自")) }
                     </dl>
                     <HexDump bytes={payload.0.clone()} start={u64::from(rel_seq.saturating_sub(1))} />
                 </>
@@ -96,8 +104,8 @@ fn segment_view(model: &ModelRef, at: usize, seg: &SegmentEvent) -> Html {
             <>
                 <dl class="fields-table">
                     { common }
-                    { field("payload", plural(u64::from(datagram.payload_len), "byte")) }
-                    { field("on the wire", format!("{} (8-byte UDP header + payload)", plural(u64::from(datagram.payload_len) + 8, "byte"))) }
+                    { field(lang.pick("payload", "载荷"), plural(u64::from(datagram.payload_len), "byte")) }
+                    { field(lang.pick("on the wire", "线路上"), format!("{} (8-byte UDP header + payload)", plural(u64::from(datagram.payload_len) + 8, "byte"))) }
                 </dl>
                 <HexDump bytes={datagram.payload.0.clone()} />
             </>
@@ -105,13 +113,13 @@ fn segment_view(model: &ModelRef, at: usize, seg: &SegmentEvent) -> Html {
         Segment::IcmpPortUnreachable => html! {
             <dl class="fields-table">
                 { common }
-                { field("meaning", "nothing listens on that UDP port: the kernel answered with ICMP port unreachable") }
+                { field(lang.pick("meaning", "含义"), lang.pick("nothing listens on that UDP port: the kernel answered with ICMP port unreachable", "那个 UDP 端口上没有程序在监听：内核回复了 ICMP 端口不可达")) }
             </dl>
         },
     }
 }
 
-fn call_view(model: &ModelRef, at: usize, call: &CallEvent) -> Html {
+fn call_view(lang: Lang, model: &ModelRef, at: usize, call: &CallEvent) -> Html {
     let (bytes, start): (Vec<u8>, u64) = match (&call.call, &call.result) {
         (Call::Send { data, offset, .. }, _) => (data.0.clone(), *offset),
         (_, CallResult::Data { data, offset }) => (data.0.clone(), *offset),
@@ -134,22 +142,22 @@ fn call_view(model: &ModelRef, at: usize, call: &CallEvent) -> Html {
     html! {
         <>
             <dl class="fields-table">
-                { field("socket", format!("#{} ({:?})", call.socket, call.transport).to_lowercase()) }
-                { field("call", call_label(&call.call)) }
-                { field("result", result_label(&call.result)) }
+                { field(lang.pick("socket", "套接字"), format!("#{} ({:?})", call.socket, call.transport).to_lowercase()) }
+                { field(lang.pick("call", "调用"), call_label(&call.call)) }
+                { field(lang.pick("result", "结果"), result_label(&call.result)) }
                 if let Call::Send { offset, message, .. } = &call.call {
-                    { field("stream offset", format!("bytes {offset}… of this socket's outgoing stream (message {message})")) }
+                    { field(lang.pick("stream offset", "流偏移"), match lang { Lang::En => format!("bytes {offset}… of this socket's outgoing stream (message {message})"), Lang::Zh => format!("本套接字发送流中第 {offset} 字节起（第 {message} 条消息）") }) }
                 }
                 if let CallResult::Data { offset, data } = &call.result {
-                    { field("stream offset", format!("bytes {offset}–{} of the incoming stream", offset + data.len() as u64)) }
+                    { field(lang.pick("stream offset", "流偏移"), match lang { Lang::En => format!("bytes {offset}–{} of the incoming stream", offset + data.len() as u64), Lang::Zh => format!("接收流中第 {offset}–{} 字节", offset + data.len() as u64) }) }
                 }
                 if lost > 0 {
-                    { field("lost", format!("{} did not fit the buffer and were thrown away", plural(u64::from(lost), "byte"))) }
+                    { field(lang.pick("lost", "丢失"), match lang { Lang::En => format!("{} did not fit the buffer and were thrown away", plural(u64::from(lost), "byte")), Lang::Zh => format!("{lost} 个字节放不进缓冲区，被丢弃了") }) }
                 }
-                { field("local", call.local.clone().unwrap_or_else(|| "—".into())) }
-                { field("peer", call.peer.clone().unwrap_or_else(|| "—".into())) }
-                { field("TCP state after", call.state.map_or("—", |s| s.name())) }
-                { sends_line(model, at, "bytes from") }
+                { field(lang.pick("local", "本地地址"), call.local.clone().unwrap_or_else(|| "—".into())) }
+                { field(lang.pick("peer", "对端地址"), call.peer.clone().unwrap_or_else(|| "—".into())) }
+                { field(lang.pick("TCP state after", "调用后的 TCP 状态"), call.state.map_or("—", |s| s.name())) }
+                { sends_line(model, at, lang.pick("bytes from", "字节来自")) }
             </dl>
             { for error }
             if has_bytes { <HexDump {bytes} {start} /> }
@@ -159,32 +167,39 @@ fn call_view(model: &ModelRef, at: usize, call: &CallEvent) -> Html {
 
 #[component]
 pub fn DetailPane(props: &Props) -> Html {
+    let lang = use_lang();
     let event = props
         .at
         .and_then(|at| props.model.events.get(at).map(|e| (at, e)));
     let Some((at, event)) = event else {
         return html! {
             <section class="panel detail" id="detail">
-                <h2>{ "Details" }</h2>
-                <p class="empty">{ "Click an arrow, a call or a byte block to see every field." }</p>
+                <h2>{ lang.pick("Details", "详情") }</h2>
+                <p class="empty">{ lang.pick("Click an arrow, a call or a byte block to see every field.", "点击箭头、调用或字节块，查看全部字段。") }</p>
             </section>
         };
     };
     let (title, body) = match &event.kind {
         EventKind::Segment(seg) => (
             match &seg.segment {
-                Segment::Tcp { flags, .. } => format!("TCP segment · {}", flags.label()),
-                Segment::Udp(_) => "UDP datagram".to_string(),
-                Segment::IcmpPortUnreachable => "ICMP port unreachable".to_string(),
+                Segment::Tcp { flags, .. } => format!(
+                    "{} · {}",
+                    lang.pick("TCP segment", "TCP 报文段"),
+                    flags.label()
+                ),
+                Segment::Udp(_) => lang.pick("UDP datagram", "UDP 数据报").to_string(),
+                Segment::IcmpPortUnreachable => lang
+                    .pick("ICMP port unreachable", "ICMP 端口不可达")
+                    .to_string(),
             },
-            segment_view(&props.model, at, seg),
+            segment_view(lang, &props.model, at, seg),
         ),
         EventKind::Call(call) => (
             format!(
                 "{}()",
                 call_label(&call.call).split('(').next().unwrap_or("call")
             ),
-            call_view(&props.model, at, call),
+            call_view(lang, &props.model, at, call),
         ),
         other => (
             "event".to_string(),
@@ -193,7 +208,7 @@ pub fn DetailPane(props: &Props) -> Html {
     };
     html! {
         <section class="panel detail" id="detail" data-index={event.index.to_string()}>
-            <h2>{ title }<span class="meta">{ format!("event {} · t = {} µs", event.index, event.t_us) }</span></h2>
+            <h2>{ title }<span class="meta">{ format!("{} {} · t = {} µs", lang.pick("event", "事件"), event.index, event.t_us) }</span></h2>
             { body }
         </section>
     }

@@ -4,11 +4,10 @@
 use sockscope_shared::Command;
 use yew::prelude::*;
 
-use crate::i18n::use_lang;
-
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
+use crate::i18n::use_lang;
 use crate::model::validate;
 
 pub const FORM: &str = "tcp_listen";

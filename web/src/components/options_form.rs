@@ -5,11 +5,10 @@
 use sockscope_shared::{Command, SocketId, SocketOption};
 use yew::prelude::*;
 
-use crate::i18n::use_lang;
-
 use super::Submit;
 use super::fields;
 use super::form_error::FormError;
+use crate::i18n::use_lang;
 use crate::model::validate;
 
 pub fn form_key(socket: SocketId) -> String {

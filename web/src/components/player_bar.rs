@@ -6,11 +6,11 @@
 //! playing and is dropped (so cancelled) when playing stops, the speed
 //! changes or the bar goes away.
 
-use crate::i18n::{Lang, use_lang};
 use gloo_timers::callback::Interval;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::{Lang, use_lang};
 use crate::model::player::{Player, Speed};
 use crate::state::Action;
 

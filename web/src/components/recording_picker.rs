@@ -1,12 +1,12 @@
 //! A menu of the reference recordings: each experiment of the lessons, as
 //! recorded on real loopback sockets, one click away, relay or not.
 
-use crate::i18n::{Lang, use_lang};
 use sockscope_shared::Event as RelayEvent;
 use yew::prelude::*;
 
 use super::fields;
 use crate::fetch_log::open_recording;
+use crate::i18n::{Lang, use_lang};
 use crate::recordings;
 
 #[derive(Properties, PartialEq)]

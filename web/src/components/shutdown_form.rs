@@ -5,10 +5,9 @@
 use sockscope_shared::{Command, ShutdownHow, SocketId};
 use yew::prelude::*;
 
-use crate::i18n::use_lang;
-
 use super::Submit;
 use super::form_error::FormError;
+use crate::i18n::use_lang;
 use crate::model::describe::shutdown_label;
 
 pub fn form_key(socket: SocketId) -> String {

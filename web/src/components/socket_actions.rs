@@ -9,8 +9,6 @@ use std::rc::Rc;
 use sockscope_shared::{Command, Limits, SocketId, Transport};
 use yew::prelude::*;
 
-use crate::i18n::use_lang;
-
 use super::Submit;
 use super::accept_form::{self, AcceptForm};
 use super::auto_read_form::{self, AutoReadForm};
@@ -21,6 +19,7 @@ use super::recv_from_form::{self, RecvFromForm};
 use super::send_form::{self, SendForm};
 use super::send_to_form::{self, SendToForm};
 use super::shutdown_form::{self, ShutdownForm};
+use crate::i18n::use_lang;
 use crate::model::sockets::{Role, SocketInfo};
 
 pub fn close_key(socket: SocketId) -> String {

@@ -1,10 +1,10 @@
 //! The sockets of the session and their TCP state at the player's cursor.
 //! Clicking one chooses it for the per-socket forms.
 
-use crate::i18n::{use_lang, words};
 use sockscope_shared::SocketId;
 use yew::prelude::*;
 
+use crate::i18n::{use_lang, words};
 use crate::model::Horizon;
 use crate::state::ModelRef;
 
