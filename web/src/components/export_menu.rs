@@ -9,6 +9,7 @@ use yew::prelude::*;
 use super::fields;
 use crate::capture_file::export::{self, Scope};
 use crate::download::download;
+use crate::i18n::use_lang;
 use crate::model::conversation::end_label;
 use crate::state::ModelRef;
 
@@ -47,6 +48,7 @@ fn stem(name: &str) -> String {
 
 #[component]
 pub fn ExportMenu(props: &Props) -> Html {
+    let lang = use_lang();
     let scope = use_state(|| Scope::Session);
     let error = use_state(|| None::<String>);
     // The last download's URL: revoked when the next replaces it, or when
@@ -107,9 +109,9 @@ pub fn ExportMenu(props: &Props) -> Html {
     html! {
         <div class="export-menu" id="export-menu">
             <label class="export-scope">
-                <span class="visually-hidden">{ "What to export" }</span>
+                <span class="visually-hidden">{ lang.pick("What to export", "导出范围") }</span>
                 <select id="export-scope" onchange={onscope} disabled={empty}>
-                    <option value="" selected={chosen == Scope::Session}>{ "whole session" }</option>
+                    <option value="" selected={chosen == Scope::Session}>{ lang.pick("whole session", "整个会话") }</option>
                     { for model.conversations.list.iter().map(|c| html! {
                         <option value={c.id.to_string()} selected={chosen == Scope::Conversation(c.id)}>
                             { format!("{} {}: {} ⇄ {}", if c.transport == sockscope_shared::Transport::Tcp { "TCP" } else { "UDP" }, c.id + 1, end_label(&c.ends[0]), end_label(&c.ends[1])) }
@@ -118,9 +120,9 @@ pub fn ExportMenu(props: &Props) -> Html {
                 </select>
             </label>
             <button type="button" class="secondary" id="export-pcapng" disabled={empty} onclick={save(true)}
-                title="Packets for Wireshark, with every socket call in the packet comments">{ "Export pcapng" }</button>
+                title={lang.pick("Packets for Wireshark, with every socket call in the packet comments", "给 Wireshark 用的报文，每个套接字调用写在报文注释里")}>{ lang.pick("Export pcapng", "导出 pcapng") }</button>
             <button type="button" class="secondary" id="export-log" disabled={empty} onclick={save(false)}
-                title="The events as JSON, which this page opens again">{ "Export event log" }</button>
+                title={lang.pick("The events as JSON, which this page opens again", "JSON 格式的事件，本页面可以再次打开")}>{ lang.pick("Export event log", "导出事件日志") }</button>
             if let Some(message) = &*error {
                 <span class="form-error" role="alert">{ message }</span>
             }

@@ -13,6 +13,7 @@ use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::capture_file::{self, MAX_FILE_BYTES, Opened};
+use crate::i18n::{Lang, use_lang};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -72,6 +73,7 @@ fn read(
 
 #[component]
 pub fn FileOpener(props: &Props) -> Html {
+    let lang = use_lang();
     let reader = use_mut_ref(|| None::<FileReader>);
     let dragging = use_state(|| false);
     {
@@ -148,21 +150,21 @@ pub fn FileOpener(props: &Props) -> Html {
     let close = props.onclose.reform(|_: MouseEvent| ());
     html! {
         <div class="file-opener" id="file-opener">
-            <label class="button secondary" title="A .pcap or .pcapng from Wireshark or tcpdump, or a sockscope event log; or drop one anywhere on the page">
-                { "Open capture…" }
+            <label class="button secondary" title={lang.pick("A .pcap or .pcapng from Wireshark or tcpdump, or a sockscope event log; or drop one anywhere on the page", "Wireshark 或 tcpdump 的 .pcap、.pcapng，或 sockscope 事件日志；也可以直接拖到页面任意位置")}>
+                { lang.pick("Open capture…", "打开抓包文件…") }
                 <input type="file" id="open-file" accept=".pcap,.pcapng,.cap,.json,application/vnd.tcpdump.pcap,application/json" {onchange} />
             </label>
             if let Some(name) = &props.opening {
-                <span class="opening" id="opening" role="status">{ format!("opening {name}…") }</span>
+                <span class="opening" id="opening" role="status">{ match lang { Lang::En => format!("opening {name}…"), Lang::Zh => format!("正在打开 {name}…") } }</span>
             } else if let Some(name) = &props.open {
-                <span class="open-log" id="open-name">{ format!("showing {name}") }</span>
-                <button type="button" class="secondary small" id="close-log" onclick={close}>{ "back to live" }</button>
+                <span class="open-log" id="open-name">{ match lang { Lang::En => format!("showing {name}"), Lang::Zh => format!("正在显示 {name}") } }</span>
+                <button type="button" class="secondary small" id="close-log" onclick={close}>{ lang.pick("back to live", "回到实时") }</button>
             }
             if let Some(error) = &props.error {
                 <span class="form-error" id="open-error" role="alert">{ error }</span>
             }
             if *dragging {
-                <div class="drop-overlay" aria-hidden="true"><p>{ "Drop a .pcap, .pcapng or event log to open it" }</p></div>
+                <div class="drop-overlay" aria-hidden="true"><p>{ lang.pick("Drop a .pcap, .pcapng or event log to open it", "拖放 .pcap、.pcapng 或事件日志即可打开") }</p></div>
             }
         </div>
     }

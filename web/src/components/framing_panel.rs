@@ -7,8 +7,9 @@ use sockscope_shared::Framing;
 use yew::prelude::*;
 
 use super::fields;
+use crate::i18n::use_lang;
 use crate::model::Horizon;
-use crate::model::describe::{framing_label, plural};
+use crate::model::describe::plural;
 use crate::model::framing;
 use crate::model::hexdump::preview;
 use crate::state::ModelRef;
@@ -25,6 +26,7 @@ pub struct Props {
 
 #[component]
 pub fn FramingPanel(props: &Props) -> Html {
+    let lang = use_lang();
     let Some(conv) = props.model.conversations.get(props.conversation) else {
         return html! {};
     };
@@ -47,23 +49,23 @@ pub fn FramingPanel(props: &Props) -> Html {
     html! {
         <div class="framing">
             <div class="framing-head">
-                <h4>{ "Reading it back as messages" }</h4>
-                <label>{ "length header" }
+                <h4>{ lang.pick("Reading it back as messages", "按消息读回") }</h4>
+                <label>{ lang.pick("length header", "长度报头") }
                     <select class="framing-choice" {onchange}>
                         { for Framing::ALL.iter().map(|f| html! {
-                            <option value={fields::framing_value(*f)} selected={*f == props.framing}>{ framing_label(*f) }</option>
+                            <option value={fields::framing_value(*f)} selected={*f == props.framing}>{ crate::i18n::words::framing(lang, *f) }</option>
                         }) }
                     </select>
                 </label>
             </div>
             <table>
-                <thead><tr><th>{ "recv()" }</th><th>{ "messages taken off the buffer" }</th><th>{ "left waiting" }</th></tr></thead>
+                <thead><tr><th>{ "recv()" }</th><th>{ lang.pick("messages taken off the buffer", "从缓冲区取出的消息") }</th><th>{ lang.pick("left waiting", "剩余等待") }</th></tr></thead>
                 <tbody>
                     { for chunks.iter().zip(&steps).enumerate().map(|(k, (chunk, step))| html! {
                         <tr key={chunk.at.to_string()}>
                             <td>{ format!("#{k} · {}", plural(chunk.data.len() as u64, "byte")) }</td>
                             <td class="messages">
-                                if step.messages.is_empty() && step.error.is_none() { <span class="hint">{ "none yet: incomplete frame" }</span> }
+                                if step.messages.is_empty() && step.error.is_none() { <span class="hint">{ lang.pick("none yet: incomplete frame", "暂无：帧还不完整") }</span> }
                                 { for step.messages.iter().map(|m| html! { <span class="message">{ preview(&m.body, 40) }</span> }) }
                                 if let Some(error) = &step.error { <span class="form-error">{ error.to_string() }</span> }
                             </td>

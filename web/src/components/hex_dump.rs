@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 
+use crate::i18n::use_lang;
 use crate::model::hexdump;
 
 #[derive(Properties, PartialEq)]
@@ -14,8 +15,9 @@ pub struct Props {
 
 #[component]
 pub fn HexDump(props: &Props) -> Html {
+    let lang = use_lang();
     if props.bytes.is_empty() {
-        return html! { <p class="hint">{ "no payload bytes" }</p> };
+        return html! { <p class="hint">{ lang.pick("no payload bytes", "没有载荷字节") }</p> };
     }
     html! {
         <pre class="hexdump">

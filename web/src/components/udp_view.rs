@@ -7,6 +7,7 @@ use sockscope_shared::Transport;
 use yew::prelude::*;
 
 use super::send_class;
+use crate::i18n::{Lang, use_lang};
 use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::hexdump::preview;
@@ -35,6 +36,7 @@ fn sighting<'a, T>(
 }
 
 fn datagram_row(
+    lang: Lang,
     d: &Datagram,
     seen: &dyn Fn(usize) -> bool,
     widest: u32,
@@ -62,12 +64,18 @@ fn datagram_row(
                 { sent.map_or_else(|| "—".to_string(), |s| format!("sendto {} {}", plural(s.data.len() as u64, "byte"), preview(&s.data, 24))) }
             </td>
             <td onclick={click(wire.map(|w| w.at))} class="clickable">
-                { wire.map_or_else(|| "—".to_string(), |w| format!("{} on the wire", plural(u64::from(w.payload_len), "byte"))) }
+                { wire.map_or_else(|| "—".to_string(), |w| match lang {
+                    Lang::En => format!("{} on the wire", plural(u64::from(w.payload_len), "byte")),
+                    Lang::Zh => format!("线路上 {} 字节", w.payload_len),
+                }) }
             </td>
             <td onclick={click(received.map(|r| r.at))} class="clickable">
-                { received.map_or_else(|| "not read yet".to_string(), |r| {
+                { received.map_or_else(|| lang.pick("not read yet", "还没有读取").to_string(), |r| {
                     if lost > 0 {
-                        format!("recvfrom({}) got {} of {len}: {} lost", r.bufsize, r.data.len(), plural(u64::from(lost), "byte"))
+                        match lang {
+                            Lang::En => format!("recvfrom({}) got {} of {len}: {} lost", r.bufsize, r.data.len(), plural(u64::from(lost), "byte")),
+                            Lang::Zh => format!("recvfrom({}) 只拿到 {len} 字节中的 {}：丢失 {lost} 字节", r.bufsize, r.data.len()),
+                        }
                     } else {
                         format!("recvfrom({}) got {} {}", r.bufsize, plural(r.data.len() as u64, "byte"), preview(&r.data, 24))
                     }
@@ -76,8 +84,8 @@ fn datagram_row(
             <td class="bar-cell">
                 <div class="dgram-bar">
                     <span class={classes!("kept", send_class(d.ordinal))} style={format!("width:{:.1}px", px(kept).max(if len == 0 { 0.0 } else { 2.0 }))}></span>
-                    if lost > 0 { <span class="lost" style={format!("width:{:.1}px", px(lost))} title="thrown away by recvfrom()"></span> }
-                    if len == 0 { <span class="empty-dgram">{ "empty datagram" }</span> }
+                    if lost > 0 { <span class="lost" style={format!("width:{:.1}px", px(lost))} title={lang.pick("thrown away by recvfrom()", "被 recvfrom() 丢弃")}></span> }
+                    if len == 0 { <span class="empty-dgram">{ lang.pick("empty datagram", "空数据报") }</span> }
                 </div>
             </td>
         </tr>
@@ -86,6 +94,7 @@ fn datagram_row(
 
 #[component]
 pub fn UdpView(props: &Props) -> Html {
+    let lang = use_lang();
     let Some(horizon) = props.horizon else {
         return html! {};
     };
@@ -116,7 +125,7 @@ pub fn UdpView(props: &Props) -> Html {
     }
     html! {
         <section class="panel udp" id="udp">
-            <h2>{ "UDP datagrams" }<span class="meta">{ " · each one arrives whole, or cut: never glued" }</span></h2>
+            <h2>{ lang.pick("UDP datagrams", "UDP 数据报") }<span class="meta">{ lang.pick(" · each one arrives whole, or cut: never glued", " · 每个数据报要么完整到达，要么被截断：从不粘连") }</span></h2>
             { for flows.into_iter().map(|(conv, d)| {
                 let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| any_seen(g)).collect();
                 // A capture file can hold 100,000 datagrams: the table shows
@@ -128,11 +137,14 @@ pub fn UdpView(props: &Props) -> Html {
                     <div class="flow" key={format!("{}-{d}", conv.id)}>
                         <h3>{ conv.direction_label(d) }</h3>
                         if hidden > 0 {
-                            <p class="hint">{ format!("{hidden} earlier datagrams are not listed here; the diagram shows every one.") }</p>
+                            <p class="hint">{ match lang {
+                                Lang::En => format!("{hidden} earlier datagrams are not listed here; the diagram shows every one."),
+                                Lang::Zh => format!("这里没有列出更早的 {hidden} 个数据报；图中显示了全部。"),
+                            } }</p>
                         }
                         <table>
                             <tbody>
-                                { for datagrams.iter().map(|g| datagram_row(g, &seen, widest, &props.onselect)) }
+                                { for datagrams.iter().map(|g| datagram_row(lang, g, &seen, widest, &props.onselect)) }
                             </tbody>
                         </table>
                     </div>
