@@ -179,10 +179,9 @@ fn a_recording_draws_the_same_arrows_as_its_event_log() {
 fn a_plain_capture_says_recv_boundaries_are_unknown() {
     let opened = import(&capture("03-sticky-small-sends"));
     assert!(
-        opened
-            .notes
-            .iter()
-            .any(|n| n.contains("what each recv() returned are unknown")),
+        opened.notes.iter().any(|n| n
+            .to_string()
+            .contains("what each recv() returned are unknown")),
         "{:?}",
         opened.notes
     );
@@ -272,7 +271,9 @@ fn a_file_cut_after_some_packets_shows_them_and_says_so() {
     let opened = capture_file::open(cut).unwrap();
     assert_eq!(segments(&opened.events).len(), packets);
     assert!(
-        opened.notes[0].starts_with("The file is cut short"),
+        opened.notes[0]
+            .to_string()
+            .starts_with("The file is cut short"),
         "{:?}",
         opened.notes
     );

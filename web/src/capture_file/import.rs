@@ -45,49 +45,97 @@ pub struct Imported {
     pub limited: bool,
 }
 
+/// Something the page must say about an imported file, most important
+/// first. [`std::fmt::Display`] gives the English sentence; the page words
+/// it in its language (`crate::i18n::capture`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The file ends in the middle of a packet after `frames` packets.
+    CutShort { frames: usize },
+    /// A block after packet `frames` could not be parsed.
+    Damaged { frames: usize, reason: String },
+    /// The file holds more than the `frames` packets read.
+    Limited { frames: usize },
+    /// No socket calls: send() and recv() boundaries are unknown.
+    CallsUnknown,
+    /// Packets that are not TCP, UDP or ICMP port unreachable.
+    Skipped { skipped: usize, frames: usize },
+    /// Packets on an interface of a link type the parser does not know.
+    UnsupportedLink { linktype: u32, count: usize },
+    /// sockscope comments that could not be read.
+    BrokenComments { count: usize },
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::CutShort { frames } => write!(
+                f,
+                "The file is cut short: it ends in the middle of a packet, so only the first {frames} packets could be read."
+            ),
+            Note::Damaged { frames, reason } => write!(
+                f,
+                "The file is damaged after packet {frames} ({reason}): the packets before it are shown."
+            ),
+            Note::Limited { frames } => write!(
+                f,
+                "Only the first {frames} packets are shown: split the file with `editcap -c {frames} file.pcapng part.pcapng` and open the parts one by one."
+            ),
+            Note::CallsUnknown => write!(
+                f,
+                "A capture file holds packets only: which send() wrote each byte and what each recv() returned are unknown. The diagram and the segments lane show what crossed the wire."
+            ),
+            Note::Skipped { skipped, frames } => write!(
+                f,
+                "{skipped} of {frames} packets are not TCP, UDP or ICMP port unreachable and are not drawn."
+            ),
+            Note::UnsupportedLink { linktype, count } => write!(
+                f,
+                "{count} packets use link type {linktype}, which sockscope cannot take apart, and are not drawn."
+            ),
+            Note::BrokenComments { count } => write!(
+                f,
+                "{count} sockscope comments in the file could not be read and are left out."
+            ),
+        }
+    }
+}
+
 impl Imported {
-    /// Sentences for the page, most important first.
-    pub fn notes(&self) -> Vec<String> {
+    /// What the page must say about the file, most important first.
+    pub fn notes(&self) -> Vec<Note> {
         let mut notes = Vec::new();
         match &self.stopped {
-            Some(Stop::Truncated) => notes.push(format!(
-                "The file is cut short: it ends in the middle of a packet, so only the first {} packets could be read.",
-                self.frames
-            )),
-            Some(Stop::Malformed(reason)) => notes.push(format!(
-                "The file is damaged after packet {} ({reason}): the packets before it are shown.",
-                self.frames
-            )),
+            Some(Stop::Truncated) => notes.push(Note::CutShort {
+                frames: self.frames,
+            }),
+            Some(Stop::Malformed(reason)) => notes.push(Note::Damaged {
+                frames: self.frames,
+                reason: reason.clone(),
+            }),
             None => {}
         }
         if self.limited {
-            notes.push(format!(
-                "Only the first {} packets are shown: split the file with `editcap -c {} file.pcapng part.pcapng` and open the parts one by one.",
-                self.frames, self.frames
-            ));
+            notes.push(Note::Limited {
+                frames: self.frames,
+            });
         }
         if self.calls == 0 {
-            notes.push(
-                "A capture file holds packets only: which send() wrote each byte and what each recv() returned are unknown. The diagram and the segments lane show what crossed the wire."
-                    .to_string(),
-            );
+            notes.push(Note::CallsUnknown);
         }
         if self.skipped > 0 {
-            notes.push(format!(
-                "{} of {} packets are not TCP, UDP or ICMP port unreachable and are not drawn.",
-                self.skipped, self.frames
-            ));
+            notes.push(Note::Skipped {
+                skipped: self.skipped,
+                frames: self.frames,
+            });
         }
         if let Some((linktype, count)) = self.unsupported_link {
-            notes.push(format!(
-                "{count} packets use link type {linktype}, which sockscope cannot take apart, and are not drawn."
-            ));
+            notes.push(Note::UnsupportedLink { linktype, count });
         }
         if self.broken_comments > 0 {
-            notes.push(format!(
-                "{} sockscope comments in the file could not be read and are left out.",
-                self.broken_comments
-            ));
+            notes.push(Note::BrokenComments {
+                count: self.broken_comments,
+            });
         }
         notes
     }

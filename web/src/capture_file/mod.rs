@@ -29,7 +29,7 @@ use std::fmt;
 
 use sockscope_shared::Event;
 
-pub use import::Imported;
+pub use import::{Imported, Note};
 
 /// Files above this size are refused before parsing: the browser would
 /// hold several copies while parsing, and a tab that runs out of memory
@@ -80,7 +80,7 @@ pub struct Opened {
     /// Sentences the page shows beside the file's name: what was skipped,
     /// what is unknown (recv() boundaries in a plain capture), what was
     /// cut short.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Why a file could not be opened at all.

@@ -238,6 +238,8 @@ pub fn App() -> Html {
         Some(stream.unread_at(state.live.events.len().saturating_sub(1)))
     });
     let log_name = state.log.as_ref().map(|l| l.name.clone());
+    // A file's notes are worded in the language of the moment it opens.
+    let lang_now = *lang;
 
     html! {
         <ContextProvider<Lang> context={*lang}>
@@ -251,7 +253,7 @@ pub fn App() -> Html {
                 <RecordingPicker onload={onlogload.clone()} onerror={onlogerror.clone()} />
                 <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()}
                     onopening={dispatch.reform(Action::Opening)}
-                    onopen={dispatch.reform(|(name, opened): (String, crate::capture_file::Opened)| Action::OpenFile { name, events: opened.events, notes: opened.notes })}
+                    onopen={dispatch.reform(move |(name, opened): (String, crate::capture_file::Opened)| Action::OpenFile { name, events: opened.events, notes: opened.notes.iter().map(|n| i18n::capture::note(lang_now, n)).collect() })}
                     onerror={onlogerror}
                     onclose={dispatch.reform(|()| Action::CloseLog)} />
                 <ExportMenu model={model.clone()} name={log_name.clone()} />

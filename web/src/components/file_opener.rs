@@ -12,8 +12,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 
-use crate::capture_file::{self, MAX_FILE_BYTES, Opened};
-use crate::i18n::{Lang, use_lang};
+use crate::capture_file::{self, MAX_FILE_BYTES, OpenError, Opened};
+use crate::i18n::{Lang, capture::open_error, use_lang};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -40,51 +40,64 @@ fn size_label(bytes: f64) -> String {
     }
 }
 
-/// Reads `file` and reports it opened or why not. The reader is kept in
-/// `slot` because dropping it cancels the read.
-fn read(
-    file: web_sys::File,
-    slot: &Rc<RefCell<Option<FileReader>>>,
-    onopening: &Callback<String>,
-    onopen: &Callback<(String, Opened)>,
-    onerror: &Callback<String>,
-) {
-    let name = file.name();
-    let size = file.size();
-    if size > MAX_FILE_BYTES as f64 {
-        onerror.emit(format!(
-            "{name} is {}; the page opens files up to {} MB",
-            size_label(size),
-            MAX_FILE_BYTES >> 20
-        ));
-        return;
+/// Everything a read needs: where to keep the reader (dropping it cancels
+/// the read), the page's language when the file arrives, and whom to tell.
+#[derive(Clone)]
+struct Reading {
+    slot: Rc<RefCell<Option<FileReader>>>,
+    lang: Rc<RefCell<Lang>>,
+    onopening: Callback<String>,
+    onopen: Callback<(String, Opened)>,
+    onerror: Callback<String>,
+}
+
+impl Reading {
+    /// Reads `file` and reports it opened, or why not.
+    fn read(&self, file: web_sys::File) {
+        let name = file.name();
+        let size = file.size();
+        let lang = *self.lang.borrow();
+        if size > MAX_FILE_BYTES as f64 {
+            let bytes = usize::try_from(size as u64).unwrap_or(usize::MAX);
+            self.onerror
+                .emit(open_error(lang, &name, &OpenError::TooLarge { bytes }));
+            return;
+        }
+        self.onopening
+            .emit(format!("{name} ({})", size_label(size)));
+        let (onopen, onerror) = (self.onopen.clone(), self.onerror.clone());
+        let task = read_as_bytes(&gloo_file::File::from(file), move |bytes| match bytes {
+            Ok(bytes) => match capture_file::open(&bytes) {
+                Ok(opened) => onopen.emit((name, opened)),
+                Err(error) => onerror.emit(open_error(lang, &name, &error)),
+            },
+            Err(error) => onerror.emit(format!(
+                "{}{name}: {error}",
+                lang.pick("could not read ", "无法读取 ")
+            )),
+        });
+        *self.slot.borrow_mut() = Some(task);
     }
-    onopening.emit(format!("{name} ({})", size_label(size)));
-    let (onopen, onerror) = (onopen.clone(), onerror.clone());
-    let task = read_as_bytes(&gloo_file::File::from(file), move |bytes| match bytes {
-        Ok(bytes) => match capture_file::open(&bytes) {
-            Ok(opened) => onopen.emit((name, opened)),
-            Err(error) => onerror.emit(format!("{name}: {error}")),
-        },
-        Err(error) => onerror.emit(format!("could not read {name}: {error}")),
-    });
-    *slot.borrow_mut() = Some(task);
 }
 
 #[component]
 pub fn FileOpener(props: &Props) -> Html {
     let lang = use_lang();
-    let reader = use_mut_ref(|| None::<FileReader>);
+    // Callbacks read the language when a file arrives, not when they were made.
+    let current_lang = use_mut_ref(|| lang);
+    *current_lang.borrow_mut() = lang;
+    let reading = Reading {
+        slot: use_mut_ref(|| None::<FileReader>),
+        lang: current_lang,
+        onopening: props.onopening.clone(),
+        onopen: props.onopen.clone(),
+        onerror: props.onerror.clone(),
+    };
     let dragging = use_state(|| false);
     {
         // The whole page takes a dropped file: no need to aim.
-        let reader = reader.clone();
+        let reading = reading.clone();
         let dragging = dragging.clone();
-        let (onopening, onopen, onerror) = (
-            props.onopening.clone(),
-            props.onopen.clone(),
-            props.onerror.clone(),
-        );
         use_effect_with((), move |_| {
             let listeners = web_sys::window()
                 .and_then(|w| w.document())
@@ -121,7 +134,7 @@ pub fn FileOpener(props: &Props) -> Html {
                                 .and_then(|t| t.files())
                                 .and_then(|files| files.get(0));
                             if let Some(file) = file {
-                                read(file, &reader, &onopening, &onopen, &onerror);
+                                reading.read(file);
                             }
                         });
                     [over, leave, dropped]
@@ -129,24 +142,16 @@ pub fn FileOpener(props: &Props) -> Html {
             move || drop(listeners)
         });
     }
-    let onchange = {
-        let reader = reader.clone();
-        let (onopening, onopen, onerror) = (
-            props.onopening.clone(),
-            props.onopen.clone(),
-            props.onerror.clone(),
-        );
-        Callback::from(move |e: Event| {
-            let Some(input) = e.target_dyn_into::<HtmlInputElement>() else {
-                return;
-            };
-            if let Some(file) = input.files().and_then(|files| files.get(0)) {
-                read(file, &reader, &onopening, &onopen, &onerror);
-            }
-            // Let the same file be chosen again later.
-            input.set_value("");
-        })
-    };
+    let onchange = Callback::from(move |e: Event| {
+        let Some(input) = e.target_dyn_into::<HtmlInputElement>() else {
+            return;
+        };
+        if let Some(file) = input.files().and_then(|files| files.get(0)) {
+            reading.read(file);
+        }
+        // Let the same file be chosen again later.
+        input.set_value("");
+    });
     let close = props.onclose.reform(|_: MouseEvent| ());
     html! {
         <div class="file-opener" id="file-opener">

@@ -6,8 +6,9 @@
 //! (`lang.pick("Run", "运行")`), so each one sits next to its translation
 //! and a component's diff stays small; lesson texts come from the lesson
 //! files ([`Lang::text`]). [`lesson`] words the lesson panel's states and
-//! errors; [`words`] the few model terms several views print (socket
-//! roles, the link to the relay). Diagram labels stay as C and Wireshark
+//! errors; [`capture`] what the page says about capture files; [`words`]
+//! the few model terms several views print (socket roles, the link to the
+//! relay). Diagram labels stay as C and Wireshark
 //! write them (`recv(1024) → 15 bytes`, `SYN, ACK`), in both languages, so
 //! they match what a learner reads in man pages and captures.
 //!
@@ -15,6 +16,7 @@
 //! browser's languages. Components read the current language from a Yew
 //! context ([`use_lang`]) that `App` provides.
 
+pub mod capture;
 pub mod lesson;
 pub mod words;
 
