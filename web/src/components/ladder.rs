@@ -11,6 +11,7 @@
 use yew::prelude::*;
 
 use super::send_class;
+use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::Numbers;
 use crate::model::ladder::{self, Row, RowKind};
 use crate::state::ModelRef;
@@ -165,14 +166,14 @@ const VIRTUAL_FROM: usize = 300;
 const OVERSCAN: usize = 12;
 
 /// The lane addresses and lines.
-fn lane_heads(diagram: &ladder::Ladder, height: f64) -> Html {
+fn lane_heads(lang: Lang, diagram: &ladder::Ladder, height: f64) -> Html {
     html! {
         { for diagram.lanes.iter().enumerate().map(|(i, lane)| {
             let x = lane_x(i);
             html! {
                 <g class={classes!("lane", lane.server.then_some("server"))} key={lane.addr.clone()} data-addr={lane.addr.clone()}>
                     <text class="lane-addr" x={x.to_string()} y="26" text-anchor="middle">{ &lane.addr }</text>
-                    <text class="lane-sockets" x={x.to_string()} y="48" text-anchor="middle">{ lane.sockets_label() }</text>
+                    <text class="lane-sockets" x={x.to_string()} y="48" text-anchor="middle">{ lane.sockets.iter().map(|(id, role)| format!("{} {id}", words::role(lang, *role))).collect::<Vec<_>>().join(" · ") }</text>
                     <line x1={x.to_string()} y1={(HEADER - 14.0).to_string()} x2={x.to_string()} y2={height.to_string()} />
                 </g>
             }
@@ -267,6 +268,7 @@ fn counted(notes: impl Iterator<Item = String>) -> Vec<String> {
 
 #[component]
 pub fn Ladder(props: &Props) -> Html {
+    let lang = use_lang();
     let diagram = use_memo((props.model.clone(), props.numbers), |(model, numbers)| {
         ladder::layout(model, *numbers)
     });
@@ -347,17 +349,17 @@ pub fn Ladder(props: &Props) -> Html {
         let relative = props.numbers == Numbers::Relative;
         let set = |n: Numbers| props.onnumbers.reform(move |_: MouseEvent| n);
         html! {
-            <div class="toggle" role="group" aria-label="sequence numbers">
-                <button type="button" id="numbers-relative" class={classes!(relative.then_some("on"))} onclick={set(Numbers::Relative)}>{ "relative seq" }</button>
-                <button type="button" id="numbers-absolute" class={classes!((!relative).then_some("on"))} onclick={set(Numbers::Absolute)}>{ "absolute seq" }</button>
+            <div class="toggle" role="group" aria-label={lang.pick("sequence numbers", "序号")}>
+                <button type="button" id="numbers-relative" class={classes!(relative.then_some("on"))} onclick={set(Numbers::Relative)}>{ lang.pick("relative seq", "相对序号") }</button>
+                <button type="button" id="numbers-absolute" class={classes!((!relative).then_some("on"))} onclick={set(Numbers::Absolute)}>{ lang.pick("absolute seq", "绝对序号") }</button>
             </div>
         }
     };
     let Some(current) = props.current else {
         return html! {
             <section class="panel ladder-panel" id="ladder">
-                <header><h2>{ "On the wire" }</h2>{ numbers_toggle }</header>
-                <p class="empty">{ "Nothing yet. Open a TCP server, connect a client, and every call and packet appears here, one row per step." }</p>
+                <header><h2>{ lang.pick("On the wire", "线路上") }</h2>{ numbers_toggle }</header>
+                <p class="empty">{ lang.pick("Nothing yet. Run a lesson, or open a TCP server and connect a client: every call and packet appears here, one row per step.", "还没有内容。运行一节课，或者打开 TCP 服务端再连接一个客户端：每个调用和报文都会出现在这里，每步一行。") }</p>
             </section>
         };
     };
@@ -384,7 +386,11 @@ pub fn Ladder(props: &Props) -> Html {
             (first <= last).then_some((b, first, last))
         })
         .collect();
-    let notes = counted(bands.iter().map(|(b, _, _)| b.note.clone()));
+    let notes = counted(
+        bands
+            .iter()
+            .map(|(b, _, _)| words::phase_note(lang, &b.note)),
+    );
     // Many connections make many lanes: rows scrolled into view may all be
     // off to the side. Say where they are, and offer to go there.
     let elsewhere = if tall {
@@ -398,11 +404,14 @@ pub fn Ladder(props: &Props) -> Html {
     let jump = elsewhere.map(|(lo, hi)| {
         let scroller = scroller.clone();
         let name = |i: usize| diagram.lanes.get(i).map_or_else(String::new, |l| l.addr.clone());
-        let text = format!(
-            "The rows in view are between {} and {}, off to the side.",
-            name(lo),
-            name(hi)
-        );
+        let text = match lang {
+            Lang::En => format!(
+                "The rows in view are between {} and {}, off to the side.",
+                name(lo),
+                name(hi)
+            ),
+            Lang::Zh => format!("当前可见的行在 {} 与 {} 之间，在旁边。", name(lo), name(hi)),
+        };
         let onclick = Callback::from(move |_: MouseEvent| {
             if let Some(element) = scroller.cast::<web_sys::Element>() {
                 element.set_scroll_left((lane_x(lo) - MARGIN / 2.0).max(0.0) as i32);
@@ -410,7 +419,7 @@ pub fn Ladder(props: &Props) -> Html {
         });
         html! {
             <p class="hint ladder-jump">{ text }{ " " }
-                <button type="button" class="secondary small" id="ladder-jump" {onclick}>{ "show them" }</button>
+                <button type="button" class="secondary small" id="ladder-jump" {onclick}>{ lang.pick("show them", "显示它们") }</button>
             </p>
         }
     });
@@ -421,9 +430,9 @@ pub fn Ladder(props: &Props) -> Html {
     html! {
         <section class="panel ladder-panel" id="ladder" data-rows={rows.len().to_string()} data-drawn={drawn.len().to_string()}>
             <header>
-                <h2>{ "On the wire" }</h2>
+                <h2>{ lang.pick("On the wire", "线路上") }</h2>
                 if tall {
-                    <span class="meta" id="ladder-size">{ format!("{} rows · scroll, or step with ← →", thousands(rows.len())) }</span>
+                    <span class="meta" id="ladder-size">{ match lang { Lang::En => format!("{} rows · scroll, or step with ← →", thousands(rows.len())), Lang::Zh => format!("{} 行 · 滚动查看，或用 ← → 逐步", thousands(rows.len())) } }</span>
                 }
                 { numbers_toggle }
             </header>
@@ -431,22 +440,22 @@ pub fn Ladder(props: &Props) -> Html {
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroller} {onscroll}>
                 if tall {
                     <svg class="ladder ladder-head" width={width.to_string()} height={HEADER.to_string()} viewBox={format!("0 0 {width} {HEADER}")} aria-hidden="true">
-                        { lane_heads(&diagram, HEADER) }
+                        { lane_heads(lang, &diagram, HEADER) }
                     </svg>
                 }
-                <svg class="ladder" width={width.to_string()} height={height.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label="sequence diagram of calls and packets"
+                <svg class="ladder" width={width.to_string()} height={height.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}
                     style={tall.then(|| format!("margin-top:-{HEADER}px"))}>
                     { for drawn_bands.map(|(band, first, last)| {
                         let y = HEADER + *first as f64 * ROW;
                         let h = (*last + 1 - *first) as f64 * ROW;
                         html! {
                             <g class={classes!("band", format!("band-{}", band.phase.label()))} key={format!("band-{}-{}", band.conversation, band.phase.label())}>
-                                <rect x="4" y={y.to_string()} width={(width - 8.0).to_string()} height={h.to_string()} rx="8"><title>{ &band.note }</title></rect>
-                                <text x="14" y={(y + 14.0).to_string()}>{ band.phase.label().to_uppercase() }</text>
+                                <rect x="4" y={y.to_string()} width={(width - 8.0).to_string()} height={h.to_string()} rx="8"><title>{ words::phase_note(lang, &band.note) }</title></rect>
+                                <text x="14" y={(y + 14.0).to_string()}>{ words::phase(lang, band.phase) }</text>
                             </g>
                         }
                     }) }
-                    { lane_heads(&diagram, height) }
+                    { lane_heads(lang, &diagram, height) }
                     { for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {
                         let y = HEADER + p as f64 * ROW;
                         let at = row.at;

@@ -6,6 +6,7 @@ use sockscope_shared::Framing;
 
 use super::Lang;
 use crate::model::connection::{GIVE_UP_AFTER, Link};
+use crate::model::phases::Phase;
 use crate::model::sockets::Role;
 
 /// `listener`, `client`, `accepted`, `UDP`.
@@ -26,6 +27,59 @@ pub fn framing(lang: Lang, framing: Framing) -> &'static str {
         Framing::U32Le => lang.pick("4 bytes little-endian ('<I')", "4 字节小端（'<I'）"),
         Framing::U32Be => lang.pick("4 bytes big-endian ('!I')", "4 字节大端（'!I'）"),
     }
+}
+
+/// A phase's name, as the diagram's bands print it.
+pub fn phase(lang: Lang, phase: Phase) -> String {
+    match lang {
+        Lang::En => phase.label().to_uppercase(),
+        Lang::Zh => match phase {
+            Phase::Handshake => "握手",
+            Phase::Data => "数据",
+            Phase::Close => "关闭",
+            Phase::Reset => "重置",
+        }
+        .to_string(),
+    }
+}
+
+/// A band's note (from `model::phases`) in `lang`. The model words its
+/// notes in English; the Chinese is matched on their fixed shapes, and a
+/// note of an unknown shape is shown as it is.
+pub fn phase_note(lang: Lang, note: &str) -> String {
+    if lang == Lang::En {
+        return note.to_string();
+    }
+    let number = |text: &str| -> Option<u64> {
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|part| !part.is_empty())?
+            .parse()
+            .ok()
+    };
+    let zh = if note == "Three-way handshake: SYN → SYN+ACK → ACK" {
+        Some("三次握手：SYN → SYN+ACK → ACK".to_string())
+    } else if note.starts_with("Refused:") {
+        Some("被拒绝：SYN 得到的回答是 RST（那个端口上没有程序在监听）".to_string())
+    } else if note.starts_with("Handshake in progress") {
+        number(note).map(|n| format!("握手进行中（3 个报文段中已有 {n} 个）"))
+    } else if note.starts_with("Close in") && note.contains("rode on its own FIN") {
+        number(note).map(|n| {
+            format!("{n} 个报文段完成关闭：应答方已无数据要发，它的 ACK 搭在自己的 FIN 上（FIN → FIN+ACK → ACK）")
+        })
+    } else if note.starts_with("Close in") {
+        number(note).map(|n| format!("{n} 个报文段完成关闭：FIN、ACK，然后是另一方的 FIN、ACK"))
+    } else if note.starts_with("Half-close:") {
+        number(note).map(|n| {
+            format!("半关闭：第一个 FIN 之后，另一方仍发送了 {n} 个字节，然后才发出自己的 FIN")
+        })
+    } else if note.starts_with("Reset:") {
+        Some("重置：RST 立即结束了连接（没有 FIN 交换，也没有 TIME_WAIT）".to_string())
+    } else if note.starts_with("Closing:") {
+        Some("正在关闭：一方已发送 FIN，另一方还没有".to_string())
+    } else {
+        None
+    };
+    zh.unwrap_or_else(|| note.to_string())
 }
 
 /// The one-word state of the link to the relay.
@@ -84,5 +138,46 @@ mod tests {
             );
         }
         assert_eq!(role(Lang::Zh, Role::Client), "客户端");
+    }
+
+    #[test]
+    fn every_phase_note_the_model_writes_has_chinese() {
+        use crate::model::phases::{CloseShape, Phases, Span};
+        let span = Span {
+            first_at: 0,
+            last_at: 3,
+            segments: 3,
+        };
+        let mut notes = Vec::new();
+        for shape in [
+            CloseShape::ThreeSegments,
+            CloseShape::FourSegments,
+            CloseShape::HalfClose { bytes: 10 },
+            CloseShape::Reset,
+            CloseShape::InProgress,
+        ] {
+            let phases = Phases {
+                close: Some((span, shape)),
+                ..Phases::default()
+            };
+            notes.extend(phases.close_note());
+        }
+        for (complete, refused) in [(true, false), (false, false), (false, true)] {
+            let phases = Phases {
+                handshake: Some(span),
+                handshake_complete: complete,
+                refused,
+                ..Phases::default()
+            };
+            notes.extend(phases.handshake_note());
+        }
+        assert_eq!(notes.len(), 8);
+        for note in &notes {
+            let zh = phase_note(Lang::Zh, note);
+            assert_ne!(&zh, note, "no Chinese for {note:?}");
+            assert_eq!(phase_note(Lang::En, note), *note);
+        }
+        assert!(phase_note(Lang::Zh, &notes[2]).contains("10 个字节"));
+        assert!(phase_note(Lang::Zh, &notes[0]).starts_with("3 个报文段"));
     }
 }
