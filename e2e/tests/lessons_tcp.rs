@@ -36,8 +36,18 @@ async fn handshake_completes_before_accept_is_called() -> Result<()> {
         assert!(packets(b).await?.iter().any(|p| p == packet), "no {packet}");
     }
     b.screenshot("handshake-before-accept").await?;
-    // The third step: accept() returns the connection that was waiting.
-    step(b, 2).await?;
+    // The third step, by keyboard (N): accept() returns the connection
+    // that was waiting.
+    b.client
+        .find(fantoccini::Locator::Css("body"))
+        .await?
+        .send_keys("n")
+        .await?;
+    b.wait(
+        "step 3 to answer",
+        "document.querySelector(\"#lesson-steps li[data-step='2']\")?.dataset.state === 'done'",
+    )
+    .await?;
     let rows = all_rows(b).await?;
     let ack = find(&rows, "ACK seq=1 ack=1");
     let accept = find(&rows, "accept() → socket 3");

@@ -8,9 +8,11 @@
 //! (`?lesson=sticky-small-sends`) is the one shown first, and choosing a
 //! lesson puts its name there, so a teacher can hand out a link.
 
+use gloo_events::EventListener;
 use gloo_file::callbacks::{FileReader, read_as_text};
 use sockscope_shared::{Command, Lesson, Text};
-use web_sys::HtmlInputElement;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
 use super::fields;
@@ -32,6 +34,14 @@ pub struct Props {
     pub onfresh: Callback<()>,
     /// Opens the reference recording with this name.
     pub oncompare: Callback<String>,
+}
+
+/// Whether a key press belongs to a form field rather than the lesson.
+fn typing(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 /// The `data-status` of the panel, for styles and tests.
@@ -169,6 +179,36 @@ pub fn LessonPanel(props: &Props) -> Html {
         let runner = runner.clone();
         Callback::from(move |_: MouseEvent| act(&runner))
     };
+    {
+        // Keys for a class: N runs the next step, R runs or pauses, as the
+        // buttons do (← → and space belong to the player).
+        let runner = runner.clone();
+        use_effect_with((), move |()| {
+            let listener = web_sys::window()
+                .and_then(|w| w.document())
+                .map(|document| {
+                    EventListener::new(&document, "keydown", move |event| {
+                        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                            return;
+                        };
+                        if typing(event) || event.ctrl_key() || event.meta_key() || event.alt_key()
+                        {
+                            return;
+                        }
+                        match event.key().as_str() {
+                            "n" | "N" if !runner.with(|r| r.awaited().is_some()) => runner.step(),
+                            "r" | "R" if runner.with(|r| *r.status() == Status::Playing) => {
+                                runner.pause()
+                            }
+                            "r" | "R" => runner.play(),
+                            _ => return,
+                        }
+                        event.prevent_default();
+                    })
+                });
+            move || drop(listener)
+        });
+    }
     let onrun = if playing {
         click(|r| r.pause())
     } else {
@@ -225,10 +265,11 @@ pub fn LessonPanel(props: &Props) -> Html {
                 <p id="lesson-explanation">{ lang.text(&lesson.explanation) }</p>
             </details>
             <div class="lesson-buttons">
-                <button type="button" id="lesson-run" onclick={onrun}>
+                <button type="button" id="lesson-run" onclick={onrun} title={lang.pick("Run or pause (R)", "运行或暂停（R）")}>
                     { if playing { lang.pick("❚❚ Pause", "❚❚ 暂停") } else { lang.pick("▶ Run", "▶ 运行") } }
                 </button>
-                <button type="button" id="lesson-step" disabled={awaited.is_some()} onclick={click(|r| r.step())}>
+                <button type="button" id="lesson-step" disabled={awaited.is_some()} onclick={click(|r| r.step())}
+                    title={lang.pick("Run the next step (N)", "执行下一步（N）")}>
                     { lang.pick("Step ▶", "单步 ▶") }
                 </button>
                 <button type="button" class="secondary" id="lesson-reset" disabled={status == Status::Ready} onclick={click(|r| r.start_over())}>
@@ -237,7 +278,7 @@ pub fn LessonPanel(props: &Props) -> Html {
                 if let Some(onclick) = oncompare {
                     <button type="button" class="secondary" id="lesson-recording" {onclick}
                         title={lang.pick("Open the reference recording of this experiment", "打开这个实验的参考录制")}>
-                        { lang.pick("Recording", "参考录制") }
+                        { lang.pick("Open recording", "打开参考录制") }
                     </button>
                 }
             </div>
