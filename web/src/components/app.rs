@@ -37,10 +37,18 @@ use crate::relay::{Relay, page_websocket_url};
 use crate::state::{Action, State};
 
 /// What the step at `at` shows, in words, for the player's caption.
-fn caption(model: &Model, at: usize, numbers: crate::model::describe::Numbers) -> Option<String> {
+fn caption(
+    lang: Lang,
+    model: &Model,
+    at: usize,
+    numbers: crate::model::describe::Numbers,
+) -> Option<String> {
     let event = model.events.get(at)?;
     Some(match &event.kind {
-        EventKind::Call(call) => format!("socket #{}: {}", call.socket, call_event_label(call)),
+        EventKind::Call(call) => match lang {
+            Lang::En => format!("socket #{}: {}", call.socket, call_event_label(call)),
+            Lang::Zh => format!("{} 号套接字：{}", call.socket, call_event_label(call)),
+        },
         EventKind::Segment(seg) => {
             format!("{} → {}: {}", seg.src, seg.dst, segment_label(seg, numbers))
         }
@@ -286,7 +294,7 @@ pub fn App() -> Html {
                         </ul>
                     }
                     <PlayerBar player={state.player} steps={model.steps.len()}
-                        caption={current_at.and_then(|at| caption(&model, at, state.numbers))}
+                        caption={current_at.and_then(|at| caption(*lang, &model, at, state.numbers))}
                         ondispatch={dispatch.clone()} />
                     <div class="diagram-row">
                         <Ladder model={model.clone()} numbers={state.numbers} {current} selected={state.selected}
