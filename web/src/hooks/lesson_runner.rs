@@ -63,7 +63,7 @@ impl LessonRunner {
     /// Puts another lesson in the runner; a run in progress is dropped.
     pub fn load(&self, lesson: Lesson) {
         *self.timer.borrow_mut() = None;
-        *self.runner.borrow_mut() = Runner::new(lesson);
+        self.runner.borrow_mut().switch(lesson);
         self.effects.update.force_update();
     }
 

@@ -259,8 +259,15 @@ impl Runner {
 
     /// Forgets the run; the next click starts a new one.
     pub fn start_over(&mut self) {
+        self.switch(self.lesson.clone());
+    }
+
+    /// Another lesson, ready to run. The session seen so far is kept, so
+    /// the next run waits for a session newer than it, never for a late
+    /// event of the old one.
+    pub fn switch(&mut self, lesson: Lesson) {
         let session = self.session;
-        *self = Runner::new(self.lesson.clone());
+        *self = Runner::new(lesson);
         self.session = session;
     }
 

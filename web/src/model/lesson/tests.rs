@@ -464,3 +464,19 @@ fn a_command_the_page_could_not_send_halts_the_run() {
     assert_eq!(d.runner.status(), &Status::Ready);
     assert!(d.runner.states().iter().all(|s| *s == StepState::NotRun));
 }
+
+#[test]
+fn a_lesson_chosen_mid_session_waits_for_a_newer_session() {
+    let mut d = Drive::start(sticky(), true);
+    d.settle();
+    // The learner picks another lesson and runs it: a late event of the
+    // session already seen must not start it.
+    d.runner.switch(lesson(vec![listen(9504)]));
+    assert_eq!(d.runner.status(), &Status::Ready);
+    assert_eq!(d.runner.play(), Start::FreshSession);
+    d.runner.observe(&d.relay.model(), d.now);
+    assert_eq!(d.runner.status(), &Status::Connecting);
+    let fresh = FakeRelay::new(50_000, 1);
+    d.runner.observe(&fresh.model(), d.now);
+    assert_eq!(d.runner.status(), &Status::Playing);
+}
