@@ -110,8 +110,20 @@ async fn three_quick_sends_wait_in_the_buffer_and_come_out_of_one_recv() -> Resu
         waiting.as_str().unwrap_or_default().contains("11"),
         "{waiting}"
     );
+    // And the kernel says so too: recv_queue (SIOCINQ) for the server's
+    // socket, shown in the socket list.
+    b.wait(
+        "the kernel to report 11 bytes in socket 3's receive buffer",
+        "document.querySelector(\"#socket-list li[data-socket='3'] .queued\")?.dataset.queued === '11'",
+    )
+    .await?;
     b.screenshot("waiting-before-recv").await?;
     step(b, 6).await?;
+    b.wait(
+        "the receive buffer to be empty after recv()",
+        "!document.querySelector(\"#socket-list li[data-socket='3'] .queued\")",
+    )
+    .await?;
     let calls = calls(b).await?;
     assert_eq!(
         count(&calls, "recv(1024) → 11 bytes \"onetwothree\""),

@@ -1,10 +1,11 @@
 //! The sockets of the session and their TCP state at the player's cursor.
-//! Clicking one chooses it for the per-socket forms.
+//! Clicking one chooses it for the per-socket forms. A socket with bytes
+//! waiting in its receive buffer says how many, as the kernel reports them.
 
 use sockscope_shared::SocketId;
 use yew::prelude::*;
 
-use crate::i18n::{use_lang, words};
+use crate::i18n::{Lang, use_lang, words};
 use crate::model::Horizon;
 use crate::state::ModelRef;
 
@@ -48,6 +49,14 @@ pub fn SocketList(props: &Props) -> Html {
                     let chosen = props.chosen == Some(id);
                     let class = classes!("socket", chosen.then_some("chosen"), closed.then_some("closed"));
                     let peer = s.peer.clone().map(|p| format!(" ⇄ {p}")).unwrap_or_default();
+                    // What the kernel said last (SIOCINQ): bytes in the
+                    // receive buffer that no recv() has taken yet.
+                    let queued = model
+                        .recv_queues
+                        .iter()
+                        .filter(|q| q.socket == id && seen(q.at))
+                        .last()
+                        .map_or(0, |q| q.bytes);
                     html! {
                         <li key={id} {class} data-socket={id.to_string()} data-role={s.role.label()} data-state={state}>
                             <button type="button" {onclick} aria-pressed={chosen.to_string()}>
@@ -56,6 +65,15 @@ pub fn SocketList(props: &Props) -> Html {
                                 <span class="addr">{ s.local.clone().unwrap_or_else(|| lang.pick("not bound", "未绑定").into()) }{ peer }</span>
                                 <span class="state">{ state }</span>
                                 if closed { <span class="note">{ lang.pick("close() called", "已调用 close()") }</span> }
+                                if queued > 0 && !closed {
+                                    <span class="queued" data-queued={queued.to_string()}
+                                        title={lang.pick("the kernel's count (SIOCINQ): received, not yet taken by recv()", "内核的计数（SIOCINQ）：已收到，还没有被 recv() 取走")}>
+                                        { match lang {
+                                            Lang::En => format!("{queued} bytes in the receive buffer"),
+                                            Lang::Zh => format!("接收缓冲区里有 {queued} 字节"),
+                                        } }
+                                    </span>
+                                }
                             </button>
                         </li>
                     }
