@@ -114,6 +114,25 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_the_teachers_guide_is_a_lesson_that_runs() {
+        let guide = include_str!("../../docs/LESSONS.md");
+        let example = guide
+            .split("```json\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        let lesson = parse(example).unwrap();
+        assert_eq!(lesson.id, "sticky-small-sends");
+        let mut drive = Drive::start(lesson, true);
+        drive.settle();
+        assert_eq!(drive.runner.status(), &Status::Done);
+        assert!(matches!(
+            &drive.runner.states()[4],
+            StepState::Done { label, .. } if label == "recv(1024) → 9 bytes \"oneoneone\""
+        ));
+    }
+
+    #[test]
     fn every_text_is_written_in_both_languages() {
         for (file, lesson) in each() {
             let mut texts: Vec<(String, &Text)> = vec![
