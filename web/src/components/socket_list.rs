@@ -54,8 +54,8 @@ pub fn SocketList(props: &Props) -> Html {
                     let queued = model
                         .recv_queues
                         .iter()
-                        .filter(|q| q.socket == id && seen(q.at))
-                        .last()
+                        .rev()
+                        .find(|q| q.socket == id && seen(q.at))
                         .map_or(0, |q| q.bytes);
                     html! {
                         <li key={id} {class} data-socket={id.to_string()} data-role={s.role.label()} data-state={state}>
