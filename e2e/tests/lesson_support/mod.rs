@@ -6,6 +6,7 @@
 //! attributes the components set, never from the relay directly: the tests
 //! check what a learner would see.
 
+// Each test file compiles this module on its own and uses only some of it.
 #![allow(dead_code)]
 
 use std::time::Duration;
