@@ -468,7 +468,8 @@ impl Session {
                 return;
             }
         };
-        if let Ok(local) = socket.local_addr() {
+        let bound = socket.local_addr().ok();
+        if let Some(local) = bound {
             self.capture
                 .register(id, Transport::Tcp, local, Some(addr), started_us);
         }
@@ -484,6 +485,7 @@ impl Session {
                     socket: id,
                     request,
                     addr,
+                    bound,
                     started_us,
                     t_us: clock::now_us(),
                     result,
@@ -571,6 +573,7 @@ impl Session {
                 socket,
                 request,
                 addr,
+                bound,
                 started_us,
                 t_us,
                 result,
@@ -607,7 +610,9 @@ impl Session {
                     Err(err) => {
                         let result =
                             CallResult::Error(sockets::describe(&err, Context::Connect(addr)));
-                        self.emit_call(t_us, socket, request, call, result, None, None, None);
+                        // The port the SYN left from, so the page can name
+                        // the lane of a refused connection.
+                        self.emit_call(t_us, socket, request, call, result, bound, None, None);
                     }
                 }
             }

@@ -172,9 +172,19 @@ async fn refused_connect_shows_syn_then_rst() {
     let id = page
         .send(json!({"cmd": "tcp_connect", "host": "127.0.0.1", "port": port}))
         .await;
-    page.call_result(id).await;
+    let connect = page.call_result(id).await;
     let segments = assert_same_as_tshark(&mut page, &tshark, port).await;
     assert_eq!(segments.len(), 2);
+    // The refused socket names the port its SYN left from.
+    let local_port = connect
+        .local
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(segments[0].src.ends_with(&format!(":{local_port}")));
+    assert_eq!(segments[0].from_socket, Some(connect.socket));
     match (&segments[0].segment, &segments[1].segment) {
         (Segment::Tcp { flags: syn, .. }, Segment::Tcp { flags: rst, .. }) => {
             assert!(syn.syn && !syn.ack);

@@ -99,6 +99,8 @@ pub enum Notice {
         socket: SocketId,
         request: Option<u64>,
         addr: SocketAddr,
+        /// The address the socket was bound to before connecting.
+        bound: Option<SocketAddr>,
         /// When connect() was called: the SYN leaves after this.
         started_us: u64,
         t_us: u64,
