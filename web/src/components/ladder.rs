@@ -266,6 +266,12 @@ fn counted(notes: impl Iterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
+/// Whether `new` is `old` with more events: the live session growing, not
+/// a new session or another file (which start at the top).
+fn continues(old: &ModelRef, new: &ModelRef) -> bool {
+    new.events.len() >= old.events.len() && new.events.first() == old.events.first()
+}
+
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
@@ -288,7 +294,12 @@ pub fn Ladder(props: &Props) -> Html {
         use_effect_with(
             (props.model.clone(), props.current, tall),
             move |(model, current, tall)| {
-                let same_model = last.borrow().as_ref().is_some_and(|(m, _)| m == model);
+                // The live session is a new model at every batch of events:
+                // it is the same diagram while it only grows.
+                let same_model = last
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|(m, _)| m == model || continues(m, model));
                 let moved = last.borrow().as_ref().is_some_and(|(_, c)| c != current);
                 *last.borrow_mut() = Some((model.clone(), *current));
                 if let Some(element) = scroller.cast::<web_sys::Element>() {
