@@ -29,6 +29,7 @@ mod proc_net;
 
 use std::{future::Future, io};
 
+use axum::serve::ListenerExt;
 pub use config::Config;
 use tokio::net::TcpListener;
 
@@ -45,6 +46,14 @@ pub async fn run(
     let state = server::AppState::new(config);
     let stopping = state.stopping.clone();
     let app = server::router(state);
+    // Every frame of events must leave at once. With Nagle's algorithm a
+    // small frame written while the previous one is still unacknowledged
+    // waits for the browser's delayed ACK: up to 40 ms on Linux loopback.
+    let listener = listener.tap_io(|stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY on a page's connection");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
