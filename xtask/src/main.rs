@@ -6,11 +6,16 @@
 //!   starts the relay.
 //! - `cargo xtask test` does the same set-up (plus Chromium, ChromeDriver
 //!   and tshark, which the tests use), then runs formatting and lint checks
-//!   and every test, the browser tests included.
+//!   and every test, the browser tests included, and checks the page's
+//!   download size against its budget ([`bundle`]).
+//! - `cargo xtask bench [NAME…]` builds in release mode and runs the
+//!   benchmarks ([`bench`]; docs/BENCHMARKS.md).
 //!
 //! It is plain std on purpose: it must build in seconds, before anything
 //! else is installed.
 
+mod bench;
+mod bundle;
 mod setup;
 
 use std::{
@@ -23,11 +28,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("dist") => setup::front_end_tools().and_then(|()| build_front_end()),
         _ => {
             eprintln!(
                 "usage:\n  cargo xtask run [--open] [-- RELAY ARGS]   set up, build and start sockscope\n  \
                  cargo xtask test                          set up and run every check and test\n  \
+                 cargo xtask bench [NAME...]               run the benchmarks (bundle pipeline capture latency ui)\n  \
                  cargo xtask dist                          build the page into dist/"
             );
             return ExitCode::from(2);
@@ -72,16 +79,20 @@ pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), 
 /// Builds the page in release mode, with the npm-installed wasm-opt first
 /// on PATH so trunk finds the version Trunk.toml asks for.
 fn build_front_end() -> Result<(), String> {
+    trunk_build(&[])
+}
+
+/// `trunk build --release --offline` with `extra` arguments, and wasm-opt
+/// found as [`build_front_end`] finds it.
+pub fn trunk_build(extra: &[&str]) -> Result<(), String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![setup::tools_bin()];
     paths.extend(std::env::split_paths(&path));
     let path = std::env::join_paths(paths).map_err(|err| format!("bad PATH: {err}"))?;
     let path = path.to_string_lossy().into_owned();
-    sh_env(
-        "trunk",
-        &["build", "--release", "--offline"],
-        &[("PATH", &path)],
-    )
+    let mut args = vec!["build", "--release", "--offline"];
+    args.extend_from_slice(extra);
+    sh_env("trunk", &args, &[("PATH", &path)])
 }
 
 fn run(args: &[String]) -> Result<(), String> {
@@ -132,13 +143,21 @@ fn test(_args: &[String]) -> Result<(), String> {
         ],
     )?;
     build_front_end()?;
+    // Measured now and reported after the tests, so that a page over its
+    // budget never hides what the tests have to say.
+    let budget = bundle::check(&root().join("dist"));
     sh("cargo", &["build", "--package", "sockscope"])?;
     let root = root();
     let bin = root.join("target/debug/sockscope").display().to_string();
     let dist = root.join("dist").display().to_string();
-    sh_env(
+    let tests = sh_env(
         "cargo",
         &["test", "--workspace", "--no-fail-fast"],
         &[("SOCKSCOPE_BIN", &bin), ("SOCKSCOPE_DIST", &dist)],
-    )
+    );
+    match (tests, budget) {
+        (Ok(()), budget) => budget,
+        (Err(tests), Ok(())) => Err(tests),
+        (Err(tests), Err(budget)) => Err(format!("{tests}; and {budget}")),
+    }
 }

@@ -1,0 +1,232 @@
+//! Event latency: from a real socket operation to its event on the screen
+//! of headless Chromium, p50 and p99.
+//!
+//! Run it with `cargo xtask bench` (which builds the release relay and the
+//! page), or `cargo bench -p sockscope-e2e --bench latency` with
+//! `SOCKSCOPE_BIN` and `SOCKSCOPE_DIST` set as for the browser tests.
+//!
+//! Method. The page is opened with `&bench`, so it records, for every render
+//! that brings new live events to the screen, the events' `t_us` and two
+//! times on the same machine's realtime clock (`web/src/bench.rs`): when the
+//! DOM held them, and when the frame showing them had been painted. An
+//! event's `t_us` is CLOCK_REALTIME when its system call returned (send():
+//! when it was called) or, for a segment, the kernel's capture timestamp.
+//! So `dom - t_us` covers the relay reporting the call or capturing the
+//! packet, the event queue, JSON, the WebSocket, parsing in wasm, the
+//! reducer, the model and Yew's render; `paint - t_us` adds waiting for the
+//! next frame and painting it.
+//!
+//! Through the page's own forms, as a learner would: a listener that
+//! accepts by itself, a client, auto-read on the accepted socket, then
+//! `send("hello")` 200 times, one every 20 ms (a steady trickle), and then
+//! 500 times at once (a burst). Before measuring, the page's clock is
+//! checked against this process's: the difference is printed.
+
+#![allow(clippy::print_stdout)] // A benchmark's figures are its output.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use sockscope_e2e::{Browser, HarnessError, Result, Session};
+
+const LINK: &str = "document.querySelector('#connection')?.dataset.link";
+
+fn main() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
+    runtime.block_on(run())
+}
+
+async fn run() -> Result<()> {
+    let session = Session::start("bench-latency").await?;
+    let b = &session.browser;
+    b.goto(&format!("{}&bench", session.relay.url)).await?;
+    b.wait("connected", &format!("{LINK} === 'connected'"))
+        .await?;
+    let capture = b
+        .wait(
+            "capture",
+            "document.querySelector('#capture')?.dataset.capture",
+        )
+        .await?;
+    if capture != "on" {
+        println!("latency: capture is off here (run as root): segments will be missing");
+    }
+    let skew = clock_skew_ms(b).await?;
+
+    // A listener that accepts by itself, a client, and auto-read.
+    b.fill("#listen-form input[name=port]", "0").await?;
+    click(b, "#listen-form button[type=submit]").await?;
+    let port = b
+        .wait(
+            "the listener's port",
+            "document.querySelector('#socket-list li[data-role=listener] .addr')?.textContent.split(':').pop()",
+        )
+        .await?;
+    b.fill(
+        "#connect-form input[name=port]",
+        port.as_str().unwrap_or_default(),
+    )
+    .await?;
+    click(b, "#connect-form button[type=submit]").await?;
+    b.wait(
+        "the accepted socket",
+        "document.querySelector('#socket-list li[data-role=accepted]')",
+    )
+    .await?;
+    click(b, "#socket-list li[data-role=accepted] button").await?;
+    b.wait(
+        "the accepted socket's forms",
+        "document.querySelector('#socket-actions[data-role=accepted]')",
+    )
+    .await?;
+    click(b, "#auto-read-form button[type=submit]").await?;
+    click(b, "#socket-list li[data-role=client] button").await?;
+    b.wait(
+        "the client's forms",
+        "document.querySelector('#socket-actions[data-role=client]')",
+    )
+    .await?;
+    b.fill("#send-form input[name=message]", "hello").await?;
+
+    let trickle = measure(b, 200, 20).await?;
+    report("trickle", "200 sends, one every 20 ms", &trickle, skew);
+    let burst = measure(b, 500, 0).await?;
+    report("burst", "500 sends at once", &burst, skew);
+    session.finish().await
+}
+
+/// Clicks the first element matching `css` from inside the page, once it
+/// exists: the page's sticky bars may cover it where WebDriver would click.
+async fn click(b: &Browser, css: &str) -> Result<()> {
+    b.wait(
+        &format!("{css} to exist"),
+        &format!("document.querySelector({css:?})"),
+    )
+    .await?;
+    b.eval(&format!("(document.querySelector({css:?}).click(), 0)"))
+        .await?;
+    Ok(())
+}
+
+/// Latencies in microseconds, by what was measured.
+struct Latencies {
+    dom: Vec<f64>,
+    paint: Vec<f64>,
+    renders: usize,
+}
+
+/// Sends `repeat` messages `interval` ms apart and collects the latency of
+/// every event they caused.
+async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
+    b.eval("(window.sockscopeBench = [], 0)").await?;
+    b.fill("#send-form input[name=repeat]", &repeat.to_string())
+        .await?;
+    b.fill("#send-form input[name=interval]", &interval.to_string())
+        .await?;
+    click(b, "#send-form button[type=submit]").await?;
+    // Every send shown, then until nothing new arrives for a second (the
+    // recvs, which may take several sends at once, and the last ACKs).
+    let count = "(window.sockscopeBench || []).reduce((n, r) => n + r.t_us.length, 0)";
+    let calls = format!(
+        "(window.sockscopeBench || []).flatMap(r => r.kinds).filter(k => k === 'call').length >= {repeat}"
+    );
+    let patience = Duration::from_secs(30 + u64::from(repeat * interval) / 1000);
+    b.wait_for("every send on screen", &calls, patience).await?;
+    let (mut last, mut quiet) = (0, 0);
+    while quiet < 4 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = b.eval(count).await?.as_u64().unwrap_or(0);
+        quiet = if now == last { quiet + 1 } else { 0 };
+        last = now;
+    }
+    b.wait(
+        "the last frame painted",
+        "window.sockscopeBench.every(r => r.paint_ms !== undefined)",
+    )
+    .await?;
+    let records = b.eval("window.sockscopeBench").await?;
+    let mut latencies = Latencies {
+        dom: Vec::new(),
+        paint: Vec::new(),
+        renders: 0,
+    };
+    for record in records.as_array().into_iter().flatten() {
+        latencies.renders += 1;
+        let dom_ms = record["dom_ms"].as_f64().unwrap_or(f64::NAN);
+        let paint_ms = record["paint_ms"].as_f64().unwrap_or(f64::NAN);
+        for t_us in record["t_us"].as_array().into_iter().flatten() {
+            let Some(t_us) = t_us.as_f64() else { continue };
+            latencies.dom.push(dom_ms * 1000.0 - t_us);
+            latencies.paint.push(paint_ms * 1000.0 - t_us);
+        }
+    }
+    Ok(latencies)
+}
+
+/// The page's `performance.timeOrigin + performance.now()` against this
+/// process's realtime clock, read around one WebDriver round trip: the
+/// difference is within the printed bound.
+async fn clock_skew_ms(b: &Browser) -> Result<(f64, f64)> {
+    let mut best = (f64::NAN, f64::INFINITY);
+    for _ in 0..20 {
+        let before = now_ms();
+        let page = b
+            .eval("performance.timeOrigin + performance.now()")
+            .await?
+            .as_f64()
+            .unwrap_or(f64::NAN);
+        let after = now_ms();
+        let (skew, bound) = (page - (before + after) / 2.0, (after - before) / 2.0);
+        if bound < best.1 {
+            best = (skew, bound);
+        }
+    }
+    Ok(best)
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let at = ((values.len() as f64 - 1.0) * p).round() as usize;
+    values.get(at).copied().unwrap_or(f64::NAN)
+}
+
+fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f64)) {
+    let (mut dom, mut paint) = (latencies.dom.clone(), latencies.paint.clone());
+    let ms = |us: f64| (us / 10.0).round() / 100.0;
+    let figures = json!({
+        "bench": "latency",
+        "case": case,
+        "events": dom.len(),
+        "renders": latencies.renders,
+        "dom_p50_ms": ms(percentile(&mut dom, 0.5)),
+        "dom_p99_ms": ms(percentile(&mut dom, 0.99)),
+        "dom_max_ms": ms(percentile(&mut dom, 1.0)),
+        "paint_p50_ms": ms(percentile(&mut paint, 0.5)),
+        "paint_p99_ms": ms(percentile(&mut paint, 0.99)),
+        "paint_max_ms": ms(percentile(&mut paint, 1.0)),
+        "clock_skew_ms": (skew * 100.0).round() / 100.0,
+        "clock_skew_bound_ms": (bound * 100.0).round() / 100.0,
+    });
+    println!(
+        "latency {case:<8} {what}: {} events in {} renders; to the DOM p50 {} ms, p99 {} ms; \
+         painted p50 {} ms, p99 {} ms (page clock {:+.2} ± {:.2} ms)",
+        figures["events"],
+        figures["renders"],
+        figures["dom_p50_ms"],
+        figures["dom_p99_ms"],
+        figures["paint_p50_ms"],
+        figures["paint_p99_ms"],
+        skew,
+        bound
+    );
+    println!("{figures}");
+}

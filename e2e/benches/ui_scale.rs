@@ -1,0 +1,367 @@
+//! UI scale: 100,000 segments loaded in the page in headless Chromium; how
+//! long until they are drawn, and whether stepping and scrolling keep to
+//! one frame (16.7 ms at 60 Hz).
+//!
+//! Run it with `cargo xtask bench`, or `cargo bench -p sockscope-e2e --bench
+//! ui_scale` with `SOCKSCOPE_BIN` and `SOCKSCOPE_DIST` set as for the
+//! browser tests.
+//!
+//! The same traffic is written twice, as a JSON event log and as a classic
+//! pcap: ten loopback connections one after another, each a handshake,
+//! 4,997 ten-byte requests each ACKed, and a close. Each file is opened
+//! through the page's "Open capture…" input in a freshly loaded page.
+//! Timing happens in the page, with its own clock (`performance.now()`):
+//! - first render: from the input's `change` event to the end of the first
+//!   frame painted with the ladder holding every row (a task queued from
+//!   `requestAnimationFrame` runs after that frame's paint);
+//! - stepping: ← or → dispatched at the start of a frame (inside a
+//!   `requestAnimationFrame` callback), 40 times each way. `work` is the
+//!   script and DOM time until the page is idle again (a MessageChannel task
+//!   runs after Yew's render), and `frame` the gap to the next frame's
+//!   callback: 16.7 ms when the step fit in one frame;
+//! - scrolling: the ladder's scroll box moved by four rows (184 px) every
+//!   frame for 120 frames; `frame` is the gap between successive frames.
+
+#![allow(clippy::print_stdout)] // A benchmark's figures are its output.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use sockscope_e2e::paths::TempDir;
+use sockscope_e2e::{Browser, HarnessError, Result, Session};
+use sockscope_shared::{
+    Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
+};
+
+const PACKETS: u32 = 100_000;
+const CONNECTIONS: u32 = 10;
+
+fn main() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
+    runtime.block_on(run())
+}
+
+async fn run() -> Result<()> {
+    let dir = TempDir::new("sockscope-bench-ui")?;
+    let packets = traffic();
+    let log = dir.0.join("large-100k.json");
+    let json = serde_json::to_vec(&event_log(&packets))
+        .map_err(|e| HarnessError(format!("cannot encode the log: {e}")))?;
+    write(&log, &json)?;
+    let pcap = dir.0.join("large-100k.pcap");
+    write(&pcap, &pcap_file(&packets))?;
+
+    let session = Session::start("bench-ui").await?;
+    for (case, file) in [("json", &log), ("pcap", &pcap)] {
+        session.browser.goto(&session.relay.url).await?;
+        measure(&session.browser, case, file).await?;
+    }
+    session.finish().await
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Arms the first-render timer, opens `file`, then steps and scrolls.
+async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
+    b.wait("the open button", "document.querySelector('#open-file')")
+        .await?;
+    b.eval(&format!(
+        "(() => {{
+            const bench = window.uiBench = {{}};
+            document.querySelector('#open-file').addEventListener('change', () => {{
+                bench.opened = performance.now();
+                const check = () => {{
+                    const ladder = document.querySelector('#ladder');
+                    if (ladder && ladder.dataset.rows === '{PACKETS}' && ladder.querySelector('.row')) {{
+                        requestAnimationFrame(() => setTimeout(() => {{ bench.drawn = performance.now(); }}, 0));
+                    }} else {{
+                        requestAnimationFrame(check);
+                    }}
+                }};
+                requestAnimationFrame(check);
+            }}, {{ capture: true, once: true }});
+            return 0;
+        }})()"
+    ))
+    .await?;
+    let input = b.client.find(Locator::Css("#open-file")).await?;
+    input.send_keys(&file.display().to_string()).await?;
+    let first = b
+        .wait_for(
+            "every row drawn",
+            "window.uiBench.drawn && window.uiBench.drawn - window.uiBench.opened",
+            Duration::from_secs(120),
+        )
+        .await?
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    let drawn = b
+        .eval("document.querySelectorAll('#ladder .row').length")
+        .await?;
+    // Let the page settle (late layout, the first scroll event) first.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let back = in_page(b, &steps("ArrowLeft")).await?;
+    let forward = in_page(b, &steps("ArrowRight")).await?;
+    let scroll = in_page(b, SCROLL).await?;
+
+    let stats = |values: &Value| {
+        let mut v: Vec<f64> = values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let at = |p: f64| {
+            let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+            v.get(i).map_or(f64::NAN, |x| (x * 10.0).round() / 10.0)
+        };
+        let over = v.iter().filter(|&&x| x > 20.0).count();
+        json!({"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0), "frames_over_20_ms": over})
+    };
+    let figures = json!({
+        "bench": "ui_scale",
+        "case": case,
+        "rows": PACKETS,
+        "rows_in_dom": drawn,
+        "first_render_ms": first.round(),
+        "step_back_work": stats(&back["work"]),
+        "step_back_frame": stats(&back["frame"]),
+        "step_forward_work": stats(&forward["work"]),
+        "step_forward_frame": stats(&forward["frame"]),
+        "scroll_frame": stats(&scroll["frame"]),
+    });
+    println!(
+        "ui {case}: {PACKETS} rows ({drawn} in the DOM) drawn {first:.0} ms after the file was chosen; \
+         step ← work p50/p99 {}/{} ms, frame p99 {} ms; step → work p50/p99 {}/{} ms, frame p99 {} ms; \
+         scroll frame p50/p99/max {}/{}/{} ms",
+        figures["step_back_work"]["p50_ms"],
+        figures["step_back_work"]["p99_ms"],
+        figures["step_back_frame"]["p99_ms"],
+        figures["step_forward_work"]["p50_ms"],
+        figures["step_forward_work"]["p99_ms"],
+        figures["step_forward_frame"]["p99_ms"],
+        figures["scroll_frame"]["p50_ms"],
+        figures["scroll_frame"]["p99_ms"],
+        figures["scroll_frame"]["max_ms"],
+    );
+    println!("{figures}");
+    Ok(())
+}
+
+/// Runs an async script that ends by calling `done(result)`.
+async fn in_page(b: &Browser, script: &str) -> Result<Value> {
+    let wrapped = format!("const done = arguments[arguments.length - 1]; {script}");
+    Ok(b.client.execute_async(&wrapped, Vec::new()).await?)
+}
+
+/// Forty presses of `key`, each at the start of a frame.
+fn steps(key: &str) -> String {
+    format!(
+        "const work = [], frame = [];
+        const idle = () => new Promise(r => {{ const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); }});
+        const next = () => new Promise(r => requestAnimationFrame(r));
+        (async () => {{
+            for (let i = 0; i < 40; i++) {{
+                const start = await next();
+                const t0 = performance.now();
+                document.dispatchEvent(new KeyboardEvent('keydown', {{ key: '{key}', bubbles: true, cancelable: true }}));
+                await idle();
+                work.push(performance.now() - t0);
+                frame.push((await next()) - start);
+            }}
+            done({{ work, frame }});
+        }})();"
+    )
+}
+
+/// 120 frames of scrolling the ladder's box by four rows a frame.
+const SCROLL: &str = "const frame = [];
+    const box = document.querySelector('#ladder .ladder-scroll');
+    let last = null, n = 0;
+    const tick = (t) => {
+        if (last !== null) frame.push(t - last);
+        last = t;
+        if (n++ < 120) { box.scrollTop += 184; requestAnimationFrame(tick); } else done({ frame });
+    };
+    requestAnimationFrame(tick);";
+
+/// One packet of the generated traffic.
+struct Packet {
+    conn: u32,
+    forward: bool,
+    flags: TcpFlags,
+    seq: u32,
+    ack: u32,
+    len: u32,
+}
+
+/// Ten connections one after another: handshake, requests each ACKed, close.
+fn traffic() -> Vec<Packet> {
+    let flags = |syn, ack, psh, fin| TcpFlags {
+        syn,
+        ack,
+        psh,
+        fin,
+        ..TcpFlags::default()
+    };
+    let syn = flags(true, false, false, false);
+    let syn_ack = flags(true, true, false, false);
+    let ack = flags(false, true, false, false);
+    let psh_ack = flags(false, true, true, false);
+    let fin_ack = flags(false, true, false, true);
+    let mut out = Vec::with_capacity(PACKETS as usize);
+    let per_conn = PACKETS / CONNECTIONS;
+    for conn in 1..=CONNECTIONS {
+        let (c, s) = (conn * 1_000_000, 7_000_000u32);
+        let mut push = |forward, flags, seq, ack, len| {
+            out.push(Packet {
+                conn,
+                forward,
+                flags,
+                seq,
+                ack,
+                len,
+            });
+        };
+        push(true, syn, c, 0, 0);
+        push(false, syn_ack, s, c + 1, 0);
+        push(true, ack, c + 1, s + 1, 0);
+        let requests = (per_conn - 6) / 2;
+        for k in 0..requests {
+            push(true, psh_ack, c + 1 + k * 10, s + 1, 10);
+            push(false, ack, s + 1, c + 11 + k * 10, 0);
+        }
+        let end = c + 1 + requests * 10;
+        push(true, fin_ack, end, s + 1, 0);
+        push(false, fin_ack, s + 1, end + 1, 0);
+        push(true, ack, end + 1, s + 2, 0);
+    }
+    out
+}
+
+fn ends(p: &Packet) -> (String, String) {
+    let client = format!("127.0.0.1:{}", 40_000 + p.conn);
+    let server = "127.0.0.1:9527".to_owned();
+    if p.forward {
+        (client, server)
+    } else {
+        (server, client)
+    }
+}
+
+/// Microseconds: ten apart, from a fixed start.
+fn t_us(n: usize) -> u64 {
+    1_795_431_092_000_000 + n as u64 * 10
+}
+
+/// The traffic as the relay would report it.
+fn event_log(packets: &[Packet]) -> Vec<Event> {
+    packets
+        .iter()
+        .enumerate()
+        .map(|(n, p)| {
+            let (src, dst) = ends(p);
+            let (mine, theirs) = if p.forward {
+                (p.conn * 1_000_000, 7_000_000)
+            } else {
+                (7_000_000, p.conn * 1_000_000)
+            };
+            Event {
+                index: n as u64,
+                t_us: t_us(n),
+                kind: EventKind::Segment(SegmentEvent {
+                    conn: p.conn,
+                    src,
+                    dst,
+                    direction: if p.forward {
+                        Direction::Forward
+                    } else {
+                        Direction::Reverse
+                    },
+                    from_socket: None,
+                    to_socket: None,
+                    segment: Segment::Tcp {
+                        flags: p.flags,
+                        seq: p.seq,
+                        ack: p.ack,
+                        rel_seq: p.seq.wrapping_sub(mine),
+                        rel_ack: if p.flags.ack {
+                            p.ack.wrapping_sub(theirs)
+                        } else {
+                            0
+                        },
+                        window: 512,
+                        window_scaled: 65_536,
+                        options: TcpOptions::default(),
+                        payload_len: p.len,
+                        payload: Bytes(vec![b'a' + (p.seq % 26) as u8; p.len as usize]),
+                    },
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The traffic as a classic pcap of Ethernet frames.
+fn pcap_file(packets: &[Packet]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(packets.len() * 80);
+    out.extend([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    out.extend(65_535u32.to_le_bytes());
+    out.extend(1u32.to_le_bytes()); // Ethernet
+    for (n, p) in packets.iter().enumerate() {
+        let (src, dst) = ends(p);
+        let port = |addr: &str| addr.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+        let (sport, dport) = (port(&src).unwrap_or(0), port(&dst).unwrap_or(0));
+        let mut frame = vec![0u8; 12];
+        frame.extend([0x08, 0x00]);
+        let total = (40 + p.len) as u16;
+        let mut ip = vec![
+            0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+        ];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        let sum: u32 = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        frame.extend(ip);
+        frame.extend(sport.to_be_bytes());
+        frame.extend(dport.to_be_bytes());
+        frame.extend(p.seq.to_be_bytes());
+        frame.extend(p.ack.to_be_bytes());
+        let bits = [
+            p.flags.fin,
+            p.flags.syn,
+            p.flags.rst,
+            p.flags.psh,
+            p.flags.ack,
+        ];
+        let flags = bits
+            .iter()
+            .enumerate()
+            .fold(0u8, |acc, (bit, on)| acc | (u8::from(*on) << bit));
+        frame.extend([0x50, flags, 0x02, 0x00, 0, 0, 0, 0]);
+        frame.extend(std::iter::repeat_n(
+            b'a' + (p.seq % 26) as u8,
+            p.len as usize,
+        ));
+        let t = t_us(n);
+        out.extend(((t / 1_000_000) as u32).to_le_bytes());
+        out.extend(((t % 1_000_000) as u32).to_le_bytes());
+        out.extend((frame.len() as u32).to_le_bytes());
+        out.extend((frame.len() as u32).to_le_bytes());
+        out.extend(frame);
+    }
+    out
+}
