@@ -87,6 +87,8 @@ mod link;
 mod live;
 mod packet;
 mod parse;
+#[cfg(feature = "protocol")]
+mod protocol;
 mod tracker;
 #[cfg(feature = "live")]
 mod unavailable;
@@ -98,6 +100,8 @@ pub use link::LinkType;
 pub use live::{Capture, CaptureEvent, interface_for, probe};
 pub use packet::{Packet, PacketKind, SackBlock, TcpFlags, TcpOptions, TcpSegment, Timestamps};
 pub use parse::parse_packet;
+#[cfg(feature = "protocol")]
+pub use protocol::to_segment;
 pub use tracker::{Tracked, Tracker};
 #[cfg(feature = "live")]
 pub use unavailable::{Unavailable, UnavailableKind};

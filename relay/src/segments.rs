@@ -15,10 +15,7 @@
 use std::{collections::BTreeSet, net::SocketAddr};
 
 use sockscope_capture::{Capture, CaptureEvent, Packet, PacketKind, Tracker};
-use sockscope_shared::{
-    Bytes, CaptureState, Direction, EventKind, SackBlock, Segment, SegmentEvent, SocketId,
-    TcpFlags, TcpOptions, Timestamps, Transport, UdpDatagram,
-};
+use sockscope_shared::{CaptureState, Direction, EventKind, SegmentEvent, SocketId, Transport};
 use tokio::sync::mpsc;
 
 use crate::{Config, events::EventTx};
@@ -230,54 +227,7 @@ impl SessionCapture {
             PacketKind::Tcp(_) => Transport::Tcp,
             PacketKind::Udp { .. } | PacketKind::IcmpPortUnreachable => Transport::Udp,
         };
-        let segment = match &packet.kind {
-            PacketKind::Tcp(tcp) => Segment::Tcp {
-                flags: TcpFlags {
-                    syn: tcp.flags.syn,
-                    ack: tcp.flags.ack,
-                    fin: tcp.flags.fin,
-                    rst: tcp.flags.rst,
-                    psh: tcp.flags.psh,
-                    urg: tcp.flags.urg,
-                    ece: tcp.flags.ece,
-                    cwr: tcp.flags.cwr,
-                },
-                seq: tcp.seq,
-                ack: tcp.ack,
-                rel_seq: tracked.rel_seq,
-                rel_ack: tracked.rel_ack,
-                window: tcp.window,
-                window_scaled: tracked.window_scaled,
-                options: TcpOptions {
-                    mss: tcp.options.mss,
-                    window_scale: tcp.options.window_scale,
-                    sack_permitted: tcp.options.sack_permitted,
-                    sack: tcp
-                        .options
-                        .sack
-                        .iter()
-                        .map(|b| SackBlock {
-                            left: b.left,
-                            right: b.right,
-                        })
-                        .collect(),
-                    timestamps: tcp.options.timestamps.map(|t| Timestamps {
-                        value: t.value,
-                        echo_reply: t.echo_reply,
-                    }),
-                },
-                payload_len: tcp.payload_len,
-                payload: Bytes(tcp.payload.clone()),
-            },
-            PacketKind::Udp {
-                payload_len,
-                payload,
-            } => Segment::Udp(UdpDatagram {
-                payload_len: *payload_len,
-                payload: Bytes(payload.clone()),
-            }),
-            PacketKind::IcmpPortUnreachable => Segment::IcmpPortUnreachable,
-        };
+        let segment = sockscope_capture::to_segment(packet, &tracked);
         SegmentEvent {
             conn: tracked.conn,
             src: packet.src.to_string(),

@@ -12,11 +12,8 @@
 //! events put in their original order, so export then import gives the
 //! same model.
 
-use sockscope_capture::{LinkType, Packet, PacketKind, Tracked, Tracker, parse_packet};
-use sockscope_shared::{
-    Bytes, Direction, Event, EventKind, Limits, SackBlock, Segment, SegmentEvent, TcpFlags,
-    TcpOptions, Timestamps, UdpDatagram,
-};
+use sockscope_capture::{LinkType, Packet, Tracked, Tracker, parse_packet};
+use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent};
 
 use super::comment::{self, SegmentMeta};
 use super::read::{self, Frame, Frames, Stop};
@@ -289,54 +286,7 @@ fn in_order(mut entries: Vec<Entry>) -> Vec<Event> {
 /// The segment event the relay would have sent for this packet; `meta`
 /// (from an exported file's comment) supplies what the wire cannot say.
 fn segment_event(packet: &Packet, tracked: Tracked, meta: Option<&SegmentMeta>) -> SegmentEvent {
-    let segment = match &packet.kind {
-        PacketKind::Tcp(tcp) => Segment::Tcp {
-            flags: TcpFlags {
-                syn: tcp.flags.syn,
-                ack: tcp.flags.ack,
-                fin: tcp.flags.fin,
-                rst: tcp.flags.rst,
-                psh: tcp.flags.psh,
-                urg: tcp.flags.urg,
-                ece: tcp.flags.ece,
-                cwr: tcp.flags.cwr,
-            },
-            seq: tcp.seq,
-            ack: tcp.ack,
-            rel_seq: tracked.rel_seq,
-            rel_ack: tracked.rel_ack,
-            window: tcp.window,
-            window_scaled: tracked.window_scaled,
-            options: TcpOptions {
-                mss: tcp.options.mss,
-                window_scale: tcp.options.window_scale,
-                sack_permitted: tcp.options.sack_permitted,
-                sack: tcp
-                    .options
-                    .sack
-                    .iter()
-                    .map(|b| SackBlock {
-                        left: b.left,
-                        right: b.right,
-                    })
-                    .collect(),
-                timestamps: tcp.options.timestamps.map(|t| Timestamps {
-                    value: t.value,
-                    echo_reply: t.echo_reply,
-                }),
-            },
-            payload_len: tcp.payload_len,
-            payload: Bytes(tcp.payload.clone()),
-        },
-        PacketKind::Udp {
-            payload_len,
-            payload,
-        } => Segment::Udp(UdpDatagram {
-            payload_len: *payload_len,
-            payload: Bytes(payload.clone()),
-        }),
-        PacketKind::IcmpPortUnreachable => Segment::IcmpPortUnreachable,
-    };
+    let segment = sockscope_capture::to_segment(packet, &tracked);
     SegmentEvent {
         conn: meta.map_or(tracked.conn, |m| m.conn),
         src: packet.src.to_string(),
