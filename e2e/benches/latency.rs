@@ -18,9 +18,11 @@
 //!
 //! Through the page's own forms, as a learner would: a listener that
 //! accepts by itself, a client, auto-read on the accepted socket, then
-//! `send("hello")` 200 times, one every 20 ms (a steady trickle), and then
-//! 500 times at once (a burst). Before measuring, the page's clock is
-//! checked against this process's: the difference is printed.
+//! `send("hello")` 20 times, one every 100 ms (a fresh session, a few
+//! hundred elements on the page), 200 times, one every 20 ms (a steady
+//! trickle into a growing session), and 500 times at once (a burst).
+//! Before measuring, the page's clock is checked against this process's:
+//! the difference is printed.
 
 #![allow(clippy::print_stdout)] // A benchmark's figures are its output.
 
@@ -91,6 +93,8 @@ async fn run() -> Result<()> {
     .await?;
     b.fill("#send-form input[name=message]", "hello").await?;
 
+    let fresh = measure(b, 20, 100).await?;
+    report("fresh", "20 sends, one every 100 ms", &fresh, skew);
     let trickle = measure(b, 200, 20).await?;
     report("trickle", "200 sends, one every 20 ms", &trickle, skew);
     let burst = measure(b, 500, 0).await?;
