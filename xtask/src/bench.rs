@@ -71,13 +71,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         eprintln!("bundle   {}", size.describe());
         results.push(format!(
             "{{\"bench\":\"bundle\",\"gzip_bytes\":{},\"wasm_gzip_bytes\":{},\"js_gzip_bytes\":{},\
-             \"wasm_bytes\":{},\"js_bytes\":{},\"budget_bytes\":{}}}",
+             \"wasm_bytes\":{},\"js_bytes\":{},\"budget_bytes\":{},\"target_bytes\":{}}}",
             size.gzip(),
             size.wasm_gzip,
             size.js_gzip,
             size.wasm,
             size.js,
-            bundle::BUDGET
+            bundle::BUDGET,
+            bundle::TARGET
         ));
     }
     if browser {
