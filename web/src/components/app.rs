@@ -80,6 +80,148 @@ fn typing(event: &KeyboardEvent) -> bool {
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
+/// Every callback the page hands its views, made once per language.
+#[derive(Clone)]
+struct Handlers {
+    onlogload: Callback<(String, Vec<sockscope_shared::Event>)>,
+    onlogerror: Callback<String>,
+    onsubmit: Callback<Submit>,
+    onlessonrequest: Callback<Command, Result<u64, String>>,
+    onfresh: Callback<()>,
+    oncompare: Callback<String>,
+    onlang: Callback<Lang>,
+    onretry: Callback<()>,
+    dispatch: Callback<Action>,
+    onopening: Callback<String>,
+    onopen: Callback<(String, crate::capture_file::Opened)>,
+    onclose: Callback<()>,
+    onchoose: Callback<sockscope_shared::SocketId>,
+    onselect: Callback<usize>,
+    onnumbers: Callback<crate::model::describe::Numbers>,
+    onframing: Callback<(usize, usize, sockscope_shared::Framing)>,
+}
+
+impl Handlers {
+    fn new(
+        lang: Lang,
+        dispatcher: UseReducerDispatcher<State>,
+        relay: Rc<RefCell<Option<Relay>>>,
+        next_id: Rc<RefCell<u64>>,
+        lang_setter: UseStateSetter<Lang>,
+    ) -> Handlers {
+        let dispatch = {
+            let d = dispatcher.clone();
+            Callback::from(move |action: Action| d.dispatch(action))
+        };
+        let onlogload = dispatch.reform(|(name, events)| Action::OpenLog { name, events });
+        let onlogerror = dispatch.reform(Action::LogFailed);
+        // Every command goes out here, from a form or a lesson: a fresh
+        // request id, and the form it came from, so the answer finds its
+        // way back.
+        let onrequest = {
+            let relay = relay.clone();
+            let dispatch = dispatch.clone();
+            Callback::from(move |submit: Submit| -> Result<u64, String> {
+                let id = {
+                    let mut next = next_id.borrow_mut();
+                    *next += 1;
+                    *next
+                };
+                let request = Request {
+                    id: Some(id),
+                    command: submit.command,
+                };
+                let sent = match relay.borrow().as_ref() {
+                    Some(relay) => relay.send(&request),
+                    None => Err(
+                        "this page has no relay: open it from the URL the relay prints".to_string(),
+                    ),
+                };
+                dispatch.emit(match &sent {
+                    Ok(()) => Action::Submitted {
+                        request: id,
+                        form: submit.form,
+                    },
+                    Err(message) => Action::FormFailed {
+                        form: submit.form,
+                        message: message.clone(),
+                    },
+                });
+                sent.map(|()| id)
+            })
+        };
+        // A form shows its own error (FormFailed); nothing more to do here.
+        let onsubmit = {
+            let onrequest = onrequest.clone();
+            Callback::from(move |submit: Submit| drop(onrequest.emit(submit)))
+        };
+        let onlessonrequest = onrequest.reform(|command: Command| Submit {
+            form: LESSON_FORM.to_string(),
+            command,
+        });
+        // A lesson run starts in a fresh relay session: the old one's
+        // sockets close, ids start at 1, and the views show the live session.
+        let onfresh = {
+            let relay = relay.clone();
+            Callback::from(move |()| {
+                drop(relay.borrow_mut().take());
+                dispatcher.dispatch(Action::CloseLog);
+                dispatcher.dispatch(Action::GoLive);
+                *relay.borrow_mut() = start_relay(&dispatcher);
+            })
+        };
+        let oncompare = {
+            let (onload, onerror) = (onlogload.clone(), onlogerror.clone());
+            Callback::from(move |name: String| {
+                open_recording(&name, onload.clone(), onerror.clone());
+            })
+        };
+        let onlang = Callback::from(move |chosen: Lang| {
+            i18n::remember(chosen);
+            lang_setter.set(chosen);
+        });
+        let onretry = Callback::from(move |()| {
+            if let Some(relay) = relay.borrow().as_ref() {
+                relay.retry_now();
+            }
+        });
+        Handlers {
+            onopening: dispatch.reform(Action::Opening),
+            // A file's notes are worded in the language of the moment it
+            // opens.
+            onopen: dispatch.reform(
+                move |(name, opened): (String, crate::capture_file::Opened)| Action::OpenFile {
+                    name,
+                    events: opened.events,
+                    notes: opened
+                        .notes
+                        .iter()
+                        .map(|n| i18n::capture::note(lang, n))
+                        .collect(),
+                },
+            ),
+            onclose: dispatch.reform(|()| Action::CloseLog),
+            onchoose: dispatch.reform(|id| Action::ChooseSocket(Some(id))),
+            onselect: dispatch.reform(|at| Action::Select(Some(at))),
+            onnumbers: dispatch.reform(Action::SetNumbers),
+            onframing: dispatch.reform(|(conversation, direction, framing)| Action::SetFraming {
+                conversation,
+                direction,
+                framing,
+            }),
+            onlogload,
+            onlogerror,
+            onsubmit,
+            onlessonrequest,
+            onfresh,
+            oncompare,
+            onlang,
+            onretry,
+            dispatch,
+        }
+    }
+}
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(State::default);
@@ -127,107 +269,44 @@ pub fn App() -> Html {
         });
     }
 
-    let onlogload = {
-        let d = state.dispatcher();
-        Callback::from(move |(name, events)| d.dispatch(Action::OpenLog { name, events }))
-    };
-    let onlogerror = {
-        let d = state.dispatcher();
-        Callback::from(move |message| d.dispatch(Action::LogFailed(message)))
+    // Built once (again only when the language changes): a callback made
+    // afresh at every render would differ from the last one, and every view
+    // given it would render again, however little it had to show.
+    let handlers = {
+        let relay = relay.clone();
+        let dispatcher = state.dispatcher();
+        let lang_setter = lang.setter();
+        use_memo(*lang, move |lang| {
+            Handlers::new(*lang, dispatcher, relay, next_id, lang_setter)
+        })
     };
     {
         // A link such as /?log=03-sticky-small-sends opens that recording.
-        let (onload, onerror) = (onlogload.clone(), onlogerror.clone());
+        let (onload, onerror) = (handlers.onlogload.clone(), handlers.onlogerror.clone());
         use_effect_with((), move |_| {
             if let Some(name) = log_parameter() {
                 open_recording(&name, onload, onerror);
             }
         });
     }
-
-    // Every command goes out here, from a form or a lesson: a fresh request
-    // id, and the form it came from, so the answer finds its way back.
-    let onrequest = {
-        let relay = relay.clone();
-        let dispatcher = state.dispatcher();
-        Callback::from(move |submit: Submit| -> Result<u64, String> {
-            let id = {
-                let mut next = next_id.borrow_mut();
-                *next += 1;
-                *next
-            };
-            let request = Request {
-                id: Some(id),
-                command: submit.command,
-            };
-            let sent = match relay.borrow().as_ref() {
-                Some(relay) => relay.send(&request),
-                None => {
-                    Err("this page has no relay: open it from the URL the relay prints".to_string())
-                }
-            };
-            match &sent {
-                Ok(()) => dispatcher.dispatch(Action::Submitted {
-                    request: id,
-                    form: submit.form,
-                }),
-                Err(message) => dispatcher.dispatch(Action::FormFailed {
-                    form: submit.form,
-                    message: message.clone(),
-                }),
-            }
-            sent.map(|()| id)
-        })
-    };
-    let onsubmit = {
-        let onrequest = onrequest.clone();
-        // A form shows its own error (FormFailed); nothing more to do here.
-        Callback::from(move |submit: Submit| drop(onrequest.emit(submit)))
-    };
-    let onlessonrequest = {
-        let onrequest = onrequest.clone();
-        Callback::from(move |command: Command| {
-            onrequest.emit(Submit {
-                form: LESSON_FORM.to_string(),
-                command,
-            })
-        })
-    };
-    // A lesson run starts in a fresh relay session: the old one's sockets
-    // close, ids start at 1, and the views show the live session.
-    let onfresh = {
-        let relay = relay.clone();
-        let dispatcher = state.dispatcher();
-        Callback::from(move |()| {
-            drop(relay.borrow_mut().take());
-            dispatcher.dispatch(Action::CloseLog);
-            dispatcher.dispatch(Action::GoLive);
-            *relay.borrow_mut() = start_relay(&dispatcher);
-        })
-    };
-    let oncompare = {
-        let (onload, onerror) = (onlogload.clone(), onlogerror.clone());
-        Callback::from(move |name: String| open_recording(&name, onload.clone(), onerror.clone()))
-    };
-    let onlang = {
-        let lang = lang.clone();
-        Callback::from(move |chosen: Lang| {
-            i18n::remember(chosen);
-            lang.set(chosen);
-        })
-    };
-    let onretry = {
-        let relay = relay.clone();
-        Callback::from(move |()| {
-            if let Some(relay) = relay.borrow().as_ref() {
-                relay.retry_now();
-            }
-        })
-    };
-    let dispatch = {
-        let d = state.dispatcher();
-        Callback::from(move |action: Action| d.dispatch(action))
-    };
+    let Handlers {
+        onlogload,
+        onlogerror,
+        onsubmit,
+        onlessonrequest,
+        onfresh,
+        oncompare,
+        onlang,
+        onretry,
+        dispatch,
+        onopening,
+        onopen,
+        onclose,
+        onchoose,
+        onselect,
+        onnumbers,
+        onframing,
+    } = (*handlers).clone();
 
     let model = state.model().clone();
     let current = state.current_step();
@@ -246,8 +325,6 @@ pub fn App() -> Html {
         Some(stream.unread_at(state.live.events.len().saturating_sub(1)))
     });
     let log_name = state.log.as_ref().map(|l| l.name.clone());
-    // A file's notes are worded in the language of the moment it opens.
-    let lang_now = *lang;
 
     html! {
         <ContextProvider<Lang> context={*lang}>
@@ -260,10 +337,7 @@ pub fn App() -> Html {
                     stale={state.link != crate::model::connection::Link::Connected} />
                 <RecordingPicker onload={onlogload.clone()} onerror={onlogerror.clone()} />
                 <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()}
-                    onopening={dispatch.reform(Action::Opening)}
-                    onopen={dispatch.reform(move |(name, opened): (String, crate::capture_file::Opened)| Action::OpenFile { name, events: opened.events, notes: opened.notes.iter().map(|n| i18n::capture::note(lang_now, n)).collect() })}
-                    onerror={onlogerror}
-                    onclose={dispatch.reform(|()| Action::CloseLog)} />
+                    {onopening} {onopen} onerror={onlogerror} {onclose} />
                 <ExportMenu model={model.clone()} name={log_name.clone()} />
             </header>
             <div class="layout">
@@ -276,7 +350,7 @@ pub fn App() -> Html {
                         <UdpBindForm error={error(udp_bind_form::FORM)} onsubmit={onsubmit.clone()} />
                     </section>
                     <SocketList model={model.clone()} {horizon} chosen={state.chosen_socket}
-                        onchoose={dispatch.reform(|id| Action::ChooseSocket(Some(id)))} />
+                        {onchoose} />
                     if log_name.is_some() {
                         <p class="hint panel">{ lang.pick("The views show the opened log; the forms still drive the live relay.", "视图显示的是打开的日志；表单仍然操作实时的 relay。") }</p>
                     }
@@ -298,16 +372,14 @@ pub fn App() -> Html {
                         ondispatch={dispatch.clone()} />
                     <div class="diagram-row">
                         <Ladder model={model.clone()} numbers={state.numbers} {current} selected={state.selected}
-                            onselect={dispatch.reform(|at| Action::Select(Some(at)))}
-                            onnumbers={dispatch.reform(Action::SetNumbers)} />
+                            onselect={onselect.clone()} {onnumbers} />
                         <DetailPane model={model.clone()} at={shown_at} />
                     </div>
                     <ByteStreams model={model.clone()} {horizon} selected={state.selected}
                         framings={Rc::new(state.framings.clone())}
-                        onselect={dispatch.reform(|at| Action::Select(Some(at)))}
-                        onframing={dispatch.reform(|(conversation, direction, framing)| Action::SetFraming { conversation, direction, framing })} />
+                        onselect={onselect.clone()} {onframing} />
                     <UdpView model={model.clone()} {horizon} selected={state.selected}
-                        onselect={dispatch.reform(|at| Action::Select(Some(at)))} />
+                        {onselect} />
                 </main>
             </div>
         </div>

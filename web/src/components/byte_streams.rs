@@ -81,7 +81,9 @@ pub fn ByteStreams(props: &Props) -> Html {
     html! {
         <section class="panel streams" id="streams">
             <h2>{ lang.pick("Byte streams", "字节流") }<span class="meta">{ subtitle }</span></h2>
-            { for directions.into_iter().map(|(conversation, direction, framing)| {
+            // A parent of its own, so a new conversation is appended to a
+            // keyed list rather than shifting every lane down by one.
+            <div class="directions">{ for directions.into_iter().map(|(conversation, direction, framing)| {
                 let onframing = props.onframing.reform(move |f: Framing| (conversation, direction, f));
                 html! {
                     <div class="direction" key={format!("{conversation}-{direction}")}>
@@ -90,7 +92,7 @@ pub fn ByteStreams(props: &Props) -> Html {
                         <FramingPanel model={props.model.clone()} {conversation} {direction} {horizon} {framing} {onframing} />
                     </div>
                 }
-            }) }
+            }) }</div>
         </section>
     }
 }

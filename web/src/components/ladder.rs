@@ -272,6 +272,54 @@ fn continues(old: &ModelRef, new: &ModelRef) -> bool {
     new.events.len() >= old.events.len() && new.events.first() == old.events.first()
 }
 
+/// One row's inputs: a row re-renders only when one of them changes, so a
+/// new event draws one row, not the whole diagram again.
+#[derive(Properties, PartialEq)]
+struct RowProps {
+    row: Row,
+    /// The row's place among the rows drawn from the top.
+    position: usize,
+    lanes: usize,
+    width: f64,
+    /// The first row's time, which every row's elapsed time counts from.
+    start: u64,
+    current: bool,
+    selected: bool,
+    onselect: Callback<usize>,
+}
+
+#[component]
+fn LadderRow(props: &RowProps) -> Html {
+    let row = &props.row;
+    let y = HEADER + props.position as f64 * ROW;
+    let at = row.at;
+    let onclick = props.onselect.reform(move |_: MouseEvent| at);
+    let kind = if matches!(row.kind, RowKind::Packet { .. }) {
+        "packet"
+    } else {
+        "call"
+    };
+    let label = match &row.kind {
+        RowKind::Packet { label, .. } | RowKind::Call { label, .. } => label.clone(),
+    };
+    let class = classes!(
+        "row",
+        kind,
+        props.current.then_some("current"),
+        props.selected.then_some("selected"),
+    );
+    let width = props.width;
+    html! {
+        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label} {onclick}>
+            <rect class="row-bg" x="0" y={y.to_string()} width={width.to_string()} height={ROW.to_string()} />
+            <text class="time" x={(width - 10.0).to_string()} y={(y + 29.0).to_string()} text-anchor="end">{ elapsed(row.t_us, props.start) }</text>
+            { packet(row, y) }
+            { call(row, y, props.lanes) }
+            { states(row, y, props.lanes) }
+        </g>
+    }
+}
+
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
@@ -450,13 +498,17 @@ pub fn Ladder(props: &Props) -> Html {
             { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroller} {onscroll}>
                 if tall {
-                    <svg class="ladder ladder-head" width={width.to_string()} height={HEADER.to_string()} viewBox={format!("0 0 {width} {HEADER}")} aria-hidden="true">
+                    <svg class="ladder ladder-head" width={width.to_string()} height={HEADER.to_string()} aria-hidden="true">
                         { lane_heads(lang, &diagram, HEADER) }
                     </svg>
                 }
-                <svg class="ladder" width={width.to_string()} height={height.to_string()} viewBox={format!("0 0 {width} {height}")} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}
+                <svg class="ladder" width={width.to_string()} height={height.to_string()} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}
                     style={tall.then(|| format!("margin-top:-{HEADER}px"))}>
-                    { for drawn_bands.map(|(band, first, last)| {
+                    // Each growing list has a parent of its own: Yew flattens
+                    // `for` children into their parent's list, and a list
+                    // with unkeyed siblings is patched from its end, so one
+                    // more row would rebuild every row.
+                    <g class="bands">{ for drawn_bands.map(|(band, first, last)| {
                         let y = HEADER + *first as f64 * ROW;
                         let h = (*last + 1 - *first) as f64 * ROW;
                         html! {
@@ -465,29 +517,12 @@ pub fn Ladder(props: &Props) -> Html {
                                 <text x="14" y={(y + 14.0).to_string()}>{ words::phase(lang, band.phase) }</text>
                             </g>
                         }
-                    }) }
-                    { lane_heads(lang, &diagram, height) }
-                    { for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {
-                        let y = HEADER + p as f64 * ROW;
-                        let at = row.at;
-                        let onclick = props.onselect.reform(move |_: MouseEvent| at);
-                        let kind = if matches!(row.kind, RowKind::Packet { .. }) { "packet" } else { "call" };
-                        let label = match &row.kind { RowKind::Packet { label, .. } | RowKind::Call { label, .. } => label.clone() };
-                        let class = classes!(
-                            "row", kind,
-                            (row.step == current).then_some("current"),
-                            (props.selected == Some(at)).then_some("selected"),
-                        );
-                        html! {
-                            <g {class} key={row.index.to_string()} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label} {onclick}>
-                                <rect class="row-bg" x="0" y={y.to_string()} width={width.to_string()} height={ROW.to_string()} />
-                                <text class="time" x={(width - 10.0).to_string()} y={(y + 29.0).to_string()} text-anchor="end">{ elapsed(row.t_us, start) }</text>
-                                { packet(row, y) }
-                                { call(row, y, lanes) }
-                                { states(row, y, lanes) }
-                            </g>
-                        }
-                    }) }
+                    }) }</g>
+                    <g class="lanes">{ lane_heads(lang, &diagram, height) }</g>
+                    <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
+                        <LadderRow key={row.index.to_string()} row={row.clone()} position={p} {lanes} {width} {start}
+                            current={row.step == current} selected={props.selected == Some(row.at)} onselect={props.onselect.clone()} />
+                    }) }</g>
                 </svg>
             </div>
             if !notes.is_empty() {

@@ -10,7 +10,7 @@ use super::send_class;
 use crate::i18n::{Lang, use_lang};
 use crate::model::Horizon;
 use crate::model::describe::plural;
-use crate::model::stream::ByteStream;
+use crate::model::stream::{ByteStream, Piece};
 use crate::state::ModelRef;
 
 /// How wide the byte axis may grow, in pixels.
@@ -126,6 +126,60 @@ fn coalesce<'a>(blocks: Vec<Block<'a>>, cell: f64) -> Vec<Block<'a>> {
         .collect()
 }
 
+/// What one block draws. A block's bytes and colours never change once it
+/// is on screen, and its geometry is in bytes (`--o`, `--n`) against the
+/// stream's `--cell` (pixels per byte), so when the axis rescales as bytes
+/// arrive, no block renders again: only the new ones do.
+#[derive(Properties, PartialEq)]
+struct BlockProps {
+    at: usize,
+    offset: u64,
+    len: u64,
+    kind: &'static str,
+    title: String,
+    pieces: Vec<Piece>,
+    /// Each byte, when every byte gets a cell of its own.
+    bytes: Option<Vec<Option<u8>>>,
+    /// So few pixels wide it is drawn as a sliver.
+    narrow: bool,
+    selected: bool,
+    onselect: Callback<usize>,
+}
+
+#[component]
+fn LaneBlock(props: &BlockProps) -> Html {
+    let at = props.at;
+    let onclick = props.onselect.reform(move |_: MouseEvent| at);
+    let class = classes!(
+        "block",
+        props.kind,
+        props.narrow.then_some("narrow"),
+        props.selected.then_some("selected")
+    );
+    let sends: Vec<String> = props
+        .pieces
+        .iter()
+        .filter_map(|p| p.send)
+        .map(|s| s.to_string())
+        .collect();
+    let mut bytes = props.bytes.iter().flatten();
+    html! {
+        <button type="button" {class} style={format!("--o:{};--n:{}", props.offset, props.len)} title={props.title.clone()}
+            data-at={at.to_string()} data-sends={sends.join(",")} {onclick}>
+            { for props.pieces.iter().map(|piece| {
+                let colour = piece.send.map_or_else(|| "unknown".to_string(), send_class);
+                if props.bytes.is_some() {
+                    html! { <>{ for bytes.by_ref().take(usize::try_from(piece.len).unwrap_or(0)).map(|byte| html! {
+                        <span class={classes!("byte", colour.clone())}>{ glyph(*byte) }</span>
+                    }) }</> }
+                } else {
+                    html! { <span class={classes!("piece", colour)} style={format!("--n:{}", piece.len)}></span> }
+                }
+            }) }
+        </button>
+    }
+}
+
 fn block(
     b: Block<'_>,
     cell: f64,
@@ -133,40 +187,15 @@ fn block(
     selected: Option<usize>,
     onselect: &Callback<usize>,
 ) -> Html {
-    let at = b.at;
-    let onclick = onselect.reform(move |_: MouseEvent| at);
-    let style = format!(
-        "left:{:.1}px;width:{:.1}px",
-        b.offset as f64 * cell,
-        (b.len as f64 * cell).max(3.0)
-    );
-    // A block a few pixels wide would be all border: draw it as a sliver.
-    let narrow = b.len as f64 * cell < 10.0;
-    let class = classes!(
-        "block",
-        b.kind,
-        narrow.then_some("narrow"),
-        (selected == Some(at)).then_some("selected")
-    );
-    let pieces = b.stream.pieces(b.offset, b.len);
-    let sends: Vec<String> = pieces
-        .iter()
-        .filter_map(|p| p.send)
-        .map(|s| s.to_string())
-        .collect();
+    let bytes = per_byte.then(|| {
+        (b.offset..b.offset + b.len)
+            .map(|o| b.stream.byte(o))
+            .collect()
+    });
     html! {
-        <button type="button" {class} {style} title={b.title.text(b.offset, b.len)} data-at={at.to_string()} data-sends={sends.join(",")} {onclick}>
-            { for pieces.iter().map(|piece| {
-                let colour = piece.send.map_or_else(|| "unknown".to_string(), send_class);
-                if per_byte {
-                    html! { <>{ for (piece.offset..piece.offset + piece.len).map(|o| html! {
-                        <span class={classes!("byte", colour.clone())} style={format!("width:{cell:.1}px")}>{ glyph(b.stream.byte(o)) }</span>
-                    }) }</> }
-                } else {
-                    html! { <span class={classes!("piece", colour)} style={format!("width:{:.1}px", piece.len as f64 * cell)}></span> }
-                }
-            }) }
-        </button>
+        <LaneBlock key={b.at} at={b.at} offset={b.offset} len={b.len} kind={b.kind}
+            title={b.title.text(b.offset, b.len)} pieces={b.stream.pieces(b.offset, b.len)} {bytes}
+            narrow={(b.len as f64 * cell) < 10.0} selected={selected == Some(b.at)} onselect={onselect.clone()} />
     }
 }
 
@@ -319,16 +348,16 @@ pub fn StreamLanes(props: &Props) -> Html {
         }
     };
     let waiting_block = (waiting > 0).then(|| html! {
-        <div class="waiting" style={format!("left:{:.1}px;width:{:.1}px", read_end as f64 * cell, (waiting as f64 * cell).max(3.0))}
+        <div class="waiting" style={format!("--o:{read_end};--n:{waiting}")}
             title={lang.pick("sent, not read yet", "已发送，还没有被读取")}>
             <span>{ match lang { Lang::En => format!("{waiting} waiting"), Lang::Zh => format!("{waiting} 字节等待中") } }</span>
         </div>
     });
     let eof_mark = eof.map(|e| html! {
-        <div class="eof" style={format!("left:{:.1}px", e.offset as f64 * cell)} title={lang.pick("recv() returned b'': the peer sent FIN", "recv() 返回 b''：对方发送了 FIN")}>{ "EOF" }</div>
+        <div class="eof" style={format!("--o:{}", e.offset)} title={lang.pick("recv() returned b'': the peer sent FIN", "recv() 返回 b''：对方发送了 FIN")}>{ "EOF" }</div>
     });
     html! {
-        <div class="stream" data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
+        <div class="stream" style={format!("--cell:{cell}")} data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
             <h3>{ conv.direction_label(d) }<span class="meta">{ match lang { Lang::En => format!(" · {}", plural(stream.len(), "byte")), Lang::Zh => format!(" · {} 字节", stream.len()) } }</span></h3>
             <div class="lanes-scroll">
                 { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },

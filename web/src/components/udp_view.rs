@@ -58,7 +58,7 @@ fn datagram_row(
         })
     };
     html! {
-        <tr class={classes!("datagram", (lost > 0).then_some("truncated"))} data-lost={lost.to_string()}>
+        <tr key={d.ordinal} class={classes!("datagram", (lost > 0).then_some("truncated"))} data-lost={lost.to_string()}>
             <td class="ordinal">{ format!("#{}", d.ordinal) }</td>
             <td onclick={click(sent.map(|s| s.at))} class="clickable">
                 { sent.map_or_else(|| "—".to_string(), |s| format!("sendto {} {}", plural(s.data.len() as u64, "byte"), preview(&s.data, 24))) }
@@ -126,7 +126,8 @@ pub fn UdpView(props: &Props) -> Html {
     html! {
         <section class="panel udp" id="udp">
             <h2>{ lang.pick("UDP datagrams", "UDP 数据报") }<span class="meta">{ lang.pick(" · each one arrives whole, or cut: never glued", " · 每个数据报要么完整到达，要么被截断：从不粘连") }</span></h2>
-            { for flows.into_iter().map(|(conv, d)| {
+            // Their own parent, so a new flow is appended to a keyed list.
+            <div class="flows">{ for flows.into_iter().map(|(conv, d)| {
                 let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| any_seen(g)).collect();
                 // A capture file can hold 100,000 datagrams: the table shows
                 // the latest up to the player's step, the diagram all of them.
@@ -149,7 +150,7 @@ pub fn UdpView(props: &Props) -> Html {
                         </table>
                     </div>
                 }
-            }) }
+            }) }</div>
         </section>
     }
 }
