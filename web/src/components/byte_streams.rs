@@ -84,12 +84,12 @@ pub fn ByteStreams(props: &Props) -> Html {
             // A parent of its own, so a new conversation is appended to a
             // keyed list rather than shifting every lane down by one.
             <div class="directions">{ for directions.into_iter().map(|(conversation, direction, framing)| {
-                let onframing = props.onframing.reform(move |f: Framing| (conversation, direction, f));
+                let shown = model.stream_shown(conversation, direction, horizon);
                 html! {
                     <div class="direction" key={format!("{conversation}-{direction}")}>
-                        <StreamLanes model={props.model.clone()} {conversation} {direction} {horizon}
+                        <StreamLanes model={props.model.clone()} {conversation} {direction} {horizon} {shown}
                             selected={props.selected} onselect={props.onselect.clone()} />
-                        <FramingPanel model={props.model.clone()} {conversation} {direction} {horizon} {framing} {onframing} />
+                        <FramingPanel model={props.model.clone()} {conversation} {direction} {horizon} {shown} {framing} onframing={props.onframing.clone()} />
                     </div>
                 }
             }) }</div>

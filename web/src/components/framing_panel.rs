@@ -8,20 +8,33 @@ use yew::prelude::*;
 
 use super::fields;
 use crate::i18n::use_lang;
-use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::framing;
 use crate::model::hexdump::preview;
+use crate::model::{Horizon, StreamShown};
 use crate::state::ModelRef;
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
     pub model: ModelRef,
     pub conversation: usize,
     pub direction: usize,
     pub horizon: Horizon,
+    /// What `horizon` shows of this stream (see `StreamLanes`).
+    pub shown: StreamShown,
     pub framing: Framing,
-    pub onframing: Callback<Framing>,
+    /// (conversation, direction, framing)
+    pub onframing: Callback<(usize, usize, Framing)>,
+}
+
+impl PartialEq for Props {
+    fn eq(&self, other: &Self) -> bool {
+        self.model == other.model
+            && (self.conversation, self.direction) == (other.conversation, other.direction)
+            && self.shown == other.shown
+            && self.framing == other.framing
+            && self.onframing == other.onframing
+    }
 }
 
 #[component]
@@ -40,11 +53,13 @@ pub fn FramingPanel(props: &Props) -> Html {
         return html! {};
     }
     let steps = framing::decode(props.framing, chunks.iter().map(|c| c.data.as_slice()));
-    let onchange = props.onframing.reform(|e: Event| {
-        fields::select_value(&e)
+    let (conversation, direction) = (props.conversation, props.direction);
+    let onchange = props.onframing.reform(move |e: Event| {
+        let framing = fields::select_value(&e)
             .as_deref()
             .and_then(fields::parse_framing)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        (conversation, direction, framing)
     });
     html! {
         <div class="framing">

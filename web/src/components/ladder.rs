@@ -360,7 +360,10 @@ pub fn Ladder(props: &Props) -> Html {
                     {
                         let p = rows.rows.partition_point(|r| r.step < *current);
                         let y = HEADER + p as f64 * ROW;
-                        let now = View::of(&element);
+                        // Where the box stood when last scrolled or resized:
+                        // asking the element would force a layout of the
+                        // whole page in the middle of every step.
+                        let now = *view;
                         if y < now.top + HEADER || y + ROW > now.top + now.height {
                             element.set_scroll_top((y - now.height / 2.0).max(0.0) as i32);
                         }

@@ -8,24 +8,37 @@ use yew::prelude::*;
 
 use super::send_class;
 use crate::i18n::{Lang, use_lang};
-use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::stream::{ByteStream, Piece};
+use crate::model::{Horizon, StreamShown};
 use crate::state::ModelRef;
 
 /// How wide the byte axis may grow, in pixels.
 const TRACK: f64 = 960.0;
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
     pub model: ModelRef,
     pub conversation: usize,
     pub direction: usize,
     /// What the player shows.
     pub horizon: Horizon,
+    /// What `horizon` shows of this stream: the lanes render again only
+    /// when it changes, not at every step elsewhere.
+    pub shown: StreamShown,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub onselect: Callback<usize>,
+}
+
+impl PartialEq for Props {
+    fn eq(&self, other: &Self) -> bool {
+        self.model == other.model
+            && (self.conversation, self.direction) == (other.conversation, other.direction)
+            && self.shown == other.shown
+            && self.selected == other.selected
+            && self.onselect == other.onselect
+    }
 }
 
 /// Pixels per byte, and whether each byte gets its own cell.

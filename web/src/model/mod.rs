@@ -56,6 +56,16 @@ pub struct RecvQueue {
     pub bytes: u32,
 }
 
+/// How many of a stream's sends, segments and recv() chunks a horizon
+/// shows, and whether its end of stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamShown {
+    pub sends: usize,
+    pub wire: usize,
+    pub recvs: usize,
+    pub end: bool,
+}
+
 /// What the player shows: every event ordered before `next` (the step after
 /// the current one); `None` shows everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -162,6 +172,36 @@ impl Model {
     pub fn horizon(&self, step: usize) -> Horizon {
         Horizon {
             next: self.steps.get(step + 1).map(|&s| self.key(s)),
+        }
+    }
+
+    /// How much of one direction of a conversation `horizon` shows: two
+    /// horizons that show the same of it draw it the same, so stepping
+    /// through one connection leaves the other connections' views alone.
+    pub fn stream_shown(
+        &self,
+        conversation: usize,
+        direction: usize,
+        horizon: Horizon,
+    ) -> StreamShown {
+        let Some(stream) = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.streams.get(direction))
+        else {
+            return StreamShown::default();
+        };
+        let count = |ats: &mut dyn Iterator<Item = usize>| {
+            ats.filter(|&at| self.shows(horizon, at)).count()
+        };
+        StreamShown {
+            sends: count(&mut stream.sends.iter().map(|s| s.at)),
+            wire: count(&mut stream.wire.iter().map(|w| w.at)),
+            recvs: count(&mut stream.recvs.iter().map(|r| r.at)),
+            end: stream
+                .end
+                .as_ref()
+                .is_some_and(|e| self.shows(horizon, e.at)),
         }
     }
 
