@@ -35,6 +35,13 @@ const MAX_BATCH: usize = 512;
 /// into frames of tens of megabytes that the writer copies as they grow and
 /// the page must parse in one go.
 const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// How long after a frame's first event happened the writer waits for the
+/// events that usually follow it. One send() makes four or five events
+/// within a fraction of a millisecond (the call, the data segment, its ACK,
+/// the recv() that read it): sent one frame each, the page would render
+/// four or five times and every event after the first would wait for the
+/// renders before it. Gathered, they arrive and render once.
+const GATHER: Duration = Duration::from_millis(1);
 
 /// The largest request frame: a maximal hex payload plus room for the JSON
 /// around it.
@@ -201,9 +208,10 @@ pub fn decode_request(text: &str) -> Result<Request, CommandError> {
 /// until every sender is gone or the sink fails; then closes the sink.
 ///
 /// Batching: the first waiting event starts a frame, and whatever else is
-/// already queued joins it (up to 512 events or 256 KiB), so at rest each
-/// event goes out alone at once and under load frames grow instead of
-/// falling behind.
+/// already queued, or arrives until [`GATHER`] after that event happened,
+/// joins it (up to 512 events or 256 KiB): at rest the events of one socket
+/// call go out together within about a millisecond, and under load frames
+/// grow instead of falling behind.
 /// Events the queue had to drop are announced by a `lagged` event at the
 /// head of the next frame. At most `per_second` events are sent a second.
 ///
@@ -221,10 +229,23 @@ where
         if dropped > 0 {
             frame.push(&mut index, first.t_us, EventKind::Lagged { dropped });
         }
+        let deadline = gather_deadline(first.t_us);
         let mut next = Some(first);
-        while let Some(stamped) = next {
-            frame.push(&mut index, stamped.t_us, stamped.kind);
-            next = if frame.is_full() { None } else { rx.try_recv() };
+        loop {
+            while let Some(stamped) = next {
+                frame.push(&mut index, stamped.t_us, stamped.kind);
+                next = if frame.is_full() { None } else { rx.try_recv() };
+            }
+            if frame.is_full() {
+                break;
+            }
+            // The queue ran dry: the rest of this moment's events may be a
+            // few hundred microseconds behind (capture hands packets over
+            // from its own thread).
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(stamped)) => next = Some(stamped),
+                Ok(None) | Err(_) => break,
+            }
         }
         let events = frame.events;
         let Some(frame) = frame.finish() else {
@@ -241,6 +262,13 @@ where
         }
     }
     let _ = sink.close().await;
+}
+
+/// When to stop gathering a frame whose first event happened at `t_us`:
+/// [`GATHER`] after it, or now if that has passed.
+fn gather_deadline(t_us: u64) -> tokio::time::Instant {
+    let age = Duration::from_micros(crate::clock::now_us().saturating_sub(t_us));
+    tokio::time::Instant::now() + GATHER.saturating_sub(age)
 }
 
 /// One frame being built: a JSON array, written one event at a time so

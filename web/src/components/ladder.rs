@@ -8,6 +8,11 @@
 //! tall diagram (a capture file of 100,000 packets) scrolls in a box of its
 //! own and draws only the rows in view.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
 use super::send_class;
@@ -220,6 +225,24 @@ impl View {
     }
 }
 
+/// Moves the scroll box at the next frame, when the browser lays the page
+/// out anyway: moving it now, in the middle of a render, would force a
+/// layout of the whole page, once per batch of live events.
+/// The scroll event this causes is marked in `ours`: the view already knows
+/// where the box went, and reading it back would force a layout too.
+fn scroll_soon(element: web_sys::Element, to: View, ours: Rc<Cell<bool>>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let scroll = Closure::once_into_js(move || {
+        element.set_scroll_top(to.top as i32);
+        element.set_scroll_left(to.left as i32);
+        ours.set(true);
+    });
+    // Without a frame to wait for there is nothing to scroll either.
+    let _ = window.request_animation_frame(scroll.unchecked_ref());
+}
+
 /// The lanes the rows touch, leftmost and rightmost, if any.
 fn lanes_of(rows: &[Row]) -> Option<(usize, usize)> {
     rows.iter()
@@ -327,6 +350,9 @@ pub fn Ladder(props: &Props) -> Html {
         ladder::layout(model, *numbers)
     });
     let scroller = use_node_ref();
+    // Set when the page itself scrolled the box (see `scroll_soon`).
+    let ours = use_memo((), |()| Rc::new(Cell::new(false)));
+    let ours: Rc<Cell<bool>> = (*ours).clone();
     // The scroll box's position and size, for drawing only what is seen.
     let view = use_state(View::default);
     let shown_rows = props.current.map_or(0, |current| {
@@ -338,6 +364,7 @@ pub fn Ladder(props: &Props) -> Html {
         // current row into view when it is off screen.
         let (scroller, view) = (scroller.clone(), view.clone());
         let last = use_mut_ref(|| None::<(ModelRef, Option<usize>)>);
+        let ours = ours.clone();
         let rows = diagram.clone();
         use_effect_with(
             (props.model.clone(), props.current, tall),
@@ -364,8 +391,9 @@ pub fn Ladder(props: &Props) -> Html {
                         // asking the element would force a layout of the
                         // whole page in the middle of every step.
                         let now = *view;
+                        let mut wanted = now;
                         if y < now.top + HEADER || y + ROW > now.top + now.height {
-                            element.set_scroll_top((y - now.height / 2.0).max(0.0) as i32);
+                            wanted.top = (y - now.height / 2.0).max(0.0).round();
                         }
                         // And sideways, when its lanes are off to the side.
                         let lanes = rows
@@ -375,7 +403,13 @@ pub fn Ladder(props: &Props) -> Html {
                         if let Some((lo, hi)) = lanes
                             && (lane_x(hi) < now.left || lane_x(lo) > now.left + now.width)
                         {
-                            element.set_scroll_left((lane_x(lo) - MARGIN / 2.0).max(0.0) as i32);
+                            wanted.left = (lane_x(lo) - MARGIN / 2.0).max(0.0).round();
+                        }
+                        if wanted != now {
+                            // Known at once, so the renders before the
+                            // scroll event comes back do not ask again.
+                            view.set(wanted);
+                            scroll_soon(element, wanted, ours.clone());
                         }
                     }
                 }
@@ -396,15 +430,28 @@ pub fn Ladder(props: &Props) -> Html {
             move || drop(listener)
         });
     }
+    let scroll_pending = use_mut_ref(|| false);
     let onscroll = {
-        let view = view.clone();
-        Callback::from(move |e: Event| {
-            if let Some(element) = e.target_dyn_into::<web_sys::Element>() {
-                let now = View::of(&element);
-                if now.differs(&view) {
-                    view.set(now);
-                }
+        let (view, scroller, ours) = (view.clone(), scroller.clone(), ours.clone());
+        Callback::from(move |_: Event| {
+            if ours.replace(false) || std::mem::replace(&mut *scroll_pending.borrow_mut(), true) {
+                return;
             }
+            let (view, scroller, pending) =
+                (view.clone(), scroller.clone(), scroll_pending.clone());
+            // Read the box once the frame that scrolled it has been laid
+            // out: scroll events fire in the middle of a frame, and reading
+            // the position there forces a layout of its own.
+            gloo_timers::callback::Timeout::new(0, move || {
+                *pending.borrow_mut() = false;
+                if let Some(element) = scroller.cast::<web_sys::Element>() {
+                    let now = View::of(&element);
+                    if now.differs(&view) {
+                        view.set(now);
+                    }
+                }
+            })
+            .forget();
         })
     };
     let numbers_toggle = {

@@ -42,11 +42,16 @@ impl PartialEq for Props {
 }
 
 /// Pixels per byte, and whether each byte gets its own cell.
+///
+/// The scale is a power of two that fits the stream in the track, so it
+/// changes only when the stream doubles: while bytes arrive, what is drawn
+/// stays where it is (for the eye, and for the browser, which would
+/// otherwise lay every block out again at every new byte).
 fn scale(total: u64) -> (f64, bool) {
     let total = total.max(1) as f64;
-    let cell = TRACK / total;
-    if cell >= 14.0 {
-        (cell.min(30.0), true)
+    let cell = (TRACK / total).log2().floor().exp2();
+    if cell >= 16.0 {
+        (cell.min(32.0), true)
     } else {
         (cell, false)
     }
