@@ -1,5 +1,6 @@
-//! The UDP lessons on real sockets, the language switch, and lesson files
-//! a teacher writes, in headless Chromium.
+//! The UDP lessons on real sockets, the language switch, the lesson list
+//! (each lesson's file fetched when it is chosen), and lesson files a
+//! teacher writes, in headless Chromium.
 //!
 //! Run with `cargo xtask test`, or `cargo test -p sockscope-e2e --test
 //! lessons_udp` once the relay and `dist/` are built.
@@ -155,6 +156,47 @@ async fn the_language_switch_changes_lessons_and_interface_and_is_remembered() -
         &format!("{TITLE} === '连接被拒绝'"),
     )
     .await?;
+    session.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lesson_chosen_from_the_list_is_fetched_and_runs() -> Result<()> {
+    let session = open("handshake").await?;
+    let b = &session.browser;
+    b.eval(
+        "(() => { const choice = document.querySelector('#lesson-choice'); \
+         choice.value = 'refused'; \
+         choice.dispatchEvent(new Event('change', { bubbles: true })); return true; })()",
+    )
+    .await?;
+    b.wait(
+        "the chosen lesson",
+        "document.querySelector('#lesson')?.dataset.lesson === 'refused'",
+    )
+    .await?;
+    let explanation = b
+        .eval("document.querySelector('#lesson-explanation').textContent")
+        .await?;
+    assert!(
+        explanation
+            .as_str()
+            .unwrap_or_default()
+            .contains("nothing listens"),
+        "{explanation}"
+    );
+    let steps = b
+        .eval("document.querySelectorAll('#lesson-steps li').length")
+        .await?;
+    assert_eq!(steps, 3, "the fetched lesson's steps");
+    let address = b.eval("location.search").await?;
+    assert!(
+        address
+            .as_str()
+            .unwrap_or_default()
+            .contains("lesson=refused"),
+        "{address}"
+    );
+    run_to_end(b).await?;
     session.finish().await
 }
 

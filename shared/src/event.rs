@@ -24,7 +24,12 @@ use crate::{
 pub type SocketId = u32;
 
 /// One frame from the relay.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Written by the derive; read by the decoder in `decode.rs`, which reads
+/// the flat object once instead of buffering it for each flattened,
+/// tagged layer as the derive would (that decoder is also where a missing
+/// field or an unknown tag is named).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// Position in this session's event stream, from 0, without gaps. The
     /// order is the order of sending; `t_us` is the timeline. Events the
@@ -104,7 +109,9 @@ pub struct Capabilities {
 /// {"state": "off", "reason": "no permission to capture on lo (needs CAP_NET_RAW)",
 ///  "fix": "sudo setcap cap_net_raw,cap_net_admin=eip target/release/sockscope"}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read by the decoder in `decode.rs`, like [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CaptureState {
     /// Capture works on this interface.
@@ -202,7 +209,9 @@ pub enum Call {
 }
 
 /// What the kernel answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Read by the decoder in `decode.rs`, like [`Event`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CallResult {
     /// Success with nothing more to say (bind, listen, connect, close...).

@@ -6,7 +6,9 @@
 //!
 //! - [`Request`] and [`Command`]: what the page asks the relay to do.
 //! - [`Event`] and [`EventKind`]: what the relay reports back, one JSON text
-//!   frame per event, ordered by [`Event::index`].
+//!   frame per event, ordered by [`Event::index`]. Events are written by
+//!   serde's derive and read by a decoder of their own (`decode.rs`), which
+//!   reads each object once.
 //! - [`Bytes`]: payloads, carried as lowercase hex in JSON.
 //! - [`Lesson`]: an experiment as a script of commands, for the page to run
 //!   (not part of the WebSocket protocol; it is here so teachers' tools can
@@ -17,6 +19,7 @@
 
 mod bytes;
 mod command;
+mod decode;
 mod error;
 mod event;
 mod lesson;

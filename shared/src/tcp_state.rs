@@ -26,6 +26,21 @@ pub enum TcpState {
 }
 
 impl TcpState {
+    /// Every state, in the kernel's order.
+    pub const ALL: [TcpState; 11] = [
+        TcpState::Established,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::TimeWait,
+        TcpState::Closed,
+        TcpState::CloseWait,
+        TcpState::LastAck,
+        TcpState::Listen,
+        TcpState::Closing,
+    ];
+
     /// Maps the kernel's `tcpi_state` / `/proc/net/tcp` number
     /// (`include/net/tcp_states.h`) to a state. `NEW_SYN_RECV` (12) is a
     /// request socket the user never holds, shown as `SYN_RECV`.
@@ -76,5 +91,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", state.name()));
         }
         assert_eq!(TcpState::from_kernel(0), None);
+        let numbered: Vec<TcpState> = (1..=11).filter_map(TcpState::from_kernel).collect();
+        assert_eq!(numbered, TcpState::ALL);
     }
 }

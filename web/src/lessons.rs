@@ -1,48 +1,122 @@
 //! The lessons the page ships: the fourteen experiments of the tutorials,
-//! one file each in the repository's `lessons/` folder, built into the page
-//! with `include_str!` so a lesson opens without a request.
+//! one file each in the repository's `lessons/` folder, which Trunk copies
+//! next to the page (`dist/lessons/`) as it does the recordings. A lesson's
+//! file is fetched when the lesson is opened ([`fetch`]), so the page does
+//! not carry all fourteen in its code.
 //!
-//! A teacher's own lesson file, opened in the page, goes through the same
-//! [`parse`]: JSON into a [`Lesson`], then the checks of
-//! [`crate::model::lesson::check`].
+//! The lesson list needs less than the files hold, and needs it at once:
+//! [`SHIPPED`] is that index, kept by hand (id, title in both languages and
+//! recording of each file), and a test holds it to the files.
+//!
+//! A shipped lesson, once fetched, and a teacher's own lesson file opened
+//! in the page go through the same [`parse`]: JSON into a [`Lesson`], then
+//! the checks of [`crate::model::lesson::check`].
 
-use sockscope_shared::Lesson;
+use sockscope_shared::{Lesson, Text};
+use wasm_bindgen_futures::spawn_local;
+use yew::Callback;
 
+use crate::fetch_log::fetch_text;
 use crate::model::lesson::{Problem, check};
 
-/// One shipped lesson file: its name and its text.
+/// One shipped lesson, as the lesson list shows it before its file is
+/// fetched.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Shipped {
+    /// The file in `lessons/`.
     pub file: &'static str,
-    pub text: &'static str,
+    /// The lesson's `id`, as links name it.
+    pub id: &'static str,
+    /// Its `title`, in English and in Chinese.
+    pub title_en: &'static str,
+    pub title_zh: &'static str,
+    /// Its reference recording.
+    pub recording: Option<&'static str>,
 }
 
 macro_rules! shipped {
-    ($($file:literal),* $(,)?) => {
-        [$(Shipped { file: $file, text: include_str!(concat!("../../lessons/", $file)) }),*]
+    ($($file:literal, $id:literal, $en:literal, $zh:literal;)*) => {
+        [$(Shipped {
+            file: concat!($file, ".json"),
+            id: $id,
+            title_en: $en,
+            title_zh: $zh,
+            recording: Some($file),
+        }),*]
     };
 }
 
-/// Every shipped lesson, in teaching order.
+/// Every shipped lesson, in teaching order. Each one's recording is the
+/// one with the same name as its file.
 pub const SHIPPED: [Shipped; 14] = shipped![
-    "01-handshake.json",
-    "02-close-half.json",
-    "03-sticky-small-sends.json",
-    "04-sticky-small-buffer.json",
-    "05-zfill-header.json",
-    "06-struct-header.json",
-    "07-upper-echo-clients.json",
-    "08-disconnect-fin-vs-rst.json",
-    "09-addr-in-use.json",
-    "10-refused.json",
-    "11-udp-echo-and-time.json",
-    "12-udp-boundaries.json",
-    "13-udp-truncation.json",
-    "14-udp-empty.json",
+    "01-handshake", "handshake",
+        "TCP three-way handshake", "TCP 三次握手";
+    "02-close-half", "close-half",
+        "Close, half-close and TIME_WAIT", "关闭、半关闭与 TIME_WAIT";
+    "03-sticky-small-sends", "sticky-small-sends",
+        "Sticky packets: quick sends, one recv", "粘包：连续的小消息，一次 recv";
+    "04-sticky-small-buffer", "sticky-small-buffer",
+        "Sticky packets: recv buffer too small", "粘包：接收缓冲太小";
+    "05-zfill-header", "zfill-header",
+        "Fix 1: a 4-digit ASCII length header", "解决方法一：4 位 ASCII 长度报头";
+    "06-struct-header", "struct-header",
+        "Fix 2: a 4-byte binary length header", "解决方法二：4 字节二进制长度报头";
+    "07-upper-echo-clients", "upper-echo-clients",
+        "Echo server, clients one after another", "回显服务器：客户端一个接一个";
+    "08-disconnect-fin-vs-rst", "disconnect-fin-vs-rst",
+        "A client leaves: FIN or RST", "客户端离开：FIN 还是 RST";
+    "09-addr-in-use", "addr-in-use",
+        "Address already in use, and SO_REUSEADDR", "地址已被占用与 SO_REUSEADDR";
+    "10-refused", "refused",
+        "Connection refused", "连接被拒绝";
+    "11-udp-echo-and-time", "udp-echo-and-time",
+        "UDP echo and time server", "UDP 回显与时间服务器";
+    "12-udp-boundaries", "udp-boundaries",
+        "UDP keeps message boundaries", "UDP 保留消息边界";
+    "13-udp-truncation", "udp-truncation",
+        "UDP truncation", "UDP 截断";
+    "14-udp-empty", "udp-empty",
+        "UDP empty datagram", "UDP 空数据报";
 ];
+
+impl Shipped {
+    /// Where the page fetches the file from, relative to the page.
+    pub fn url(&self) -> String {
+        format!("lessons/{}", self.file)
+    }
+
+    /// The title, as a lesson's text.
+    pub fn title(&self) -> Text {
+        Text {
+            en: self.title_en.to_string(),
+            zh: self.title_zh.to_string(),
+        }
+    }
+
+    /// What the panel holds while the file is on its way: the lesson's
+    /// name, title and recording, and no steps yet.
+    pub fn placeholder(&self) -> Lesson {
+        Lesson {
+            id: self.id.to_string(),
+            title: self.title(),
+            explanation: Text::default(),
+            recording: self.recording.map(str::to_string),
+            steps: Vec::new(),
+        }
+    }
+}
+
+/// The shipped lesson with this id (`sticky-small-sends`).
+pub fn find(id: &str) -> Option<&'static Shipped> {
+    SHIPPED.iter().find(|s| s.id == id)
+}
 
 /// Why a lesson file cannot be used.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadError {
+    /// A shipped lesson's file could not be fetched: the request and what
+    /// went wrong with it.
+    Fetch(String),
     /// Not a lesson in JSON: serde's message, with line and column.
     Json(String),
     /// A lesson, but one that cannot run as written.
@@ -63,14 +137,16 @@ pub fn parse(text: &str) -> Result<Lesson, LoadError> {
     }
 }
 
-/// Every shipped lesson that parses (all of them: a test says so).
-pub fn all() -> Vec<Lesson> {
-    SHIPPED.iter().filter_map(|s| parse(s.text).ok()).collect()
-}
-
-/// The shipped lesson with this id (`sticky-small-sends`).
-pub fn find(id: &str) -> Option<Lesson> {
-    all().into_iter().find(|l| l.id == id)
+/// Fetches a shipped lesson's file and reads it, reporting through
+/// `ondone`.
+pub fn fetch(shipped: &'static Shipped, ondone: Callback<Result<Lesson, LoadError>>) {
+    spawn_local(async move {
+        let read = match fetch_text(&shipped.url()).await {
+            Ok(text) => parse(&text),
+            Err(message) => Err(LoadError::Fetch(message)),
+        };
+        ondone.emit(read);
+    });
 }
 
 #[cfg(test)]
@@ -84,8 +160,14 @@ mod tests {
     use crate::model::lesson::{Status, StepState};
     use crate::recordings;
 
+    /// The text of a file in `lessons/`.
+    fn read(file: &str) -> String {
+        let path = format!("{}/../lessons/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
     fn each() -> impl Iterator<Item = (&'static str, Lesson)> {
-        SHIPPED.iter().map(|s| match parse(s.text) {
+        SHIPPED.iter().map(|s| match parse(&read(s.file)) {
             Ok(lesson) => (s.file, lesson),
             Err(error) => panic!("{}: {error:?}", s.file),
         })
@@ -108,9 +190,43 @@ mod tests {
     fn every_lesson_parses_and_passes_its_checks() {
         // `each` fails with the file name and the problems otherwise.
         assert_eq!(each().count(), 14);
-        assert_eq!(all().len(), 14);
-        assert_eq!(find("sticky-small-sends").map(|l| l.steps.len()), Some(7));
+        assert_eq!(
+            find("sticky-small-sends").map(|s| s.url()),
+            Some("lessons/03-sticky-small-sends.json".to_string())
+        );
         assert!(find("no-such-lesson").is_none());
+    }
+
+    #[test]
+    fn the_page_is_built_with_the_lesson_files_beside_it() {
+        let page = include_str!("../../index.html");
+        assert!(
+            page.contains(r#"<link data-trunk rel="copy-dir" href="lessons" />"#),
+            "index.html must have Trunk copy lessons/ into dist/"
+        );
+    }
+
+    #[test]
+    fn the_index_says_what_each_file_says() {
+        for (file, lesson) in each() {
+            let Some(shipped) = find(&lesson.id) else {
+                panic!("{file}: the index has no lesson {:?}", lesson.id);
+            };
+            assert_eq!(shipped.file, file, "{}", lesson.id);
+            assert_eq!(shipped.title(), lesson.title, "{file}: title");
+            assert_eq!(
+                shipped.recording.map(str::to_string),
+                lesson.recording,
+                "{file}: recording"
+            );
+            let placeholder = shipped.placeholder();
+            assert_eq!(
+                (&placeholder.id, &placeholder.title, &placeholder.recording),
+                (&lesson.id, &lesson.title, &lesson.recording),
+                "{file}"
+            );
+            assert!(placeholder.steps.is_empty());
+        }
     }
 
     #[test]

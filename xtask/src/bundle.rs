@@ -9,8 +9,9 @@
 //!
 //! `cargo xtask test` fails once the built page is more than 10% over the
 //! budget, so growth is a decision rather than an accident; `cargo xtask
-//! bench` reports the size with the other figures. The stylesheet and the
-//! recordings are left out: they are small, or fetched only when asked for.
+//! bench` reports the size with the other figures. The stylesheet, the
+//! recordings and the lesson files are left out: they are small, or fetched
+//! only when asked for.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -13,13 +13,14 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use pcap_file::DataLink;
-use pcap_file::pcapng::PcapNgWriter;
+use byteorder_slice::BigEndian;
+use pcap_file::pcapng::PcapNgBlock;
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::{DataLink, Endianness};
 use sockscope_shared::{Call, CallResult, Event, EventKind, Transport};
 
 use super::comment::{self, SegmentMeta};
@@ -178,7 +179,11 @@ pub fn pcapng(events: &[Event]) -> Result<Vec<u8>, ExportError> {
     write(&file_comments, &packets).map_err(|e| ExportError(e.to_string()))
 }
 
-fn write(file_comments: &[String], packets: &[Packet]) -> Result<Vec<u8>, pcap_file::PcapError> {
+/// The file, big-endian (`pcap-file`'s default section, as the page has
+/// always written it). Each block is written by `pcap-file` for that one
+/// byte order: its `PcapNgWriter` picks the order at run time, which puts
+/// its block writer in the page twice, once for each order.
+fn write(file_comments: &[String], packets: &[Packet]) -> std::io::Result<Vec<u8>> {
     let mut options = vec![SectionHeaderOption::UserApplication(Cow::Borrowed(
         "sockscope",
     ))];
@@ -188,20 +193,25 @@ fn write(file_comments: &[String], packets: &[Packet]) -> Result<Vec<u8>, pcap_f
             .map(|c| SectionHeaderOption::Comment(Cow::Borrowed(c.as_str()))),
     );
     let section = SectionHeaderBlock {
+        endianness: Endianness::Big,
         options,
         ..SectionHeaderBlock::default()
     };
-    let mut writer = PcapNgWriter::with_section_header(Vec::new(), section.into_owned())?;
-    writer.write_pcapng_block(InterfaceDescriptionBlock {
+    let mut out = Vec::new();
+    section.into_block().write_to::<BigEndian, _>(&mut out)?;
+    InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,
         snaplen: 0,
         options: vec![
             InterfaceDescriptionOption::IfName(Cow::Borrowed("sockscope")),
             InterfaceDescriptionOption::IfTsResol(NANOSECONDS),
         ],
-    })?;
+    }
+    .into_block()
+    .write_to::<BigEndian, _>(&mut out)?;
     for packet in packets {
-        writer.write_pcapng_block(EnhancedPacketBlock {
+        // Interface 0 is the one written just above.
+        EnhancedPacketBlock {
             interface_id: 0,
             timestamp: Duration::from_micros(packet.t_us),
             original_len: packet.frame.original_len,
@@ -211,7 +221,22 @@ fn write(file_comments: &[String], packets: &[Packet]) -> Result<Vec<u8>, pcap_f
                 .iter()
                 .map(|c| EnhancedPacketOption::Comment(Cow::Borrowed(c.as_str())))
                 .collect(),
-        })?;
+        }
+        .into_block()
+        .write_to::<BigEndian, _>(&mut out)?;
     }
-    Ok(writer.into_inner())
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_is_big_endian_as_it_always_was() {
+        let file = pcapng(&[]).unwrap();
+        // A section header block, then the byte-order magic in big-endian.
+        assert_eq!(file.get(..4), Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]));
+        assert_eq!(file.get(8..12), Some(&[0x1a, 0x2b, 0x3c, 0x4d][..]));
+    }
 }

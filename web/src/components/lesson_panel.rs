@@ -7,10 +7,15 @@
 //! only chooses lessons and forwards clicks. A lesson named in the address
 //! (`?lesson=sticky-small-sends`) is the one shown first, and choosing a
 //! lesson puts its name there, so a teacher can hand out a link.
+//!
+//! A shipped lesson's file is fetched when it is chosen: until it arrives
+//! the panel shows the lesson's title from the index in `lessons.rs`, says
+//! it is loading (`data-status="loading"`, no `data-lesson` yet) and keeps
+//! Run and Step disabled.
 
 use gloo_events::EventListener;
 use gloo_file::callbacks::{FileReader, read_as_text};
-use sockscope_shared::{Command, Lesson, Text};
+use sockscope_shared::{Command, Lesson};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
@@ -19,7 +24,7 @@ use super::fields;
 use super::lesson_steps::{LessonSteps, StepRow};
 use crate::hooks::lesson_runner::use_lesson_runner;
 use crate::i18n::{self, Lang, use_lang};
-use crate::lessons::{self, LoadError};
+use crate::lessons::{self, LoadError, SHIPPED, Shipped};
 use crate::model::lesson::Status;
 use crate::page_link;
 use crate::state::ModelRef;
@@ -56,65 +61,82 @@ fn status_name(status: &Status) -> &'static str {
     }
 }
 
-/// A stand-in if no shipped lesson parsed (a test makes sure they all do).
-fn no_lesson() -> Lesson {
-    Lesson {
-        id: "none".into(),
-        title: Text::both("—"),
-        explanation: Text::default(),
-        recording: None,
-        steps: Vec::new(),
-    }
-}
-
 #[component]
 pub fn LessonPanel(props: &Props) -> Html {
     let lang = use_lang();
-    let shipped = use_memo((), |()| lessons::all());
     // What the address asked for, read once.
     let wanted = use_memo((), |()| page_link::lesson_parameter());
-    let first = {
-        let (shipped, wanted) = (shipped.clone(), wanted.clone());
-        move || {
-            let by_link = (*wanted)
-                .as_deref()
-                .and_then(|id| shipped.iter().find(|l| l.id == id));
-            by_link
-                .or(shipped.first())
-                .cloned()
-                .unwrap_or_else(no_lesson)
-        }
-    };
+    let first: &'static Shipped = (*wanted)
+        .as_deref()
+        .and_then(lessons::find)
+        .unwrap_or(&SHIPPED[0]);
     let runner = use_lesson_runner(
-        first,
+        || first.placeholder(),
         props.model.clone(),
         props.onrequest.clone(),
         props.onfresh.clone(),
     );
-    let unknown_link = (*wanted)
-        .clone()
-        .filter(|id| !shipped.iter().any(|l| &l.id == id));
+    let unknown_link = (*wanted).clone().filter(|id| lessons::find(id).is_none());
     let file_error = use_state(|| None::<(String, LoadError)>);
     let missing = use_state(|| unknown_link);
     let reader = use_mut_ref(|| None::<FileReader>);
+    // The shipped lesson whose file is on its way, if any: the panel shows
+    // it as loading, and takes no other answer (a lesson chosen meanwhile
+    // makes an earlier one stale).
+    let fetching = use_mut_ref(|| Some(first.id));
+    // Whether the lesson came from a teacher's file rather than the list.
+    let from_file = use_state(|| false);
+    let update = use_force_update();
+
+    let open_shipped = {
+        let (runner, fetching) = (runner.clone(), fetching.clone());
+        let (file_error, update) = (file_error.clone(), update.clone());
+        Callback::from(move |shipped: &'static Shipped| {
+            runner.load(shipped.placeholder());
+            *fetching.borrow_mut() = Some(shipped.id);
+            let (runner, fetching) = (runner.clone(), fetching.clone());
+            let (file_error, update) = (file_error.clone(), update.clone());
+            lessons::fetch(
+                shipped,
+                Callback::from(move |read: Result<Lesson, LoadError>| {
+                    if *fetching.borrow() != Some(shipped.id) {
+                        return;
+                    }
+                    *fetching.borrow_mut() = None;
+                    match read {
+                        Ok(lesson) => runner.load(lesson),
+                        Err(error) => file_error.set(Some((shipped.file.to_string(), error))),
+                    }
+                    update.force_update();
+                }),
+            );
+        })
+    };
+    {
+        let open_shipped = open_shipped.clone();
+        use_effect_with((), move |()| open_shipped.emit(first));
+    }
 
     let onchoose = {
-        let (runner, shipped) = (runner.clone(), shipped.clone());
-        let (file_error, missing) = (file_error.clone(), missing.clone());
+        let open_shipped = open_shipped.clone();
+        let (file_error, missing, from_file) =
+            (file_error.clone(), missing.clone(), from_file.clone());
         Callback::from(move |e: Event| {
             let Some(id) = fields::select_value(&e) else {
                 return;
             };
-            if let Some(lesson) = shipped.iter().find(|l| l.id == id) {
-                runner.load(lesson.clone());
+            if let Some(shipped) = lessons::find(&id) {
+                open_shipped.emit(shipped);
                 page_link::set_lesson_parameter(Some(&id));
                 file_error.set(None);
                 missing.set(None);
+                from_file.set(false);
             }
         })
     };
     let onfile = {
         let (runner, file_error, reader) = (runner.clone(), file_error.clone(), reader.clone());
+        let (fetching, from_file) = (fetching.clone(), from_file.clone());
         Callback::from(move |e: Event| {
             let Some(input) = e.target_dyn_into::<HtmlInputElement>() else {
                 return;
@@ -123,6 +145,7 @@ pub fn LessonPanel(props: &Props) -> Html {
                 return;
             };
             let (runner, file_error) = (runner.clone(), file_error.clone());
+            let (fetching, from_file) = (fetching.clone(), from_file.clone());
             let name = file.name();
             let task = read_as_text(&gloo_file::File::from(file), move |text| {
                 let parsed = text
@@ -130,7 +153,10 @@ pub fn LessonPanel(props: &Props) -> Html {
                     .and_then(|text| lessons::parse(&text));
                 match parsed {
                     Ok(lesson) => {
+                        // The file wins over a shipped lesson still on its way.
+                        *fetching.borrow_mut() = None;
                         runner.load(lesson);
+                        from_file.set(true);
                         // A lesson from a file has no address of its own.
                         page_link::set_lesson_parameter(None);
                         file_error.set(None);
@@ -154,6 +180,7 @@ pub fn LessonPanel(props: &Props) -> Html {
             r.socket_map(),
         )
     });
+    let loading = fetching.borrow().is_some();
     let playing = status == Status::Playing;
     let running = matches!(status, Status::Playing | Status::Paused);
     let rows: Vec<StepRow> = lesson
@@ -174,7 +201,7 @@ pub fn LessonPanel(props: &Props) -> Html {
         .iter()
         .filter_map(|(n, id)| id.filter(|id| id != n).map(|id| format!("{n} → #{id}")))
         .collect();
-    let is_shipped = shipped.iter().any(|l| l.id == lesson.id && *l == lesson);
+    let is_shipped = !*from_file && lessons::find(&lesson.id).is_some();
     let click = |act: fn(&crate::hooks::lesson_runner::LessonRunner)| {
         let runner = runner.clone();
         Callback::from(move |_: MouseEvent| act(&runner))
@@ -182,7 +209,7 @@ pub fn LessonPanel(props: &Props) -> Html {
     {
         // Keys for a class: N runs the next step, R runs or pauses, as the
         // buttons do (← → and space belong to the player).
-        let runner = runner.clone();
+        let (runner, fetching) = (runner.clone(), fetching.clone());
         use_effect_with((), move |()| {
             let listener = web_sys::window()
                 .and_then(|w| w.document())
@@ -191,7 +218,11 @@ pub fn LessonPanel(props: &Props) -> Html {
                         let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
                             return;
                         };
-                        if typing(event) || event.ctrl_key() || event.meta_key() || event.alt_key()
+                        if typing(event)
+                            || event.ctrl_key()
+                            || event.meta_key()
+                            || event.alt_key()
+                            || fetching.borrow().is_some()
                         {
                             return;
                         }
@@ -227,7 +258,8 @@ pub fn LessonPanel(props: &Props) -> Html {
     });
 
     html! {
-        <section class="panel lesson" id="lesson" data-lesson={lesson.id.clone()} data-status={status_name(&status)}>
+        <section class="panel lesson" id="lesson" data-lesson={(!loading).then(|| lesson.id.clone())}
+            data-status={if loading { "loading" } else { status_name(&status) }}>
             <div class="lesson-head">
                 <h2>{ lang.pick("Lessons", "课程") }</h2>
                 <label class="button secondary small">
@@ -241,9 +273,9 @@ pub fn LessonPanel(props: &Props) -> Html {
                     if !is_shipped {
                         <option value={lesson.id.clone()} selected=true>{ format!("{} {}", lang.pick("File:", "文件："), lang.text(&lesson.title)) }</option>
                     }
-                    { for shipped.iter().enumerate().map(|(i, l)| html! {
-                        <option value={l.id.clone()} selected={is_shipped && l.id == lesson.id}>
-                            { format!("{:02} · {}", i + 1, lang.text(&l.title)) }
+                    { for SHIPPED.iter().enumerate().map(|(i, l)| html! {
+                        <option value={l.id} selected={is_shipped && l.id == lesson.id}>
+                            { format!("{:02} · {}", i + 1, lang.pick(l.title_en, l.title_zh)) }
                         </option>
                     }) }
                 </select>
@@ -262,13 +294,17 @@ pub fn LessonPanel(props: &Props) -> Html {
             }
             <details class="explanation" open={status == Status::Ready}>
                 <summary>{ lang.text(&lesson.title) }</summary>
-                <p id="lesson-explanation">{ lang.text(&lesson.explanation) }</p>
+                if loading {
+                    <p id="lesson-explanation" class="hint">{ lang.pick("Loading the lesson…", "正在加载课程……") }</p>
+                } else {
+                    <p id="lesson-explanation">{ lang.text(&lesson.explanation) }</p>
+                }
             </details>
             <div class="lesson-buttons">
-                <button type="button" id="lesson-run" onclick={onrun} title={lang.pick("Run or pause (R)", "运行或暂停（R）")}>
+                <button type="button" id="lesson-run" disabled={loading} onclick={onrun} title={lang.pick("Run or pause (R)", "运行或暂停（R）")}>
                     { if playing { lang.pick("❚❚ Pause", "❚❚ 暂停") } else { lang.pick("▶ Run", "▶ 运行") } }
                 </button>
-                <button type="button" id="lesson-step" disabled={awaited.is_some()} onclick={click(|r| r.step())}
+                <button type="button" id="lesson-step" disabled={loading || awaited.is_some()} onclick={click(|r| r.step())}
                     title={lang.pick("Run the next step (N)", "执行下一步（N）")}>
                     { lang.pick("Step ▶", "单步 ▶") }
                 </button>

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::fields;
 use crate::fetch_log::open_recording;
 use crate::i18n::{Lang, use_lang};
+use crate::lessons::SHIPPED;
 use crate::recordings;
 
 #[derive(Properties, PartialEq)]
@@ -27,19 +28,12 @@ pub fn RecordingPicker(props: &Props) -> Html {
         })
     };
     // In Chinese, each recording is named by the title of its lesson.
-    let lessons = use_memo((), |()| crate::lessons::all());
     let title = |r: &recordings::Recording| match lang {
         Lang::En => r.title.to_string(),
-        Lang::Zh => lessons
+        Lang::Zh => SHIPPED
             .iter()
-            .position(|l| l.recording.as_deref() == Some(r.name))
-            .and_then(|i| {
-                Some(format!(
-                    "{:02} · {}",
-                    i + 1,
-                    lang.text(&lessons.get(i)?.title)
-                ))
-            })
+            .position(|l| l.recording == Some(r.name))
+            .and_then(|i| Some(format!("{:02} · {}", i + 1, SHIPPED.get(i)?.title_zh)))
             .unwrap_or_else(|| r.title.to_string()),
     };
     html! {

@@ -65,6 +65,10 @@ pub fn halt(lang: Lang, halt: &Halt) -> String {
 /// Why a lesson file cannot be used, one sentence per problem.
 pub fn load_error(lang: Lang, error: &LoadError) -> Vec<String> {
     match error {
+        LoadError::Fetch(message) => vec![match lang {
+            Lang::En => format!("The lesson could not be fetched: {message}"),
+            Lang::Zh => format!("无法获取课程：{message}"),
+        }],
         LoadError::Json(message) => vec![match lang {
             Lang::En => format!("This is not a lesson file: {message}"),
             Lang::Zh => format!("这不是课程文件：{message}"),

@@ -32,7 +32,9 @@ pub fn framing(lang: Lang, framing: Framing) -> &'static str {
 /// A phase's name, as the diagram's bands print it.
 pub fn phase(lang: Lang, phase: Phase) -> String {
     match lang {
-        Lang::En => phase.label().to_uppercase(),
+        // The labels are ASCII: the ASCII mapping is the whole mapping,
+        // and spares the page Unicode's case tables.
+        Lang::En => phase.label().to_ascii_uppercase(),
         Lang::Zh => match phase {
             Phase::Handshake => "握手",
             Phase::Data => "数据",
@@ -118,6 +120,20 @@ pub fn link_detail(lang: Lang, link: &Link) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_phase_names_are_the_labels_in_capitals() {
+        for (band, name) in [
+            (Phase::Handshake, "HANDSHAKE"),
+            (Phase::Data, "DATA"),
+            (Phase::Close, "CLOSE"),
+            (Phase::Reset, "RESET"),
+        ] {
+            // ASCII, so the ASCII upper case is the Unicode one.
+            assert!(band.label().is_ascii(), "{name}");
+            assert_eq!(phase(Lang::En, band), name);
+        }
+    }
 
     #[test]
     fn english_keeps_the_models_words() {
