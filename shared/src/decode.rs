@@ -112,7 +112,9 @@ trait Assemble {
     type Value;
     /// What the object is, for serde's "expected …" messages.
     const EXPECTING: &'static str;
-    fn assemble(self) -> Result<Self::Value, String>;
+    /// Takes what it needs out of the wire struct, field by field, rather
+    /// than moving the whole struct (every field of every event) along.
+    fn assemble(&mut self) -> Result<Self::Value, String>;
 }
 
 /// Reads an object into the wire struct `W` and assembles it, inside the
@@ -128,41 +130,40 @@ impl<'de, W: Deserialize<'de> + Assemble> Visitor<'de> for ReadThenAssemble<W> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<W::Value, A::Error> {
-        W::deserialize(MapAccessDeserializer::new(map))?
-            .assemble()
-            .map_err(de::Error::custom)
+        let mut wire = W::deserialize(MapAccessDeserializer::new(map))?;
+        wire.assemble().map_err(de::Error::custom)
     }
 }
 
 impl Assemble for WireEvent<'_> {
     type Value = Event;
     const EXPECTING: &'static str = "an event object";
-    fn assemble(self) -> Result<Event, String> {
-        self.into_event()
+    fn assemble(&mut self) -> Result<Event, String> {
+        self.take_event()
     }
 }
 
 impl Assemble for WireResult<'_> {
     type Value = CallResult;
     const EXPECTING: &'static str = "a call result object";
-    fn assemble(self) -> Result<CallResult, String> {
-        self.into_result()
+    fn assemble(&mut self) -> Result<CallResult, String> {
+        self.take_result()
     }
 }
 
 impl Assemble for WireCapture<'_> {
     type Value = CaptureState;
     const EXPECTING: &'static str = "a capture state object";
-    fn assemble(self) -> Result<CaptureState, String> {
+    fn assemble(&mut self) -> Result<CaptureState, String> {
         CaptureParts {
-            interface: self.interface,
-            reason: self.reason,
-            fix: self.fix,
-            received: self.received,
-            dropped_by_kernel: self.dropped_by_kernel,
-            dropped_by_interface: self.dropped_by_interface,
+            interface: self.interface.take(),
+            reason: self.reason.take(),
+            fix: self.fix.take(),
+            received: self.received.take(),
+            dropped_by_kernel: self.dropped_by_kernel.take(),
+            dropped_by_interface: self.dropped_by_interface.take(),
         }
-        .into_state(self.state, "capture state")
+        .into_state(self.state.take(), "capture state")
     }
 }
 
@@ -287,9 +288,9 @@ struct CaptureParts {
 }
 
 impl WireEvent<'_> {
-    fn into_event(mut self) -> Result<Event, String> {
-        let index = need(self.index, "", "index")?;
-        let t_us = need(self.t_us, "", "t_us")?;
+    fn take_event(&mut self) -> Result<Event, String> {
+        let index = need(self.index.take(), "", "index")?;
+        let t_us = need(self.t_us.take(), "", "t_us")?;
         let tag = need(self.event.take(), "", "event")?;
         let kind = match tag.as_str() {
             "hello" => self.hello()?,
@@ -297,113 +298,113 @@ impl WireEvent<'_> {
             "state" => {
                 let c = "state event";
                 EventKind::State {
-                    socket: need(self.socket, c, "socket")?,
-                    state: tcp_state(need(self.state, c, "state")?.as_str(), c)?,
+                    socket: need(self.socket.take(), c, "socket")?,
+                    state: tcp_state(need(self.state.take(), c, "state")?.as_str(), c)?,
                 }
             }
             "recv_queue" => {
                 let c = "recv_queue event";
                 EventKind::RecvQueue {
-                    socket: need(self.socket, c, "socket")?,
-                    bytes: need(self.bytes, c, "bytes")?,
+                    socket: need(self.socket.take(), c, "socket")?,
+                    bytes: need(self.bytes.take(), c, "bytes")?,
                 }
             }
             "segment" => self.segment()?,
             "command_error" => self.command_error()?,
             "capture" => EventKind::Capture(
                 CaptureParts {
-                    interface: self.interface,
-                    reason: self.reason,
-                    fix: self.fix,
-                    received: self.received,
-                    dropped_by_kernel: self.dropped_by_kernel,
-                    dropped_by_interface: self.dropped_by_interface,
+                    interface: self.interface.take(),
+                    reason: self.reason.take(),
+                    fix: self.fix.take(),
+                    received: self.received.take(),
+                    dropped_by_kernel: self.dropped_by_kernel.take(),
+                    dropped_by_interface: self.dropped_by_interface.take(),
                 }
-                .into_state(self.state, "capture event")?,
+                .into_state(self.state.take(), "capture event")?,
             ),
             "lagged" => EventKind::Lagged {
-                dropped: need(self.dropped, "lagged event", "dropped")?,
+                dropped: need(self.dropped.take(), "lagged event", "dropped")?,
             },
             other => return Err(unknown("", "event", other, EVENTS)),
         };
         Ok(Event { index, t_us, kind })
     }
 
-    fn hello(self) -> Result<EventKind, String> {
+    fn hello(&mut self) -> Result<EventKind, String> {
         let c = "hello event";
         Ok(EventKind::Hello(Hello {
-            protocol_version: need(self.protocol_version, c, "protocol_version")?,
-            relay_version: need(self.relay_version, c, "relay_version")?,
-            capabilities: need(self.capabilities, c, "capabilities")?,
-            limits: need(self.limits, c, "limits")?,
+            protocol_version: need(self.protocol_version.take(), c, "protocol_version")?,
+            relay_version: need(self.relay_version.take(), c, "relay_version")?,
+            capabilities: need(self.capabilities.take(), c, "capabilities")?,
+            limits: need(self.limits.take(), c, "limits")?,
         }))
     }
 
-    fn call_event(self) -> Result<EventKind, String> {
+    fn call_event(&mut self) -> Result<EventKind, String> {
         let c = "call event";
-        let socket = need(self.socket, c, "socket")?;
-        let transport = need(self.transport, c, "transport")?;
-        let call = need(self.call, c, "call")?;
+        let socket = need(self.socket.take(), c, "socket")?;
+        let transport = need(self.transport.take(), c, "transport")?;
+        let call = need(self.call.take(), c, "call")?;
         let call = Args {
-            addr: self.addr,
-            reuse_addr: self.reuse_addr,
-            backlog: self.backlog,
-            data: self.data,
-            offset: self.offset,
-            message: self.message,
-            framing: self.framing,
-            bufsize: self.bufsize,
-            option: self.option,
-            how: self.how,
+            addr: self.addr.take(),
+            reuse_addr: self.reuse_addr.take(),
+            backlog: self.backlog.take(),
+            data: self.data.take(),
+            offset: self.offset.take(),
+            message: self.message.take(),
+            framing: self.framing.take(),
+            bufsize: self.bufsize.take(),
+            option: self.option.take(),
+            how: self.how.take(),
         }
         .into_call(call.as_str())?;
-        let result = need(self.result, c, "result")?
-            .into_result()
+        let result = need(self.result.take(), c, "result")?
+            .take_result()
             .map_err(|problem| format!("{c}: {problem}"))?;
-        let state = match self.state {
+        let state = match self.state.take() {
             Some(state) => Some(tcp_state(state.as_str(), c)?),
             None => None,
         };
         Ok(EventKind::Call(CallEvent {
             socket,
-            request: self.request,
+            request: self.request.take(),
             transport,
             call,
             result,
-            local: self.local,
-            peer: self.peer,
+            local: self.local.take(),
+            peer: self.peer.take(),
             state,
         }))
     }
 
-    fn segment(self) -> Result<EventKind, String> {
+    fn segment(&mut self) -> Result<EventKind, String> {
         let c = "segment event";
-        let conn = need(self.conn, c, "conn")?;
-        let src = need(self.src, c, "src")?;
-        let dst = need(self.dst, c, "dst")?;
-        let direction = need(self.direction, c, "direction")?;
-        let proto = need(self.proto, c, "proto")?;
+        let conn = need(self.conn.take(), c, "conn")?;
+        let src = need(self.src.take(), c, "src")?;
+        let dst = need(self.dst.take(), c, "dst")?;
+        let direction = need(self.direction.take(), c, "direction")?;
+        let proto = need(self.proto.take(), c, "proto")?;
         let segment = match proto.as_str() {
             "tcp" => {
                 let c = "tcp segment event";
                 Segment::Tcp {
-                    flags: need(self.flags, c, "flags")?,
-                    seq: need(self.seq, c, "seq")?,
-                    ack: need(self.ack, c, "ack")?,
-                    rel_seq: need(self.rel_seq, c, "rel_seq")?,
-                    rel_ack: need(self.rel_ack, c, "rel_ack")?,
-                    window: need(self.window, c, "window")?,
-                    window_scaled: need(self.window_scaled, c, "window_scaled")?,
-                    options: need(self.options, c, "options")?,
-                    payload_len: need(self.payload_len, c, "payload_len")?,
-                    payload: need(self.payload, c, "payload")?,
+                    flags: need(self.flags.take(), c, "flags")?,
+                    seq: need(self.seq.take(), c, "seq")?,
+                    ack: need(self.ack.take(), c, "ack")?,
+                    rel_seq: need(self.rel_seq.take(), c, "rel_seq")?,
+                    rel_ack: need(self.rel_ack.take(), c, "rel_ack")?,
+                    window: need(self.window.take(), c, "window")?,
+                    window_scaled: need(self.window_scaled.take(), c, "window_scaled")?,
+                    options: need(self.options.take(), c, "options")?,
+                    payload_len: need(self.payload_len.take(), c, "payload_len")?,
+                    payload: need(self.payload.take(), c, "payload")?,
                 }
             }
             "udp" => {
                 let c = "udp segment event";
                 Segment::Udp(UdpDatagram {
-                    payload_len: need(self.payload_len, c, "payload_len")?,
-                    payload: need(self.payload, c, "payload")?,
+                    payload_len: need(self.payload_len.take(), c, "payload_len")?,
+                    payload: need(self.payload.take(), c, "payload")?,
                 })
             }
             "icmp_port_unreachable" => Segment::IcmpPortUnreachable,
@@ -414,16 +415,16 @@ impl WireEvent<'_> {
             src,
             dst,
             direction,
-            from_socket: self.from_socket,
-            to_socket: self.to_socket,
+            from_socket: self.from_socket.take(),
+            to_socket: self.to_socket.take(),
             segment,
         }))
     }
 
-    fn command_error(self) -> Result<EventKind, String> {
+    fn command_error(&mut self) -> Result<EventKind, String> {
         let c = "command_error event";
-        let code = need(self.code, c, "code")?;
-        let message = match need(self.message, c, "message")? {
+        let code = need(self.code.take(), c, "code")?;
+        let message = match need(self.message.take(), c, "message")? {
             Message::Text(text) => text,
             Message::Number(number) => {
                 return Err(format!(
@@ -432,8 +433,8 @@ impl WireEvent<'_> {
             }
         };
         Ok(EventKind::CommandError(CommandError {
-            request: self.request,
-            command: self.command,
+            request: self.request.take(),
+            command: self.command.take(),
             code,
             message,
         }))
@@ -518,44 +519,44 @@ impl Args {
 
 impl WireResult<'_> {
     /// The result, or what is wrong with it (the caller says whose result).
-    fn into_result(self) -> Result<CallResult, String> {
-        let kind = need(self.kind, "result", "kind")?;
+    fn take_result(&mut self) -> Result<CallResult, String> {
+        let kind = need(self.kind.take(), "result", "kind")?;
         Ok(match kind.as_str() {
             "ok" => CallResult::Ok,
             "sent" => CallResult::Sent {
-                bytes: need(self.bytes, "sent result", "bytes")?,
+                bytes: need(self.bytes.take(), "sent result", "bytes")?,
             },
             "data" => {
                 let c = "data result";
                 CallResult::Data {
-                    data: need(self.data, c, "data")?,
-                    offset: need(self.offset, c, "offset")?,
+                    data: need(self.data.take(), c, "data")?,
+                    offset: need(self.offset.take(), c, "offset")?,
                 }
             }
             "end_of_stream" => CallResult::EndOfStream {
-                offset: need(self.offset, "end_of_stream result", "offset")?,
+                offset: need(self.offset.take(), "end_of_stream result", "offset")?,
             },
             "accepted" => {
                 let c = "accepted result";
                 CallResult::Accepted {
-                    new_socket: need(self.new_socket, c, "new_socket")?,
-                    peer: need(self.peer, c, "peer")?,
+                    new_socket: need(self.new_socket.take(), c, "new_socket")?,
+                    peer: need(self.peer.take(), c, "peer")?,
                 }
             }
             "datagram" => {
                 let c = "datagram result";
                 CallResult::Datagram {
-                    from: need(self.from, c, "from")?,
-                    data: need(self.data, c, "data")?,
-                    datagram_len: need(self.datagram_len, c, "datagram_len")?,
+                    from: need(self.from.take(), c, "from")?,
+                    data: need(self.data.take(), c, "data")?,
+                    datagram_len: need(self.datagram_len.take(), c, "datagram_len")?,
                 }
             }
             "error" => {
                 let c = "error result";
                 CallResult::Error(OsError {
-                    errno: need(self.errno, c, "errno")?,
-                    code: need(self.code, c, "code")?,
-                    message: need(self.message, c, "message")?,
+                    errno: need(self.errno.take(), c, "errno")?,
+                    code: need(self.code.take(), c, "code")?,
+                    message: need(self.message.take(), c, "message")?,
                 })
             }
             other => return Err(unknown("result", "kind", other, RESULTS)),
