@@ -108,10 +108,11 @@ impl Title {
     }
 }
 
-/// Blocks narrower than this many pixels are drawn together.
-const MIN_BLOCK_PX: f64 = 4.0;
+/// Blocks narrower than this many pixels are drawn together: narrower ones
+/// cannot be told apart or clicked, and each is DOM the browser must build.
+const MIN_BLOCK_PX: f64 = 8.0;
 /// Up to this many blocks in a lane are drawn one by one.
-const MAX_BLOCKS: usize = 400;
+const MAX_BLOCKS: usize = 200;
 
 /// A lane of thousands of segments (a long capture) squeezed into the
 /// track: neighbours that would share a few pixels become one block, which
