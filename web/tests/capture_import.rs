@@ -36,13 +36,12 @@ fn segments(events: &[Event]) -> Vec<&SegmentEvent> {
 
 /// The arrows a learner sees, in order.
 fn arrows(events: Vec<Event>) -> Vec<String> {
-    ladder::layout(&Model::from_events(events), Numbers::Relative)
+    let model = Model::from_events(events);
+    ladder::layout(&model)
         .rows
-        .into_iter()
-        .filter_map(|row| match row.kind {
-            RowKind::Packet { label, .. } => Some(label),
-            RowKind::Call { .. } => None,
-        })
+        .iter()
+        .filter(|row| matches!(row.kind, RowKind::Packet { .. }))
+        .map(|row| row.label(&model, Numbers::Relative))
         .collect()
 }
 

@@ -36,13 +36,11 @@ fn load(name: &str) -> Model {
 
 /// The packet labels of the diagram, in order.
 fn arrows(model: &Model) -> Vec<String> {
-    ladder::layout(model, Numbers::Relative)
+    ladder::layout(model)
         .rows
-        .into_iter()
-        .filter_map(|row| match row.kind {
-            RowKind::Packet { label, .. } => Some(label),
-            RowKind::Call { .. } => None,
-        })
+        .iter()
+        .filter(|row| matches!(row.kind, RowKind::Packet { .. }))
+        .map(|row| row.label(model, Numbers::Relative))
         .collect()
 }
 
@@ -55,7 +53,7 @@ fn state_names(model: &Model, socket: u32) -> Vec<&'static str> {
 #[test]
 fn experiment_01_handshake_is_syn_synack_ack_between_two_lanes() {
     let model = load("01-handshake");
-    let diagram = ladder::layout(&model, Numbers::Relative);
+    let diagram = ladder::layout(&model);
     assert_eq!(diagram.lanes.len(), 2, "one lane per address:port");
     assert!(
         !diagram.lanes[0].server && diagram.lanes[1].server,
@@ -189,7 +187,7 @@ fn experiment_07_two_clients_get_two_lanes_beside_one_server_lane() {
         let reply = &conv.streams[1].recvs[0].data;
         assert_eq!(request.to_ascii_uppercase(), *reply);
     }
-    let diagram = ladder::layout(&model, Numbers::Relative);
+    let diagram = ladder::layout(&model);
     assert_eq!(diagram.lanes.len(), 3);
     assert!(diagram.lanes[2].server);
 }
@@ -236,7 +234,7 @@ fn experiment_09_a_restart_without_reuseaddr_fails_on_the_time_wait_lane() {
     );
     let failed = model.sockets.get(4).unwrap();
     assert_eq!(failed.last_error.as_ref().unwrap().errno, "EADDRINUSE");
-    let diagram = ladder::layout(&model, Numbers::Relative);
+    let diagram = ladder::layout(&model);
     let row = diagram
         .rows
         .iter()
@@ -251,10 +249,13 @@ fn experiment_09_a_restart_without_reuseaddr_fails_on_the_time_wait_lane() {
             )
         })
         .unwrap();
-    let RowKind::Call { lane, label, .. } = &row.kind else {
+    let RowKind::Call { lane, .. } = &row.kind else {
         unreachable!()
     };
-    assert_eq!(label, "bind(127.0.0.1:51007) → EADDRINUSE");
+    assert_eq!(
+        row.label(&model, Numbers::Relative),
+        "bind(127.0.0.1:51007) → EADDRINUSE"
+    );
     assert_eq!(diagram.lanes[lane.unwrap()].addr, "127.0.0.1:51007");
 }
 
@@ -330,7 +331,7 @@ fn experiment_14_an_empty_sendto_is_still_a_datagram() {
 #[test]
 fn player_steps_walk_the_rows_and_states_follow_the_cursor() {
     let model = load("03-sticky-small-sends");
-    let diagram = ladder::layout(&model, Numbers::Relative);
+    let diagram = ladder::layout(&model);
     assert_eq!(diagram.rows.len(), model.steps.len());
     // Socket 2 was ESTABLISHED when it sent, TIME_WAIT at the end.
     let client = model.sockets.get(2).unwrap();
@@ -344,7 +345,10 @@ fn player_steps_walk_the_rows_and_states_follow_the_cursor() {
     let fin_row = diagram
         .rows
         .iter()
-        .find(|r| matches!(&r.kind, RowKind::Packet { label, .. } if label.starts_with("FIN")))
+        .find(|r| {
+            matches!(r.kind, RowKind::Packet { .. })
+                && r.label(&model, Numbers::Relative).starts_with("FIN")
+        })
         .unwrap();
     let marks: Vec<_> = fin_row
         .states
@@ -369,7 +373,7 @@ fn without_capture_the_calls_alone_still_link_sends_to_recvs() {
     let up = &conv.streams[0];
     assert!(up.wire.is_empty());
     assert_eq!(up.sends_in(0, 16), [0, 1, 2]);
-    let diagram = ladder::layout(&model, Numbers::Relative);
+    let diagram = ladder::layout(&model);
     assert_eq!(
         diagram.lanes.len(),
         2,

@@ -10,7 +10,7 @@
 use sockscope_shared::{Event, TcpState};
 use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
-use sockscope_web::model::ladder::{self, RowKind};
+use sockscope_web::model::ladder;
 
 fn model() -> Model {
     let path = concat!(
@@ -47,13 +47,11 @@ fn the_recv_chunk_holds_the_three_sends_of_the_client() {
 #[test]
 fn rows_follow_time_not_arrival() {
     let model = model();
-    let diagram = ladder::layout(&model, Numbers::Relative);
+    let diagram = ladder::layout(&model);
     let labels: Vec<String> = diagram
         .rows
         .iter()
-        .map(|r| match &r.kind {
-            RowKind::Packet { label, .. } | RowKind::Call { label, .. } => label.clone(),
-        })
+        .map(|r| r.label(&model, Numbers::Relative))
         .collect();
     let syn = labels.iter().position(|l| l == "SYN seq=0").unwrap();
     let connect = labels

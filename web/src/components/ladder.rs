@@ -51,11 +51,10 @@ fn elapsed(t_us: u64, start: u64) -> String {
     }
 }
 
-fn packet(row: &Row, y: f64) -> Html {
+fn packet(row: &Row, label: &str, y: f64) -> Html {
     let RowKind::Packet {
         from,
         to,
-        label,
         phase,
         rst,
         sends,
@@ -101,10 +100,9 @@ fn packet(row: &Row, y: f64) -> Html {
     }
 }
 
-fn call(row: &Row, y: f64, lanes: usize) -> Html {
+fn call(row: &Row, label: &str, y: f64, lanes: usize) -> Html {
     let RowKind::Call {
         lane,
-        label,
         failed,
         sends,
         socket,
@@ -300,6 +298,8 @@ fn continues(old: &ModelRef, new: &ModelRef) -> bool {
 #[derive(Properties, PartialEq)]
 struct RowProps {
     row: Row,
+    /// What the row says (`Row::label`), worded only for the rows drawn.
+    label: String,
     /// The row's place among the rows drawn from the top.
     position: usize,
     lanes: usize,
@@ -322,9 +322,7 @@ fn LadderRow(props: &RowProps) -> Html {
     } else {
         "call"
     };
-    let label = match &row.kind {
-        RowKind::Packet { label, .. } | RowKind::Call { label, .. } => label.clone(),
-    };
+    let label = &props.label;
     let class = classes!(
         "row",
         kind,
@@ -333,11 +331,11 @@ fn LadderRow(props: &RowProps) -> Html {
     );
     let width = props.width;
     html! {
-        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label} {onclick}>
+        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}>
             <rect class="row-bg" x="0" y={y.to_string()} width={width.to_string()} height={ROW.to_string()} />
             <text class="time" x={(width - 10.0).to_string()} y={(y + 29.0).to_string()} text-anchor="end">{ elapsed(row.t_us, props.start) }</text>
-            { packet(row, y) }
-            { call(row, y, props.lanes) }
+            { packet(row, label, y) }
+            { call(row, label, y, props.lanes) }
             { states(row, y, props.lanes) }
         </g>
     }
@@ -346,9 +344,7 @@ fn LadderRow(props: &RowProps) -> Html {
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
-    let diagram = use_memo((props.model.clone(), props.numbers), |(model, numbers)| {
-        ladder::layout(model, *numbers)
-    });
+    let diagram = use_memo(props.model.clone(), |model| ladder::layout(model));
     let scroller = use_node_ref();
     // Set when the page itself scrolled the box (see `scroll_soon`).
     let ours = use_memo((), |()| Rc::new(Cell::new(false)));
@@ -570,7 +566,7 @@ pub fn Ladder(props: &Props) -> Html {
                     }) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
-                        <LadderRow key={row.index.to_string()} row={row.clone()} position={p} {lanes} {width} {start}
+                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} position={p} {lanes} {width} {start}
                             current={row.step == current} selected={props.selected == Some(row.at)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>

@@ -48,7 +48,6 @@ pub enum RowKind {
     Packet {
         from: usize,
         to: usize,
-        label: String,
         phase: Option<Phase>,
         conversation: Option<usize>,
         rst: bool,
@@ -60,7 +59,6 @@ pub enum RowKind {
     Call {
         lane: Option<usize>,
         socket: SocketId,
-        label: String,
         failed: bool,
         /// Ordinals of the sends whose bytes it wrote or read.
         sends: Vec<usize>,
@@ -87,6 +85,19 @@ pub struct Row {
     pub t_us: u64,
     pub kind: RowKind,
     pub states: Vec<StateMark>,
+}
+
+impl Row {
+    /// What the row says: the segment's flags and numbers, or the call and
+    /// its result. Worded when drawn rather than laid out: a capture has
+    /// 100,000 rows, and a screen shows thirty.
+    pub fn label(&self, model: &Model, numbers: Numbers) -> String {
+        match model.events.get(self.at).map(|event| &event.kind) {
+            Some(EventKind::Segment(seg)) => segment_label(seg, numbers),
+            Some(EventKind::Call(call)) => call_event_label(call),
+            _ => String::new(),
+        }
+    }
 }
 
 /// A labelled run of rows: a handshake or a close.
@@ -152,7 +163,7 @@ impl LaneSet {
 }
 
 /// Lays out the whole session.
-pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
+pub fn layout(model: &Model) -> Ladder {
     let mut lanes = LaneSet { lanes: Vec::new() };
     // Big captures repeat a few addresses many times: each is matched once.
     let mut added: HashSet<&str> = HashSet::new();
@@ -297,7 +308,6 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
                 RowKind::Packet {
                     from,
                     to,
-                    label: segment_label(seg, numbers),
                     phase: phase_at.get(&at).copied(),
                     conversation,
                     rst,
@@ -310,7 +320,6 @@ pub fn layout(model: &Model, numbers: Numbers) -> Ladder {
                     call_endpoint(model, call.socket, &call.call).and_then(|e| lane_of(&e))
                 }),
                 socket: call.socket,
-                label: call_event_label(call),
                 failed: matches!(call.result, CallResult::Error(_)),
                 sends: model.sends_of(at),
             },
