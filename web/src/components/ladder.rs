@@ -51,13 +51,12 @@ fn elapsed(t_us: u64, start: u64) -> String {
     }
 }
 
-fn packet(row: &Row, label: &str, y: f64) -> Html {
+fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
     let RowKind::Packet {
         from,
         to,
         phase,
         rst,
-        sends,
         ..
     } = &row.kind
     else {
@@ -100,11 +99,10 @@ fn packet(row: &Row, label: &str, y: f64) -> Html {
     }
 }
 
-fn call(row: &Row, label: &str, y: f64, lanes: usize) -> Html {
+fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
     let RowKind::Call {
         lane,
         failed,
-        sends,
         socket,
     } = &row.kind
     else {
@@ -300,6 +298,9 @@ struct RowProps {
     row: Row,
     /// What the row says (`Row::label`), worded only for the rows drawn.
     label: String,
+    /// The sends whose bytes it wrote, carried or read: its colours,
+    /// also found only for the rows drawn.
+    sends: Vec<usize>,
     /// The row's place among the rows drawn from the top.
     position: usize,
     lanes: usize,
@@ -334,8 +335,8 @@ fn LadderRow(props: &RowProps) -> Html {
         <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}>
             <rect class="row-bg" x="0" y={y.to_string()} width={width.to_string()} height={ROW.to_string()} />
             <text class="time" x={(width - 10.0).to_string()} y={(y + 29.0).to_string()} text-anchor="end">{ elapsed(row.t_us, props.start) }</text>
-            { packet(row, label, y) }
-            { call(row, label, y, props.lanes) }
+            { packet(row, label, &props.sends, y) }
+            { call(row, label, &props.sends, y, props.lanes) }
             { states(row, y, props.lanes) }
         </g>
     }
@@ -566,7 +567,7 @@ pub fn Ladder(props: &Props) -> Html {
                     }) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
-                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} position={p} {lanes} {width} {start}
+                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} sends={props.model.sends_of(row.at)} position={p} {lanes} {width} {start}
                             current={row.step == current} selected={props.selected == Some(row.at)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>

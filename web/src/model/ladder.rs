@@ -52,16 +52,12 @@ pub enum RowKind {
         conversation: Option<usize>,
         rst: bool,
         payload_len: u32,
-        /// Ordinals of the sends whose bytes it carried (its colours).
-        sends: Vec<usize>,
     },
     /// A socket call, marked on its socket's lane.
     Call {
         lane: Option<usize>,
         socket: SocketId,
         failed: bool,
-        /// Ordinals of the sends whose bytes it wrote or read.
-        sends: Vec<usize>,
     },
 }
 
@@ -304,7 +300,6 @@ pub fn layout(model: &Model) -> Ladder {
                 };
                 let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
                 let conversation = conversation_of.get(&at).copied();
-                let sends = model.sends_of(at);
                 RowKind::Packet {
                     from,
                     to,
@@ -312,7 +307,6 @@ pub fn layout(model: &Model) -> Ladder {
                     conversation,
                     rst,
                     payload_len: seg.segment.payload_len(),
-                    sends,
                 }
             }
             EventKind::Call(call) => RowKind::Call {
@@ -321,7 +315,6 @@ pub fn layout(model: &Model) -> Ladder {
                 }),
                 socket: call.socket,
                 failed: matches!(call.result, CallResult::Error(_)),
-                sends: model.sends_of(at),
             },
             _ => continue,
         };
