@@ -10,7 +10,7 @@ use yew::prelude::*;
 use super::framing_panel::FramingPanel;
 use super::stream_lanes::StreamLanes;
 use crate::i18n::use_lang;
-use crate::model::Horizon;
+use crate::model::{Horizon, StreamShown};
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
@@ -32,21 +32,18 @@ pub fn ByteStreams(props: &Props) -> Html {
         return html! {};
     };
     let model = &props.model;
-    let seen = |at: usize| model.shows(horizon, at);
-    let directions: Vec<(usize, usize, Framing)> = props
+    let directions: Vec<(usize, usize, Framing, StreamShown)> = props
         .model
         .conversations
         .list
         .iter()
         .filter(|c| c.transport == Transport::Tcp)
         .flat_map(|c| (0..2).map(move |d| (c, d)))
-        .filter(|(c, d)| {
-            let s = &c.streams[*d];
-            s.sends.iter().any(|x| seen(x.at))
-                || s.wire.iter().any(|x| seen(x.at))
-                || s.recvs.iter().any(|x| seen(x.at))
-        })
-        .map(|(c, d)| {
+        .filter_map(|(c, d)| {
+            let shown = model.stream_shown(c.id, d, horizon);
+            if !shown.any_bytes() {
+                return None;
+            }
             // The framing the sender used, unless the learner picked one.
             let sent_with = c.streams[d]
                 .sends
@@ -55,7 +52,7 @@ pub fn ByteStreams(props: &Props) -> Html {
                 .find(|f| *f != Framing::None)
                 .unwrap_or_default();
             let framing = props.framings.get(&(c.id, d)).copied().unwrap_or(sent_with);
-            (c.id, d, framing)
+            Some((c.id, d, framing, shown))
         })
         .collect();
     // A plain capture has no send() calls to colour the bytes by.
@@ -83,8 +80,7 @@ pub fn ByteStreams(props: &Props) -> Html {
             <h2>{ lang.pick("Byte streams", "字节流") }<span class="meta">{ subtitle }</span></h2>
             // A parent of its own, so a new conversation is appended to a
             // keyed list rather than shifting every lane down by one.
-            <div class="directions">{ for directions.into_iter().map(|(conversation, direction, framing)| {
-                let shown = model.stream_shown(conversation, direction, horizon);
+            <div class="directions">{ for directions.into_iter().map(|(conversation, direction, framing, shown)| {
                 html! {
                     <div class="direction" key={format!("{conversation}-{direction}")}>
                         <StreamLanes model={props.model.clone()} {conversation} {direction} {horizon} {shown}

@@ -8,7 +8,7 @@
 //! tall diagram (a capture file of 100,000 packets) scrolls in a box of its
 //! own and draws only the rows in view.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -226,14 +226,14 @@ impl View {
 /// layout of the whole page, once per batch of live events.
 /// The scroll event this causes is marked in `ours`: the view already knows
 /// where the box went, and reading it back would force a layout too.
-fn scroll_soon(element: web_sys::Element, to: View, ours: Rc<Cell<bool>>) {
+fn scroll_soon(element: web_sys::Element, to: View, ours: Rc<RefCell<bool>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let scroll = Closure::once_into_js(move || {
         element.set_scroll_top(to.top as i32);
         element.set_scroll_left(to.left as i32);
-        ours.set(true);
+        *ours.borrow_mut() = true;
     });
     // Without a frame to wait for there is nothing to scroll either.
     let _ = window.request_animation_frame(scroll.unchecked_ref());
@@ -348,8 +348,7 @@ pub fn Ladder(props: &Props) -> Html {
     let diagram = use_memo(props.model.clone(), |model| ladder::layout(model));
     let scroller = use_node_ref();
     // Set when the page itself scrolled the box (see `scroll_soon`).
-    let ours = use_memo((), |()| Rc::new(Cell::new(false)));
-    let ours: Rc<Cell<bool>> = (*ours).clone();
+    let ours = use_mut_ref(|| false);
     // The scroll box's position and size, for drawing only what is seen.
     let view = use_state(View::default);
     let shown_rows = props.current.map_or(0, |current| {
@@ -431,7 +430,7 @@ pub fn Ladder(props: &Props) -> Html {
     let onscroll = {
         let (view, scroller, ours) = (view.clone(), scroller.clone(), ours.clone());
         Callback::from(move |_: Event| {
-            if ours.replace(false) || std::mem::replace(&mut *scroll_pending.borrow_mut(), true) {
+            if ours.replace(false) || scroll_pending.replace(true) {
                 return;
             }
             let (view, scroller, pending) =

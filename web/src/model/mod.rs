@@ -66,6 +66,13 @@ pub struct StreamShown {
     pub end: bool,
 }
 
+impl StreamShown {
+    /// Whether any of the stream's bytes have been sent, carried or read.
+    pub fn any_bytes(&self) -> bool {
+        self.sends + self.wire + self.recvs > 0
+    }
+}
+
 /// What the player shows: every event ordered before `next` (the step after
 /// the current one); `None` shows everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
