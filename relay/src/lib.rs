@@ -25,6 +25,7 @@ pub mod static_files;
 pub mod ws;
 
 mod clock;
+mod fine_timer;
 mod proc_net;
 
 use std::{future::Future, io};
