@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sockscope_shared::{Direction, Event, EventKind, SegmentEvent, SocketId};
 
-use crate::model::describe::call_event_label;
+use crate::model::describe::{call_event_label, decimal};
 
 /// What starts the JSON of a whole event.
 pub const EVENT: &str = "sockscope-event ";
@@ -85,7 +85,7 @@ fn offset(event_us: u64, packet_us: u64) -> String {
     if us < 1000 {
         format!("{sign}{us} µs")
     } else {
-        format!("{sign}{:.3} ms", us as f64 / 1000.0)
+        format!("{sign}{} ms", decimal(us, 3))
     }
 }
 

@@ -14,6 +14,7 @@ use yew::prelude::*;
 
 use crate::capture_file::{self, MAX_FILE_BYTES, OpenError, Opened};
 use crate::i18n::{Lang, capture::open_error, use_lang};
+use crate::model::describe::decimal;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -33,10 +34,12 @@ pub struct Props {
 
 /// `3.4 MB`.
 fn size_label(bytes: f64) -> String {
-    if bytes < 1e6 {
-        format!("{:.0} kB", (bytes / 1e3).ceil())
+    // `as` saturates; a file's size is a whole number of bytes anyway.
+    let bytes = bytes as u64;
+    if bytes < 1_000_000 {
+        format!("{} kB", bytes.div_ceil(1000))
     } else {
-        format!("{:.1} MB", bytes / 1e6)
+        format!("{} MB", decimal((bytes + 50_000) / 100_000, 1))
     }
 }
 

@@ -15,15 +15,17 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
+use super::length::px;
 use super::send_class;
 use crate::i18n::{Lang, use_lang, words};
-use crate::model::describe::Numbers;
+use crate::model::describe::{Numbers, decimal};
 use crate::model::ladder::{self, Row, RowKind};
 use crate::state::ModelRef;
 
 const MARGIN: f64 = 240.0;
 const GAP: f64 = 420.0;
 const HEADER: f64 = 78.0;
+/// A row's height; `.row-bg` in style.css says it again.
 const ROW: f64 = 46.0;
 
 #[derive(Properties, PartialEq)]
@@ -47,7 +49,7 @@ fn elapsed(t_us: u64, start: u64) -> String {
     if us < 1000 {
         format!("+{us} µs")
     } else {
-        format!("+{:.3} ms", us as f64 / 1000.0)
+        format!("+{} ms", decimal(us, 3))
     }
 }
 
@@ -76,11 +78,13 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
     let (ux, uy) = (dx / len, dy / len);
     let (bx, by) = (x2 - ux * 14.0, y2 - uy * 14.0);
     let head = format!(
-        "{x2},{y2} {},{} {},{}",
-        bx - uy * 6.0,
-        by + ux * 6.0,
-        bx + uy * 6.0,
-        by - ux * 6.0
+        "{},{} {},{} {},{}",
+        px(x2),
+        px(y2),
+        px(bx - uy * 6.0),
+        px(by + ux * 6.0),
+        px(bx + uy * 6.0),
+        px(by - ux * 6.0)
     );
     // A long arrow (many lanes, as in a big capture) keeps its label near
     // its left end, by the clients, where the view starts: in the middle it
@@ -92,9 +96,9 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
     };
     html! {
         <>
-            <line class={classes!("arrow", colour.clone())} x1={x1.to_string()} y1={y1.to_string()} x2={(x2 - ux * 10.0).to_string()} y2={(y2 - uy * 10.0).to_string()} />
+            <line class={classes!("arrow", colour.clone())} x1={px(x1)} y1={px(y1)} x2={px(x2 - ux * 10.0)} y2={px(y2 - uy * 10.0)} />
             <polygon class={classes!("head", colour)} points={head} />
-            <text class="arrow-label" x={mid.to_string()} y={(y + 15.0).to_string()} text-anchor="middle">{ label }</text>
+            <text class="arrow-label" x={px(mid)} y={px(y + 15.0)}>{ label }</text>
         </>
     }
 }
@@ -110,7 +114,7 @@ fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
     };
     let Some(lane) = lane else {
         return html! {
-            <text class={classes!("call-label", failed.then_some("failed"))} x={MARGIN.to_string()} y={(y + 28.0).to_string()}>{ format!("#{socket} {label}") }</text>
+            <text class={classes!("call-label", failed.then_some("failed"))} x={px(MARGIN)} y={px(y + 28.0)}>{ format!("#{socket} {label}") }</text>
         };
     };
     let x = lane_x(*lane);
@@ -128,12 +132,12 @@ fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
     html! {
         <>
             if chips == 0 {
-                <circle class={classes!("call-dot", failed.then_some("failed"))} cx={x.to_string()} cy={(y + 24.0).to_string()} r="6" />
+                <circle class={classes!("call-dot", failed.then_some("failed"))} cx={px(x)} cy={px(y + 24.0)} r="6" />
             }
             { for sends.iter().take(8).enumerate().map(|(i, send)| html! {
-                <rect class={classes!("chip", send_class(*send))} x={(chip_x0 + i as f64 * chip_w).to_string()} y={(y + 17.0).to_string()} width={(chip_w - 2.0).to_string()} height="14" rx="2" />
+                <rect class={classes!("chip", send_class(*send))} x={px(chip_x0 + i as f64 * chip_w)} y={px(y + 17.0)} width={px(chip_w - 2.0)} height="14" rx="2" />
             }) }
-            <text class={classes!("call-label", failed.then_some("failed"))} x={text_x.to_string()} y={(y + 29.0).to_string()}
+            <text class={classes!("call-label", failed.then_some("failed"))} x={px(text_x)} y={px(y + 29.0)}
                 text-anchor={if leftward { "end" } else { "start" }}>
                 <tspan class="socket-ref">{ format!("#{socket} ") }</tspan>{ label }
             </text>
@@ -148,12 +152,12 @@ fn states(row: &Row, y: f64, lanes: usize) -> Html {
             let rightward = lanes > 1 && lane == lanes - 1;
             let text = format!("#{} {}", mark.socket, mark.state.name());
             let w = text.chars().count() as f64 * 8.6 + 14.0;
-            let px = if rightward { x + 12.0 } else { x - 12.0 - w };
-            let py = y + 6.0 + (i % 2) as f64 * 19.0;
+            let mark_x = if rightward { x + 12.0 } else { x - 12.0 - w };
+            let mark_y = y + 6.0 + (i % 2) as f64 * 19.0;
             html! {
                 <g class="state-mark" data-state={mark.state.name()} data-socket={mark.socket.to_string()}>
-                    <rect x={px.to_string()} y={py.to_string()} width={w.to_string()} height="18" rx="9" />
-                    <text x={(px + w / 2.0).to_string()} y={(py + 13.5).to_string()} text-anchor="middle">{ text }</text>
+                    <rect x={px(mark_x)} y={px(mark_y)} width={px(w)} height="18" rx="9" />
+                    <text x={px(mark_x + w / 2.0)} y={px(mark_y + 13.5)}>{ text }</text>
                 </g>
             }
         }) }
@@ -173,9 +177,9 @@ fn lane_heads(lang: Lang, diagram: &ladder::Ladder, height: f64) -> Html {
             let x = lane_x(i);
             html! {
                 <g class={classes!("lane", lane.server.then_some("server"))} key={lane.addr.clone()} data-addr={lane.addr.clone()}>
-                    <text class="lane-addr" x={x.to_string()} y="26" text-anchor="middle">{ &lane.addr }</text>
-                    <text class="lane-sockets" x={x.to_string()} y="48" text-anchor="middle">{ lane.sockets.iter().map(|(id, role)| format!("{} {id}", words::role(lang, *role))).collect::<Vec<_>>().join(" · ") }</text>
-                    <line x1={x.to_string()} y1={(HEADER - 14.0).to_string()} x2={x.to_string()} y2={height.to_string()} />
+                    <text class="lane-addr" x={px(x)} y="26">{ &lane.addr }</text>
+                    <text class="lane-sockets" x={px(x)} y="48">{ lane.sockets.iter().map(|(id, role)| format!("{} {id}", words::role(lang, *role))).collect::<Vec<_>>().join(" · ") }</text>
+                    <line x1={px(x)} y1={px(HEADER - 14.0)} x2={px(x)} y2={px(height)} />
                 </g>
             }
         }) }
@@ -333,8 +337,8 @@ fn LadderRow(props: &RowProps) -> Html {
     let width = props.width;
     html! {
         <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}>
-            <rect class="row-bg" x="0" y={y.to_string()} width={width.to_string()} height={ROW.to_string()} />
-            <text class="time" x={(width - 10.0).to_string()} y={(y + 29.0).to_string()} text-anchor="end">{ elapsed(row.t_us, props.start) }</text>
+            <rect class="row-bg" y={px(y)} />
+            <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(row.t_us, props.start) }</text>
             { packet(row, label, &props.sends, y) }
             { call(row, label, &props.sends, y, props.lanes) }
             { states(row, y, props.lanes) }
@@ -544,12 +548,12 @@ pub fn Ladder(props: &Props) -> Html {
             { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroller} {onscroll}>
                 if tall {
-                    <svg class="ladder ladder-head" width={width.to_string()} height={HEADER.to_string()} aria-hidden="true">
+                    <svg class="ladder ladder-head" width={px(width)} height={px(HEADER)} aria-hidden="true">
                         { lane_heads(lang, &diagram, HEADER) }
                     </svg>
                 }
-                <svg class="ladder" width={width.to_string()} height={height.to_string()} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}
-                    style={tall.then(|| format!("margin-top:-{HEADER}px"))}>
+                <svg class="ladder" width={px(width)} height={px(height)} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}
+                    style={tall.then(|| format!("margin-top:-{}px", px(HEADER)))}>
                     // Each growing list has a parent of its own: Yew flattens
                     // `for` children into their parent's list, and a list
                     // with unkeyed siblings is patched from its end, so one
@@ -559,8 +563,8 @@ pub fn Ladder(props: &Props) -> Html {
                         let h = (*last + 1 - *first) as f64 * ROW;
                         html! {
                             <g class={classes!("band", format!("band-{}", band.phase.label()))} key={format!("band-{}-{}", band.conversation, band.phase.label())}>
-                                <rect x="4" y={y.to_string()} width={(width - 8.0).to_string()} height={h.to_string()} rx="8"><title>{ words::phase_note(lang, &band.note) }</title></rect>
-                                <text x="14" y={(y + 14.0).to_string()}>{ words::phase(lang, band.phase) }</text>
+                                <rect x="4" y={px(y)} width={px(width - 8.0)} height={px(h)} rx="8"><title>{ words::phase_note(lang, &band.note) }</title></rect>
+                                <text x="14" y={px(y + 14.0)}>{ words::phase(lang, band.phase) }</text>
                             </g>
                         }
                     }) }</g>

@@ -23,6 +23,7 @@ pub mod framing_panel;
 pub mod hex_dump;
 pub mod ladder;
 pub mod lang_switch;
+pub mod length;
 pub mod lesson_panel;
 pub mod lesson_steps;
 pub mod listen_form;

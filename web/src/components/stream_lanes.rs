@@ -6,6 +6,7 @@
 
 use yew::prelude::*;
 
+use super::length::px;
 use super::send_class;
 use crate::i18n::{Lang, use_lang};
 use crate::model::describe::plural;
@@ -54,6 +55,17 @@ fn scale(total: u64) -> (f64, bool) {
         (cell.min(32.0), true)
     } else {
         (cell, false)
+    }
+}
+
+/// The scale as CSS: a power of two, so under one pixel a byte it is
+/// written exactly as a fraction (`calc(1/64)`), which a rounded decimal
+/// would not be.
+fn css_scale(cell: f64) -> String {
+    if cell >= 1.0 {
+        px(cell)
+    } else {
+        format!("calc(1/{})", px(1.0 / cell))
     }
 }
 
@@ -272,7 +284,7 @@ pub fn StreamLanes(props: &Props) -> Html {
     let horizon = props.horizon;
     let seen = |at: usize| model.shows(horizon, at);
     let (cell, per_byte) = scale(stream.len());
-    let track = format!("width:{:.0}px", stream.len() as f64 * cell + 4.0);
+    let track = format!("width:{}px", px(stream.len() as f64 * cell + 4.0));
     let sender = conv.ends[d]
         .socket
         .map(|s| format!(" by #{s}"))
@@ -376,7 +388,7 @@ pub fn StreamLanes(props: &Props) -> Html {
         <div class="eof" style={format!("--o:{}", e.offset)} title={lang.pick("recv() returned b'': the peer sent FIN", "recv() 返回 b''：对方发送了 FIN")}>{ "EOF" }</div>
     });
     html! {
-        <div class="stream" style={format!("--cell:{cell}")} data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
+        <div class="stream" style={format!("--cell:{}", css_scale(cell))} data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
             <h3>{ conv.direction_label(d) }<span class="meta">{ match lang { Lang::En => format!(" · {}", plural(stream.len(), "byte")), Lang::Zh => format!(" · {} 字节", stream.len()) } }</span></h3>
             <div class="lanes-scroll">
                 { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },

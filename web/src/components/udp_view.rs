@@ -6,7 +6,7 @@
 use sockscope_shared::Transport;
 use yew::prelude::*;
 
-use super::send_class;
+use super::{length, send_class};
 use crate::i18n::{Lang, use_lang};
 use crate::model::Horizon;
 use crate::model::describe::plural;
@@ -83,8 +83,8 @@ fn datagram_row(
             </td>
             <td class="bar-cell">
                 <div class="dgram-bar">
-                    <span class={classes!("kept", send_class(d.ordinal))} style={format!("width:{:.1}px", px(kept).max(if len == 0 { 0.0 } else { 2.0 }))}></span>
-                    if lost > 0 { <span class="lost" style={format!("width:{:.1}px", px(lost))} title={lang.pick("thrown away by recvfrom()", "被 recvfrom() 丢弃")}></span> }
+                    <span class={classes!("kept", send_class(d.ordinal))} style={format!("width:{}px", length::px(px(kept).max(if len == 0 { 0.0 } else { 2.0 })))}></span>
+                    if lost > 0 { <span class="lost" style={format!("width:{}px", length::px(px(lost)))} title={lang.pick("thrown away by recvfrom()", "被 recvfrom() 丢弃")}></span> }
                     if len == 0 { <span class="empty-dgram">{ lang.pick("empty datagram", "空数据报") }</span> }
                 </div>
             </td>

@@ -5,7 +5,7 @@
 use sockscope_shared::Framing;
 
 use super::Lang;
-use crate::model::connection::{GIVE_UP_AFTER, Link};
+use crate::model::connection::{GIVE_UP_AFTER, Link, tenths_of_seconds};
 use crate::model::phases::Phase;
 use crate::model::sockets::Role;
 
@@ -107,8 +107,8 @@ pub fn link_detail(lang: Lang, link: &Link) -> String {
             },
             Lang::Zh,
         ) => format!(
-            "与 relay 的连接断开了；{:.1} 秒后进行第 {attempt} 次尝试（共 {GIVE_UP_AFTER} 次）。",
-            f64::from(*retry_in_ms) / 1000.0
+            "与 relay 的连接断开了；{} 秒后进行第 {attempt} 次尝试（共 {GIVE_UP_AFTER} 次）。",
+            tenths_of_seconds(*retry_in_ms)
         ),
         (Link::Gone { retry_in_ms }, Lang::Zh) => format!(
             "relay 没有响应。请重新启动它（cargo run -p sockscope）并刷新页面，或者打开一个事件日志。每 {} 秒重试一次。",

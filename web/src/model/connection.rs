@@ -11,6 +11,11 @@ pub const GIVE_UP_AFTER: u32 = 5;
 /// Retry interval once the relay counts as gone.
 pub const GONE_RETRY_MS: u32 = 15_000;
 
+/// A wait in milliseconds as seconds to a tenth: `1.5`.
+pub fn tenths_of_seconds(ms: u32) -> String {
+    crate::model::describe::decimal((u64::from(ms) + 50) / 100, 1)
+}
+
 /// What the page knows about its relay.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Link {
@@ -49,8 +54,8 @@ impl Link {
                 attempt,
                 retry_in_ms,
             } => format!(
-                "Lost the relay; try {attempt} of {GIVE_UP_AFTER} in {:.1} s.",
-                f64::from(*retry_in_ms) / 1000.0
+                "Lost the relay; try {attempt} of {GIVE_UP_AFTER} in {} s.",
+                tenths_of_seconds(*retry_in_ms)
             ),
             Link::Gone { retry_in_ms } => format!(
                 "The relay is not answering. Start it again (cargo run -p sockscope) and reload, or open an event log. Retrying every {} s.",

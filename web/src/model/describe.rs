@@ -158,6 +158,15 @@ pub fn call_event_label(call: &CallEvent) -> String {
     )
 }
 
+/// `n` thousandths (`places` 3) or tenths (`places` 1) written as a
+/// decimal: `decimal(1234, 3)` is `1.234`. The page writes every fraction
+/// this way, in integers: Rust's float formatter would add about 10 KB to
+/// the page for the few numbers that need a decimal point.
+pub fn decimal(n: u64, places: u32) -> String {
+    let unit = 10u64.pow(places);
+    format!("{}.{:0width$}", n / unit, n % unit, width = places as usize)
+}
+
 /// `1 byte`, `5 bytes`.
 pub fn plural(n: u64, unit: &str) -> String {
     if n == 1 {
@@ -170,6 +179,15 @@ pub fn plural(n: u64, unit: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_written_from_integers() {
+        assert_eq!(decimal(1234, 3), "1.234");
+        assert_eq!(decimal(5, 3), "0.005");
+        assert_eq!(decimal(1000, 3), "1.000");
+        assert_eq!(decimal(15, 1), "1.5");
+        assert_eq!(decimal(0, 1), "0.0");
+    }
     use sockscope_shared::{Bytes, Direction, OsError, TcpFlags, TcpOptions, Transport};
 
     fn data_segment() -> SegmentEvent {
