@@ -219,3 +219,47 @@ async fn c_three_sends_one_recv_shows_three_colours_in_one_chunk() -> Result<()>
     b.screenshot("stepped-forward").await?;
     session.finish().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d_a_form_says_what_is_wrong_before_and_after_sending() -> Result<()> {
+    let session = Session::start("form-errors").await?;
+    let b = &session.browser;
+    b.wait(
+        "the link to say connected",
+        &format!("{LINK} === 'connected'"),
+    )
+    .await?;
+    const ERROR: &str = "document.querySelector('#connect-form .form-error')?.textContent";
+
+    // A port out of range never leaves the page.
+    b.fill("#connect-form input[name=port]", "70000").await?;
+    b.click("#connect-form button[type=submit]").await?;
+    let local = b.wait("the form's own complaint", ERROR).await?;
+    assert_eq!(local, "port must be between 1 and 65535, got 70000");
+    let sockets = b
+        .eval("document.querySelectorAll('#socket-list li').length")
+        .await?;
+    assert_eq!(sockets, 0, "a socket was opened for a bad port");
+
+    // A good port with nobody listening: the kernel's answer takes the
+    // complaint's place under the same form.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port");
+    b.fill("#connect-form input[name=port]", &closed.to_string())
+        .await?;
+    b.click("#connect-form button[type=submit]").await?;
+    let remote = b
+        .wait(
+            "the kernel's answer under the form",
+            &format!("(({ERROR}) || '').includes('ECONNREFUSED') && ({ERROR})"),
+        )
+        .await?;
+    assert!(
+        remote.as_str().is_some_and(|m| !m.contains("65535")),
+        "{remote}"
+    );
+    b.screenshot("refused").await?;
+    session.finish().await
+}

@@ -31,39 +31,24 @@ pub fn AutoReadForm(props: &Props) -> Html {
     let bufsize = use_state(|| "1024".to_string());
     let local_error = use_state(|| None::<String>);
 
-    let send = {
-        let (delay, bufsize, local_error) = (delay.clone(), bufsize.clone(), local_error.clone());
-        let submit = props.onsubmit.clone();
-        let (socket, limits) = (props.socket, props.limits);
-        move |on: bool| {
-            let command = (|| {
-                Ok::<_, String>(Command::AutoRead {
-                    socket,
-                    on,
-                    delay_ms: validate::number(&delay, "delay", 0, 60_000)?,
-                    bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
-                })
-            })();
-            match command {
-                Ok(command) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: form_key(socket),
-                        command,
-                    });
-                }
-                Err(text) => local_error.set(Some(text)),
-            }
+    let (socket, limits) = (props.socket, props.limits);
+    let sender = fields::Sender::new(form_key(socket), &local_error, &props.onsubmit);
+    let build = {
+        let (delay, bufsize) = (delay.clone(), bufsize.clone());
+        move |on: bool| -> Result<Command, String> {
+            Ok(Command::AutoRead {
+                socket,
+                on,
+                delay_ms: validate::number(&delay, "delay", 0, 60_000)?,
+                bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
+            })
         }
     };
     let onsubmit = {
-        let send = send.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            send(true);
-        })
+        let build = build.clone();
+        sender.on_submit(move || build(true))
     };
-    let off = Callback::from(move |_: MouseEvent| send(false));
+    let off = Callback::from(move |_: MouseEvent| sender.send(build(false)));
 
     html! {
         <form class="form" id="auto-read-form" {onsubmit}>

@@ -25,27 +25,14 @@ pub fn ConnectForm(props: &Props) -> Html {
     let port = use_state(|| "9527".to_string());
     let local_error = use_state(|| None::<String>);
 
+    let sender = fields::Sender::new(FORM.to_string(), &local_error, &props.onsubmit);
     let onsubmit = {
-        let (host, port, local_error) = (host.clone(), port.clone(), local_error.clone());
-        let submit = props.onsubmit.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let command = (|| {
-                Ok::<_, String>(Command::TcpConnect {
-                    host: validate::host(&host)?,
-                    port: validate::port(&port, false)?,
-                })
-            })();
-            match command {
-                Ok(command) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: FORM.to_string(),
-                        command,
-                    });
-                }
-                Err(message) => local_error.set(Some(message)),
-            }
+        let (host, port) = (host.clone(), port.clone());
+        sender.on_submit(move || {
+            Ok(Command::TcpConnect {
+                host: validate::host(&host)?,
+                port: validate::port(&port, false)?,
+            })
         })
     };
 

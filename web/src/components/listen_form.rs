@@ -37,29 +37,14 @@ pub fn ListenForm(props: &Props) -> Html {
             reuse.clone(),
             auto_accept.clone(),
         );
-        let local_error = local_error.clone();
-        let submit = props.onsubmit.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let command = (|| {
-                Ok::<_, String>(Command::TcpListen {
-                    host: validate::host(&host)?,
-                    port: validate::port(&port, true)?,
-                    backlog: validate::number(&backlog, "backlog", 0, 4096)?,
-                    reuse_addr: *reuse,
-                    auto_accept: *auto_accept,
-                })
-            })();
-            match command {
-                Ok(command) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: FORM.to_string(),
-                        command,
-                    });
-                }
-                Err(message) => local_error.set(Some(message)),
-            }
+        fields::Sender::new(FORM.to_string(), &local_error, &props.onsubmit).on_submit(move || {
+            Ok(Command::TcpListen {
+                host: validate::host(&host)?,
+                port: validate::port(&port, true)?,
+                backlog: validate::number(&backlog, "backlog", 0, 4096)?,
+                reuse_addr: *reuse,
+                auto_accept: *auto_accept,
+            })
         })
     };
 

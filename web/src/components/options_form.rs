@@ -32,17 +32,9 @@ pub fn OptionsForm(props: &Props) -> Html {
     let socket = props.socket;
 
     let set = {
-        let submit = props.onsubmit.clone();
-        let local_error = local_error.clone();
-        move |option: Result<SocketOption, String>| match option {
-            Ok(option) => {
-                local_error.set(None);
-                submit.emit(Submit {
-                    form: form_key(socket),
-                    command: Command::SetOption { socket, option },
-                });
-            }
-            Err(text) => local_error.set(Some(text)),
+        let sender = fields::Sender::new(form_key(socket), &local_error, &props.onsubmit);
+        move |option: Result<SocketOption, String>| {
+            sender.send(option.map(|option| Command::SetOption { socket, option }));
         }
     };
     let button = |label: &'static str,

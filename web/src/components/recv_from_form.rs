@@ -29,21 +29,13 @@ pub fn RecvFromForm(props: &Props) -> Html {
     let bufsize = use_state(|| "1024".to_string());
     let local_error = use_state(|| None::<String>);
     let onsubmit = {
-        let (bufsize, local_error) = (bufsize.clone(), local_error.clone());
-        let submit = props.onsubmit.clone();
+        let bufsize = bufsize.clone();
         let (socket, limits) = (props.socket, props.limits);
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            match validate::bufsize(&bufsize, limits.max_bufsize) {
-                Ok(bufsize) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: form_key(socket),
-                        command: Command::RecvFrom { socket, bufsize },
-                    });
-                }
-                Err(text) => local_error.set(Some(text)),
-            }
+        fields::Sender::new(form_key(socket), &local_error, &props.onsubmit).on_submit(move || {
+            Ok(Command::RecvFrom {
+                socket,
+                bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
+            })
         })
     };
     html! {

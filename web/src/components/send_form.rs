@@ -50,36 +50,15 @@ pub fn SendForm(props: &Props) -> Html {
             interval.clone(),
             framing.clone(),
         );
-        let local_error = local_error.clone();
-        let submit = props.onsubmit.clone();
         let (socket, limits) = (props.socket, props.limits);
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let command = (|| {
-                Ok::<_, String>(Command::Send {
-                    socket,
-                    payload: validate::payload(
-                        &message,
-                        *kind,
-                        *framing,
-                        limits.max_payload,
-                        false,
-                    )?,
-                    repeat: validate::number(&repeat, "repeat", 1, limits.max_repeat)?,
-                    interval_ms: validate::number(&interval, "interval", 0, 60_000)?,
-                    framing: *framing,
-                })
-            })();
-            match command {
-                Ok(command) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: form_key(socket),
-                        command,
-                    });
-                }
-                Err(text) => local_error.set(Some(text)),
-            }
+        fields::Sender::new(form_key(socket), &local_error, &props.onsubmit).on_submit(move || {
+            Ok(Command::Send {
+                socket,
+                payload: validate::payload(&message, *kind, *framing, limits.max_payload, false)?,
+                repeat: validate::number(&repeat, "repeat", 1, limits.max_repeat)?,
+                interval_ms: validate::number(&interval, "interval", 0, 60_000)?,
+                framing: *framing,
+            })
         })
     };
 

@@ -43,35 +43,20 @@ pub fn SendToForm(props: &Props) -> Html {
     let onsubmit = {
         let (host, port, message, kind) =
             (host.clone(), port.clone(), message.clone(), kind.clone());
-        let local_error = local_error.clone();
-        let submit = props.onsubmit.clone();
         let (socket, limits) = (props.socket, props.limits);
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let command = (|| {
-                Ok::<_, String>(Command::SendTo {
-                    socket,
-                    host: validate::host(&host)?,
-                    port: validate::port(&port, false)?,
-                    payload: validate::payload(
-                        &message,
-                        *kind,
-                        Framing::None,
-                        limits.max_payload,
-                        true,
-                    )?,
-                })
-            })();
-            match command {
-                Ok(command) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: form_key(socket),
-                        command,
-                    });
-                }
-                Err(text) => local_error.set(Some(text)),
-            }
+        fields::Sender::new(form_key(socket), &local_error, &props.onsubmit).on_submit(move || {
+            Ok(Command::SendTo {
+                socket,
+                host: validate::host(&host)?,
+                port: validate::port(&port, false)?,
+                payload: validate::payload(
+                    &message,
+                    *kind,
+                    Framing::None,
+                    limits.max_payload,
+                    true,
+                )?,
+            })
         })
     };
 

@@ -33,24 +33,15 @@ pub fn WatchForm(props: &Props) -> Html {
     let ports = use_state(|| "9527".to_string());
     let local_error = use_state(|| None::<String>);
     let send = {
-        let (ports, local_error) = (ports.clone(), local_error.clone());
-        let submit = props.onsubmit.clone();
+        let ports = ports.clone();
+        let sender = fields::Sender::new(FORM.to_string(), &local_error, &props.onsubmit);
         move |stop: bool| {
             let parsed = if stop {
                 Ok(Vec::new())
             } else {
                 parse_ports(&ports)
             };
-            match parsed {
-                Ok(ports) => {
-                    local_error.set(None);
-                    submit.emit(Submit {
-                        form: FORM.to_string(),
-                        command: Command::Watch { ports },
-                    });
-                }
-                Err(text) => local_error.set(Some(text)),
-            }
+            sender.send(parsed.map(|ports| Command::Watch { ports }));
         }
     };
     let onsubmit = {
