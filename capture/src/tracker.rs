@@ -15,12 +15,21 @@
 //! - a new SYN on a 4-tuple whose conversation has ended (FIN both ways, or
 //!   RST) starts a new conversation, because lessons reuse ports (a client
 //!   port coming back after TIME_WAIT, a restarted server).
+//!
+//! A tracker remembers at most [`REMEMBERED`] conversations: a capture that
+//! watches a busy port for hours sees a new 4-tuple per connection, and
+//! would otherwise keep every one of them. Past that, the quarter heard
+//! from least recently is forgotten; a forgotten conversation that speaks
+//! again is numbered as one joined mid-stream.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 
 use crate::packet::{Packet, PacketKind, TcpSegment};
+
+/// Conversations a tracker keeps at most (about 100 bytes each).
+pub const REMEMBERED: usize = 1 << 16;
 
 /// The largest window shift RFC 7323 allows; larger announced values are
 /// treated as 14, as TCP stacks do.
@@ -55,6 +64,9 @@ pub struct Tracked {
 pub struct Tracker {
     /// The id of the last conversation opened.
     last_conn: u32,
+    /// Packets observed so far: each conversation's `heard` is a reading
+    /// of this count, for forgetting the quietest.
+    packets: u64,
     /// The current conversation of each 4-tuple. An ended TCP conversation
     /// stays here so late packets (the last ACK after FINs) still join it,
     /// until a new SYN replaces it.
@@ -69,14 +81,20 @@ impl Tracker {
     /// Files `packet` under its conversation and returns what a person
     /// reads about it.
     pub fn observe(&mut self, packet: &Packet) -> Tracked {
+        self.packets += 1;
+        if self.conversations.len() >= REMEMBERED {
+            self.forget_quietest();
+        }
+        let heard = self.packets;
         match &packet.kind {
-            PacketKind::Tcp(segment) => self.observe_tcp(packet.src, packet.dst, segment),
+            PacketKind::Tcp(segment) => self.observe_tcp(packet.src, packet.dst, segment, heard),
             PacketKind::Udp { .. } | PacketKind::IcmpPortUnreachable => {
                 let key = ConvKey::new(Transport::Udp, packet.src, packet.dst);
                 let conv = self
                     .conversations
                     .entry(key)
                     .or_insert_with(|| Conversation::new(next_id(&mut self.last_conn), packet.src));
+                conv.heard = heard;
                 Tracked {
                     conn: conv.id,
                     forward: packet.src == conv.initiator,
@@ -88,7 +106,28 @@ impl Tracker {
         }
     }
 
-    fn observe_tcp(&mut self, src: SocketAddr, dst: SocketAddr, segment: &TcpSegment) -> Tracked {
+    /// How many conversations the tracker remembers now.
+    pub fn remembered(&self) -> usize {
+        self.conversations.len()
+    }
+
+    /// Forgets the quarter of the conversations heard from least recently.
+    /// Done in bulk, so that the sort it takes is paid once for many new
+    /// conversations, not at each one.
+    fn forget_quietest(&mut self) {
+        let mut heard: Vec<u64> = self.conversations.values().map(|c| c.heard).collect();
+        let cut = heard.len() / 4;
+        let (_, &mut threshold, _) = heard.select_nth_unstable(cut);
+        self.conversations.retain(|_, c| c.heard > threshold);
+    }
+
+    fn observe_tcp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        segment: &TcpSegment,
+        heard: u64,
+    ) -> Tracked {
         // A SYN+ACK seen first still tells who opened: its receiver.
         let initiator = if segment.flags.syn && segment.flags.ack {
             dst
@@ -108,6 +147,7 @@ impl Tracker {
                 occupied.into_mut()
             }
         };
+        conv.heard = heard;
         conv.observe_tcp(src, segment)
     }
 }
@@ -152,6 +192,8 @@ struct Conversation {
     forward: Side,
     reverse: Side,
     reset: bool,
+    /// When it was last heard from, in packets observed by the tracker.
+    heard: u64,
 }
 
 /// What one direction of a TCP conversation has shown so far.
@@ -179,6 +221,7 @@ impl Conversation {
             forward: Side::default(),
             reverse: Side::default(),
             reset: false,
+            heard: 0,
         }
     }
 
@@ -448,5 +491,35 @@ mod tests {
             (answer.rel_seq, answer.rel_ack, answer.window_scaled),
             (0, 0, 0)
         );
+    }
+
+    #[test]
+    fn a_long_capture_forgets_quiet_conversations_but_keeps_a_busy_one() {
+        let mut tracker = Tracker::new();
+        // A long-lived connection, heard from now and then...
+        let open = [
+            tcp(CLIENT, SERVER, "SYN", 1000, 0),
+            tcp(SERVER, CLIENT, "SYN+ACK", 5000, 1001),
+            tcp(CLIENT, SERVER, "ACK", 1001, 5001),
+        ];
+        let busy = open.iter().map(|p| tracker.observe(p).conn).last();
+        // ...among twice as many short ones as the tracker remembers, each
+        // a client port that never comes back.
+        for n in 0..2 * REMEMBERED {
+            let client = format!(
+                "127.1.{}.{}:{}",
+                n >> 16,
+                (n >> 8) & 0xff,
+                1024 + (n & 0xff)
+            );
+            tracker.observe(&udp(&client, SERVER));
+            assert!(tracker.remembered() <= REMEMBERED);
+            if n % 1000 == 0 {
+                let data = tracker.observe(&tcp(CLIENT, SERVER, "ACK", 1001, 5001));
+                assert_eq!(Some(data.conn), busy);
+                assert_eq!((data.rel_seq, data.rel_ack), (1, 1));
+            }
+        }
+        assert!(tracker.remembered() >= REMEMBERED / 2);
     }
 }
