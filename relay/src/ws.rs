@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{Sink, SinkExt, StreamExt};
+use serde::Deserialize;
 use sockscope_shared::{
-    Capabilities, CommandError, ErrorCode, Event, EventKind, Hello, Limits, PROTOCOL_VERSION,
-    Request,
+    Capabilities, Command, CommandError, ErrorCode, Event, EventKind, Hello, Limits,
+    PROTOCOL_VERSION, Request,
 };
 use tokio::sync::mpsc;
 
@@ -148,6 +149,15 @@ fn refusal(code: ErrorCode, message: &str) -> EventKind {
 /// Decodes one frame, or says exactly what is wrong with it: not JSON, no
 /// `cmd`, an unknown command, or a field of the wrong type.
 ///
+/// Checked in this order: the frame is a JSON object with a `cmd`, its
+/// `port` (if any) is a port, its `id` (if any) is a request id, the
+/// command is one the relay knows, and only then the command's fields.
+/// The decoder reads every field in the order they come and looks at `cmd`
+/// last (`shared/src/decode_command.rs`): checking the id and the name
+/// first keeps which problem of a frame with several is reported, and so
+/// its code (an unknown command sent with a field that fits no command is
+/// still an unknown command).
+///
 /// # Errors
 /// A [`CommandError`] carrying whatever `id` and `cmd` could be read.
 pub fn decode_request(text: &str) -> Result<Request, CommandError> {
@@ -186,28 +196,44 @@ pub fn decode_request(text: &str) -> Result<Request, CommandError> {
             });
         }
     }
-    serde_json::from_value::<Request>(value).map_err(|err| {
-        let text = err.to_string();
-        let (code, message) = if text.starts_with("unknown variant") {
-            (
-                ErrorCode::UnknownCommand,
-                format!("unknown command {cmd:?}: see docs/PROTOCOL.md for the list"),
-            )
-        } else if text.contains("hex") {
-            (
-                ErrorCode::InvalidHex,
-                format!("{cmd}: invalid hex payload: {text}"),
-            )
-        } else {
-            (ErrorCode::InvalidField, format!("{cmd}: {text}"))
-        };
-        CommandError {
+    if let Some(id) = object.get("id") {
+        Option::<u64>::deserialize(id).map_err(|err| refused(request_id, &cmd, &err))?;
+    }
+    if !Command::NAMES.contains(&cmd.as_str()) {
+        return Err(CommandError {
             request: request_id,
+            message: format!("unknown command {cmd:?}: see docs/PROTOCOL.md for the list"),
             command: Some(cmd),
-            code,
-            message,
-        }
-    })
+            code: ErrorCode::UnknownCommand,
+        });
+    }
+    serde_json::from_value::<Request>(value).map_err(|err| refused(request_id, &cmd, &err))
+}
+
+/// The refusal of a known command whose `id` or fields do not decode,
+/// sorted by serde's words.
+fn refused(request: Option<u64>, cmd: &str, err: &serde_json::Error) -> CommandError {
+    let text = err.to_string();
+    let (code, message) = if text.starts_with("unknown variant") {
+        // A name that a field does not know (a framing, a shutdown, a
+        // payload's kind, a socket option's name), with the code such
+        // names have always had: unknown commands are refused before
+        // decoding.
+        (ErrorCode::UnknownCommand, format!("{cmd}: {text}"))
+    } else if text.contains("hex") {
+        (
+            ErrorCode::InvalidHex,
+            format!("{cmd}: invalid hex payload: {text}"),
+        )
+    } else {
+        (ErrorCode::InvalidField, format!("{cmd}: {text}"))
+    };
+    CommandError {
+        request,
+        command: Some(cmd.to_owned()),
+        code,
+        message,
+    }
 }
 
 /// Drains a session's event queue into `sink`, one JSON array per frame,
@@ -420,6 +446,59 @@ mod tests {
     fn bad_hex_is_invalid_hex() {
         let err = error_of(r#"{"cmd": "send", "socket": 1, "payload": {"hex": "zz"}}"#);
         assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
+    }
+
+    #[test]
+    fn errors_name_the_command_and_the_field() {
+        let err = error_of(r#"{"id": 6, "cmd": "recv", "socket": 2}"#);
+        assert_eq!(
+            (err.code, err.request, err.message.as_str()),
+            (
+                ErrorCode::InvalidField,
+                Some(6),
+                "recv: missing field `bufsize`"
+            )
+        );
+        let err = error_of(r#"{"cmd": "recv", "socket": "two", "bufsize": 10}"#);
+        assert_eq!(
+            err.message,
+            "recv: invalid type: string \"two\", expected u32"
+        );
+        let err = error_of(r#"{"cmd": "send", "socket": 1, "payload": {"hex": "0g"}}"#);
+        assert_eq!(
+            err.message,
+            "send: invalid hex payload: 'g' at position 1 is not a hex digit"
+        );
+    }
+
+    /// A frame with several problems is refused for the one checked first:
+    /// the id, then the command's name, then its fields in their order.
+    #[test]
+    fn the_id_then_the_name_then_the_fields() {
+        let err = error_of(r#"{"cmd": "fly", "socket": "two", "payload": {"hex": "zz"}}"#);
+        assert_eq!(err.code, ErrorCode::UnknownCommand, "{}", err.message);
+        assert!(err.message.contains("\"fly\""), "{}", err.message);
+        let err = error_of(r#"{"cmd": "send", "payload": {"hex": "zz"}, "id": "seven"}"#);
+        assert_eq!(err.code, ErrorCode::InvalidField, "{}", err.message);
+        assert_eq!(
+            err.message,
+            "send: invalid type: string \"seven\", expected u64"
+        );
+        let err = error_of(r#"{"cmd": "send", "payload": {"hex": "zz"}, "socket": "x"}"#);
+        assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
+    }
+
+    /// A name a field does not know keeps the code it always had, and is
+    /// reported with the command and the names it may be.
+    #[test]
+    fn an_unknown_framing_names_the_command_and_the_choices() {
+        let err =
+            error_of(r#"{"cmd": "send", "socket": 1, "payload": {"text": "x"}, "framing": "u16"}"#);
+        assert_eq!(err.code, ErrorCode::UnknownCommand);
+        assert_eq!(
+            err.message,
+            "send: unknown variant `u16`, expected one of `none`, `ascii4`, `u32_le`, `u32_be`"
+        );
     }
 
     #[tokio::test]

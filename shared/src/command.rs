@@ -14,6 +14,9 @@
 //!
 //! Fields with a default may be left out. Socket ids come from the events
 //! that created the socket ([`crate::CallResult::Listening`] and friends).
+//!
+//! Requests and commands are written by serde's derive but read by a decoder
+//! of their own (`decode_command.rs`), which reads each object once.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,17 +27,20 @@ use crate::{Bytes, SocketId};
 /// ```json
 /// {"id": 7, "cmd": "close", "socket": 2}
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
     /// Chosen by the sender; echoed as `request` in the events this causes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     #[serde(flatten)]
     pub command: Command,
 }
 
 /// Everything the relay can be asked to do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// A field documented with a default may be left out of the JSON, and the
+/// decoder (`decode_command.rs`) fills it in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
     /// socket(), setsockopt(SO_REUSEADDR), bind(), listen(backlog).
@@ -45,11 +51,11 @@ pub enum Command {
     TcpListen {
         host: String,
         port: u16,
-        #[serde(default = "default_backlog")]
+        /// Default 5.
         backlog: u32,
-        #[serde(default)]
+        /// Default false.
         reuse_addr: bool,
-        #[serde(default)]
+        /// Default false.
         auto_accept: bool,
     },
     /// accept() on a listener: waits for the next connection in the backlog.
@@ -63,11 +69,11 @@ pub enum Command {
     Send {
         socket: SocketId,
         payload: Payload,
-        #[serde(default = "one")]
+        /// Default 1.
         repeat: u32,
-        #[serde(default)]
+        /// Default 0.
         interval_ms: u32,
-        #[serde(default)]
+        /// Default [`Framing::None`].
         framing: Framing,
     },
     /// One recv(bufsize) on a TCP socket: the event holds exactly what that
@@ -78,9 +84,9 @@ pub enum Command {
     AutoRead {
         socket: SocketId,
         on: bool,
-        #[serde(default)]
+        /// Default 0.
         delay_ms: u32,
-        #[serde(default = "default_bufsize")]
+        /// Default 1024.
         bufsize: u32,
     },
     /// setsockopt() on a TCP socket.
@@ -110,6 +116,25 @@ pub enum Command {
 }
 
 impl Command {
+    /// Every `cmd` tag, in the order of the variants: what a request's
+    /// `cmd` may say.
+    pub const NAMES: [&'static str; 14] = [
+        "tcp_listen",
+        "tcp_accept",
+        "auto_accept",
+        "tcp_connect",
+        "send",
+        "recv",
+        "auto_read",
+        "set_option",
+        "shutdown",
+        "close",
+        "udp_bind",
+        "send_to",
+        "recv_from",
+        "watch",
+    ];
+
     /// The `cmd` tag of this command, as error events name it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -129,18 +154,6 @@ impl Command {
             Command::Watch { .. } => "watch",
         }
     }
-}
-
-fn default_backlog() -> u32 {
-    5
-}
-
-fn default_bufsize() -> u32 {
-    1024
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// A payload as the user typed it: text (sent as UTF-8) or hex.

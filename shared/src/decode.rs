@@ -31,6 +31,9 @@
 //! the capture state's tag in capture events (both strings, kept as a
 //! [`Word`]); `message` is the repeat number of a send() in a call event
 //! and a sentence in a command error ([`Message`]).
+//!
+//! Commands are read the same way (`decode_command.rs`), with the same
+//! reading and error helpers ([`ReadThenAssemble`], [`need`], [`unknown`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -108,7 +111,7 @@ impl<'de> Deserialize<'de> for CaptureState {
 }
 
 /// A wire struct that makes a typed value, or says what is missing.
-trait Assemble {
+pub(crate) trait Assemble {
     type Value;
     /// What the object is, for serde's "expected …" messages.
     const EXPECTING: &'static str;
@@ -120,7 +123,7 @@ trait Assemble {
 /// Reads an object into the wire struct `W` and assembles it, inside the
 /// deserializer's own reading of the object, so that serde_json adds the
 /// line and column to an assembly error as it does to its own.
-struct ReadThenAssemble<W>(PhantomData<W>);
+pub(crate) struct ReadThenAssemble<W>(pub(crate) PhantomData<W>);
 
 impl<'de, W: Deserialize<'de> + Assemble> Visitor<'de> for ReadThenAssemble<W> {
     type Value = W::Value;
@@ -603,7 +606,7 @@ fn tcp_state(name: &str, context: &str) -> Result<TcpState, String> {
 
 /// A field that `context` (`send call event`; empty for any event)
 /// needs, or an error naming both.
-fn need<T>(value: Option<T>, context: &str, field: &str) -> Result<T, String> {
+pub(crate) fn need<T>(value: Option<T>, context: &str, field: &str) -> Result<T, String> {
     value.ok_or_else(|| missing(context, field))
 }
 
@@ -618,7 +621,7 @@ fn missing(context: &str, field: &str) -> String {
 /// A tag or name that is none of those `expected` in `field`.
 #[cold]
 #[inline(never)]
-fn unknown(context: &str, field: &str, found: &str, expected: &[&str]) -> String {
+pub(crate) fn unknown(context: &str, field: &str, found: &str, expected: &[&str]) -> String {
     let expected: Vec<String> = expected.iter().map(|name| format!("`{name}`")).collect();
     format!(
         "{}unknown variant `{found}` in field `{field}`, expected one of {}",
@@ -637,11 +640,11 @@ fn prefix(context: &str) -> String {
 
 /// A string read without a copy when the input allows it (JSON without
 /// escapes, read from a string in memory): the tags, of which every event
-/// has one to three, and a state name.
-struct Word<'a>(Cow<'a, str>);
+/// has one to three, a state name, and a command's `cmd`.
+pub(crate) struct Word<'a>(Cow<'a, str>);
 
 impl Word<'_> {
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

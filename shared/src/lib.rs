@@ -5,6 +5,8 @@
 //! so a type changed here changes both ends in the same commit.
 //!
 //! - [`Request`] and [`Command`]: what the page asks the relay to do.
+//!   Written by serde's derive and read by a decoder of their own
+//!   (`decode_command.rs`), which reads each object once.
 //! - [`Event`] and [`EventKind`]: what the relay reports back, one JSON text
 //!   frame per event, ordered by [`Event::index`]. Events are written by
 //!   serde's derive and read by a decoder of their own (`decode.rs`), which
@@ -20,6 +22,7 @@
 mod bytes;
 mod command;
 mod decode;
+mod decode_command;
 mod error;
 mod event;
 mod lesson;
