@@ -214,13 +214,12 @@ pub fn decode_request(text: &str) -> Result<Request, CommandError> {
 /// sorted by serde's words.
 fn refused(request: Option<u64>, cmd: &str, err: &serde_json::Error) -> CommandError {
     let text = err.to_string();
-    let (code, message) = if text.starts_with("unknown variant") {
-        // A name that a field does not know (a framing, a shutdown, a
-        // payload's kind, a socket option's name), with the code such
-        // names have always had: unknown commands are refused before
-        // decoding.
-        (ErrorCode::UnknownCommand, format!("{cmd}: {text}"))
-    } else if text.contains("hex") {
+    // Unknown commands are refused before decoding, so a name serde does
+    // not know here (a framing, a shutdown, a payload's kind, a socket
+    // option) is a field with a wrong value, like any other. Bad hex is
+    // told apart by the words of `sockscope_shared::HexError`.
+    let bad_hex = text.contains("is not a hex digit") || text.starts_with("hex needs two digits");
+    let (code, message) = if bad_hex {
         (
             ErrorCode::InvalidHex,
             format!("{cmd}: invalid hex payload: {text}"),
@@ -488,13 +487,13 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
     }
 
-    /// A name a field does not know keeps the code it always had, and is
-    /// reported with the command and the names it may be.
+    /// A name a field does not know is a field with a wrong value, reported
+    /// with the command and the names it may be.
     #[test]
     fn an_unknown_framing_names_the_command_and_the_choices() {
         let err =
             error_of(r#"{"cmd": "send", "socket": 1, "payload": {"text": "x"}, "framing": "u16"}"#);
-        assert_eq!(err.code, ErrorCode::UnknownCommand);
+        assert_eq!(err.code, ErrorCode::InvalidField);
         assert_eq!(
             err.message,
             "send: unknown variant `u16`, expected one of `none`, `ascii4`, `u32_le`, `u32_be`"

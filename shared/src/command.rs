@@ -12,8 +12,9 @@
 //! {"id": 4, "cmd": "recv", "socket": 3, "bufsize": 1024}
 //! ```
 //!
-//! Fields with a default may be left out. Socket ids come from the events
-//! that created the socket ([`crate::CallResult::Listening`] and friends).
+//! Fields with a default may be left out. Socket ids come from the events:
+//! every call event names its socket, and an accept() names the socket it
+//! made ([`crate::CallResult::Accepted`]).
 //!
 //! Requests and commands are written by serde's derive but read by a decoder
 //! of their own (`decode_command.rs`), which reads each object once.
