@@ -485,6 +485,9 @@ mod tests {
         );
         let err = error_of(r#"{"cmd": "send", "payload": {"hex": "zz"}, "socket": "x"}"#);
         assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
+        // The word "hex" in a wrong value is not bad hex.
+        let err = error_of(r#"{"cmd": "recv", "socket": "hex", "bufsize": 8}"#);
+        assert_eq!(err.code, ErrorCode::InvalidField, "{}", err.message);
     }
 
     /// A name a field does not know is a field with a wrong value, reported
