@@ -38,6 +38,7 @@ use sockscope_shared::{
 
 use conversation::Conversations;
 use sockets::Sockets;
+use stream::TimeOrder;
 use udp::{ReceivedDatagram, SentDatagram, WireDatagram};
 
 /// Kernel packet counters from the latest capture `stats` event.
@@ -121,7 +122,7 @@ impl Model {
             }
             EventKind::Call(call) => {
                 self.sockets.on_call(at, call);
-                self.link_call(at, call);
+                self.link_call(at, event.t_us, call);
                 self.add_step(at, event.t_us);
             }
             EventKind::State { socket, state } => self.sockets.on_state(at, *socket, *state),
@@ -131,7 +132,7 @@ impl Model {
                 bytes: *bytes,
             }),
             EventKind::Segment(segment) => {
-                self.link_segment(at, segment);
+                self.link_segment(at, event.t_us, segment);
                 self.add_step(at, event.t_us);
             }
             EventKind::CommandError(error) => self.command_errors.push((at, error.clone())),
@@ -198,17 +199,33 @@ impl Model {
         else {
             return StreamShown::default();
         };
-        let count = |ats: &mut dyn Iterator<Item = usize>| {
-            ats.filter(|&at| self.shows(horizon, at)).count()
-        };
         StreamShown {
-            sends: count(&mut stream.sends.iter().map(|s| s.at)),
-            wire: count(&mut stream.wire.iter().map(|w| w.at)),
-            recvs: count(&mut stream.recvs.iter().map(|r| r.at)),
+            sends: self.shown(&stream.sends, |s| s.at, &stream.sends_order, horizon),
+            wire: self.shown(&stream.wire, |w| w.at, &stream.wire_order, horizon),
+            recvs: self.shown(&stream.recvs, |r| r.at, &stream.recvs_order, horizon),
             end: stream
                 .end
                 .as_ref()
                 .is_some_and(|e| self.shows(horizon, e.at)),
+        }
+    }
+
+    /// How many of `items` (each the event at `at(item)`) `horizon` shows.
+    fn shown<T>(
+        &self,
+        items: &[T],
+        at: impl Fn(&T) -> usize,
+        order: &TimeOrder,
+        horizon: Horizon,
+    ) -> usize {
+        if order.holds() {
+            // In time order, the shown items are a prefix.
+            items.partition_point(|item| self.shows(horizon, at(item)))
+        } else {
+            items
+                .iter()
+                .filter(|item| self.shows(horizon, at(item)))
+                .count()
         }
     }
 
@@ -239,7 +256,7 @@ impl Model {
         Vec::new()
     }
 
-    fn link_segment(&mut self, at: usize, seg: &SegmentEvent) {
+    fn link_segment(&mut self, at: usize, t_us: u64, seg: &SegmentEvent) {
         let transport = match seg.segment {
             Segment::Udp(_) => Transport::Udp,
             Segment::Tcp { .. } => Transport::Tcp,
@@ -275,7 +292,7 @@ impl Model {
                 if flags.syn {
                     stream.syn_seen = true;
                 }
-                stream.add_segment(at, *rel_seq, *payload_len, payload.as_slice());
+                stream.add_segment(at, t_us, *rel_seq, *payload_len, payload.as_slice());
             }
             Segment::Udp(datagram) => conv.flows[d].add_wire(WireDatagram {
                 at,
@@ -286,7 +303,7 @@ impl Model {
     }
 
     /// Ties a call to its conversation and records the bytes it moved.
-    fn link_call(&mut self, at: usize, call: &CallEvent) {
+    fn link_call(&mut self, at: usize, t_us: u64, call: &CallEvent) {
         if let CallResult::Accepted { new_socket, .. } = call.result {
             self.link_tcp_socket(at, new_socket);
         }
@@ -308,14 +325,14 @@ impl Model {
                     .min(data.len());
                 let bytes = data.as_slice().get(..kept).unwrap_or_default().to_vec();
                 if let Some(conv) = self.conversations.get_mut(id) {
-                    conv.streams[end].add_send(at, *offset, bytes, *message, *framing);
+                    conv.streams[end].add_send(at, t_us, *offset, bytes, *message, *framing);
                 }
             }
             (Call::Recv { bufsize }, CallResult::Data { data, offset }) => {
                 if let Some((id, end)) = self.link_tcp_socket(at, call.socket)
                     && let Some(conv) = self.conversations.get_mut(id)
                 {
-                    conv.streams[1 - end].add_recv(at, *offset, data.0.clone(), *bufsize);
+                    conv.streams[1 - end].add_recv(at, t_us, *offset, data.0.clone(), *bufsize);
                 }
             }
             (Call::Recv { .. }, CallResult::EndOfStream { offset }) => {

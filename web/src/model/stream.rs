@@ -72,6 +72,10 @@ pub struct ByteStream {
     pub sends: Vec<SendRange>,
     pub wire: Vec<WireRange>,
     pub recvs: Vec<RecvChunk>,
+    /// Whether each list's items came in time order (see [`TimeOrder`]).
+    pub sends_order: TimeOrder,
+    pub wire_order: TimeOrder,
+    pub recvs_order: TimeOrder,
     pub end: Option<EndOfStream>,
     /// Whether this direction's SYN was seen, so `rel_seq - 1` is an offset.
     pub syn_seen: bool,
@@ -81,16 +85,43 @@ pub struct ByteStream {
     carried: Vec<(u64, u64)>,
 }
 
+/// Whether the items of a list were added in time order, as they almost
+/// always are: then how many of them have happened by a given moment is a
+/// binary search rather than a count, which matters at every step through
+/// a capture whose streams hold tens of thousands of segments. A packet
+/// stamped before one already added (they do arrive late) breaks the
+/// order for good, and counting takes over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimeOrder {
+    last: Option<u64>,
+    broken: bool,
+}
+
+impl TimeOrder {
+    fn note(&mut self, t_us: u64) {
+        if self.last.is_some_and(|last| t_us < last) {
+            self.broken = true;
+        }
+        self.last = Some(t_us);
+    }
+
+    pub fn holds(&self) -> bool {
+        !self.broken
+    }
+}
+
 impl ByteStream {
     pub fn add_send(
         &mut self,
         at: usize,
+        t_us: u64,
         offset: u64,
         data: Vec<u8>,
         message: u32,
         framing: Framing,
     ) {
         let ordinal = self.sends.len();
+        self.sends_order.note(t_us);
         self.sends.push(SendRange {
             at,
             offset,
@@ -103,10 +134,11 @@ impl ByteStream {
 
     /// Records a segment's payload, given its relative sequence number.
     /// Without the SYN the offset is unknown and the segment is left out.
-    pub fn add_segment(&mut self, at: usize, rel_seq: u32, len: u32, payload: &[u8]) {
+    pub fn add_segment(&mut self, at: usize, t_us: u64, rel_seq: u32, len: u32, payload: &[u8]) {
         if !self.syn_seen || len == 0 {
             return;
         }
+        self.wire_order.note(t_us);
         let offset = u64::from(rel_seq.saturating_sub(1));
         let len = u64::from(len);
         let retransmission = self.carry(offset, offset + len);
@@ -135,7 +167,8 @@ impl ByteStream {
         overlapped
     }
 
-    pub fn add_recv(&mut self, at: usize, offset: u64, data: Vec<u8>, bufsize: u32) {
+    pub fn add_recv(&mut self, at: usize, t_us: u64, offset: u64, data: Vec<u8>, bufsize: u32) {
+        self.recvs_order.note(t_us);
         self.recvs.push(RecvChunk {
             at,
             offset,
@@ -275,7 +308,14 @@ mod tests {
         };
         for (i, word) in ["hello", "world", "sticky"].iter().enumerate() {
             let offset = stream.len();
-            stream.add_send(i, offset, word.as_bytes().to_vec(), 0, Framing::None);
+            stream.add_send(
+                i,
+                i as u64,
+                offset,
+                word.as_bytes().to_vec(),
+                0,
+                Framing::None,
+            );
         }
         stream
     }
@@ -283,7 +323,7 @@ mod tests {
     #[test]
     fn a_recv_spanning_three_sends_is_cut_into_three_pieces() {
         let mut stream = three_sends();
-        stream.add_recv(9, 0, b"helloworldsticky".to_vec(), 1024);
+        stream.add_recv(9, 9, 0, b"helloworldsticky".to_vec(), 1024);
         let pieces = stream.pieces(0, 16);
         let sends: Vec<_> = pieces.iter().map(|p| (p.offset, p.len, p.send)).collect();
         assert_eq!(
@@ -296,7 +336,7 @@ mod tests {
     #[test]
     fn bytes_without_a_known_send_are_one_unknown_piece() {
         let mut stream = ByteStream::default();
-        stream.add_recv(1, 0, b"abc".to_vec(), 3);
+        stream.add_recv(1, 1, 0, b"abc".to_vec(), 3);
         assert_eq!(
             stream.pieces(0, 3),
             vec![Piece {
@@ -311,11 +351,11 @@ mod tests {
     #[test]
     fn segments_need_the_syn_and_spot_retransmissions() {
         let mut stream = ByteStream::default();
-        stream.add_segment(1, 1, 5, &[]);
+        stream.add_segment(1, 1, 1, 5, &[]);
         assert!(stream.wire.is_empty(), "no SYN seen: offset unknown");
         stream.syn_seen = true;
-        stream.add_segment(2, 1, 5, &[]);
-        stream.add_segment(3, 1, 5, &[]);
+        stream.add_segment(2, 2, 1, 5, &[]);
+        stream.add_segment(3, 3, 1, 5, &[]);
         assert_eq!(stream.wire[0].offset, 0);
         assert!(!stream.wire[0].retransmission);
         assert!(stream.wire[1].retransmission);
@@ -327,10 +367,10 @@ mod tests {
             syn_seen: true,
             ..ByteStream::default()
         };
-        stream.add_segment(1, 11, 5, &[]); // bytes 10..15 first
-        stream.add_segment(2, 1, 5, &[]); // then 0..5, the hole before it
-        stream.add_segment(3, 6, 5, &[]); // 5..10 fills the gap exactly
-        stream.add_segment(4, 4, 9, &[]); // 3..12 again
+        stream.add_segment(1, 1, 11, 5, &[]); // bytes 10..15 first
+        stream.add_segment(2, 2, 1, 5, &[]); // then 0..5, the hole before it
+        stream.add_segment(3, 3, 6, 5, &[]); // 5..10 fills the gap exactly
+        stream.add_segment(4, 4, 4, 9, &[]); // 3..12 again
         let flags: Vec<bool> = stream.wire.iter().map(|w| w.retransmission).collect();
         assert_eq!(flags, [false, false, false, true]);
     }
@@ -342,11 +382,11 @@ mod tests {
             ..ByteStream::default()
         };
         assert!(!stream.calls_unknown(), "nothing at all yet");
-        stream.add_segment(1, 1, 5, b"hello");
+        stream.add_segment(1, 1, 1, 5, b"hello");
         assert!(stream.calls_unknown());
         assert_eq!(stream.byte(4), Some(b'o'));
         assert_eq!(stream.byte(5), None);
-        stream.add_recv(2, 0, b"he".to_vec(), 2);
+        stream.add_recv(2, 2, 0, b"he".to_vec(), 2);
         assert!(!stream.calls_unknown());
     }
 
@@ -354,7 +394,7 @@ mod tests {
     fn unread_bytes_are_sent_minus_read() {
         let mut stream = three_sends();
         assert_eq!(stream.unread_at(2), 16);
-        stream.add_recv(5, 0, b"hellowor".to_vec(), 8);
+        stream.add_recv(5, 5, 0, b"hellowor".to_vec(), 8);
         assert_eq!(stream.unread_at(4), 16);
         assert_eq!(stream.unread_at(5), 8);
     }
