@@ -13,7 +13,9 @@
 //!
 //! Throughput is the relay's own clock: bytes sent divided by the time from
 //! the first send() to the recv() that read the last byte. Runs alternate
-//! capture on and off, five of each; medians are compared. Then one more
+//! capture off and on, seven of each after one pair that is not counted
+//! (the first transfer of a fresh machine runs cold: page cache, CPU
+//! frequency, the relay binary itself); medians are compared. Then one more
 //! run with capture on has tshark on `lo` with the same port filter, and the
 //! relay's segment events for the connection are counted against tshark's
 //! packets, with the kernel drops both report.
@@ -47,7 +49,9 @@ type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 const PAYLOAD: usize = 1 << 20;
 const REPEAT: u64 = 1000;
 const TOTAL: u64 = PAYLOAD as u64 * REPEAT;
-const RUNS: usize = 5;
+const RUNS: usize = 7;
+/// Pairs run first and left out of the figures.
+const WARM_UP: usize = 1;
 /// How long a transfer may take before the benchmark gives up.
 const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -60,20 +64,29 @@ fn main() -> Result<()> {
 
 async fn run() -> Result<()> {
     let (mut on, mut off) = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
+    for pair in 0..WARM_UP + RUNS {
         for capture in [false, true] {
             let run = transfer(capture, None).await?;
+            let counted = pair >= WARM_UP;
             eprintln!(
                 "  capture {}: {:.0} MB/s on the sockets, {:.0} MB/s delivered, {} sends, \
-                 {} recvs, {} segments, {:.2} s of relay CPU",
+                 {} recvs, {} segments, {:.2} s of relay CPU{}",
                 if capture { "on " } else { "off" },
                 run.mb_per_second(),
                 run.delivered_mb_per_second(),
                 run.sends,
                 run.recvs,
                 run.segments,
-                run.cpu_seconds
+                run.cpu_seconds,
+                if counted {
+                    ""
+                } else {
+                    " (warm-up, not counted)"
+                }
             );
+            if !counted {
+                continue;
+            }
             if capture && !run.capturing {
                 println!(
                     "capture: the relay cannot capture here (run as root, or setcap the \
