@@ -10,7 +10,9 @@
 //! when it returns.
 //!
 //! A wait given up early (the awaited event came first) lets its thread
-//! finish sleeping on its own; nothing else is held.
+//! finish sleeping on its own; nothing else is held. Each page's writer
+//! waits at most once at a time, and pages are capped (`--max-sessions`),
+//! so the threads asleep at once are few, and tokio's pool reuses them.
 
 use std::time::Duration;
 
