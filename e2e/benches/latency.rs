@@ -29,7 +29,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::{Browser, HarnessError, Result, Session};
+use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
 
 const LINK: &str = "document.querySelector('#connection')?.dataset.link";
 
@@ -42,6 +42,15 @@ fn main() -> Result<()> {
 }
 
 async fn run() -> Result<()> {
+    let paths = Paths::from_env()?;
+    if paths.relay_is_debug_build() {
+        println!(
+            "latency: the relay is a debug build ({}): its figures are not comparable; \
+             run `cargo xtask bench`, or set SOCKSCOPE_BIN and SOCKSCOPE_DIST to the release \
+             relay and page",
+            paths.relay_bin.display()
+        );
+    }
     let session = Session::start("bench-latency").await?;
     let b = &session.browser;
     b.goto(&format!("{}&bench", session.relay.url)).await?;

@@ -30,7 +30,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::{Value, json};
 use sockscope_e2e::paths::TempDir;
-use sockscope_e2e::{Browser, HarnessError, Result, Session};
+use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
 use sockscope_shared::{
     Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
 };
@@ -47,6 +47,15 @@ fn main() -> Result<()> {
 }
 
 async fn run() -> Result<()> {
+    let paths = Paths::from_env()?;
+    if paths.relay_is_debug_build() {
+        println!(
+            "ui: the relay is a debug build ({}): its figures are not comparable; \
+             run `cargo xtask bench`, or set SOCKSCOPE_BIN and SOCKSCOPE_DIST to the release \
+             relay and page",
+            paths.relay_bin.display()
+        );
+    }
     let dir = TempDir::new("sockscope-bench-ui")?;
     let packets = traffic();
     let log = dir.0.join("large-100k.json");

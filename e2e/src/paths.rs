@@ -31,6 +31,16 @@ fn from_env(var: &str, default: PathBuf) -> PathBuf {
 }
 
 impl Paths {
+    /// Whether the relay binary is a debug build (it sits in a `debug`
+    /// folder, as `target/debug/sockscope`, the default when
+    /// `SOCKSCOPE_BIN` is unset). Fine for tests; benchmarks say so, as a
+    /// debug relay is slow enough to change what they measure.
+    pub fn relay_is_debug_build(&self) -> bool {
+        self.relay_bin
+            .components()
+            .any(|part| part.as_os_str() == "debug")
+    }
+
     /// Reads the environment and checks that what must exist does.
     ///
     /// # Errors
