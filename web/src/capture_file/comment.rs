@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sockscope_shared::{Direction, Event, EventKind, SegmentEvent, SocketId};
 
-use crate::model::describe::{call_event_label, decimal};
+use crate::model::describe::{call_event_label, duration};
 
 /// What starts the JSON of a whole event.
 pub const EVENT: &str = "sockscope-event ";
@@ -82,11 +82,7 @@ fn offset(event_us: u64, packet_us: u64) -> String {
     } else {
         ('-', packet_us - event_us)
     };
-    if us < 1000 {
-        format!("{sign}{us} µs")
-    } else {
-        format!("{sign}{} ms", decimal(us, 3))
-    }
+    format!("{sign}{}", duration(us))
 }
 
 /// The comments that carry `event` on a packet stamped `packet_us` (`None`

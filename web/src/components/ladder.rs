@@ -18,7 +18,7 @@ use yew::prelude::*;
 use super::length::px;
 use super::send_class;
 use crate::i18n::{Lang, use_lang, words};
-use crate::model::describe::{Numbers, decimal};
+use crate::model::describe::{Numbers, duration};
 use crate::model::ladder::{self, Row, RowKind};
 use crate::state::ModelRef;
 
@@ -45,12 +45,7 @@ fn lane_x(i: usize) -> f64 {
 
 /// `+1.234 ms` since the first row.
 fn elapsed(t_us: u64, start: u64) -> String {
-    let us = t_us.saturating_sub(start);
-    if us < 1000 {
-        format!("+{us} µs")
-    } else {
-        format!("+{} ms", decimal(us, 3))
-    }
+    format!("+{}", duration(t_us.saturating_sub(start)))
 }
 
 fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {

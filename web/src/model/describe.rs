@@ -167,6 +167,16 @@ pub fn decimal(n: u64, places: u32) -> String {
     format!("{}.{:0width$}", n / unit, n % unit, width = places as usize)
 }
 
+/// A span of `us` microseconds: `35 µs` under a millisecond, else
+/// `1.204 ms`.
+pub fn duration(us: u64) -> String {
+    if us < 1000 {
+        format!("{us} µs")
+    } else {
+        format!("{} ms", decimal(us, 3))
+    }
+}
+
 /// `1 byte`, `5 bytes`.
 pub fn plural(n: u64, unit: &str) -> String {
     if n == 1 {
@@ -187,6 +197,8 @@ mod tests {
         assert_eq!(decimal(1000, 3), "1.000");
         assert_eq!(decimal(15, 1), "1.5");
         assert_eq!(decimal(0, 1), "0.0");
+        assert_eq!(duration(35), "35 µs");
+        assert_eq!(duration(1204), "1.204 ms");
     }
     use sockscope_shared::{Bytes, Direction, OsError, TcpFlags, TcpOptions, Transport};
 
