@@ -15,7 +15,7 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::{Sink, SinkExt, StreamExt};
 use serde::Deserialize;
 use sockscope_shared::{
-    Capabilities, Command, CommandError, ErrorCode, Event, EventKind, Hello, Limits,
+    Capabilities, Command, CommandError, ErrorCode, Event, EventKind, Hello, HexError, Limits,
     PROTOCOL_VERSION, Request,
 };
 use tokio::sync::mpsc;
@@ -216,10 +216,8 @@ fn refused(request: Option<u64>, cmd: &str, err: &serde_json::Error) -> CommandE
     let text = err.to_string();
     // Unknown commands are refused before decoding, so a name serde does
     // not know here (a framing, a shutdown, a payload's kind, a socket
-    // option) is a field with a wrong value, like any other. Bad hex is
-    // told apart by the words of `sockscope_shared::HexError`.
-    let bad_hex = text.contains("is not a hex digit") || text.starts_with("hex needs two digits");
-    let (code, message) = if bad_hex {
+    // option) is a field with a wrong value, like any other.
+    let (code, message) = if HexError::is_named_in(&text) {
         (
             ErrorCode::InvalidHex,
             format!("{cmd}: invalid hex payload: {text}"),
@@ -273,9 +271,6 @@ where
             // The queue ran dry: the rest of this moment's events may be a
             // few hundred microseconds behind (capture hands packets over
             // from its own thread).
-            if tokio::time::Instant::now() >= deadline {
-                break;
-            }
             tokio::select! {
                 biased;
                 stamped = rx.recv() => match stamped {
