@@ -42,14 +42,8 @@ fn main() -> Result<()> {
 }
 
 async fn run() -> Result<()> {
-    let paths = Paths::from_env()?;
-    if paths.relay_is_debug_build() {
-        println!(
-            "latency: the relay is a debug build ({}): its figures are not comparable; \
-             run `cargo xtask bench`, or set SOCKSCOPE_BIN and SOCKSCOPE_DIST to the release \
-             relay and page",
-            paths.relay_bin.display()
-        );
+    if let Some(warning) = Paths::from_env()?.debug_relay_warning("latency") {
+        println!("{warning}");
     }
     let session = Session::start("bench-latency").await?;
     let b = &session.browser;

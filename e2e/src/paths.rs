@@ -31,14 +31,24 @@ fn from_env(var: &str, default: PathBuf) -> PathBuf {
 }
 
 impl Paths {
-    /// Whether the relay binary is a debug build (it sits in a `debug`
-    /// folder, as `target/debug/sockscope`, the default when
-    /// `SOCKSCOPE_BIN` is unset). Fine for tests; benchmarks say so, as a
-    /// debug relay is slow enough to change what they measure.
-    pub fn relay_is_debug_build(&self) -> bool {
-        self.relay_bin
-            .components()
-            .any(|part| part.as_os_str() == "debug")
+    /// What benchmark `bench` should say first when the relay binary is a
+    /// debug build (it sits in a `debug` folder, as `target/debug/sockscope`,
+    /// the default when `SOCKSCOPE_BIN` is unset). Fine for tests, but a
+    /// debug relay is slow enough to change what a benchmark measures.
+    pub fn debug_relay_warning(&self, bench: &str) -> Option<String> {
+        let debug = self
+            .relay_bin
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|folder| folder == "debug");
+        debug.then(|| {
+            format!(
+                "{bench}: the relay is a debug build ({}): its figures are not comparable; \
+                 run `cargo xtask bench`, or set SOCKSCOPE_BIN and SOCKSCOPE_DIST to the \
+                 release relay and page",
+                self.relay_bin.display()
+            )
+        })
     }
 
     /// Reads the environment and checks that what must exist does.
