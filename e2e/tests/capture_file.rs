@@ -1,7 +1,8 @@
 //! Capture files in the browser: a pcap tshark captured of real loopback
 //! traffic, opened with "Open capture…", must draw the handshake and the
 //! data; a 100,000-packet file must open and stay responsive; a file that
-//! is not a capture must be refused with a sentence.
+//! is not a capture must be refused with a sentence; a recording of two
+//! clients of one server can be read one connection at a time.
 //!
 //! Run with `cargo xtask test`, or `cargo test -p sockscope-e2e --test
 //! capture_file` once the relay and `dist/` are built. Needs tshark and
@@ -291,6 +292,91 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
     )
     .await?;
     b.screenshot("cut-short").await?;
+    session.finish().await
+}
+
+/// Picks `value` in the `<select>` matching `css`, as a user's choice
+/// would: the change event bubbles to the page's listener.
+async fn choose(b: &Browser, css: &str, value: &str) -> Result<()> {
+    b.wait(
+        &format!("{css} to exist"),
+        &format!("document.querySelector({css:?})"),
+    )
+    .await?;
+    b.eval(&format!(
+        "(() => {{ const s = document.querySelector({css:?}); s.value = {value:?}; \
+           s.dispatchEvent(new Event('change', {{ bubbles: true }})); return 0; }})()"
+    ))
+    .await?;
+    Ok(())
+}
+
+const LANES: &str =
+    "Array.from(document.querySelectorAll('#ladder .lane')).map(l => l.dataset.addr)";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result<()> {
+    let session = Session::start("focus").await?;
+    let b = &session.browser;
+    choose(b, "#recording", "07-upper-echo-clients").await?;
+    b.wait(
+        "both connections drawn",
+        "document.querySelectorAll('#ladder .lane').length === 3",
+    )
+    .await?;
+    let all = strings(&b.eval(PACKETS).await?);
+    let options = strings(
+        &b.eval(
+            "Array.from(document.querySelectorAll('#ladder-focus option')).map(o => o.textContent)",
+        )
+        .await?,
+    );
+    assert_eq!(options.len(), 3, "{options:?}");
+    assert_eq!(options[0], "all 2 connections");
+    assert!(options[1].starts_with("TCP 127.0.0.1:"), "{options:?}");
+
+    choose(b, "#ladder-focus", "1").await?;
+    b.wait(
+        "one connection drawn",
+        "document.querySelectorAll('#ladder .lane').length === 2",
+    )
+    .await?;
+    let lanes = strings(&b.eval(LANES).await?);
+    let one = strings(&b.eval(PACKETS).await?);
+    // The second client's lane and the server's, and only their packets:
+    // a handshake, the request and its answer, a close.
+    assert!(
+        options[2].contains(&lanes[0]),
+        "{lanes:?} for {:?}",
+        options[2]
+    );
+    assert!(
+        options[2].contains(&lanes[1]),
+        "{lanes:?} for {:?}",
+        options[2]
+    );
+    assert!(one.len() < all.len(), "{one:?} of {all:?}");
+    assert_eq!(
+        one[..3],
+        ["SYN seq=0", "SYN, ACK seq=0 ack=1", "ACK seq=1 ack=1"]
+    );
+    assert!(one.iter().any(|l| l.starts_with("FIN")), "{one:?}");
+    let calls = strings(
+        &b.eval(
+            "Array.from(document.querySelectorAll('#ladder .row.call')).map(r => r.dataset.label)",
+        )
+        .await?,
+    );
+    assert!(calls.iter().any(|c| c.starts_with("accept()")), "{calls:?}");
+    b.screenshot("one-connection").await?;
+
+    choose(b, "#ladder-focus", "").await?;
+    b.wait(
+        "both connections again",
+        "document.querySelectorAll('#ladder .lane').length === 3",
+    )
+    .await?;
+    assert_eq!(strings(&b.eval(PACKETS).await?), all);
     session.finish().await
 }
 

@@ -193,6 +193,74 @@ fn experiment_07_two_clients_get_two_lanes_beside_one_server_lane() {
 }
 
 #[test]
+fn experiment_07_one_connection_at_a_time_fits_on_two_lanes() {
+    let model = load("07-upper-echo-clients");
+    let full = ladder::layout(&model);
+    assert_eq!(
+        model.conversations.list[0].label(),
+        "TCP 127.0.0.1:36222 #2 ↔ 127.0.0.1:48257 #3"
+    );
+    let mut accepts = 0;
+    for conv in &model.conversations.list {
+        let one = ladder::focus(&full, &model, conv.id);
+        assert_eq!(one.lanes.len(), 2, "{}: {:?}", conv.label(), one.lanes);
+        assert!(!one.lanes[0].server && one.lanes[1].server);
+        // Every packet of the connection, in order, and no other packet.
+        let packets: Vec<usize> = one
+            .rows
+            .iter()
+            .filter_map(|row| match row.kind {
+                RowKind::Packet { conversation, .. } => {
+                    assert_eq!(conversation, Some(conv.id));
+                    Some(row.at)
+                }
+                RowKind::Call { .. } => None,
+            })
+            .collect();
+        assert_eq!(packets, conv.segments);
+        let labels: Vec<String> = one
+            .rows
+            .iter()
+            .filter(|row| matches!(row.kind, RowKind::Packet { .. }))
+            .map(|row| row.label(&model, Numbers::Relative))
+            .collect();
+        assert_eq!(
+            labels[..3],
+            ["SYN seq=0", "SYN, ACK seq=0 ack=1", "ACK seq=1 ack=1"]
+        );
+        // Calls on its two sockets, and the accept() that made the server's.
+        let sockets: Vec<u32> = conv.ends.iter().filter_map(|end| end.socket).collect();
+        assert_eq!(sockets.len(), 2, "{}", conv.label());
+        for row in &one.rows {
+            if let RowKind::Call { socket, lane, .. } = row.kind {
+                assert!(lane.is_some_and(|lane| lane < 2), "{row:?}");
+                if !sockets.contains(&socket) {
+                    let label = row.label(&model, Numbers::Relative);
+                    let accepted = format!("accept() → socket {} from ", sockets[1]);
+                    assert!(label.starts_with(&accepted), "{label}");
+                    accepts += 1;
+                }
+            }
+            for mark in &row.states {
+                assert!(sockets.contains(&mark.socket), "{mark:?}");
+                assert!(mark.lane.is_some_and(|lane| lane < 2), "{mark:?}");
+            }
+        }
+        assert!(!one.bands.is_empty());
+        assert!(one.bands.iter().all(|band| band.conversation == conv.id));
+        // Its rows keep their steps, so the player still finds them.
+        assert!(one.rows.windows(2).all(|w| w[0].step < w[1].step));
+        assert!(one.rows.iter().all(|row| {
+            full.rows
+                .iter()
+                .any(|f| (f.step, f.at) == (row.step, row.at))
+        }));
+    }
+    assert_eq!(accepts, 2, "one accept() row for each connection");
+    assert_eq!(ladder::focus(&full, &model, 99), full);
+}
+
+#[test]
 fn experiment_08_fin_gives_end_of_stream_and_rst_gives_reset() {
     let model = load("08-disconnect-fin-vs-rst");
     let shapes: Vec<_> = model

@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
+use super::fields;
 use super::length::px;
 use super::send_class;
 use crate::i18n::{Lang, use_lang, words};
@@ -341,10 +342,75 @@ fn LadderRow(props: &RowProps) -> Html {
     }
 }
 
+/// How many connections the focus list names: a capture of thousands is
+/// better read through its byte streams than through a list that long.
+const FOCUS_LIST: usize = 64;
+
+#[derive(Properties, PartialEq)]
+struct FocusProps {
+    model: ModelRef,
+    focus: Option<usize>,
+    onfocus: Callback<Option<usize>>,
+}
+
+/// Shows one connection alone or all of them, when there are several.
+/// A component of its own, so stepping through a big capture (a new cursor,
+/// the same model) does not build its list again.
+#[component]
+fn FocusPicker(props: &FocusProps) -> Html {
+    let lang = use_lang();
+    let list = &props.model.conversations.list;
+    if list.len() < 2 {
+        return html! {};
+    }
+    let onchange = props
+        .onfocus
+        .reform(|e: Event| fields::select_value(&e).and_then(|v| v.parse().ok()));
+    let beyond = props
+        .focus
+        .filter(|&c| c >= FOCUS_LIST)
+        .and_then(|c| list.get(c));
+    let more = list.len().saturating_sub(FOCUS_LIST);
+    html! {
+        <label class="ladder-focus">
+            <span class="visually-hidden">{ lang.pick("Connections shown", "显示的连接") }</span>
+            <select id="ladder-focus" {onchange}>
+                <option value="" selected={props.focus.is_none()}>{ match lang {
+                    Lang::En => format!("all {} connections", thousands(list.len())),
+                    Lang::Zh => format!("全部 {} 个连接", thousands(list.len())),
+                } }</option>
+                { for list.iter().take(FOCUS_LIST).chain(beyond).map(|c| html! {
+                    <option value={c.id.to_string()} selected={props.focus == Some(c.id)}>{ c.label() }</option>
+                }) }
+                if more > 0 {
+                    <option disabled=true>{ match lang {
+                        Lang::En => format!("… and {} more", thousands(more)),
+                        Lang::Zh => format!("……还有 {} 个", thousands(more)),
+                    } }</option>
+                }
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
-    let diagram = use_memo(props.model.clone(), |model| ladder::layout(model));
+    // One connection alone, or all of them (`None`).
+    let focus = use_state(|| None::<usize>);
+    let onfocus = {
+        let set = focus.setter();
+        use_callback((), move |conversation: Option<usize>, _| {
+            set.set(conversation)
+        })
+    };
+    let diagram = use_memo((props.model.clone(), *focus), |(model, focus)| {
+        let full = ladder::layout(model);
+        match focus {
+            Some(conversation) => ladder::focus(&full, model, *conversation),
+            None => full,
+        }
+    });
     let scroller = use_node_ref();
     // Set when the page itself scrolled the box (see `scroll_soon`).
     let ours = use_mut_ref(|| false);
@@ -357,7 +423,7 @@ pub fn Ladder(props: &Props) -> Html {
     {
         // A new session or file starts at the top; stepping brings the
         // current row into view when it is off screen.
-        let (scroller, view) = (scroller.clone(), view.clone());
+        let (scroller, view, focus) = (scroller.clone(), view.clone(), focus.clone());
         let last = use_mut_ref(|| None::<(ModelRef, Option<usize>)>);
         let ours = ours.clone();
         let rows = diagram.clone();
@@ -376,6 +442,10 @@ pub fn Ladder(props: &Props) -> Html {
                     if !same_model {
                         element.set_scroll_top(0);
                         view.set(View::of(&element));
+                        // Another session's connections are not this one's.
+                        if focus.is_some() {
+                            focus.set(None);
+                        }
                     } else if *tall
                         && moved
                         && let Some(current) = current
@@ -538,6 +608,7 @@ pub fn Ladder(props: &Props) -> Html {
                 if tall {
                     <span class="meta" id="ladder-size">{ match lang { Lang::En => format!("{} rows · scroll, or step with ← →", thousands(rows.len())), Lang::Zh => format!("{} 行 · 滚动查看，或用 ← → 逐步", thousands(rows.len())) } }</span>
                 }
+                <FocusPicker model={props.model.clone()} focus={*focus} {onfocus} />
                 { numbers_toggle }
             </header>
             { for jump }

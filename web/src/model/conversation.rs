@@ -62,6 +62,25 @@ impl Conversation {
             || (addr::same_endpoint(a, y) && addr::same_endpoint(b, x))
     }
 
+    /// `TCP 127.0.0.1:46563 #2 ↔ 127.0.0.1:9527 #5`: the connection as a
+    /// list of them names it, its sockets numbered as the ladder numbers
+    /// them.
+    pub fn label(&self) -> String {
+        let transport = match self.transport {
+            Transport::Tcp => "TCP",
+            Transport::Udp => "UDP",
+        };
+        let end = |end: &End| match end.socket {
+            Some(id) => format!("{} #{id}", end.addr),
+            None => end.addr.clone(),
+        };
+        format!(
+            "{transport} {} ↔ {}",
+            end(&self.ends[0]),
+            end(&self.ends[1])
+        )
+    }
+
     /// `A → B` for direction `d`, as headings print it.
     pub fn direction_label(&self, d: usize) -> String {
         let (from, to) = if d == 0 {

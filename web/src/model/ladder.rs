@@ -336,6 +336,128 @@ pub fn layout(model: &Model) -> Ladder {
     }
 }
 
+/// The diagram of one conversation alone, as Wireshark's conversation
+/// filter shows it: its packets, the calls on its two sockets and the
+/// accept() that made one of them, on its own two lanes, with its own
+/// handshake and close. Three clients of one server draw three lanes and a
+/// server lane far to the right; one of them at a time fits the screen.
+///
+/// Rows keep their steps, so the player's cursor, the selection and the
+/// bands still find them; `conversation` out of range gives the whole
+/// diagram back.
+pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
+    let Some(conv) = model.conversations.get(conversation) else {
+        return diagram.clone();
+    };
+    let sockets: Vec<SocketId> = conv.ends.iter().filter_map(|end| end.socket).collect();
+    let ours = |socket: SocketId| sockets.contains(&socket);
+    let made_one_of_ours = |at: usize| {
+        matches!(
+            model.events.get(at).map(|e| &e.kind),
+            Some(EventKind::Call(call))
+                if matches!(call.result, CallResult::Accepted { new_socket, .. } if ours(new_socket))
+        )
+    };
+    let kept: Vec<&Row> = diagram
+        .rows
+        .iter()
+        .filter(|row| match &row.kind {
+            RowKind::Packet {
+                conversation: c, ..
+            } => *c == Some(conversation),
+            RowKind::Call { socket, .. } => ours(*socket) || made_one_of_ours(row.at),
+        })
+        .collect();
+
+    // The lanes those rows use, renumbered in their order.
+    let mut used = vec![false; diagram.lanes.len()];
+    let mut mark = |lane: usize| {
+        if let Some(slot) = used.get_mut(lane) {
+            *slot = true;
+        }
+    };
+    for row in &kept {
+        match &row.kind {
+            RowKind::Packet { from, to, .. } => {
+                mark(*from);
+                mark(*to);
+            }
+            RowKind::Call {
+                lane: Some(lane), ..
+            } => mark(*lane),
+            RowKind::Call { lane: None, .. } => {}
+        }
+    }
+    let mut renumber = vec![None; used.len()];
+    let mut lanes = Vec::new();
+    for (old, lane) in diagram.lanes.iter().enumerate() {
+        if used[old] {
+            renumber[old] = Some(lanes.len());
+            let mut lane = lane.clone();
+            lane.sockets
+                .retain(|(id, role)| ours(*id) || *role == Role::Listener);
+            lanes.push(lane);
+        }
+    }
+    let moved = |lane: usize| renumber.get(lane).copied().flatten();
+
+    let rows = kept
+        .into_iter()
+        .filter_map(|row| {
+            let kind = match &row.kind {
+                RowKind::Packet {
+                    from,
+                    to,
+                    phase,
+                    conversation,
+                    rst,
+                    payload_len,
+                } => RowKind::Packet {
+                    from: moved(*from)?,
+                    to: moved(*to)?,
+                    phase: *phase,
+                    conversation: *conversation,
+                    rst: *rst,
+                    payload_len: *payload_len,
+                },
+                RowKind::Call {
+                    lane,
+                    socket,
+                    failed,
+                } => RowKind::Call {
+                    lane: lane.and_then(moved),
+                    socket: *socket,
+                    failed: *failed,
+                },
+            };
+            let states = row
+                .states
+                .iter()
+                .filter(|mark| ours(mark.socket))
+                .map(|mark| StateMark {
+                    lane: mark.lane.and_then(moved),
+                    ..mark.clone()
+                })
+                .collect();
+            Some(Row {
+                kind,
+                states,
+                ..row.clone()
+            })
+        })
+        .collect();
+    Ladder {
+        lanes,
+        rows,
+        bands: diagram
+            .bands
+            .iter()
+            .filter(|band| band.conversation == conversation)
+            .cloned()
+            .collect(),
+    }
+}
+
 /// The rows to draw when only part of a tall diagram is in view: those
 /// between `top` and `top + height` pixels (measured from the first row),
 /// plus `overscan` rows either side so a quick scroll shows no gap.
