@@ -333,7 +333,7 @@ async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result
     );
     assert_eq!(options.len(), 3, "{options:?}");
     assert_eq!(options[0], "all 2 connections");
-    assert!(options[1].starts_with("TCP 127.0.0.1:"), "{options:?}");
+    assert!(options[1].starts_with("TCP 1: 127.0.0.1:"), "{options:?}");
 
     choose(b, "#ladder-focus", "1").await?;
     b.wait(

@@ -198,7 +198,7 @@ fn experiment_07_one_connection_at_a_time_fits_on_two_lanes() {
     let full = ladder::layout(&model);
     assert_eq!(
         model.conversations.list[0].label(),
-        "TCP 127.0.0.1:36222 #2 ↔ 127.0.0.1:48257 #3"
+        "TCP 1: 127.0.0.1:36222 #2 ⇄ 127.0.0.1:48257 #3"
     );
     let mut accepts = 0;
     for conv in &model.conversations.list {

@@ -10,7 +10,6 @@ use super::fields;
 use crate::capture_file::export::{self, Scope};
 use crate::download::download;
 use crate::i18n::use_lang;
-use crate::model::conversation::end_label;
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
@@ -113,9 +112,7 @@ pub fn ExportMenu(props: &Props) -> Html {
                 <select id="export-scope" onchange={onscope} disabled={empty}>
                     <option value="" selected={chosen == Scope::Session}>{ lang.pick("whole session", "整个会话") }</option>
                     { for model.conversations.list.iter().map(|c| html! {
-                        <option value={c.id.to_string()} selected={chosen == Scope::Conversation(c.id)}>
-                            { format!("{} {}: {} ⇄ {}", if c.transport == sockscope_shared::Transport::Tcp { "TCP" } else { "UDP" }, c.id + 1, end_label(&c.ends[0]), end_label(&c.ends[1])) }
-                        </option>
+                        <option value={c.id.to_string()} selected={chosen == Scope::Conversation(c.id)}>{ c.label() }</option>
                     }) }
                 </select>
             </label>

@@ -62,9 +62,9 @@ impl Conversation {
             || (addr::same_endpoint(a, y) && addr::same_endpoint(b, x))
     }
 
-    /// `TCP 127.0.0.1:46563 #2 ↔ 127.0.0.1:9527 #5`: the connection as a
-    /// list of them names it, its sockets numbered as the ladder numbers
-    /// them.
+    /// `TCP 1: 127.0.0.1:46563 #2 ⇄ 127.0.0.1:9527 #5`: the connection as
+    /// the lists of them name it, counted from 1 and its sockets numbered
+    /// as the ladder numbers them.
     pub fn label(&self) -> String {
         let transport = match self.transport {
             Transport::Tcp => "TCP",
@@ -75,7 +75,8 @@ impl Conversation {
             None => end.addr.clone(),
         };
         format!(
-            "{transport} {} ↔ {}",
+            "{transport} {}: {} ⇄ {}",
+            self.id + 1,
             end(&self.ends[0]),
             end(&self.ends[1])
         )
