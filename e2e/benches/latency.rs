@@ -63,7 +63,7 @@ async fn run() -> Result<()> {
 
     // A listener that accepts by itself, a client, and auto-read.
     b.fill("#listen-form input[name=port]", "0").await?;
-    click(b, "#listen-form button[type=submit]").await?;
+    b.click_in_page("#listen-form button[type=submit]").await?;
     let port = b
         .wait(
             "the listener's port",
@@ -75,20 +75,23 @@ async fn run() -> Result<()> {
         port.as_str().unwrap_or_default(),
     )
     .await?;
-    click(b, "#connect-form button[type=submit]").await?;
+    b.click_in_page("#connect-form button[type=submit]").await?;
     b.wait(
         "the accepted socket",
         "document.querySelector('#socket-list li[data-role=accepted]')",
     )
     .await?;
-    click(b, "#socket-list li[data-role=accepted] button").await?;
+    b.click_in_page("#socket-list li[data-role=accepted] button")
+        .await?;
     b.wait(
         "the accepted socket's forms",
         "document.querySelector('#socket-actions[data-role=accepted]')",
     )
     .await?;
-    click(b, "#auto-read-form button[type=submit]").await?;
-    click(b, "#socket-list li[data-role=client] button").await?;
+    b.click_in_page("#auto-read-form button[type=submit]")
+        .await?;
+    b.click_in_page("#socket-list li[data-role=client] button")
+        .await?;
     b.wait(
         "the client's forms",
         "document.querySelector('#socket-actions[data-role=client]')",
@@ -103,19 +106,6 @@ async fn run() -> Result<()> {
     let burst = measure(b, 500, 0).await?;
     report("burst", "500 sends at once", &burst, skew);
     session.finish().await
-}
-
-/// Clicks the first element matching `css` from inside the page, once it
-/// exists: the page's sticky bars may cover it where WebDriver would click.
-async fn click(b: &Browser, css: &str) -> Result<()> {
-    b.wait(
-        &format!("{css} to exist"),
-        &format!("document.querySelector({css:?})"),
-    )
-    .await?;
-    b.eval(&format!("(document.querySelector({css:?}).click(), 0)"))
-        .await?;
-    Ok(())
 }
 
 /// Latencies in microseconds, by what was measured.
@@ -133,7 +123,7 @@ async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
         .await?;
     b.fill("#send-form input[name=interval]", &interval.to_string())
         .await?;
-    click(b, "#send-form button[type=submit]").await?;
+    b.click_in_page("#send-form button[type=submit]").await?;
     // Every send shown, then until nothing new arrives for a second (the
     // recvs, which may take several sends at once, and the last ACKs).
     let count = "(window.sockscopeBench || []).reduce((n, r) => n + r.t_us.length, 0)";

@@ -205,6 +205,23 @@ impl Browser {
         Ok(self.client.find(Locator::Css(css)).await?.click().await?)
     }
 
+    /// Clicks the first element matching `css` from inside the page, once
+    /// it exists: the page's sticky bars may cover it where WebDriver would
+    /// click, which a user would scroll past.
+    ///
+    /// # Errors
+    /// When it never appears.
+    pub async fn click_in_page(&self, css: &str) -> Result<()> {
+        self.wait(
+            &format!("{css} to exist"),
+            &format!("document.querySelector({css:?})"),
+        )
+        .await?;
+        self.eval(&format!("(document.querySelector({css:?}).click(), 0)"))
+            .await?;
+        Ok(())
+    }
+
     /// Replaces the text of the input matching `css` by typing `text`.
     ///
     /// # Errors

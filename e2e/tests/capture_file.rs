@@ -370,6 +370,12 @@ async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result
     assert!(calls.iter().any(|c| c.starts_with("accept()")), "{calls:?}");
     b.screenshot("one-connection").await?;
 
+    // A packet picked there keeps its connection: all of them again, then
+    // the detail pane's button brings that one back alone.
+    b.eval(
+        "(document.querySelector('#ladder .row.packet').dispatchEvent(new MouseEvent('click', { bubbles: true })), 0)",
+    )
+    .await?;
     choose(b, "#ladder-focus", "").await?;
     b.wait(
         "both connections again",
@@ -377,6 +383,25 @@ async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result
     )
     .await?;
     assert_eq!(strings(&b.eval(PACKETS).await?), all);
+    b.click_in_page("#detail-focus").await?;
+    b.wait(
+        "the picked packet's connection alone",
+        "document.querySelectorAll('#ladder .lane').length === 2",
+    )
+    .await?;
+    assert_eq!(strings(&b.eval(LANES).await?), lanes);
+    assert_eq!(
+        b.eval("document.querySelector('#ladder-focus').value")
+            .await?,
+        "1"
+    );
+    b.screenshot("from-the-detail-pane").await?;
+    b.click_in_page("#detail-focus").await?;
+    b.wait(
+        "every connection from the detail pane",
+        "document.querySelectorAll('#ladder .lane').length === 3",
+    )
+    .await?;
     session.finish().await
 }
 

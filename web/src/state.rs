@@ -62,6 +62,8 @@ pub struct State {
     pub numbers: Numbers,
     /// The event whose details the detail pane shows, by log position.
     pub selected: Option<usize>,
+    /// The conversation the ladder shows alone (`ladder::focus`), if any.
+    pub focus: Option<usize>,
     /// The socket the per-socket forms act on.
     pub chosen_socket: Option<SocketId>,
     /// Which form sent each request, so errors show beside it.
@@ -110,6 +112,8 @@ pub enum Action {
     GoLive,
     SetSpeed(Speed),
     Select(Option<usize>),
+    /// Show one conversation alone in the ladder, or all of them.
+    Focus(Option<usize>),
     SetNumbers(Numbers),
     ChooseSocket(Option<SocketId>),
     SetFraming {
@@ -156,6 +160,7 @@ impl State {
         self.opening = None;
         self.player = Player::default();
         self.selected = None;
+        self.focus = None;
     }
 
     fn steps(&self) -> usize {
@@ -172,6 +177,7 @@ impl State {
                 if self.log.is_none() {
                     self.player = Player::default();
                     self.selected = None;
+                    self.focus = None;
                 }
                 self.chosen_socket = None;
             }
@@ -249,6 +255,7 @@ impl Reducible for State {
                 next.log = None;
                 next.player = Player::default();
                 next.selected = None;
+                next.focus = None;
             }
             Action::StepBack => next.player.step_back(steps),
             Action::StepForward => next.player.step_forward(steps),
@@ -258,6 +265,7 @@ impl Reducible for State {
             Action::GoLive => next.player.go_live(),
             Action::SetSpeed(speed) => next.player.speed = speed,
             Action::Select(at) => next.selected = at,
+            Action::Focus(conversation) => next.focus = conversation,
             Action::SetNumbers(numbers) => next.numbers = numbers,
             Action::ChooseSocket(socket) => next.chosen_socket = socket,
             Action::SetFraming {
@@ -397,6 +405,35 @@ mod tests {
         state = reduce(state, Action::Events(vec![hello(0)]));
         assert_eq!(state.model().events.len(), 1, "a fresh session");
         assert_eq!(state.chosen_socket, None);
+    }
+
+    #[test]
+    fn a_focus_on_one_connection_ends_with_the_session_or_file_it_was_in() {
+        let mut state = Rc::new(State::default());
+        state = reduce(
+            state,
+            Action::Events(vec![hello(0), connect(1, None, true)]),
+        );
+        state = reduce(state, Action::Focus(Some(0)));
+        assert_eq!(state.focus, Some(0));
+        state = reduce(state, Action::Events(vec![connect(2, None, true)]));
+        assert_eq!(state.focus, Some(0), "the session goes on");
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        assert_eq!(state.focus, None, "a new session");
+        state = reduce(state, Action::Focus(Some(1)));
+        state = reduce(
+            state,
+            Action::OpenLog {
+                name: "a.json".into(),
+                events: vec![hello(0), connect(1, None, true)],
+            },
+        );
+        assert_eq!(state.focus, None, "a file opened");
+        state = reduce(state, Action::Focus(Some(0)));
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        assert_eq!(state.focus, Some(0), "the live session is not on show");
+        state = reduce(state, Action::CloseLog);
+        assert_eq!(state.focus, None, "back to live");
     }
 
     #[test]

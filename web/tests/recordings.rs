@@ -232,6 +232,8 @@ fn experiment_07_one_connection_at_a_time_fits_on_two_lanes() {
         let sockets: Vec<u32> = conv.ends.iter().filter_map(|end| end.socket).collect();
         assert_eq!(sockets.len(), 2, "{}", conv.label());
         for row in &one.rows {
+            // The detail pane offers this view for each of these rows.
+            assert_eq!(model.conversation_at(row.at), Some(conv.id), "{row:?}");
             if let RowKind::Call { socket, lane, .. } = row.kind {
                 assert!(lane.is_some_and(|lane| lane < 2), "{row:?}");
                 if !sockets.contains(&socket) {

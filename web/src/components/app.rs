@@ -97,6 +97,7 @@ struct Handlers {
     onclose: Callback<()>,
     onchoose: Callback<sockscope_shared::SocketId>,
     onselect: Callback<usize>,
+    onfocus: Callback<Option<usize>>,
     onnumbers: Callback<crate::model::describe::Numbers>,
     onframing: Callback<(usize, usize, sockscope_shared::Framing)>,
 }
@@ -203,6 +204,7 @@ impl Handlers {
             onclose: dispatch.reform(|()| Action::CloseLog),
             onchoose: dispatch.reform(|id| Action::ChooseSocket(Some(id))),
             onselect: dispatch.reform(|at| Action::Select(Some(at))),
+            onfocus: dispatch.reform(Action::Focus),
             onnumbers: dispatch.reform(Action::SetNumbers),
             onframing: dispatch.reform(|(conversation, direction, framing)| Action::SetFraming {
                 conversation,
@@ -304,6 +306,7 @@ pub fn App() -> Html {
         onclose,
         onchoose,
         onselect,
+        onfocus,
         onnumbers,
         onframing,
     } = (*handlers).clone();
@@ -372,8 +375,8 @@ pub fn App() -> Html {
                         ondispatch={dispatch.clone()} />
                     <div class="diagram-row">
                         <Ladder model={model.clone()} numbers={state.numbers} {current} selected={state.selected}
-                            onselect={onselect.clone()} {onnumbers} />
-                        <DetailPane model={model.clone()} at={shown_at} />
+                            onselect={onselect.clone()} {onnumbers} focus={state.focus} onfocus={onfocus.clone()} />
+                        <DetailPane model={model.clone()} at={shown_at} focus={state.focus} {onfocus} />
                     </div>
                     <ByteStreams model={model.clone()} {horizon} selected={state.selected}
                         framings={Rc::new(state.framings.clone())}

@@ -17,6 +17,10 @@ pub struct Props {
     pub model: ModelRef,
     /// The event to show, by log position.
     pub at: Option<usize>,
+    /// The conversation the ladder shows alone, if any.
+    #[prop_or_default]
+    pub focus: Option<usize>,
+    pub onfocus: Callback<Option<usize>>,
 }
 
 fn field(name: &str, value: impl Into<Html>) -> Html {
@@ -206,9 +210,27 @@ pub fn DetailPane(props: &Props) -> Html {
             html! { <pre>{ serde_json::to_string_pretty(other).unwrap_or_default() }</pre> },
         ),
     };
+    // Wireshark's conversation filter, from the packet or call in hand.
+    let focus = props
+        .model
+        .conversation_at(at)
+        .filter(|_| props.model.conversations.list.len() > 1)
+        .map(|conversation| {
+            let (text, to) = if props.focus == Some(conversation) {
+                (lang.pick("show every connection", "显示全部连接"), None)
+            } else {
+                (
+                    lang.pick("show this connection alone", "只显示这个连接"),
+                    Some(conversation),
+                )
+            };
+            let onclick = props.onfocus.reform(move |_: MouseEvent| to);
+            html! { <button type="button" class="secondary small" id="detail-focus" {onclick}>{ text }</button> }
+        });
     html! {
         <section class="panel detail" id="detail" data-index={event.index.to_string()}>
             <h2>{ title }<span class="meta">{ format!("{} {} · t = {} µs", lang.pick("event", "事件"), event.index, event.t_us) }</span></h2>
+            { for focus }
             { body }
         </section>
     }

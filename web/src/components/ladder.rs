@@ -38,6 +38,10 @@ pub struct Props {
     pub selected: Option<usize>,
     pub onselect: Callback<usize>,
     pub onnumbers: Callback<Numbers>,
+    /// The conversation shown alone (`ladder::focus`), if any.
+    #[prop_or_default]
+    pub focus: Option<usize>,
+    pub onfocus: Callback<Option<usize>>,
 }
 
 fn lane_x(i: usize) -> f64 {
@@ -359,6 +363,18 @@ struct FocusProps {
 #[component]
 fn FocusPicker(props: &FocusProps) -> Html {
     let lang = use_lang();
+    let select = use_node_ref();
+    {
+        // A choice made elsewhere (the detail pane) must show here too: once
+        // the user has picked an option, the browser no longer follows
+        // `selected` attributes, only the element's value.
+        let select = select.clone();
+        use_effect_with((props.focus, props.model.clone()), move |(focus, _)| {
+            if let Some(select) = select.cast::<web_sys::HtmlSelectElement>() {
+                select.set_value(&focus.map_or_else(String::new, |c| c.to_string()));
+            }
+        });
+    }
     let list = &props.model.conversations.list;
     if list.len() < 2 {
         return html! {};
@@ -374,7 +390,7 @@ fn FocusPicker(props: &FocusProps) -> Html {
     html! {
         <label class="ladder-focus">
             <span class="visually-hidden">{ lang.pick("Connections shown", "显示的连接") }</span>
-            <select id="ladder-focus" {onchange}>
+            <select id="ladder-focus" ref={select} {onchange}>
                 <option value="" selected={props.focus.is_none()}>{ match lang {
                     Lang::En => format!("all {} connections", thousands(list.len())),
                     Lang::Zh => format!("全部 {} 个连接", thousands(list.len())),
@@ -396,15 +412,7 @@ fn FocusPicker(props: &FocusProps) -> Html {
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
-    // One connection alone, or all of them (`None`).
-    let focus = use_state(|| None::<usize>);
-    let onfocus = {
-        let set = focus.setter();
-        use_callback((), move |conversation: Option<usize>, _| {
-            set.set(conversation)
-        })
-    };
-    let diagram = use_memo((props.model.clone(), *focus), |(model, focus)| {
+    let diagram = use_memo((props.model.clone(), props.focus), |(model, focus)| {
         let full = ladder::layout(model);
         match focus {
             Some(conversation) => ladder::focus(&full, model, *conversation),
@@ -423,7 +431,7 @@ pub fn Ladder(props: &Props) -> Html {
     {
         // A new session or file starts at the top; stepping brings the
         // current row into view when it is off screen.
-        let (scroller, view, focus) = (scroller.clone(), view.clone(), focus.clone());
+        let (scroller, view) = (scroller.clone(), view.clone());
         let last = use_mut_ref(|| None::<(ModelRef, Option<usize>)>);
         let ours = ours.clone();
         let rows = diagram.clone();
@@ -442,10 +450,6 @@ pub fn Ladder(props: &Props) -> Html {
                     if !same_model {
                         element.set_scroll_top(0);
                         view.set(View::of(&element));
-                        // Another session's connections are not this one's.
-                        if focus.is_some() {
-                            focus.set(None);
-                        }
                     } else if *tall
                         && moved
                         && let Some(current) = current
@@ -608,7 +612,7 @@ pub fn Ladder(props: &Props) -> Html {
                 if tall {
                     <span class="meta" id="ladder-size">{ match lang { Lang::En => format!("{} rows · scroll, or step with ← →", thousands(rows.len())), Lang::Zh => format!("{} 行 · 滚动查看，或用 ← → 逐步", thousands(rows.len())) } }</span>
                 }
-                <FocusPicker model={props.model.clone()} focus={*focus} {onfocus} />
+                <FocusPicker model={props.model.clone()} focus={props.focus} onfocus={props.onfocus.clone()} />
                 { numbers_toggle }
             </header>
             { for jump }

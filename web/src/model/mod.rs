@@ -234,6 +234,28 @@ impl Model {
         horizon.next.is_none_or(|next| self.key(at) < next)
     }
 
+    /// The conversation the event at `at` belongs to: a packet's own, the
+    /// one a call's socket is an end of, or for accept() the one of the
+    /// socket it made.
+    pub fn conversation_at(&self, at: usize) -> Option<usize> {
+        match &self.events.get(at)?.kind {
+            EventKind::Segment(_) => self
+                .conversations
+                .list
+                .iter()
+                .find(|c| c.segments.binary_search(&at).is_ok())
+                .map(|c| c.id),
+            EventKind::Call(call) => {
+                let socket = match call.result {
+                    CallResult::Accepted { new_socket, .. } => new_socket,
+                    _ => call.socket,
+                };
+                self.conversations.of_socket(socket).map(|(id, _)| id)
+            }
+            _ => None,
+        }
+    }
+
     /// The ordinals of the sends whose bytes the event at `at` wrote (a
     /// send), carried (a segment) or read (a recv): the colours it gets.
     pub fn sends_of(&self, at: usize) -> Vec<usize> {
