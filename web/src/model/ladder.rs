@@ -371,7 +371,7 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
 
     // The lanes those rows use, renumbered in their order.
     let mut used = vec![false; diagram.lanes.len()];
-    let mut mark = |lane: usize| {
+    let mut use_lane = |lane: usize| {
         if let Some(slot) = used.get_mut(lane) {
             *slot = true;
         }
@@ -379,12 +379,12 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
     for row in &kept {
         match &row.kind {
             RowKind::Packet { from, to, .. } => {
-                mark(*from);
-                mark(*to);
+                use_lane(*from);
+                use_lane(*to);
             }
             RowKind::Call {
                 lane: Some(lane), ..
-            } => mark(*lane),
+            } => use_lane(*lane),
             RowKind::Call { lane: None, .. } => {}
         }
     }
@@ -404,46 +404,19 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
     let rows = kept
         .into_iter()
         .filter_map(|row| {
-            let kind = match &row.kind {
-                RowKind::Packet {
-                    from,
-                    to,
-                    phase,
-                    conversation,
-                    rst,
-                    payload_len,
-                } => RowKind::Packet {
-                    from: moved(*from)?,
-                    to: moved(*to)?,
-                    phase: *phase,
-                    conversation: *conversation,
-                    rst: *rst,
-                    payload_len: *payload_len,
-                },
-                RowKind::Call {
-                    lane,
-                    socket,
-                    failed,
-                } => RowKind::Call {
-                    lane: lane.and_then(moved),
-                    socket: *socket,
-                    failed: *failed,
-                },
-            };
-            let states = row
-                .states
-                .iter()
-                .filter(|mark| ours(mark.socket))
-                .map(|mark| StateMark {
-                    lane: mark.lane.and_then(moved),
-                    ..mark.clone()
-                })
-                .collect();
-            Some(Row {
-                kind,
-                states,
-                ..row.clone()
-            })
+            let mut row = row.clone();
+            match &mut row.kind {
+                RowKind::Packet { from, to, .. } => {
+                    *from = moved(*from)?;
+                    *to = moved(*to)?;
+                }
+                RowKind::Call { lane, .. } => *lane = lane.and_then(moved),
+            }
+            row.states.retain(|mark| ours(mark.socket));
+            for mark in &mut row.states {
+                mark.lane = mark.lane.and_then(moved);
+            }
+            Some(row)
         })
         .collect();
     Ladder {
