@@ -164,6 +164,13 @@ fn states(row: &Row, y: f64, lanes: usize) -> Html {
     }
 }
 
+/// The diagram grows this many rows at a time, the lanes running on below
+/// the last row: the SVG's size and its lane lines then change once every
+/// two sends or so, not at every row, and each change of the SVG's size has
+/// the browser lay all of it out again (a quarter to two fifths of the
+/// layout time of a live session, measured).
+const GROW_ROWS: usize = 8;
+
 /// Above this many rows only those in view are drawn, in a scroll box of
 /// its own with the lane addresses kept on top.
 const VIRTUAL_FROM: usize = 300;
@@ -544,7 +551,8 @@ pub fn Ladder(props: &Props) -> Html {
     let lanes = diagram.lanes.len().max(1);
     let rows: &[Row] = &diagram.rows[..shown_rows];
     let width = 2.0 * MARGIN + (lanes - 1) as f64 * GAP;
-    let height = HEADER + rows.len() as f64 * ROW + 16.0;
+    let room = rows.len().div_ceil(GROW_ROWS).max(1) * GROW_ROWS;
+    let height = HEADER + room as f64 * ROW + 16.0;
     let start = rows.first().map_or(0, |r| r.t_us);
     let drawn = if tall {
         ladder::rows_in_view(rows.len(), view.top - HEADER, view.height, ROW, OVERSCAN)
