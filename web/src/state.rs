@@ -158,6 +158,12 @@ impl State {
         });
         self.log_error = None;
         self.opening = None;
+        self.views_start_over();
+    }
+
+    /// Another session or file is on show: the player at its start,
+    /// nothing selected, every connection in the ladder.
+    fn views_start_over(&mut self) {
         self.player = Player::default();
         self.selected = None;
         self.focus = None;
@@ -175,9 +181,7 @@ impl State {
                 live = Model::default();
                 self.requests.clear();
                 if self.log.is_none() {
-                    self.player = Player::default();
-                    self.selected = None;
-                    self.focus = None;
+                    self.views_start_over();
                 }
                 self.chosen_socket = None;
             }
@@ -253,9 +257,7 @@ impl Reducible for State {
             }
             Action::CloseLog => {
                 next.log = None;
-                next.player = Player::default();
-                next.selected = None;
-                next.focus = None;
+                next.views_start_over();
             }
             Action::StepBack => next.player.step_back(steps),
             Action::StepForward => next.player.step_forward(steps),
