@@ -222,6 +222,25 @@ impl Browser {
         Ok(())
     }
 
+    /// Picks `value` in the `<select>` matching `css`, once it exists, as a
+    /// user's choice would: the change event bubbles to the page's listener.
+    ///
+    /// # Errors
+    /// When it never appears.
+    pub async fn choose(&self, css: &str, value: &str) -> Result<()> {
+        self.wait(
+            &format!("{css} to exist"),
+            &format!("document.querySelector({css:?})"),
+        )
+        .await?;
+        self.eval(&format!(
+            "(() => {{ const s = document.querySelector({css:?}); s.value = {value:?}; \
+               s.dispatchEvent(new Event('change', {{ bubbles: true }})); return 0; }})()"
+        ))
+        .await?;
+        Ok(())
+    }
+
     /// Replaces the text of the input matching `css` by typing `text`.
     ///
     /// # Errors

@@ -295,22 +295,6 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
     session.finish().await
 }
 
-/// Picks `value` in the `<select>` matching `css`, as a user's choice
-/// would: the change event bubbles to the page's listener.
-async fn choose(b: &Browser, css: &str, value: &str) -> Result<()> {
-    b.wait(
-        &format!("{css} to exist"),
-        &format!("document.querySelector({css:?})"),
-    )
-    .await?;
-    b.eval(&format!(
-        "(() => {{ const s = document.querySelector({css:?}); s.value = {value:?}; \
-           s.dispatchEvent(new Event('change', {{ bubbles: true }})); return 0; }})()"
-    ))
-    .await?;
-    Ok(())
-}
-
 const LANES: &str =
     "Array.from(document.querySelectorAll('#ladder .lane')).map(l => l.dataset.addr)";
 
@@ -318,7 +302,7 @@ const LANES: &str =
 async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result<()> {
     let session = Session::start("focus").await?;
     let b = &session.browser;
-    choose(b, "#recording", "07-upper-echo-clients").await?;
+    b.choose("#recording", "07-upper-echo-clients").await?;
     b.wait(
         "both connections drawn",
         "document.querySelectorAll('#ladder .lane').length === 3",
@@ -335,7 +319,7 @@ async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result
     assert_eq!(options[0], "all 2 connections");
     assert!(options[1].starts_with("TCP 1: 127.0.0.1:"), "{options:?}");
 
-    choose(b, "#ladder-focus", "1").await?;
+    b.choose("#ladder-focus", "1").await?;
     b.wait(
         "one connection drawn",
         "document.querySelectorAll('#ladder .lane').length === 2",
@@ -376,7 +360,7 @@ async fn two_clients_of_one_server_are_read_one_connection_at_a_time() -> Result
         "(document.querySelector('#ladder .row.packet').dispatchEvent(new MouseEvent('click', { bubbles: true })), 0)",
     )
     .await?;
-    choose(b, "#ladder-focus", "").await?;
+    b.choose("#ladder-focus", "").await?;
     b.wait(
         "both connections again",
         "document.querySelectorAll('#ladder .lane').length === 3",

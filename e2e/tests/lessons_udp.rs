@@ -163,12 +163,7 @@ async fn the_language_switch_changes_lessons_and_interface_and_is_remembered() -
 async fn a_lesson_chosen_from_the_list_is_fetched_and_runs() -> Result<()> {
     let session = open("handshake").await?;
     let b = &session.browser;
-    b.eval(
-        "(() => { const choice = document.querySelector('#lesson-choice'); \
-         choice.value = 'refused'; \
-         choice.dispatchEvent(new Event('change', { bubbles: true })); return true; })()",
-    )
-    .await?;
+    b.choose("#lesson-choice", "refused").await?;
     b.wait(
         "the chosen lesson",
         "document.querySelector('#lesson')?.dataset.lesson === 'refused'",

@@ -372,9 +372,10 @@ fn FocusPicker(props: &FocusProps) -> Html {
     let lang = use_lang();
     let select = use_node_ref();
     {
-        // A choice made elsewhere (the detail pane) must show here too: once
-        // the user has picked an option, the browser no longer follows
-        // `selected` attributes, only the element's value.
+        // The element's value follows the state, the one source of the
+        // choice: it may be made here or in the detail pane, and once a user
+        // has picked an option the browser no longer follows `selected`
+        // attributes.
         let select = select.clone();
         use_effect_with((props.focus, props.model.clone()), move |(focus, _)| {
             if let Some(select) = select.cast::<web_sys::HtmlSelectElement>() {
@@ -398,12 +399,12 @@ fn FocusPicker(props: &FocusProps) -> Html {
         <label class="ladder-focus">
             <span class="visually-hidden">{ lang.pick("Connections shown", "显示的连接") }</span>
             <select id="ladder-focus" ref={select} {onchange}>
-                <option value="" selected={props.focus.is_none()}>{ match lang {
+                <option value="">{ match lang {
                     Lang::En => format!("all {} connections", thousands(list.len())),
                     Lang::Zh => format!("全部 {} 个连接", thousands(list.len())),
                 } }</option>
                 { for list.iter().take(FOCUS_LIST).chain(beyond).map(|c| html! {
-                    <option value={c.id.to_string()} selected={props.focus == Some(c.id)}>{ c.label() }</option>
+                    <option value={c.id.to_string()}>{ c.label() }</option>
                 }) }
                 if more > 0 {
                     <option disabled=true>{ match lang {
