@@ -720,6 +720,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::wrong_answers::{read_error, wrong_answers};
     use crate::{Limits, SackBlock, Timestamps};
 
     /// Every JSON event log in the repository: the page's recordings and
@@ -820,13 +821,6 @@ mod tests {
 
     fn decoded(value: &Value) -> Option<Event> {
         Event::deserialize(value).ok()
-    }
-
-    fn error(json: &str) -> String {
-        match serde_json::from_str::<Event>(json) {
-            Ok(event) => panic!("{json} read as {event:?}"),
-            Err(error) => error.to_string(),
-        }
     }
 
     #[test]
@@ -1252,14 +1246,7 @@ mod tests {
                 "invalid type: sequence, expected an event object at line 1 column 0",
             ),
         ];
-        let wrong: Vec<String> = cases
-            .iter()
-            .filter_map(|(json, expected)| {
-                let found = error(json);
-                (found != *expected)
-                    .then(|| format!("{json}\n  expected: {expected}\n  found:    {found}"))
-            })
-            .collect();
+        let wrong = wrong_answers::<Event>(&cases);
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
@@ -1268,7 +1255,7 @@ mod tests {
         let hello = r#"{"index":0,"t_us":1,"event":"hello","protocol_version":1,"relay_version":"x",
             "capabilities":{"capture":{"state":"on"},"allow_remote":false},"limits":{}}"#;
         assert_eq!(
-            error(hello),
+            read_error::<Event>(hello),
             "capture state (on): missing field `interface` at line 2 column 52"
         );
         let result = serde_json::from_str::<CallResult>(r#"{"kind":"sent"}"#).unwrap_err();

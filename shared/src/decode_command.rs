@@ -235,6 +235,7 @@ mod tests {
 
     use super::*;
     use crate::Bytes;
+    use crate::wrong_answers::wrong_answers;
 
     /// The derive the decoder replaced, kept as the reference it must
     /// agree with: `Request` flattening an internally tagged `Command`,
@@ -642,13 +643,6 @@ mod tests {
         assert!(differing < variants / 4, "{differing} of {variants}");
     }
 
-    fn error(json: &str) -> String {
-        match serde_json::from_str::<Request>(json) {
-            Ok(request) => panic!("{json} read as {request:?}"),
-            Err(error) => error.to_string(),
-        }
-    }
-
     #[test]
     fn errors_name_the_field() {
         let cases = [
@@ -697,14 +691,7 @@ mod tests {
                 "invalid type: sequence, expected a command object at line 1 column 0",
             ),
         ];
-        let wrong: Vec<String> = cases
-            .iter()
-            .filter_map(|(json, expected)| {
-                let found = error(json);
-                (found != *expected)
-                    .then(|| format!("{json}\n  expected: {expected}\n  found:    {found}"))
-            })
-            .collect();
+        let wrong = wrong_answers::<Request>(&cases);
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

@@ -29,6 +29,8 @@ mod lesson;
 mod limits;
 mod segment;
 mod tcp_state;
+#[cfg(test)]
+mod wrong_answers;
 
 pub use bytes::{Bytes, HexError};
 pub use command::{Command, Framing, Payload, Request, ShutdownHow, SocketOption};
