@@ -307,7 +307,7 @@ fn event_log(packets: &[Packet]) -> Vec<Event> {
                         window_scaled: 65_536,
                         options: TcpOptions::default(),
                         payload_len: p.len,
-                        payload: Bytes(vec![b'a' + (p.seq % 26) as u8; p.len as usize]),
+                        payload: Bytes::from(vec![b'a' + (p.seq % 26) as u8; p.len as usize]),
                     },
                 }),
             }

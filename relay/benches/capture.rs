@@ -70,7 +70,7 @@ async fn run() -> Result<()> {
             let counted = pair >= WARM_UP;
             eprintln!(
                 "  capture {}: {:.0} MB/s on the sockets, {:.0} MB/s delivered, {} sends, \
-                 {} recvs, {} segments, {:.2} s of relay CPU{}",
+                 {} recvs, {} segments, {:.2} s of relay CPU, peak {:.0} MiB{}",
                 if capture { "on " } else { "off" },
                 run.mb_per_second(),
                 run.delivered_mb_per_second(),
@@ -78,6 +78,7 @@ async fn run() -> Result<()> {
                 run.recvs,
                 run.segments,
                 run.cpu_seconds,
+                run.peak_mib,
                 if counted {
                     ""
                 } else {
@@ -157,6 +158,15 @@ async fn run() -> Result<()> {
     Ok(())
 }
 
+/// The most resident memory process `pid` has had, in MiB, from /proc
+/// (Linux's `VmHWM`).
+fn peak_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// User plus system CPU time of process `pid` so far, from /proc (Linux).
 fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -177,6 +187,8 @@ struct Transfer {
     capturing: bool,
     /// CPU time the relay process used, user and system, all threads.
     cpu_seconds: f64,
+    /// The relay's peak resident memory, MiB.
+    peak_mib: f64,
     /// From the first send() to the recv() of the last byte, relay clock.
     micros: u64,
     /// From sending the `send` command to receiving the event of the recv()
@@ -320,11 +332,13 @@ async fn transfer(capture: bool, port: Option<u16>) -> Result<Transfer> {
     })
     .await;
     let cpu_seconds = relay.child.id().and_then(cpu_seconds).unwrap_or(0.0);
+    let peak_mib = relay.child.id().and_then(peak_mib).unwrap_or(0.0);
     drop(ws);
     drop(relay.child);
     Ok(Transfer {
         capturing: state.capturing,
         cpu_seconds,
+        peak_mib,
         micros: state.last_recv_us.saturating_sub(state.first_send_us),
         delivered: state.delivered,
         segments: state.segments,

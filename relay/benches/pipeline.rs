@@ -89,7 +89,7 @@ async fn report(
 ) -> Result<()> {
     let mut runs = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
-        let (tx, rx) = events::queue(EVENTS);
+        let (tx, rx) = events::queue(EVENTS, events::ROOM_BYTES);
         for (n, kind) in sample.iter().cycle().take(EVENTS).enumerate() {
             tx.emit_at(1_795_431_092_000_000 + n as u64, kind.clone());
         }
@@ -201,7 +201,7 @@ async fn over_websocket(rx: EventRx, pace: u32) -> Result<Run> {
 
 /// One round of a busy connection's events: send, data segment, ACK, recv.
 fn sample_events() -> Vec<EventKind> {
-    let data = Bytes((0..32u8).map(|b| b'a' + b % 26).collect());
+    let data = Bytes::from((0..32u8).map(|b| b'a' + b % 26).collect::<Vec<u8>>());
     let (client, server) = ("127.0.0.1:45396", "127.0.0.1:9527");
     let segment = |forward: bool, payload: &Bytes, flags: TcpFlags| {
         EventKind::Segment(SegmentEvent {
@@ -230,7 +230,7 @@ fn sample_events() -> Vec<EventKind> {
                     }),
                     ..TcpOptions::default()
                 },
-                payload_len: payload.0.len() as u32,
+                payload_len: payload.len() as u32,
                 payload: payload.clone(),
             },
         })

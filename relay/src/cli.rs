@@ -87,6 +87,11 @@ pub struct LimitArgs {
     /// dropped and the page is told how many.
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub event_queue: usize,
+    /// Bytes of data (sent and received payloads) held for a page that
+    /// reads slowly; beyond this the page's sockets wait before their next
+    /// send or recv, so a bulk transfer goes at the page's pace.
+    #[arg(long, default_value_t = crate::events::ROOM_BYTES, value_name = "BYTES")]
+    pub event_queue_bytes: usize,
 }
 
 /// `dist/` at the root of the source tree this binary was built from, so

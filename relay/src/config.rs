@@ -26,6 +26,9 @@ pub struct Config {
     /// Events waiting for a slow page before the relay starts dropping
     /// them (and says so), so a stalled tab cannot grow the relay's memory.
     pub event_queue: usize,
+    /// Bytes of data the queued events may carry before the session's
+    /// sockets wait for the page (see [`crate::events`]).
+    pub event_queue_bytes: usize,
     /// Commands one session may send per second before being throttled.
     pub commands_per_second: u32,
     /// Events sent to one session per second at most; beyond it events
@@ -82,6 +85,11 @@ impl Config {
             },
             max_sessions: cli.limits.max_sessions.max(1),
             event_queue: cli.limits.event_queue.max(16),
+            // At least one maximal send, so that one can always be queued.
+            event_queue_bytes: cli
+                .limits
+                .event_queue_bytes
+                .max(cli.limits.max_payload as usize),
             commands_per_second: cli.limits.commands_per_second.max(1),
             events_per_second: cli.limits.events_per_second.max(1),
             capture: !cli.no_capture,
@@ -98,6 +106,7 @@ impl Config {
             limits: Limits::default(),
             max_sessions: 64,
             event_queue: 100_000,
+            event_queue_bytes: crate::events::ROOM_BYTES,
             commands_per_second: 200,
             events_per_second: 1_000_000,
             capture: true,
@@ -124,7 +133,7 @@ fn parse_cidr(text: &str) -> Result<IpNet, String> {
 fn random_token() -> Result<String, String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|err| format!("cannot make a random token: {err}"))?;
-    Ok(sockscope_shared::Bytes(bytes.to_vec()).to_hex())
+    Ok(sockscope_shared::Bytes::from(&bytes[..]).to_hex())
 }
 
 #[cfg(test)]

@@ -59,7 +59,8 @@ pub fn max_request_bytes(limits: &Limits) -> usize {
 /// Runs one page's session until the page goes away or the relay stops.
 pub async fn serve(socket: WebSocket, state: AppState) {
     let (sink, stream) = socket.split();
-    let (events, event_rx) = events::queue(state.config.event_queue);
+    let (events, event_rx) =
+        events::queue(state.config.event_queue, state.config.event_queue_bytes);
     let (requests_tx, requests_rx) = mpsc::channel(256);
 
     events.emit(EventKind::Hello(Hello {
@@ -500,7 +501,7 @@ mod tests {
 
     #[tokio::test]
     async fn queued_events_share_a_frame_after_the_count_of_dropped_ones() {
-        let (tx, rx) = events::queue(2);
+        let (tx, rx) = events::queue(2, events::ROOM_BYTES);
         for dropped in 0..5 {
             tx.emit(EventKind::Lagged { dropped });
         }
@@ -525,7 +526,7 @@ mod tests {
     #[tokio::test]
     async fn big_events_do_not_pile_up_into_one_frame() {
         use sockscope_shared::{Bytes, Call, CallEvent, CallResult, Framing, Transport};
-        let (tx, rx) = events::queue(16);
+        let (tx, rx) = events::queue(16, events::ROOM_BYTES);
         tx.emit(EventKind::Lagged { dropped: 0 });
         for message in 0..3 {
             tx.emit(EventKind::Call(CallEvent {
@@ -533,7 +534,7 @@ mod tests {
                 request: None,
                 transport: Transport::Tcp,
                 call: Call::Send {
-                    data: Bytes(vec![0xab; 200_000]),
+                    data: Bytes::from(vec![0xab; 200_000]),
                     offset: 0,
                     message,
                     framing: Framing::None,

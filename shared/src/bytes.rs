@@ -5,7 +5,7 @@
 //! `"68656c6c6f"` is `hello`. Hex is also what a learner compares against the
 //! hex dump of a segment.
 
-use std::fmt;
+use std::{fmt, ops::Deref, sync::Arc};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -14,8 +14,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// ```json
 /// "68656c6c6f"
 /// ```
+///
+/// Immutable and shared: a clone is a reference count, not a copy. One recv
+/// may return a megabyte, and the page keeps the same bytes in the event,
+/// in its byte streams and in every version of its model.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Bytes(pub Vec<u8>);
+pub struct Bytes(Arc<[u8]>);
 
 /// Why a hex string could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,13 +80,13 @@ impl Bytes {
         if high.is_some() {
             return Err(HexError::OddLength { len: digits });
         }
-        Ok(Bytes(out))
+        Ok(Bytes::from(out))
     }
 
     /// Lowercase hex, two digits per byte, no separators.
     pub fn to_hex(&self) -> String {
         let mut out = Vec::with_capacity(self.0.len() * 2);
-        for &b in &self.0 {
+        for &b in self.0.iter() {
             out.extend_from_slice(&hex_pair(b));
         }
         // Hex digits are ASCII, so this never falls back to the default.
@@ -99,6 +103,16 @@ impl Bytes {
 
     pub fn as_slice(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The first `len` bytes (all of them when there are fewer), shared
+    /// rather than copied when that is all of them.
+    pub fn prefix(&self, len: usize) -> Bytes {
+        if len >= self.0.len() {
+            self.clone()
+        } else {
+            Bytes::from(&self.0[..len])
+        }
     }
 
     /// The bytes as text where they are printable ASCII, `.` elsewhere, as
@@ -119,13 +133,44 @@ impl Bytes {
 
 impl From<Vec<u8>> for Bytes {
     fn from(v: Vec<u8>) -> Self {
-        Bytes(v)
+        Bytes(v.into())
     }
 }
 
 impl From<&[u8]> for Bytes {
     fn from(v: &[u8]) -> Self {
-        Bytes(v.to_vec())
+        Bytes(v.into())
+    }
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl PartialEq<[u8]> for Bytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for Bytes {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        *self.0 == other[..]
+    }
+}
+
+impl PartialEq<Vec<u8>> for Bytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        *self.0 == other[..]
+    }
+}
+
+impl PartialEq<Bytes> for Vec<u8> {
+    fn eq(&self, other: &Bytes) -> bool {
+        self[..] == *other.0
     }
 }
 
@@ -180,13 +225,16 @@ mod tests {
 
     #[test]
     fn hex_round_trips_every_byte() {
-        let all = Bytes((0..=255).collect());
+        let all = Bytes::from((0..=255).collect::<Vec<u8>>());
         assert_eq!(Bytes::from_hex(&all.to_hex()), Ok(all));
     }
 
     #[test]
     fn hex_accepts_spaces_and_upper_case() {
-        assert_eq!(Bytes::from_hex("68 65 6C"), Ok(Bytes(b"hel".to_vec())));
+        assert_eq!(
+            Bytes::from_hex("68 65 6C"),
+            Ok(Bytes::from(b"hel".to_vec()))
+        );
     }
 
     #[test]
@@ -203,10 +251,10 @@ mod tests {
 
     #[test]
     fn json_form_is_a_hex_string() {
-        let json = serde_json::to_string(&Bytes(b"hi".to_vec())).unwrap_or_default();
+        let json = serde_json::to_string(&Bytes::from(b"hi".to_vec())).unwrap_or_default();
         assert_eq!(json, "\"6869\"");
         // Longer than one chunk of the streaming writer, and not a multiple.
-        let long = Bytes((0..2500u32).map(|n| (n * 7) as u8).collect());
+        let long = Bytes::from((0..2500u32).map(|n| (n * 7) as u8).collect::<Vec<u8>>());
         let json = serde_json::to_string(&long).unwrap_or_default();
         assert_eq!(json, format!("\"{}\"", long.to_hex()));
         assert_eq!(serde_json::from_str::<Bytes>(&json).ok(), Some(long));
@@ -214,6 +262,6 @@ mod tests {
 
     #[test]
     fn ascii_column_hides_control_bytes() {
-        assert_eq!(Bytes(b"a\x00\nb".to_vec()).to_ascii_lossy(), "a..b");
+        assert_eq!(Bytes::from(b"a\x00\nb".to_vec()).to_ascii_lossy(), "a..b");
     }
 }

@@ -175,7 +175,7 @@ impl Payload {
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
             Payload::Text(text) => text.as_bytes().to_vec(),
-            Payload::Hex(bytes) => bytes.0.clone(),
+            Payload::Hex(bytes) => bytes.to_vec(),
         }
     }
 
@@ -342,7 +342,7 @@ mod tests {
             },
             Command::Send {
                 socket: 2,
-                payload: Payload::Hex(Bytes(vec![0, 1, 255])),
+                payload: Payload::Hex(Bytes::from(vec![0, 1, 255])),
                 repeat: 3,
                 interval_ms: 10,
                 framing: Framing::U32Be,

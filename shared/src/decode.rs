@@ -953,7 +953,7 @@ mod tests {
                 }),
             },
             payload_len: 5000,
-            payload: Bytes(b"cut".to_vec()),
+            payload: Bytes::from(b"cut".to_vec()),
         };
         let segments = [
             tcp,
@@ -974,7 +974,7 @@ mod tests {
                 addr: "[::1]:80".into(),
             },
             Call::Send {
-                data: Bytes(b"hi".to_vec()),
+                data: Bytes::from(b"hi".to_vec()),
                 offset: 7,
                 message: 2,
                 framing: Framing::U32Be,
@@ -997,7 +997,7 @@ mod tests {
             CallResult::Ok,
             CallResult::Sent { bytes: 2 },
             CallResult::Data {
-                data: Bytes(b"\"esc\\aped\"".to_vec()),
+                data: Bytes::from(b"\"esc\\aped\"".to_vec()),
                 offset: 9,
             },
             CallResult::EndOfStream { offset: 11 },
@@ -1007,7 +1007,7 @@ mod tests {
             },
             CallResult::Datagram {
                 from: "127.0.0.1:6".into(),
-                data: Bytes(b"abc".to_vec()),
+                data: Bytes::from(b"abc".to_vec()),
                 datagram_len: 8,
             },
             CallResult::Error(OsError {
@@ -1149,7 +1149,7 @@ mod tests {
                     transport: Transport::Tcp,
                     call: Call::Recv { bufsize: 2 },
                     result: CallResult::Data {
-                        data: Bytes(b"hi".to_vec()),
+                        data: Bytes::from(b"hi".to_vec()),
                         offset: 0,
                     },
                     local: None,

@@ -374,7 +374,7 @@ mod tests {
             },
             Command::Send {
                 socket: 2,
-                payload: Payload::Hex(Bytes(vec![0, 1, 255])),
+                payload: Payload::Hex(Bytes::from(vec![0, 1, 255])),
                 repeat: 3,
                 interval_ms: 10,
                 framing: Framing::Ascii4,

@@ -80,6 +80,34 @@ pub enum EventKind {
     Lagged { dropped: u64 },
 }
 
+impl EventKind {
+    /// Bytes of data the event carries: what a send() or sendto() passed,
+    /// what a recv() or recvfrom() returned, a segment's captured payload.
+    /// The relay bounds its queue by these as well as by count, since one
+    /// event may carry a megabyte.
+    pub fn carried_bytes(&self) -> usize {
+        match self {
+            EventKind::Call(call) => {
+                let sent = match &call.call {
+                    Call::Send { data, .. } | Call::SendTo { data, .. } => data.len(),
+                    _ => 0,
+                };
+                let read = match &call.result {
+                    CallResult::Data { data, .. } | CallResult::Datagram { data, .. } => data.len(),
+                    _ => 0,
+                };
+                sent + read
+            }
+            EventKind::Segment(segment) => match &segment.segment {
+                crate::Segment::Tcp { payload, .. } => payload.len(),
+                crate::Segment::Udp(datagram) => datagram.payload.len(),
+                crate::Segment::IcmpPortUnreachable => 0,
+            },
+            _ => 0,
+        }
+    }
+}
+
 /// The relay's greeting.
 ///
 /// ```json
@@ -273,7 +301,7 @@ mod tests {
                 transport: Transport::Tcp,
                 call: Call::Recv { bufsize: 1024 },
                 result: CallResult::Data {
-                    data: Bytes(b"hellohellohello".to_vec()),
+                    data: Bytes::from(b"hellohellohello".to_vec()),
                     offset: 0,
                 },
                 local: Some("127.0.0.1:9527".into()),
@@ -351,7 +379,7 @@ mod tests {
                 call: Call::RecvFrom { bufsize: 4 },
                 result: CallResult::Datagram {
                     from: "127.0.0.1:5".into(),
-                    data: Bytes(b"abcd".to_vec()),
+                    data: Bytes::from(b"abcd".to_vec()),
                     datagram_len: 10,
                 },
                 local: None,
@@ -372,7 +400,7 @@ mod tests {
     fn truncation_is_what_the_buffer_could_not_hold() {
         let result = CallResult::Datagram {
             from: "127.0.0.1:5".into(),
-            data: Bytes(b"abcd".to_vec()),
+            data: Bytes::from(b"abcd".to_vec()),
             datagram_len: 10,
         };
         assert_eq!(result.truncated_bytes(), 6);

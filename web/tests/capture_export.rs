@@ -190,7 +190,7 @@ fn a_payload_the_relay_capped_keeps_its_real_length_like_a_snaplen_cut() {
         .unwrap();
     // As if the relay had carried 3 of 9000 bytes.
     *capped.0 = 9000;
-    *capped.1 = Bytes(b"hel".to_vec());
+    *capped.1 = Bytes::from(b"hel".to_vec());
     let path = save("03-capped", &events);
     let theirs = tshark(&path, &["tcp.len", "frame.len", "frame.cap_len"]);
     let cut = theirs

@@ -70,7 +70,7 @@ fn large_session() -> Vec<Event> {
                     window_scaled: 512,
                     options: TcpOptions::default(),
                     payload_len: len,
-                    payload: Bytes(vec![b'a' + (seq % 26) as u8; len as usize]),
+                    payload: Bytes::from(vec![b'a' + (seq % 26) as u8; len as usize]),
                 },
             }),
         });

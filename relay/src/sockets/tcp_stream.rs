@@ -7,12 +7,17 @@
 //! single `recv()` system call through [`TcpStream::try_read`], so the chunk
 //! reported is exactly what a program calling `recv(bufsize)` would get.
 //!
+//! A send or recv waits while the page is behind: the events already queued
+//! for it carry more data than the queue's room ([`EventTx::room`]). The
+//! transfer then goes at the page's pace, and the kernel's buffers and
+//! TCP's window do the rest, as they would for any slow program.
+//!
 //! Byte offsets: the task counts bytes sent and received since the
 //! connection opened. Each send and recv event carries the offset of its
 //! first byte in that direction's stream, which is what links it to the
 //! segments on the wire (relative sequence number minus one).
 
-use std::{collections::VecDeque, io, net::SocketAddr, time::Duration};
+use std::{collections::VecDeque, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use socket2::SockRef;
 use sockscope_shared::{
@@ -56,7 +61,9 @@ pub fn spawn(
 
 struct PendingSend {
     request: Option<u64>,
-    data: Vec<u8>,
+    /// Shared by the repeats of one command: a thousand repeats of a
+    /// megabyte hold one megabyte.
+    data: Arc<[u8]>,
     /// Bytes of `data` already accepted by earlier send() calls.
     done: usize,
     message: u32,
@@ -91,9 +98,11 @@ impl StreamTask {
         let mut tick = interval(STATE_POLL);
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
-            let want_read =
-                !self.recvs.is_empty() || (self.auto_read.is_some() && self.auto_due.is_none());
-            let next_send = self.sends.front().map(|s| s.not_before);
+            let room = self.report.events.has_room();
+            let want_read = room
+                && (!self.recvs.is_empty()
+                    || (self.auto_read.is_some() && self.auto_due.is_none()));
+            let next_send = self.sends.front().map(|s| s.not_before).filter(|_| room);
             tokio::select! {
                 op = self.ops.recv() => match op {
                     Some(Op::Close { request }) => return self.close(request).await,
@@ -106,7 +115,7 @@ impl StreamTask {
                         self.on_readable();
                     }
                 }
-                () = sleep_until(self.auto_due.unwrap_or_else(Instant::now)), if self.auto_due.is_some() => {
+                () = sleep_until(self.auto_due.unwrap_or_else(Instant::now)), if room && self.auto_due.is_some() => {
                     self.auto_due = None;
                     if let Some(auto) = &self.auto_read {
                         let bufsize = auto.bufsize;
@@ -118,6 +127,7 @@ impl StreamTask {
                         self.send_once();
                     }
                 }
+                () = self.report.events.room(), if !room => {}
                 _ = tick.tick() => self.poll_kernel(),
             }
         }
@@ -144,6 +154,7 @@ impl StreamTask {
                     .sends
                     .back()
                     .map_or_else(Instant::now, |last| last.not_before);
+                let message: Arc<[u8]> = message.into();
                 for n in 0..repeat {
                     self.sends.push_back(PendingSend {
                         request,
@@ -228,7 +239,7 @@ impl StreamTask {
                 let offset = self.recv_offset;
                 self.recv_offset += n as u64;
                 CallResult::Data {
-                    data: Bytes(buf),
+                    data: Bytes::from(buf),
                     offset,
                 }
             }
@@ -264,7 +275,7 @@ impl StreamTask {
         // A failed call shows what it tried to send; a successful one what
         // the kernel took.
         let shown = if failed { rest.len() } else { written };
-        let data = Bytes(rest.get(..shown).unwrap_or_default().to_vec());
+        let data = Bytes::from(rest.get(..shown).unwrap_or_default().to_vec());
         let call = Call::Send {
             data,
             offset: self.sent_offset,

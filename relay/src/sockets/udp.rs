@@ -57,7 +57,7 @@ async fn run(
                         Ok(n) => CallResult::Sent { bytes: n as u64 },
                         Err(err) => CallResult::Error(describe(&err, Context::SendTo(to))),
                     };
-                    let call = Call::SendTo { addr: to.to_string(), data: Bytes(data) };
+                    let call = Call::SendTo { addr: to.to_string(), data: Bytes::from(data) };
                     report.call_at(called_us, request, call, result, after);
                 }
                 Some(Op::RecvFrom { request, bufsize }) => recvs.push_back((request, bufsize)),
@@ -89,7 +89,7 @@ async fn run(
                         buf.truncate(n);
                         CallResult::Datagram {
                             from: from.to_string(),
-                            data: Bytes(buf),
+                            data: Bytes::from(buf),
                             datagram_len: u32::try_from(datagram_len.max(n)).unwrap_or(u32::MAX),
                         }
                     }

@@ -260,7 +260,7 @@ pub fn call_name(call: &sockscope_shared::Call) -> String {
 /// The bytes of a recv/recvfrom result.
 pub fn data_of(result: &CallResult) -> Vec<u8> {
     match result {
-        CallResult::Data { data, .. } | CallResult::Datagram { data, .. } => data.0.clone(),
+        CallResult::Data { data, .. } | CallResult::Datagram { data, .. } => data.to_vec(),
         other => panic!("expected data, got {other:?}"),
     }
 }

@@ -3,7 +3,7 @@
 //! call's arguments and result, and the payload as hex and ASCII, with the
 //! sends its bytes came from.
 
-use sockscope_shared::{Call, CallEvent, CallResult, EventKind, Segment, SegmentEvent};
+use sockscope_shared::{Bytes, Call, CallEvent, CallResult, EventKind, Segment, SegmentEvent};
 use yew::prelude::*;
 
 use super::hex_dump::HexDump;
@@ -100,7 +100,7 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
                         { field(lang.pick("payload", "载荷"), if cut { format!("{} (first {} captured)", plural(u64::from(*payload_len), "byte"), payload.len()) } else { plural(u64::from(*payload_len), "byte") }) }
                         { sends_line(model, at, lang.pick("bytes from", "字节来自")) }
                     </dl>
-                    <HexDump bytes={payload.0.clone()} start={u64::from(rel_seq.saturating_sub(1))} />
+                    <HexDump bytes={payload.clone()} start={u64::from(rel_seq.saturating_sub(1))} />
                 </>
             }
         }
@@ -111,7 +111,7 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
                     { field(lang.pick("payload", "载荷"), plural(u64::from(datagram.payload_len), "byte")) }
                     { field(lang.pick("on the wire", "线路上"), format!("{} (8-byte UDP header + payload)", plural(u64::from(datagram.payload_len) + 8, "byte"))) }
                 </dl>
-                <HexDump bytes={datagram.payload.0.clone()} />
+                <HexDump bytes={datagram.payload.clone()} />
             </>
         },
         Segment::IcmpPortUnreachable => html! {
@@ -124,12 +124,12 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
 }
 
 fn call_view(lang: Lang, model: &ModelRef, at: usize, call: &CallEvent) -> Html {
-    let (bytes, start): (Vec<u8>, u64) = match (&call.call, &call.result) {
-        (Call::Send { data, offset, .. }, _) => (data.0.clone(), *offset),
-        (_, CallResult::Data { data, offset }) => (data.0.clone(), *offset),
-        (Call::SendTo { data, .. }, _) => (data.0.clone(), 0),
-        (_, CallResult::Datagram { data, .. }) => (data.0.clone(), 0),
-        _ => (Vec::new(), 0),
+    let (bytes, start): (Bytes, u64) = match (&call.call, &call.result) {
+        (Call::Send { data, offset, .. }, _) => (data.clone(), *offset),
+        (_, CallResult::Data { data, offset }) => (data.clone(), *offset),
+        (Call::SendTo { data, .. }, _) => (data.clone(), 0),
+        (_, CallResult::Datagram { data, .. }) => (data.clone(), 0),
+        _ => (Bytes::default(), 0),
     };
     let has_bytes = matches!(call.call, Call::Send { .. } | Call::SendTo { .. })
         || matches!(

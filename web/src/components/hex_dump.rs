@@ -1,13 +1,17 @@
-//! A payload as a hex dump: offset, hex, ASCII, sixteen bytes a line.
+//! A payload as a hex dump: offset, hex, ASCII, sixteen bytes a line; the
+//! first [`hexdump::MAX_SHOWN`] bytes of a long one, with how many more
+//! there are.
 
+use sockscope_shared::Bytes;
 use yew::prelude::*;
 
-use crate::i18n::use_lang;
+use crate::i18n::{Lang, use_lang};
+use crate::model::describe::thousands;
 use crate::model::hexdump;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     /// The stream offset of the first byte, when it has one.
     #[prop_or_default]
     pub start: u64,
@@ -19,15 +23,24 @@ pub fn HexDump(props: &Props) -> Html {
     if props.bytes.is_empty() {
         return html! { <p class="hint">{ lang.pick("no payload bytes", "没有载荷字节") }</p> };
     }
+    let (kept, left_out) = hexdump::shown(&props.bytes);
     html! {
-        <pre class="hexdump">
-            { for hexdump::lines(&props.bytes, props.start).into_iter().map(|line| html! {
-                <div class="hex-line" key={line.offset.to_string()}>
-                    <span class="hex-offset">{ format!("{:06x}", line.offset) }</span>
-                    <span class="hex-bytes">{ format!("{:<49}", line.hex) }</span>
-                    <span class="hex-ascii">{ line.ascii }</span>
-                </div>
-            }) }
-        </pre>
+        <>
+            <pre class="hexdump">
+                { for hexdump::lines(kept, props.start).into_iter().map(|line| html! {
+                    <div class="hex-line" key={line.offset.to_string()}>
+                        <span class="hex-offset">{ format!("{:06x}", line.offset) }</span>
+                        <span class="hex-bytes">{ format!("{:<49}", line.hex) }</span>
+                        <span class="hex-ascii">{ line.ascii }</span>
+                    </div>
+                }) }
+            </pre>
+            if left_out > 0 {
+                <p class="hint hex-more">{ match lang {
+                    Lang::En => format!("… and {} more bytes, not drawn", thousands(left_out as u64)),
+                    Lang::Zh => format!("……另有 {} 字节未显示", thousands(left_out as u64)),
+                } }</p>
+            }
+        </>
     }
 }

@@ -19,7 +19,7 @@ use super::fields;
 use super::length::px;
 use super::send_class;
 use crate::i18n::{Lang, use_lang, words};
-use crate::model::describe::{Numbers, duration};
+use crate::model::describe::{Numbers, duration, thousands};
 use crate::model::ladder::{self, Row, RowKind};
 use crate::state::ModelRef;
 
@@ -263,19 +263,6 @@ fn lanes_of(rows: &[Row]) -> Option<(usize, usize)> {
         })
 }
 
-/// `100,000`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Each band's note once, with how many connections it describes.
 fn counted(notes: impl Iterator<Item = String>) -> Vec<String> {
     let mut seen: Vec<(String, usize)> = Vec::new();
@@ -400,16 +387,16 @@ fn FocusPicker(props: &FocusProps) -> Html {
             <span class="visually-hidden">{ lang.pick("Connections shown", "显示的连接") }</span>
             <select id="ladder-focus" ref={select} {onchange}>
                 <option value="">{ match lang {
-                    Lang::En => format!("all {} connections", thousands(list.len())),
-                    Lang::Zh => format!("全部 {} 个连接", thousands(list.len())),
+                    Lang::En => format!("all {} connections", thousands(list.len() as u64)),
+                    Lang::Zh => format!("全部 {} 个连接", thousands(list.len() as u64)),
                 } }</option>
                 { for list.iter().take(FOCUS_LIST).chain(beyond).map(|c| html! {
                     <option value={c.id.to_string()}>{ c.label() }</option>
                 }) }
                 if more > 0 {
                     <option disabled=true>{ match lang {
-                        Lang::En => format!("… and {} more", thousands(more)),
-                        Lang::Zh => format!("……还有 {} 个", thousands(more)),
+                        Lang::En => format!("… and {} more", thousands(more as u64)),
+                        Lang::Zh => format!("……还有 {} 个", thousands(more as u64)),
                     } }</option>
                 }
             </select>
@@ -619,7 +606,7 @@ pub fn Ladder(props: &Props) -> Html {
             <header>
                 <h2>{ lang.pick("On the wire", "线路上") }</h2>
                 if tall {
-                    <span class="meta" id="ladder-size">{ match lang { Lang::En => format!("{} rows · scroll, or step with ← →", thousands(rows.len())), Lang::Zh => format!("{} 行 · 滚动查看，或用 ← → 逐步", thousands(rows.len())) } }</span>
+                    <span class="meta" id="ladder-size">{ match lang { Lang::En => format!("{} rows · scroll, or step with ← →", thousands(rows.len() as u64)), Lang::Zh => format!("{} 行 · 滚动查看，或用 ← → 逐步", thousands(rows.len() as u64)) } }</span>
                 }
                 <FocusPicker model={props.model.clone()} focus={props.focus} onfocus={props.onfocus.clone()} />
                 { numbers_toggle }

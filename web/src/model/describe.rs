@@ -177,6 +177,19 @@ pub fn duration(us: u64) -> String {
     }
 }
 
+/// A count with its thousands separated: `100,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `1 byte`, `5 bytes`.
 pub fn plural(n: u64, unit: &str) -> String {
     if n == 1 {
@@ -224,7 +237,7 @@ mod tests {
                 window_scaled: 65536,
                 options: TcpOptions::default(),
                 payload_len: 5,
-                payload: Bytes(b"hello".to_vec()),
+                payload: Bytes::from(b"hello".to_vec()),
             },
         }
     }
@@ -250,7 +263,7 @@ mod tests {
             transport: Transport::Tcp,
             call: Call::Recv { bufsize: 1024 },
             result: CallResult::Data {
-                data: Bytes(b"hellohellohello".to_vec()),
+                data: Bytes::from(b"hellohellohello".to_vec()),
                 offset: 0,
             },
             local: None,
@@ -275,7 +288,7 @@ mod tests {
         );
         let truncated = CallResult::Datagram {
             from: "127.0.0.1:5".into(),
-            data: Bytes(b"twent".to_vec()),
+            data: Bytes::from(b"twent".to_vec()),
             datagram_len: 20,
         };
         assert_eq!(

@@ -13,6 +13,17 @@ pub struct HexLine {
     pub ascii: String,
 }
 
+/// Bytes a hex dump draws at most: 256 lines. A recv may return a
+/// megabyte, which as 65,536 lines of markup would stall the page at every
+/// render; the first lines are what a reader checks a payload by.
+pub const MAX_SHOWN: usize = 4096;
+
+/// The part of `bytes` a hex dump draws, and how many bytes it leaves out.
+pub fn shown(bytes: &[u8]) -> (&[u8], usize) {
+    let kept = bytes.len().min(MAX_SHOWN);
+    (&bytes[..kept], bytes.len() - kept)
+}
+
 /// Sixteen bytes per line, offsets counted from `start`.
 pub fn lines(bytes: &[u8], start: u64) -> Vec<HexLine> {
     bytes
@@ -77,5 +88,14 @@ mod tests {
         assert_eq!(dump[0].ascii, "hello.world, how");
         assert_eq!(dump[1].offset, 16);
         assert_eq!(preview(b"hello", 3), "\"hel…\"");
+    }
+
+    #[test]
+    fn a_megabyte_is_dumped_by_its_first_lines() {
+        let megabyte = vec![b'x'; 1 << 20];
+        let (kept, left_out) = shown(&megabyte);
+        assert_eq!((kept.len(), left_out), (MAX_SHOWN, (1 << 20) - MAX_SHOWN));
+        assert_eq!(lines(kept, 0).len(), 256);
+        assert_eq!(shown(b"hello"), (&b"hello"[..], 0));
     }
 }

@@ -314,7 +314,7 @@ impl Model {
                 if flags.syn {
                     stream.syn_seen = true;
                 }
-                stream.add_segment(at, t_us, *rel_seq, *payload_len, payload.as_slice());
+                stream.add_segment(at, t_us, *rel_seq, *payload_len, payload);
             }
             Segment::Udp(datagram) => conv.flows[d].add_wire(WireDatagram {
                 at,
@@ -345,7 +345,7 @@ impl Model {
                 let kept = usize::try_from(*bytes)
                     .unwrap_or(usize::MAX)
                     .min(data.len());
-                let bytes = data.as_slice().get(..kept).unwrap_or_default().to_vec();
+                let bytes = data.prefix(kept);
                 if let Some(conv) = self.conversations.get_mut(id) {
                     conv.streams[end].add_send(at, t_us, *offset, bytes, *message, *framing);
                 }
@@ -354,7 +354,7 @@ impl Model {
                 if let Some((id, end)) = self.link_tcp_socket(at, call.socket)
                     && let Some(conv) = self.conversations.get_mut(id)
                 {
-                    conv.streams[1 - end].add_recv(at, t_us, *offset, data.0.clone(), *bufsize);
+                    conv.streams[1 - end].add_recv(at, t_us, *offset, data.clone(), *bufsize);
                 }
             }
             (Call::Recv { .. }, CallResult::EndOfStream { offset }) => {
@@ -388,7 +388,7 @@ impl Model {
                     let d = conv.direction_from(&local);
                     conv.flows[d].add_sent(SentDatagram {
                         at,
-                        data: data.as_slice().get(..kept).unwrap_or_default().to_vec(),
+                        data: data.prefix(kept),
                     });
                 }
             }
@@ -417,7 +417,7 @@ impl Model {
                     let d = conv.direction_from(from);
                     conv.flows[d].add_received(ReceivedDatagram {
                         at,
-                        data: data.0.clone(),
+                        data: data.clone(),
                         datagram_len: *datagram_len,
                         bufsize: *bufsize,
                     });

@@ -9,7 +9,7 @@
 //! what makes "sticky packets" visible: three sends, three segments, one
 //! recv.
 
-use sockscope_shared::Framing;
+use sockscope_shared::{Bytes, Framing};
 
 /// One send() call's bytes in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct SendRange {
     pub at: usize,
     pub offset: u64,
     /// Bytes the kernel accepted (what `Sent` reported).
-    pub data: Vec<u8>,
+    pub data: Bytes,
     /// This send's number within the direction, from 0: its colour.
     pub ordinal: usize,
     /// Which repeat of its command it was, and its framing.
@@ -37,7 +37,7 @@ pub struct WireRange {
     /// The payload bytes the capture kept (the relay caps them; a capture
     /// file may have cut them): the only copy of the bytes when no send()
     /// or recv() is known, as in a plain capture file.
-    pub data: Vec<u8>,
+    pub data: Bytes,
 }
 
 /// One recv() chunk: exactly what that single call returned.
@@ -45,7 +45,7 @@ pub struct WireRange {
 pub struct RecvChunk {
     pub at: usize,
     pub offset: u64,
-    pub data: Vec<u8>,
+    pub data: Bytes,
     /// The buffer size the program passed to recv().
     pub bufsize: u32,
 }
@@ -116,7 +116,7 @@ impl ByteStream {
         at: usize,
         t_us: u64,
         offset: u64,
-        data: Vec<u8>,
+        data: Bytes,
         message: u32,
         framing: Framing,
     ) {
@@ -134,7 +134,7 @@ impl ByteStream {
 
     /// Records a segment's payload, given its relative sequence number.
     /// Without the SYN the offset is unknown and the segment is left out.
-    pub fn add_segment(&mut self, at: usize, t_us: u64, rel_seq: u32, len: u32, payload: &[u8]) {
+    pub fn add_segment(&mut self, at: usize, t_us: u64, rel_seq: u32, len: u32, payload: &Bytes) {
         if !self.syn_seen || len == 0 {
             return;
         }
@@ -147,7 +147,7 @@ impl ByteStream {
             offset,
             len,
             retransmission,
-            data: payload.to_vec(),
+            data: payload.clone(),
         });
     }
 
@@ -167,7 +167,7 @@ impl ByteStream {
         overlapped
     }
 
-    pub fn add_recv(&mut self, at: usize, t_us: u64, offset: u64, data: Vec<u8>, bufsize: u32) {
+    pub fn add_recv(&mut self, at: usize, t_us: u64, offset: u64, data: Bytes, bufsize: u32) {
         self.recvs_order.note(t_us);
         self.recvs.push(RecvChunk {
             at,
@@ -312,7 +312,7 @@ mod tests {
                 i,
                 i as u64,
                 offset,
-                word.as_bytes().to_vec(),
+                word.as_bytes().to_vec().into(),
                 0,
                 Framing::None,
             );
@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn a_recv_spanning_three_sends_is_cut_into_three_pieces() {
         let mut stream = three_sends();
-        stream.add_recv(9, 9, 0, b"helloworldsticky".to_vec(), 1024);
+        stream.add_recv(9, 9, 0, b"helloworldsticky".to_vec().into(), 1024);
         let pieces = stream.pieces(0, 16);
         let sends: Vec<_> = pieces.iter().map(|p| (p.offset, p.len, p.send)).collect();
         assert_eq!(
@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn bytes_without_a_known_send_are_one_unknown_piece() {
         let mut stream = ByteStream::default();
-        stream.add_recv(1, 1, 0, b"abc".to_vec(), 3);
+        stream.add_recv(1, 1, 0, b"abc".to_vec().into(), 3);
         assert_eq!(
             stream.pieces(0, 3),
             vec![Piece {
@@ -351,11 +351,11 @@ mod tests {
     #[test]
     fn segments_need_the_syn_and_spot_retransmissions() {
         let mut stream = ByteStream::default();
-        stream.add_segment(1, 1, 1, 5, &[]);
+        stream.add_segment(1, 1, 1, 5, &Bytes::default());
         assert!(stream.wire.is_empty(), "no SYN seen: offset unknown");
         stream.syn_seen = true;
-        stream.add_segment(2, 2, 1, 5, &[]);
-        stream.add_segment(3, 3, 1, 5, &[]);
+        stream.add_segment(2, 2, 1, 5, &Bytes::default());
+        stream.add_segment(3, 3, 1, 5, &Bytes::default());
         assert_eq!(stream.wire[0].offset, 0);
         assert!(!stream.wire[0].retransmission);
         assert!(stream.wire[1].retransmission);
@@ -367,10 +367,10 @@ mod tests {
             syn_seen: true,
             ..ByteStream::default()
         };
-        stream.add_segment(1, 1, 11, 5, &[]); // bytes 10..15 first
-        stream.add_segment(2, 2, 1, 5, &[]); // then 0..5, the hole before it
-        stream.add_segment(3, 3, 6, 5, &[]); // 5..10 fills the gap exactly
-        stream.add_segment(4, 4, 4, 9, &[]); // 3..12 again
+        stream.add_segment(1, 1, 11, 5, &Bytes::default()); // bytes 10..15 first
+        stream.add_segment(2, 2, 1, 5, &Bytes::default()); // then 0..5, the hole before it
+        stream.add_segment(3, 3, 6, 5, &Bytes::default()); // 5..10 fills the gap exactly
+        stream.add_segment(4, 4, 4, 9, &Bytes::default()); // 3..12 again
         let flags: Vec<bool> = stream.wire.iter().map(|w| w.retransmission).collect();
         assert_eq!(flags, [false, false, false, true]);
     }
@@ -382,11 +382,11 @@ mod tests {
             ..ByteStream::default()
         };
         assert!(!stream.calls_unknown(), "nothing at all yet");
-        stream.add_segment(1, 1, 1, 5, b"hello");
+        stream.add_segment(1, 1, 1, 5, &b"hello".to_vec().into());
         assert!(stream.calls_unknown());
         assert_eq!(stream.byte(4), Some(b'o'));
         assert_eq!(stream.byte(5), None);
-        stream.add_recv(2, 2, 0, b"he".to_vec(), 2);
+        stream.add_recv(2, 2, 0, b"he".to_vec().into(), 2);
         assert!(!stream.calls_unknown());
     }
 
@@ -394,7 +394,7 @@ mod tests {
     fn unread_bytes_are_sent_minus_read() {
         let mut stream = three_sends();
         assert_eq!(stream.unread_at(2), 16);
-        stream.add_recv(5, 5, 0, b"hellowor".to_vec(), 8);
+        stream.add_recv(5, 5, 0, b"hellowor".to_vec().into(), 8);
         assert_eq!(stream.unread_at(4), 16);
         assert_eq!(stream.unread_at(5), 8);
     }

@@ -11,7 +11,7 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentDatagram {
     pub at: usize,
-    pub data: Vec<u8>,
+    pub data: sockscope_shared::Bytes,
 }
 
 /// The datagram as captured.
@@ -25,7 +25,7 @@ pub struct WireDatagram {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedDatagram {
     pub at: usize,
-    pub data: Vec<u8>,
+    pub data: sockscope_shared::Bytes,
     /// The datagram's real length; more than `data` means bytes were lost.
     pub datagram_len: u32,
     pub bufsize: u32,
@@ -130,11 +130,11 @@ mod tests {
         let mut flow = UdpFlow::default();
         flow.add_sent(SentDatagram {
             at: 1,
-            data: b"twenty bytes of data".to_vec(),
+            data: b"twenty bytes of data".to_vec().into(),
         });
         flow.add_sent(SentDatagram {
             at: 2,
-            data: b"next".to_vec(),
+            data: b"next".to_vec().into(),
         });
         flow.add_wire(WireDatagram {
             at: 3,
@@ -142,7 +142,7 @@ mod tests {
         });
         flow.add_received(ReceivedDatagram {
             at: 5,
-            data: b"twent".to_vec(),
+            data: b"twent".to_vec().into(),
             datagram_len: 20,
             bufsize: 5,
         });

@@ -148,7 +148,7 @@ mod tests {
         );
         assert_eq!(
             payload("00 ff", PayloadKind::Hex, Framing::None, 100, false),
-            Ok(Payload::Hex(Bytes(vec![0, 255])))
+            Ok(Payload::Hex(Bytes::from(vec![0, 255])))
         );
         assert!(payload("abcd", PayloadKind::Text, Framing::U32Be, 6, false).is_err());
     }

@@ -66,7 +66,7 @@ pub fn build(
             };
             let payload = match String::from_utf8(data) {
                 Ok(text) => Payload::Text(text),
-                Err(raw) => Payload::Hex(Bytes(raw.into_bytes())),
+                Err(raw) => Payload::Hex(Bytes::from(raw.into_bytes())),
             };
             // A datagram is answered where it came from, as sendto(data,
             // addr) does with the address recvfrom() returned.

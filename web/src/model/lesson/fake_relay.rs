@@ -250,7 +250,7 @@ impl FakeRelay {
                         p.inbox.extend(data.iter().copied());
                     }
                     let call = Call::Send {
-                        data: Bytes(data.clone()),
+                        data: Bytes::from(data.clone()),
                         offset: 0,
                         message,
                         framing,
@@ -268,7 +268,7 @@ impl FakeRelay {
                 let take = s.inbox.len().min(bufsize as usize);
                 let result = if take > 0 {
                     CallResult::Data {
-                        data: Bytes(s.inbox.drain(..take).collect()),
+                        data: Bytes::from(s.inbox.drain(..take).collect::<Vec<u8>>()),
                         offset: 0,
                     }
                 } else if s.peer_closed {
@@ -317,7 +317,7 @@ impl FakeRelay {
                 }
                 let call = Call::SendTo {
                     addr: to,
-                    data: Bytes(data.clone()),
+                    data: Bytes::from(data.clone()),
                 };
                 let sent = CallResult::Sent {
                     bytes: data.len() as u64,
@@ -335,7 +335,7 @@ impl FakeRelay {
                 let kept = data.len().min(bufsize as usize);
                 let result = CallResult::Datagram {
                     from,
-                    data: Bytes(data.get(..kept).unwrap_or_default().to_vec()),
+                    data: Bytes::from(data.get(..kept).unwrap_or_default().to_vec()),
                     datagram_len: u32::try_from(data.len()).unwrap_or(u32::MAX),
                 };
                 self.call(socket, id, Call::RecvFrom { bufsize }, result);

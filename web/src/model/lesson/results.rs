@@ -253,11 +253,11 @@ fn answer(
         (Expect::Receive, _, result) => {
             let got = match result {
                 CallResult::Data { data, .. } => Some(Received {
-                    data: data.0.clone(),
+                    data: data.to_vec(),
                     from: None,
                 }),
                 CallResult::Datagram { data, from, .. } => Some(Received {
-                    data: data.0.clone(),
+                    data: data.to_vec(),
                     from: Some(from.clone()),
                 }),
                 CallResult::EndOfStream { .. } => Some(Received {
