@@ -21,6 +21,9 @@
 //! `send("hello")` 20 times, one every 100 ms (a fresh session, a few
 //! hundred elements on the page), 200 times, one every 20 ms (a steady
 //! trickle into a growing session), and 500 times at once (a burst).
+//! Last, a bulk transfer: a pasted quarter megabyte sent 40 times at once,
+//! 10 MiB, timed from the click until the page's byte stream holds every
+//! byte read (its throughput through the page, not a latency).
 //! Before measuring, the page's clock is checked against this process's:
 //! the difference is printed.
 
@@ -105,7 +108,54 @@ async fn run() -> Result<()> {
     report("trickle", "200 sends, one every 20 ms", &trickle, skew);
     let burst = measure(b, 500, 0).await?;
     report("burst", "500 sends at once", &burst, skew);
+    bulk(b).await?;
     session.finish().await
+}
+
+/// Sends 10 MiB at once and prints how long the page took to show it read.
+async fn bulk(b: &Browser) -> Result<()> {
+    const MESSAGE: u64 = 1 << 18;
+    const REPEAT: u64 = 40;
+    // The stream's length, from its heading: "… · 3600 bytes".
+    let length = "Number(document.querySelector('#streams .stream h3 .meta')?.textContent.match(/([0-9]+) bytes/)?.[1] ?? 0)";
+    let before = b.eval(length).await?.as_u64().unwrap_or(0);
+    let message: String = (0..MESSAGE)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    b.paste("#send-form input[name=message]", &message).await?;
+    b.fill("#send-form input[name=repeat]", &REPEAT.to_string())
+        .await?;
+    b.fill("#send-form input[name=interval]", "0").await?;
+    let started = now_ms();
+    b.click_in_page("#send-form button[type=submit]").await?;
+    let total = before + MESSAGE * REPEAT;
+    b.wait_for(
+        "every byte of the transfer read",
+        &format!("{length} === {total} && !document.querySelector('#streams .stream .waiting')"),
+        Duration::from_secs(300),
+    )
+    .await?;
+    let seconds = (now_ms() - started) / 1000.0;
+    let dropped = b
+        .eval("document.querySelector('#dropped')?.textContent ?? ''")
+        .await?;
+    let mb_per_second = (MESSAGE * REPEAT) as f64 / 1e6 / seconds;
+    println!(
+        "latency bulk     40 sends of 256 KiB at once: every byte read on the page after \
+         {seconds:.1} s ({mb_per_second:.1} MB/s){}",
+        dropped
+            .as_str()
+            .filter(|d| !d.is_empty())
+            .map(|d| format!("; {d}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "{}",
+        json!({"bench": "latency", "case": "bulk", "bytes": MESSAGE * REPEAT,
+               "seconds": (seconds * 100.0).round() / 100.0,
+               "mb_per_second": (mb_per_second * 10.0).round() / 10.0})
+    );
+    Ok(())
 }
 
 /// Latencies in microseconds, by what was measured.

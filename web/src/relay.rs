@@ -9,7 +9,9 @@
 //! with `forget()`.
 //!
 //! Each text frame is a JSON array of events (one frame may carry a whole
-//! batch); a single event object is accepted too.
+//! batch); a single event object is accepted too. Frames that queued up
+//! while the page was busy reach the views together, in one render
+//! ([`Backlog`]).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -21,6 +23,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 use yew::Callback;
 
+use crate::model::backlog::{Arrival, Backlog};
 use crate::model::connection::{Backoff, Link, websocket_url};
 
 /// Closures the browser calls; kept here so they live as long as the socket.
@@ -39,6 +42,7 @@ struct Inner {
     on_events: Callback<Vec<Event>>,
     on_link: Callback<Link>,
     stopped: bool,
+    backlog: Backlog<Event>,
 }
 
 /// A live link to the relay. Dropping it closes the link for good.
@@ -82,6 +86,7 @@ impl Relay {
             on_events,
             on_link,
             stopped: false,
+            backlog: Backlog::default(),
         }));
         connect(&inner);
         Relay { inner }
@@ -159,6 +164,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
                 let on_link = {
                     let mut inner = inner.borrow_mut();
                     inner.backoff.connected();
+                    inner.backlog.relinked();
                     inner.on_link.clone()
                 };
                 on_link.emit(Link::Connected);
@@ -173,10 +179,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
                 return;
             };
             match parse_frame(&text) {
-                Ok(events) => {
-                    let on_events = inner.borrow().on_events.clone();
-                    on_events.emit(events);
-                }
+                Ok(events) => arrived(&inner, events),
                 Err(error) => web_sys::console::warn_1(
                     &format!("sockscope: a frame from the relay is not events: {error}").into(),
                 ),
@@ -198,6 +201,56 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         _message: message,
         _close: close,
     });
+}
+
+/// Hands a frame's events to the views now, or holds them for the next
+/// task while the page is behind.
+fn arrived(inner: &Rc<RefCell<Inner>>, events: Vec<Event>) {
+    let Some(first) = events.first() else {
+        return;
+    };
+    let happened_ms = first.t_us as f64 / 1000.0;
+    let arrival = inner
+        .borrow_mut()
+        .backlog
+        .arrive(js_sys::Date::now(), happened_ms, events);
+    match arrival {
+        Arrival::Now(events) => deliver(inner, events),
+        Arrival::Held { schedule: true } => flush_after_queued_frames(inner),
+        Arrival::Held { schedule: false } => {}
+    }
+}
+
+fn deliver(inner: &Rc<RefCell<Inner>>, events: Vec<Event>) {
+    let on_events = inner.borrow().on_events.clone();
+    on_events.emit(events);
+}
+
+/// Delivers the held events in a task of their own: the browser runs it
+/// after the messages already waiting (it takes tasks of one priority in
+/// the order they were queued), so those join the held events first and
+/// all of them render once.
+fn flush_after_queued_frames(inner: &Rc<RefCell<Inner>>) {
+    let weak = Rc::downgrade(inner);
+    let flush = move || {
+        if let Some(inner) = weak.upgrade() {
+            let events = inner.borrow_mut().backlog.flush();
+            if !events.is_empty() {
+                deliver(&inner, events);
+            }
+        }
+    };
+    let Some(window) = web_sys::window() else {
+        return flush();
+    };
+    // Freed once it has run.
+    let flush = Closure::once_into_js(flush);
+    if window
+        .set_timeout_with_callback(flush.unchecked_ref())
+        .is_err()
+    {
+        web_sys::console::warn_1(&"sockscope: could not schedule the held events".into());
+    }
 }
 
 /// Reports the failure and arms the timer for the next try. Called from the

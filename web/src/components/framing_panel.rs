@@ -1,18 +1,22 @@
 //! The framing decoder: what a reader that knows the length header would do
 //! with each recv() chunk. Whole messages come off the buffer; a partial
 //! frame waits for the next chunk. With no framing, each chunk is taken as
-//! a message, which is the sticky-packet bug itself.
+//! a message, which is the sticky-packet bug itself. A long stream lists
+//! its last [`ROWS`] recv() calls.
 
 use sockscope_shared::Framing;
 use yew::prelude::*;
 
 use super::fields;
-use crate::i18n::use_lang;
+use crate::i18n::{Lang, use_lang};
 use crate::model::describe::plural;
 use crate::model::framing;
 use crate::model::hexdump::preview;
 use crate::model::{Horizon, StreamShown};
 use crate::state::ModelRef;
+
+/// recv() calls listed at most: a bulk transfer makes thousands.
+const ROWS: usize = 64;
 
 #[derive(Properties)]
 pub struct Props {
@@ -52,7 +56,8 @@ pub fn FramingPanel(props: &Props) -> Html {
     if chunks.is_empty() {
         return html! {};
     }
-    let steps = framing::decode(props.framing, chunks.iter().map(|c| c.data.as_slice()));
+    let bytes: Vec<&[u8]> = chunks.iter().map(|c| &c.data[..]).collect();
+    let (before, steps) = framing::decode_last(props.framing, &bytes, ROWS);
     let (conversation, direction) = (props.conversation, props.direction);
     let onchange = props.onframing.reform(move |e: Event| {
         let framing = fields::select_value(&e)
@@ -76,7 +81,13 @@ pub fn FramingPanel(props: &Props) -> Html {
             <table>
                 <thead><tr><th>{ "recv()" }</th><th>{ lang.pick("messages taken off the buffer", "从缓冲区取出的消息") }</th><th>{ lang.pick("left waiting", "剩余等待") }</th></tr></thead>
                 <tbody>
-                    { for chunks.iter().zip(&steps).enumerate().map(|(k, (chunk, step))| html! {
+                    if before > 0 {
+                        <tr class="framing-earlier"><td colspan="3" class="hint">{ match lang {
+                            Lang::En => format!("{before} earlier recv() calls, read but not listed"),
+                            Lang::Zh => format!("更早的 {before} 次 recv() 已读取，未列出"),
+                        } }</td></tr>
+                    }
+                    { for chunks[before..].iter().zip(&steps).enumerate().map(|(k, (chunk, step))| (before + k, chunk, step)).map(|(k, chunk, step)| html! {
                         <tr key={chunk.at.to_string()}>
                             <td>{ format!("#{k} · {}", plural(chunk.data.len() as u64, "byte")) }</td>
                             <td class="messages">

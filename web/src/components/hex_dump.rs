@@ -27,8 +27,11 @@ pub fn HexDump(props: &Props) -> Html {
     html! {
         <>
             <pre class="hexdump">
-                { for hexdump::lines(kept, props.start).into_iter().map(|line| html! {
-                    <div class="hex-line" key={line.offset.to_string()}>
+                // Keyed by position, not offset: the dump of the next
+                // payload (the live one, at every batch of a transfer)
+                // rewrites the lines' text in place.
+                { for hexdump::lines(kept, props.start).into_iter().enumerate().map(|(i, line)| html! {
+                    <div class="hex-line" key={i}>
                         <span class="hex-offset">{ format!("{:06x}", line.offset) }</span>
                         <span class="hex-bytes">{ format!("{:<49}", line.hex) }</span>
                         <span class="hex-ascii">{ line.ascii }</span>

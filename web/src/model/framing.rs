@@ -85,17 +85,31 @@ impl Decoder {
     /// each chunk counts as one "message": exactly the mistake the sticky
     /// packet lessons show.
     pub fn feed(&mut self, chunk: &[u8]) -> Step {
+        let messages = self.take(chunk, true);
+        self.step(messages)
+    }
+
+    /// Appends a chunk and takes off its messages, as [`Decoder::feed`],
+    /// keeping only the decoder's state: for the chunks before those a view
+    /// lists, whose messages nobody looks at.
+    pub fn skip(&mut self, chunk: &[u8]) {
+        self.take(chunk, false);
+    }
+
+    /// The messages `chunk` completes; without `keep`, bodies of unframed
+    /// chunks are not copied (framed ones come off the buffer either way).
+    fn take(&mut self, chunk: &[u8], keep: bool) -> Vec<Message> {
         if self.error.is_some() {
-            return self.step(Vec::new());
+            return Vec::new();
         }
         if self.framing == Framing::None {
             let message = Message {
                 offset: self.offset,
                 header: Vec::new(),
-                body: chunk.to_vec(),
+                body: if keep { chunk.to_vec() } else { Vec::new() },
             };
             self.offset += chunk.len() as u64;
-            return self.step(vec![message]);
+            return vec![message];
         }
         self.buffer.extend_from_slice(chunk);
         let header_len = self.framing.header_len();
@@ -131,7 +145,7 @@ impl Decoder {
             });
             self.offset += total as u64;
         }
-        self.step(messages)
+        messages
     }
 
     fn step(&self, messages: Vec<Message>) -> Step {
@@ -147,6 +161,21 @@ impl Decoder {
 pub fn decode<'a>(framing: Framing, chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<Step> {
     let mut decoder = Decoder::new(framing);
     chunks.into_iter().map(|c| decoder.feed(c)).collect()
+}
+
+/// Decodes every chunk of `chunks` (the reader's place depends on all of
+/// them) but makes [`Step`]s only for the last `shown`: a bulk transfer's
+/// thousands of recv() calls would otherwise copy every byte, and every
+/// pending buffer, at each render. Returns how many chunks came before the
+/// steps, and the steps.
+pub fn decode_last(framing: Framing, chunks: &[&[u8]], shown: usize) -> (usize, Vec<Step>) {
+    let before = chunks.len().saturating_sub(shown);
+    let mut decoder = Decoder::new(framing);
+    for chunk in &chunks[..before] {
+        decoder.skip(chunk);
+    }
+    let steps = chunks[before..].iter().map(|c| decoder.feed(c)).collect();
+    (before, steps)
 }
 
 #[cfg(test)]
@@ -194,6 +223,19 @@ mod tests {
     fn no_framing_takes_each_chunk_as_it_comes() {
         let steps = decode(Framing::None, [&b"helloworldsticky"[..]]);
         assert_eq!(bodies(&steps[0]), vec!["helloworldsticky"]);
+    }
+
+    #[test]
+    fn the_last_steps_are_those_of_a_whole_decode() {
+        let chunks: [&[u8]; 4] = [b"0005hel", b"lo0003", b"abc0002x", b"y"];
+        for framing in [Framing::Ascii4, Framing::None] {
+            let whole = decode(framing, chunks);
+            for shown in 0..=5 {
+                let (before, steps) = decode_last(framing, &chunks, shown);
+                assert_eq!(before, 4usize.saturating_sub(shown));
+                assert_eq!(steps, whole[before..], "{framing:?}, last {shown}");
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! through a [`Horizon`]: everything that happened before the next step.
 
 pub mod addr;
+pub mod backlog;
 pub mod connection;
 pub mod conversation;
 pub mod describe;

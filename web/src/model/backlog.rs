@@ -1,0 +1,139 @@
+//! When a frame of live events reaches the views: at once, or gathered with
+//! the frames queued behind it.
+//!
+//! Each render of the views costs a few milliseconds however few events it
+//! brings, and more as a session grows. At rest a frame carries one socket
+//! call's events and should be drawn the moment it arrives. During a bulk
+//! transfer frames come faster than the page draws them; rendering each on
+//! its own would spend the page's time redrawing, and it would fall further
+//! behind with every frame.
+//!
+//! How far behind the page is shows in the events themselves: each carries
+//! the time it happened on the relay's clock. The smallest delay seen
+//! between an event happening and its frame arriving is the link's own
+//! (plus any difference between the two machines' clocks); a frame whose
+//! first event is more than [`LATE_MS`] later than that waited in a queue
+//! behind several renders.
+//! Such a frame is held, with every one after it until the flush: a task
+//! the browser runs after the messages already waiting, so the whole queue
+//! is drawn in one render. A frame on time is drawn at once, as before.
+
+/// How much later than the link's own delay a frame may arrive and still be
+/// drawn on its own: a trickle of sends into a long session keeps the page
+/// busy and its frames a few renders late, and is best drawn as it comes;
+/// a transfer the page cannot keep up with is seconds late.
+pub const LATE_MS: f64 = 100.0;
+
+/// What to do with a frame that just arrived.
+#[derive(Debug, PartialEq)]
+pub enum Arrival<T> {
+    /// Hand these to the views now.
+    Now(Vec<T>),
+    /// Held for the next flush; `schedule` when no flush is due yet and the
+    /// caller must ask for one.
+    Held { schedule: bool },
+}
+
+/// Frames held while the page is behind, and the link's delay.
+#[derive(Debug)]
+pub struct Backlog<T> {
+    held: Vec<T>,
+    flush_due: bool,
+    /// The smallest delay seen from an event happening to its frame
+    /// arriving, in milliseconds.
+    link_delay_ms: Option<f64>,
+}
+
+impl<T> Default for Backlog<T> {
+    fn default() -> Self {
+        Backlog {
+            held: Vec::new(),
+            flush_due: false,
+            link_delay_ms: None,
+        }
+    }
+}
+
+impl<T> Backlog<T> {
+    /// A frame arrived at `now_ms`; its first event happened at
+    /// `happened_ms` (both milliseconds since the Unix epoch, the first on
+    /// the page's clock, the second on the relay's).
+    pub fn arrive(&mut self, now_ms: f64, happened_ms: f64, items: Vec<T>) -> Arrival<T> {
+        let delay = now_ms - happened_ms;
+        let link = self.link_delay_ms.map_or(delay, |link| link.min(delay));
+        self.link_delay_ms = Some(link);
+        if !self.flush_due && delay - link <= LATE_MS {
+            return Arrival::Now(items);
+        }
+        self.held.extend(items);
+        let schedule = !self.flush_due;
+        self.flush_due = true;
+        Arrival::Held { schedule }
+    }
+
+    /// The flush the caller asked for: everything held, in order.
+    pub fn flush(&mut self) -> Vec<T> {
+        self.flush_due = false;
+        std::mem::take(&mut self.held)
+    }
+
+    /// A new link, perhaps to another machine with another clock: its delay
+    /// is learnt afresh.
+    pub fn relinked(&mut self) {
+        self.link_delay_ms = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_on_time_are_drawn_at_once_whatever_the_clocks_differ_by() {
+        let mut backlog = Backlog::default();
+        // The relay's clock is 500 ms behind the page's; frames take 1-3 ms.
+        assert_eq!(
+            backlog.arrive(1501.0, 1000.0, vec![1]),
+            Arrival::Now(vec![1])
+        );
+        assert_eq!(
+            backlog.arrive(1603.0, 1100.0, vec![2]),
+            Arrival::Now(vec![2])
+        );
+        assert_eq!(
+            backlog.arrive(1720.0, 1200.0, vec![3]),
+            Arrival::Now(vec![3])
+        );
+    }
+
+    #[test]
+    fn frames_that_waited_for_the_page_are_drawn_together_in_order() {
+        let mut backlog = Backlog::default();
+        assert_eq!(backlog.arrive(1.0, 0.0, vec![1]), Arrival::Now(vec![1]));
+        // The page was busy for 400 ms while these queued.
+        assert_eq!(
+            backlog.arrive(401.0, 2.0, vec![2, 3]),
+            Arrival::Held { schedule: true }
+        );
+        // Later ones join the flush already asked for, even on time.
+        assert_eq!(
+            backlog.arrive(402.0, 401.0, vec![4]),
+            Arrival::Held { schedule: false }
+        );
+        assert_eq!(backlog.flush(), vec![2, 3, 4]);
+        // After the flush a frame on time is drawn at once again.
+        assert_eq!(backlog.arrive(500.0, 499.0, vec![5]), Arrival::Now(vec![5]));
+        assert_eq!(backlog.flush(), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn a_new_link_learns_its_delay_afresh() {
+        let mut backlog = Backlog::default();
+        assert_eq!(backlog.arrive(1.0, 0.0, vec![1]), Arrival::Now(vec![1]));
+        // A relay on another machine whose clock is 300 ms ahead: without
+        // forgetting the old link, every frame would look late.
+        backlog.relinked();
+        assert_eq!(backlog.arrive(10.0, -290.0, vec![2]), Arrival::Now(vec![2]));
+        assert_eq!(backlog.arrive(20.0, -280.0, vec![3]), Arrival::Now(vec![3]));
+    }
+}
