@@ -85,11 +85,12 @@ impl Config {
             },
             max_sessions: cli.limits.max_sessions.max(1),
             event_queue: cli.limits.event_queue.max(16),
-            // At least one maximal send, so that one can always be queued.
+            // At least one maximal send or recv, so that one can always be
+            // queued.
             event_queue_bytes: cli
                 .limits
                 .event_queue_bytes
-                .max(cli.limits.max_payload as usize),
+                .max(cli.limits.max_payload.max(cli.limits.max_bufsize) as usize),
             commands_per_second: cli.limits.commands_per_second.max(1),
             events_per_second: cli.limits.events_per_second.max(1),
             capture: !cli.no_capture,
@@ -183,6 +184,21 @@ mod tests {
         assert_eq!(config.limits.max_sockets, 3);
         assert_eq!(config.limits.max_payload, 10);
         assert_eq!(config.max_sessions, 2);
+        assert_eq!(config.event_queue_bytes, 16 << 20);
+    }
+
+    #[test]
+    fn the_event_queue_has_room_for_one_maximal_recv_at_least() {
+        let small = config(&[
+            "--event-queue-bytes",
+            "1000",
+            "--max-payload",
+            "10",
+            "--max-bufsize",
+            "65536",
+        ])
+        .unwrap();
+        assert_eq!(small.event_queue_bytes, 65536);
     }
 
     #[test]
