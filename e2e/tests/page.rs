@@ -330,6 +330,21 @@ async fn e_a_bulk_transfer_arrives_whole_and_the_page_stays_usable() -> Result<(
     );
     b.screenshot("bulk-transfer-read").await?;
 
+    // The framing table lists the last 64 of its recv() calls, and says how
+    // many came before them.
+    let framing = b
+        .eval(
+            "(() => { const t = document.querySelector('#streams .framing tbody'); \
+             return [t.querySelector('.framing-earlier')?.textContent, t.querySelectorAll('tr:not(.framing-earlier)').length]; })()",
+        )
+        .await?;
+    let earlier = framing[0].as_str().unwrap_or_default();
+    assert!(
+        earlier.ends_with(" earlier recv() calls, read but not listed"),
+        "{framing}"
+    );
+    assert_eq!(framing[1], 64, "{framing}");
+
     // A 64 KiB recv, picked in the ladder, is dumped by its first 4 KiB.
     b.click_in_page("#ladder .row.call[data-label^='recv(65536) → 65536 bytes']")
         .await?;
