@@ -32,7 +32,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
+use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session, forms};
 
 const LINK: &str = "document.querySelector('#connection')?.dataset.link";
 
@@ -64,42 +64,9 @@ async fn run() -> Result<()> {
     }
     let skew = clock_skew_ms(b).await?;
 
-    // A listener that accepts by itself, a client, and auto-read.
-    b.fill("#listen-form input[name=port]", "0").await?;
-    b.click_in_page("#listen-form button[type=submit]").await?;
-    let port = b
-        .wait(
-            "the listener's port",
-            "document.querySelector('#socket-list li[data-role=listener] .addr')?.textContent.split(':').pop()",
-        )
-        .await?;
-    b.fill(
-        "#connect-form input[name=port]",
-        port.as_str().unwrap_or_default(),
-    )
-    .await?;
-    b.click_in_page("#connect-form button[type=submit]").await?;
-    b.wait(
-        "the accepted socket",
-        "document.querySelector('#socket-list li[data-role=accepted]')",
-    )
-    .await?;
-    b.click_in_page("#socket-list li[data-role=accepted] button")
-        .await?;
-    b.wait(
-        "the accepted socket's forms",
-        "document.querySelector('#socket-actions[data-role=accepted]')",
-    )
-    .await?;
-    b.click_in_page("#auto-read-form button[type=submit]")
-        .await?;
-    b.click_in_page("#socket-list li[data-role=client] button")
-        .await?;
-    b.wait(
-        "the client's forms",
-        "document.querySelector('#socket-actions[data-role=client]')",
-    )
-    .await?;
+    // A listener that accepts by itself, a client, and auto-read with the
+    // form's own buffer size.
+    forms::auto_read_pair(b, 1024).await?;
     b.fill("#send-form input[name=message]", "hello").await?;
 
     let fresh = measure(b, 20, 100).await?;

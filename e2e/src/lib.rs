@@ -19,6 +19,7 @@
 //! leaves nothing running.
 
 pub mod browser;
+pub mod forms;
 pub mod paths;
 pub mod relay;
 

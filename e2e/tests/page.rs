@@ -6,7 +6,7 @@
 
 use fantoccini::key::Key;
 use serde_json::Value;
-use sockscope_e2e::{Result, Session};
+use sockscope_e2e::{Result, Session, forms};
 
 /// The label of the connection status.
 const LINK: &str = "document.querySelector('#connection')?.dataset.link";
@@ -270,38 +270,7 @@ async fn e_a_bulk_transfer_arrives_whole_and_the_page_stays_usable() -> Result<(
     let b = &session.browser;
     b.wait("connected", &format!("{LINK} === 'connected'"))
         .await?;
-    b.fill("#listen-form input[name=port]", "0").await?;
-    b.click("#listen-form button[type=submit]").await?;
-    let port = b
-        .wait(
-            "the listener's port",
-            "document.querySelector('#socket-list li[data-role=listener] .addr')?.textContent.split(':').pop()",
-        )
-        .await?;
-    b.fill(
-        "#connect-form input[name=port]",
-        port.as_str().unwrap_or_default(),
-    )
-    .await?;
-    b.click("#connect-form button[type=submit]").await?;
-    b.wait(
-        "the accepted socket",
-        "document.querySelector('#socket-list li[data-role=accepted]')",
-    )
-    .await?;
-    b.click_in_page("#socket-list li[data-role=accepted] button")
-        .await?;
-    b.fill("#auto-read-form input[name=bufsize]", "65536")
-        .await?;
-    b.click_in_page("#auto-read-form button[type=submit]")
-        .await?;
-    b.click_in_page("#socket-list li[data-role=client] button")
-        .await?;
-    b.wait(
-        "the client's forms",
-        "document.querySelector('#socket-actions[data-role=client]')",
-    )
-    .await?;
+    forms::auto_read_pair(b, 65536).await?;
 
     // 40 sends of a pasted quarter megabyte: 10 MiB, every byte of which
     // the relay reports twice (sent, then read) and the page keeps.
