@@ -87,7 +87,7 @@ pub fn FramingPanel(props: &Props) -> Html {
                             Lang::Zh => format!("更早的 {before} 次 recv() 已读取，未列出"),
                         } }</td></tr>
                     }
-                    { for chunks[before..].iter().zip(&steps).enumerate().map(|(k, (chunk, step))| (before + k, chunk, step)).map(|(k, chunk, step)| html! {
+                    { for chunks[before..].iter().zip(&steps).zip(before..).map(|((chunk, step), k)| html! {
                         <tr key={chunk.at.to_string()}>
                             <td>{ format!("#{k} · {}", plural(chunk.data.len() as u64, "byte")) }</td>
                             <td class="messages">

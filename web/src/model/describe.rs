@@ -204,6 +204,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn big_counts_read_with_separators() {
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
     fn decimals_are_written_from_integers() {
         assert_eq!(decimal(1234, 3), "1.234");
         assert_eq!(decimal(5, 3), "0.005");
