@@ -51,14 +51,14 @@ pub fn to_segment(packet: &Packet, tracked: &Tracked) -> Segment {
                 }),
             },
             payload_len: tcp.payload_len,
-            payload: Bytes::from(tcp.payload.clone()),
+            payload: Bytes::from(&tcp.payload[..]),
         },
         PacketKind::Udp {
             payload_len,
             payload,
         } => Segment::Udp(UdpDatagram {
             payload_len: *payload_len,
-            payload: Bytes::from(payload.clone()),
+            payload: Bytes::from(&payload[..]),
         }),
         PacketKind::IcmpPortUnreachable => Segment::IcmpPortUnreachable,
     }

@@ -275,7 +275,7 @@ impl StreamTask {
         // A failed call shows what it tried to send; a successful one what
         // the kernel took.
         let shown = if failed { rest.len() } else { written };
-        let data = Bytes::from(rest.get(..shown).unwrap_or_default().to_vec());
+        let data = Bytes::from(rest.get(..shown).unwrap_or_default());
         let call = Call::Send {
             data,
             offset: self.sent_offset,

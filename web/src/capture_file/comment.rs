@@ -233,7 +233,7 @@ mod tests {
                 request: Some(3),
                 transport: Transport::Tcp,
                 call: Call::Send {
-                    data: Bytes::from(data.clone()),
+                    data: Bytes::from(&data[..]),
                     offset: 0,
                     message: 0,
                     framing: Framing::None,

@@ -250,7 +250,7 @@ impl FakeRelay {
                         p.inbox.extend(data.iter().copied());
                     }
                     let call = Call::Send {
-                        data: Bytes::from(data.clone()),
+                        data: Bytes::from(&data[..]),
                         offset: 0,
                         message,
                         framing,
@@ -317,7 +317,7 @@ impl FakeRelay {
                 }
                 let call = Call::SendTo {
                     addr: to,
-                    data: Bytes::from(data.clone()),
+                    data: Bytes::from(&data[..]),
                 };
                 let sent = CallResult::Sent {
                     bytes: data.len() as u64,
@@ -335,7 +335,7 @@ impl FakeRelay {
                 let kept = data.len().min(bufsize as usize);
                 let result = CallResult::Datagram {
                     from,
-                    data: Bytes::from(data.get(..kept).unwrap_or_default().to_vec()),
+                    data: Bytes::from(data.get(..kept).unwrap_or_default()),
                     datagram_len: u32::try_from(data.len()).unwrap_or(u32::MAX),
                 };
                 self.call(socket, id, Call::RecvFrom { bufsize }, result);
