@@ -70,8 +70,15 @@ impl Session {
     /// # Errors
     /// When the binary or page is missing, or a process does not start.
     pub async fn start(test: &str) -> Result<Session> {
+        Session::start_with(test, Paths::from_env()?).await
+    }
+
+    /// [`Session::start`] with other paths: a page built elsewhere, say.
+    ///
+    /// # Errors
+    /// As [`Session::start`].
+    pub async fn start_with(test: &str, paths: Paths) -> Result<Session> {
         let turn = TURN.lock().await;
-        let paths = Paths::from_env()?;
         let relay = Relay::start(&paths).await?;
         let browser = Browser::start(test, &paths).await?;
         browser.goto(&relay.url).await?;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::Value;
-use sockscope_e2e::paths::{TempDir, workspace};
+use sockscope_e2e::paths::{Paths, TempDir, workspace};
 use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -292,6 +292,56 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
     )
     .await?;
     b.screenshot("cut-short").await?;
+    session.finish().await
+}
+
+/// A page whose file worker is missing (a copy of `dist/` without it) says
+/// so when a file is opened, and goes on working.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_without_its_file_worker_says_so_and_goes_on() -> Result<()> {
+    let mut paths = Paths::from_env()?;
+    let dir = TempDir::new("sockscope-e2e-no-worker")?;
+    let entries = std::fs::read_dir(&paths.dist).map_err(|e| fail(e.to_string()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !name.starts_with("sockscope-files") {
+            std::fs::copy(entry.path(), dir.0.join(&name)).map_err(|e| fail(e.to_string()))?;
+        }
+    }
+    paths.dist = dir.0.clone();
+    let session = Session::start_with("no-worker", paths).await?;
+    let b = &session.browser;
+    open(
+        b,
+        &workspace().join("testdata/captures/01-handshake.pcapng"),
+    )
+    .await?;
+    let error = b
+        .wait(
+            "the error",
+            "document.querySelector('#open-error')?.textContent",
+        )
+        .await?;
+    assert_eq!(
+        error.as_str().unwrap_or_default(),
+        "could not read 01-handshake.pcapng: the file worker could not be started: \
+         is sockscope-files_loader.js beside the page?"
+    );
+    let waiting = b.eval("!!document.querySelector('#opening')").await?;
+    assert_eq!(
+        waiting,
+        Value::Bool(false),
+        "the page no longer says it is opening"
+    );
+    // The live session is untouched: the page is still linked to its relay
+    // and offers its sockets.
+    b.wait(
+        "the link to the relay",
+        "document.querySelector('#connection')?.dataset.link === 'connected' \
+         && !!document.querySelector('#listen-form')",
+    )
+    .await?;
+    b.screenshot("no-worker").await?;
     session.finish().await
 }
 

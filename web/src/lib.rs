@@ -9,7 +9,9 @@
 //! - [`i18n`]: English and Simplified Chinese.
 //! - [`lessons`]: the shipped lessons, and reading a lesson file.
 //! - [`capture_file`]: opening .pcap/.pcapng/JSON files and saving pcapng
-//!   and event logs, as pure functions of bytes and events.
+//!   and event logs, as pure functions of bytes and events; the capture
+//!   parts run in a worker of their own ([`file_worker`],
+//!   `src/bin/sockscope-files.rs`).
 //! - [`bench`]: render timestamps for the latency benchmark, with `?bench`.
 
 pub mod bench;
@@ -17,6 +19,7 @@ pub mod capture_file;
 pub mod components;
 pub mod download;
 pub mod fetch_log;
+pub mod file_worker;
 pub mod hooks;
 pub mod i18n;
 pub mod lessons;

@@ -17,6 +17,7 @@ use capture_common::scratch;
 use sockscope_shared::{
     Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
 };
+use sockscope_web::capture_file::job::{self, Job, Opening, Step};
 use sockscope_web::capture_file::{self, export};
 use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
@@ -124,4 +125,26 @@ fn a_hundred_thousand_packets_open_and_lay_out_in_linear_time() {
     // Generous for a debug build on a slow machine; a quadratic step takes
     // minutes here.
     assert!(total < Duration::from_secs(60), "took {total:?}");
+}
+
+#[test]
+fn the_file_worker_answers_a_hundred_thousand_packets_in_parts_the_page_puts_together() {
+    let bytes = export::pcapng(&large_session()).unwrap();
+    let mut answers = Vec::new();
+    job::run(Job::Open, &bytes, &mut |done, part| {
+        answers.push((done, part))
+    });
+
+    let parts = 100_000 / job::EVENTS_PER_PART;
+    assert_eq!(answers.len(), 1 + parts, "the header, then each part");
+    let mut opening = Opening::default();
+    let mut steps: Vec<Step> = answers
+        .iter()
+        .map(|(done, part)| opening.take(done.clone(), part))
+        .collect();
+    let Some(Step::Opened(opened)) = steps.pop() else {
+        panic!("the last answer did not finish the open: {steps:?}");
+    };
+    assert!(steps.iter().all(|s| *s == Step::More));
+    assert_eq!(opened, capture_file::open(&bytes).unwrap());
 }

@@ -67,18 +67,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
         crate::trunk_build(&["--dist", &dist_arg])?;
     }
     if wants("bundle") {
-        let size = bundle::measure(&dist)?;
-        eprintln!("bundle   {}", size.describe());
+        let sizes = bundle::measure(&dist)?;
+        let (size, worker) = (sizes.page, sizes.worker);
+        eprintln!("bundle   {}", sizes.describe());
         results.push(format!(
             "{{\"bench\":\"bundle\",\"gzip_bytes\":{},\"wasm_gzip_bytes\":{},\"js_gzip_bytes\":{},\
-             \"wasm_bytes\":{},\"js_bytes\":{},\"budget_bytes\":{},\"target_bytes\":{}}}",
+             \"wasm_bytes\":{},\"js_bytes\":{},\"budget_bytes\":{},\"target_bytes\":{},\
+             \"worker_gzip_bytes\":{}}}",
             size.gzip(),
             size.wasm_gzip,
             size.js_gzip,
             size.wasm,
             size.js,
             bundle::BUDGET,
-            bundle::TARGET
+            bundle::TARGET,
+            worker.gzip()
         ));
     }
     if browser {

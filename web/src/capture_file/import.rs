@@ -12,6 +12,7 @@
 //! events put in their original order, so export then import gives the
 //! same model.
 
+use serde::{Deserialize, Serialize};
 use sockscope_capture::{LinkType, Packet, Tracked, Tracker, parse_packet};
 use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent};
 
@@ -45,7 +46,7 @@ pub struct Imported {
 /// Something the page must say about an imported file, most important
 /// first. [`std::fmt::Display`] gives the English sentence; the page words
 /// it in its language (`crate::i18n::capture`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Note {
     /// The file ends in the middle of a packet after `frames` packets.
     CutShort { frames: usize },

@@ -23,9 +23,12 @@ pub mod comment;
 pub mod export;
 mod frame;
 pub mod import;
+pub mod job;
 mod read;
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use sockscope_shared::Event;
 
@@ -37,7 +40,7 @@ pub use import::{Imported, Note};
 pub const MAX_FILE_BYTES: usize = 256 << 20;
 
 /// What a file turned out to be, by its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileKind {
     /// A JSON array of events (or one event), as the relay sends them.
     EventLog,
@@ -84,7 +87,7 @@ pub struct Opened {
 }
 
 /// Why a file could not be opened at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpenError {
     Empty,
     TooLarge {
@@ -156,12 +159,22 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-/// Opens a file's bytes as events.
+/// What [`unpack`] found in a file: an event log as it is, for the page to
+/// decode, or a capture already taken apart into events.
+#[derive(Debug)]
+pub enum Contents<'a> {
+    EventLog(&'a [u8]),
+    Capture(import::Imported),
+}
+
+/// The part of opening a file that needs the capture parser: checks its
+/// size, recognises its kind and imports a capture. The file worker runs
+/// this ([`job`]), so the page itself carries no capture parser.
 ///
 /// # Errors
 /// [`OpenError`] when the file is empty, too large, of an unknown kind,
 /// damaged before its first packet, or holds nothing to draw.
-pub fn open(bytes: &[u8]) -> Result<Opened, OpenError> {
+pub fn unpack(bytes: &[u8]) -> Result<(FileKind, Contents<'_>), OpenError> {
     if bytes.is_empty() {
         return Err(OpenError::Empty);
     }
@@ -176,35 +189,53 @@ pub fn open(bytes: &[u8]) -> Result<Opened, OpenError> {
             .collect::<Vec<_>>()
             .join(" "),
     })?;
-    match kind {
-        FileKind::EventLog => {
-            let text = std::str::from_utf8(bytes).map_err(|e| OpenError::NotAnEventLog {
-                reason: format!("it is not UTF-8 text ({e})"),
-            })?;
-            let events =
-                crate::relay::parse_frame(text.trim_start_matches('\u{feff}')).map_err(|e| {
-                    OpenError::NotAnEventLog {
-                        reason: e.to_string(),
-                    }
-                })?;
-            if events.is_empty() {
-                return Err(OpenError::NotAnEventLog {
-                    reason: "it holds no events".into(),
-                });
-            }
-            Ok(Opened {
-                kind,
-                events,
-                notes: Vec::new(),
-            })
+    let contents = match kind {
+        FileKind::EventLog => Contents::EventLog(bytes),
+        FileKind::Pcap | FileKind::Pcapng => Contents::Capture(import::import(bytes)?),
+    };
+    Ok((kind, contents))
+}
+
+/// The events of a JSON event log, the part of opening a file the page
+/// does itself (it decodes the relay's frames with the same code).
+///
+/// # Errors
+/// [`OpenError::NotAnEventLog`] for text that is not UTF-8, not an event
+/// log, or holds no events.
+pub fn read_event_log(bytes: &[u8]) -> Result<Vec<Event>, OpenError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| OpenError::NotAnEventLog {
+        reason: format!("it is not UTF-8 text ({e})"),
+    })?;
+    let events = crate::relay::parse_frame(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        OpenError::NotAnEventLog {
+            reason: e.to_string(),
         }
-        FileKind::Pcap | FileKind::Pcapng => {
-            let imported = import::import(bytes)?;
-            Ok(Opened {
-                kind,
-                notes: imported.notes(),
-                events: imported.events,
-            })
-        }
+    })?;
+    if events.is_empty() {
+        return Err(OpenError::NotAnEventLog {
+            reason: "it holds no events".into(),
+        });
     }
+    Ok(events)
+}
+
+/// Opens a file's bytes as events: [`unpack`], then [`read_event_log`] for a
+/// log. The page splits the two between its worker and itself.
+///
+/// # Errors
+/// [`OpenError`] as [`unpack`] and [`read_event_log`] give it.
+pub fn open(bytes: &[u8]) -> Result<Opened, OpenError> {
+    let (kind, contents) = unpack(bytes)?;
+    Ok(match contents {
+        Contents::EventLog(log) => Opened {
+            kind,
+            events: read_event_log(log)?,
+            notes: Vec::new(),
+        },
+        Contents::Capture(imported) => Opened {
+            kind,
+            notes: imported.notes(),
+            events: imported.events,
+        },
+    })
 }

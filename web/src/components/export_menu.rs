@@ -1,14 +1,17 @@
 //! "Export pcapng" and "Export event log": what the views show (the live
 //! session or the open file), whole or one connection, saved as a file.
 //! The pcapng opens in Wireshark with every socket call in the packet
-//! comments; both open here again with "Open capture…".
+//! comments, and is written by the file worker from the event log; both
+//! open here again with "Open capture…".
 
 use gloo_file::ObjectUrl;
 use yew::prelude::*;
 
 use super::fields;
 use crate::capture_file::export::{self, Scope};
+use crate::capture_file::job::{Done, Job};
 use crate::download::download;
+use crate::file_worker::{Answer, FileJob, Flow};
 use crate::i18n::use_lang;
 use crate::state::ModelRef;
 
@@ -53,6 +56,9 @@ pub fn ExportMenu(props: &Props) -> Html {
     // The last download's URL: revoked when the next replaces it, or when
     // the menu goes away.
     let last = use_mut_ref(|| None::<ObjectUrl>);
+    // The pcapng being written, if one is: ended with the menu.
+    let job = use_mut_ref(|| None::<FileJob>);
+    let saving = use_state(|| false);
     let model = &props.model;
     // A conversation picked before a new file was opened may not exist.
     let chosen = match *scope {
@@ -60,11 +66,13 @@ pub fn ExportMenu(props: &Props) -> Html {
         other => other,
     };
     let save = |pcapng: bool| {
-        let (model, name, error, last) = (
+        let (model, name, error, last, saving, job) = (
             props.model.clone(),
             props.name.clone(),
             error.clone(),
             last.clone(),
+            saving.clone(),
+            job.clone(),
         );
         Callback::from(move |_: MouseEvent| {
             let events = export::events_of(&model, chosen);
@@ -72,26 +80,49 @@ pub fn ExportMenu(props: &Props) -> Html {
             if let Scope::Conversation(id) = chosen {
                 file.push_str(&format!("-conversation-{}", id + 1));
             }
-            let saved = if pcapng {
-                export::pcapng(&events)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| {
-                        download(&format!("{file}.pcapng"), &bytes, "application/x-pcapng")
-                    })
-            } else {
-                let json = export::event_log(&events);
-                download(
-                    &format!("{file}.events.json"),
-                    json.as_bytes(),
-                    "application/json",
-                )
-            };
-            match saved {
+            let log = export::event_log(&events);
+            let (last, error, saving, unstarted) =
+                (last.clone(), error.clone(), saving.clone(), error.clone());
+            let saved = move |saved: Result<ObjectUrl, String>| match saved {
                 Ok(url) => {
                     *last.borrow_mut() = Some(url);
                     error.set(None);
                 }
                 Err(message) => error.set(Some(message)),
+            };
+            if !pcapng {
+                saved(download(
+                    &format!("{file}.events.json"),
+                    log.as_bytes(),
+                    "application/json",
+                ));
+                return;
+            }
+            // The worker writes the pcapng; the button waits for it.
+            saving.set(true);
+            let done = {
+                let saving = saving.clone();
+                move |answer: Answer| {
+                    saving.set(false);
+                    saved(match answer {
+                        Ok((Done::Saved, bytes)) => {
+                            download(&format!("{file}.pcapng"), &bytes, "application/x-pcapng")
+                        }
+                        Ok((Done::Failed { reason }, _)) | Err(reason) => Err(reason),
+                        Ok(_) => {
+                            Err("the file worker answered with something else than a pcapng".into())
+                        }
+                    });
+                    Flow::Finished
+                }
+            };
+            let payload = js_sys::Uint8Array::from(log.as_bytes()).into();
+            match FileJob::start(Job::SavePcapng, payload, done) {
+                Ok(started) => *job.borrow_mut() = Some(started),
+                Err(message) => {
+                    saving.set(false);
+                    unstarted.set(Some(message));
+                }
             }
         })
     };
@@ -116,7 +147,7 @@ pub fn ExportMenu(props: &Props) -> Html {
                     }) }
                 </select>
             </label>
-            <button type="button" class="secondary" id="export-pcapng" disabled={empty} onclick={save(true)}
+            <button type="button" class="secondary" id="export-pcapng" disabled={empty || *saving} aria-busy={saving.to_string()} onclick={save(true)}
                 title={lang.pick("Packets for Wireshark, with every socket call in the packet comments", "给 Wireshark 用的报文，每个套接字调用写在报文注释里")}>{ lang.pick("Export pcapng", "导出 pcapng") }</button>
             <button type="button" class="secondary" id="export-log" disabled={empty} onclick={save(false)}
                 title={lang.pick("The events as JSON, which this page opens again", "JSON 格式的事件，本页面可以再次打开")}>{ lang.pick("Export event log", "导出事件日志") }</button>

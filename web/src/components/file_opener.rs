@@ -1,18 +1,20 @@
 //! "Open capture…": a file picker, and the whole page as a drop target,
-//! for a `.pcap`, a `.pcapng` or a JSON event log. The file is read in the
-//! browser and parsed here in wasm ([`crate::capture_file::open`]), with or
-//! without a relay; what went wrong is said in the page.
+//! for a `.pcap`, a `.pcapng` or a JSON event log. The file worker reads it
+//! and takes a capture apart ([`crate::file_worker`]); the page decodes the
+//! event log it answers with. No relay is needed; what went wrong is said
+//! in the page.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
-use gloo_file::callbacks::{FileReader, read_as_bytes};
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 
-use crate::capture_file::{self, MAX_FILE_BYTES, OpenError, Opened};
+use crate::capture_file::job::{Job, Opening, Step, Unopened};
+use crate::capture_file::{MAX_FILE_BYTES, OpenError, Opened};
+use crate::file_worker::{Answer, FileJob, Flow};
 use crate::i18n::{Lang, capture::open_error, use_lang};
 use crate::model::describe::decimal;
 
@@ -43,11 +45,11 @@ fn size_label(bytes: f64) -> String {
     }
 }
 
-/// Everything a read needs: where to keep the reader (dropping it cancels
+/// Everything a read needs: where to keep the job (dropping it cancels
 /// the read), the page's language when the file arrives, and whom to tell.
 #[derive(Clone)]
 struct Reading {
-    slot: Rc<RefCell<Option<FileReader>>>,
+    slot: Rc<RefCell<Option<FileJob>>>,
     lang: Rc<RefCell<Lang>>,
     onopening: Callback<String>,
     onopen: Callback<(String, Opened)>,
@@ -69,17 +71,30 @@ impl Reading {
         self.onopening
             .emit(format!("{name} ({})", size_label(size)));
         let (onopen, onerror) = (self.onopen.clone(), self.onerror.clone());
-        let task = read_as_bytes(&gloo_file::File::from(file), move |bytes| match bytes {
-            Ok(bytes) => match capture_file::open(&bytes) {
-                Ok(opened) => onopen.emit((name, opened)),
-                Err(error) => onerror.emit(open_error(lang, &name, &error)),
-            },
-            Err(error) => onerror.emit(format!(
-                "{}{name}: {error}",
-                lang.pick("could not read ", "无法读取 ")
-            )),
-        });
-        *self.slot.borrow_mut() = Some(task);
+        let mut opening = Opening::default();
+        let read = move |answer: Answer| {
+            let step = match answer {
+                Ok((done, bytes)) => opening.take(done, &bytes),
+                Err(reason) => Step::Unopened(Unopened::Unread(reason)),
+            };
+            match step {
+                Step::More => return Flow::More,
+                Step::Opened(opened) => onopen.emit((name.clone(), opened)),
+                Step::Unopened(Unopened::Error(error)) => {
+                    onerror.emit(open_error(lang, &name, &error));
+                }
+                Step::Unopened(Unopened::Unread(reason)) => onerror.emit(format!(
+                    "{}{name}: {reason}",
+                    lang.pick("could not read ", "无法读取 ")
+                )),
+            }
+            Flow::Finished
+        };
+        // A job started replaces (and so cancels) the one before.
+        match FileJob::start(Job::Open, file.into(), read) {
+            Ok(job) => *self.slot.borrow_mut() = Some(job),
+            Err(reason) => self.onerror.emit(reason),
+        }
     }
 }
 
@@ -90,7 +105,7 @@ pub fn FileOpener(props: &Props) -> Html {
     let current_lang = use_mut_ref(|| lang);
     *current_lang.borrow_mut() = lang;
     let reading = Reading {
-        slot: use_mut_ref(|| None::<FileReader>),
+        slot: use_mut_ref(|| None::<FileJob>),
         lang: current_lang,
         onopening: props.onopening.clone(),
         onopen: props.onopen.clone(),

@@ -1,0 +1,386 @@
+//! The work the page hands to its file worker, and the answers it gets.
+//!
+//! Taking a capture apart and writing a pcapng need the capture parser and
+//! pcap-file: about a sixth of the page's download, for something most
+//! visits never do. So they run in a second WebAssembly module, a Web
+//! Worker (`src/bin/sockscope-files.rs`) started when a file is opened or
+//! saved; a file of hundreds of megabytes is then read without freezing
+//! the page, and the worker's memory goes when it ends.
+//!
+//! A job and each answer travel as a small JSON header beside a payload of
+//! bytes. The payloads are event logs, because the page already reads
+//! those (the relay's frames are the same JSON):
+//!
+//! | job | payload in | answers | payload out |
+//! |---|---|---|---|
+//! | [`Job::Open`] | the file | [`Done::Opened`] (kind, notes, parts), then each [`Done::Part`] | each part an event log (a JSON file as it is, in one part) |
+//! | | | or [`Done::NotOpened`] (why) | nothing |
+//! | [`Job::SavePcapng`] | an event log | [`Done::Saved`] | the pcapng |
+//! | either | | [`Done::Failed`] (why) | nothing |
+//!
+//! A capture's events come in parts of [`EVENTS_PER_PART`] so that the
+//! page reads one while the worker writes the next: for 100,000 packets,
+//! writing and reading the JSON each take a few hundred milliseconds, and
+//! in turn they would take the sum.
+//!
+//! [`run`] is the worker's whole job and [`Opening`] the page's half of an
+//! open, both pure and tested natively; the worker and
+//! [`crate::file_worker`] only move bytes.
+
+use serde::{Deserialize, Serialize};
+use sockscope_shared::Event;
+
+use super::{Contents, FileKind, OpenError, Opened, export, import::Note, read_event_log, unpack};
+
+/// Events in each part of an opened capture: big enough that a part costs
+/// more to read than to post, small enough that the page starts early.
+pub const EVENTS_PER_PART: usize = 10_000;
+
+/// What the page asks of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Job {
+    /// Open the file in the payload.
+    Open,
+    /// Write the event log in the payload as a pcapng.
+    SavePcapng,
+}
+
+/// What the worker answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Done {
+    /// The file opened: `parts` answers follow, each with an event log.
+    Opened {
+        kind: FileKind,
+        notes: Vec<Note>,
+        parts: usize,
+    },
+    /// One part of an opened file's events.
+    Part,
+    NotOpened {
+        error: OpenError,
+    },
+    Saved,
+    /// The job could not be done: a pcapng that could not be written, a
+    /// file the browser could not read.
+    Failed {
+        reason: String,
+    },
+}
+
+/// Does `job` on `payload`, giving each answer and its bytes to `answer`.
+pub fn run(job: Job, payload: &[u8], answer: &mut dyn FnMut(Done, Vec<u8>)) {
+    match job {
+        Job::Open => match unpack(payload) {
+            Ok((kind, Contents::EventLog(log))) => {
+                let notes = Vec::new();
+                answer(
+                    Done::Opened {
+                        kind,
+                        notes,
+                        parts: 1,
+                    },
+                    Vec::new(),
+                );
+                answer(Done::Part, log.to_vec());
+            }
+            Ok((kind, Contents::Capture(imported))) => {
+                let notes = imported.notes();
+                let parts = imported.events.len().div_ceil(EVENTS_PER_PART);
+                answer(Done::Opened { kind, notes, parts }, Vec::new());
+                for part in imported.events.chunks(EVENTS_PER_PART) {
+                    // Events always serialise: their maps have string keys.
+                    answer(Done::Part, serde_json::to_vec(part).unwrap_or_default());
+                }
+            }
+            Err(error) => answer(Done::NotOpened { error }, Vec::new()),
+        },
+        Job::SavePcapng => {
+            let written = read_event_log(payload)
+                .map_err(|e| e.to_string())
+                .and_then(|events| export::pcapng(&events).map_err(|e| e.to_string()));
+            match written {
+                Ok(pcapng) => answer(Done::Saved, pcapng),
+                Err(reason) => answer(Done::Failed { reason }, Vec::new()),
+            }
+        }
+    }
+}
+
+/// Why a file did not open: what is wrong with it, or what went wrong
+/// reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unopened {
+    Error(OpenError),
+    Unread(String),
+}
+
+/// Where an open stands after an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// More parts are to come.
+    More,
+    Opened(Opened),
+    Unopened(Unopened),
+}
+
+/// The page's half of an open: the worker's answers read as they come.
+#[derive(Debug, Default)]
+pub struct Opening {
+    /// The file's kind and notes, and the parts still to come, once the
+    /// worker has said it opened.
+    opened: Option<(FileKind, Vec<Note>, usize)>,
+    events: Vec<Event>,
+}
+
+impl Opening {
+    /// Reads one answer of the worker's.
+    pub fn take(&mut self, done: Done, bytes: &[u8]) -> Step {
+        match (done, self.opened.as_mut()) {
+            (Done::Opened { kind, notes, parts }, None) => {
+                self.opened = Some((kind, notes, parts));
+                self.finish_if_whole()
+            }
+            (Done::Part, Some((_, _, left))) if *left > 0 => {
+                *left -= 1;
+                match read_event_log(bytes) {
+                    Ok(mut events) => {
+                        self.events.append(&mut events);
+                        self.finish_if_whole()
+                    }
+                    Err(error) => Step::Unopened(Unopened::Error(error)),
+                }
+            }
+            (Done::NotOpened { error }, _) => Step::Unopened(Unopened::Error(error)),
+            (Done::Failed { reason }, _) => Step::Unopened(Unopened::Unread(reason)),
+            _ => Step::Unopened(Unopened::Unread(
+                "the file worker answered out of turn".into(),
+            )),
+        }
+    }
+
+    fn finish_if_whole(&mut self) -> Step {
+        match &mut self.opened {
+            Some((kind, notes, 0)) => {
+                if self.events.is_empty() {
+                    return Step::Unopened(Unopened::Error(OpenError::NotAnEventLog {
+                        reason: "it holds no events".into(),
+                    }));
+                }
+                Step::Opened(Opened {
+                    kind: *kind,
+                    notes: std::mem::take(notes),
+                    events: std::mem::take(&mut self.events),
+                })
+            }
+            _ => Step::More,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture_file::{export::event_log, open};
+
+    fn recording(name: &str) -> Vec<u8> {
+        let path = format!("{}/../testdata/captures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Every answer the worker gives to `job`.
+    fn answers(job: Job, payload: &[u8]) -> Vec<(Done, Vec<u8>)> {
+        let mut answers = Vec::new();
+        run(job, payload, &mut |done, bytes| answers.push((done, bytes)));
+        answers
+    }
+
+    /// The page's reading of `answers`: each step, the last one final.
+    fn read(answers: Vec<(Done, Vec<u8>)>) -> Vec<Step> {
+        let mut opening = Opening::default();
+        answers
+            .into_iter()
+            .map(|(done, bytes)| opening.take(done, &bytes))
+            .collect()
+    }
+
+    #[test]
+    fn an_opened_capture_reads_as_the_events_open_gives() {
+        let file = recording("01-handshake.pcapng");
+        let whole = open(&file).unwrap();
+        let given = answers(Job::Open, &file);
+        assert_eq!(
+            given[0].0,
+            Done::Opened {
+                kind: FileKind::Pcapng,
+                notes: whole.notes.clone(),
+                parts: 1
+            }
+        );
+        assert_eq!(read(given), [Step::More, Step::Opened(whole)]);
+    }
+
+    #[test]
+    fn an_event_log_is_passed_on_as_it_is() {
+        let log = b"  [{\"index\":0,\"t_us\":1,\"event\":\"lagged\",\"dropped\":3}]";
+        let given = answers(Job::Open, log);
+        assert_eq!(given[1], (Done::Part, log.to_vec()));
+        let steps = read(given);
+        let Some(Step::Opened(opened)) = steps.last() else {
+            panic!("{steps:?}");
+        };
+        assert_eq!((opened.kind, opened.events.len()), (FileKind::EventLog, 1));
+    }
+
+    #[test]
+    fn parts_are_put_together_in_order() {
+        let events = open(&recording("03-sticky-small-sends.pcapng"))
+            .unwrap()
+            .events;
+        let thirds: Vec<_> = events.chunks(events.len().div_ceil(3)).collect();
+        let mut given = vec![(
+            Done::Opened {
+                kind: FileKind::Pcap,
+                notes: vec![Note::CallsUnknown],
+                parts: thirds.len(),
+            },
+            Vec::new(),
+        )];
+        given.extend(
+            thirds
+                .iter()
+                .map(|part| (Done::Part, event_log(part).into_bytes())),
+        );
+        let steps = read(given);
+        assert_eq!(steps.len(), 4);
+        assert!(steps[..3].iter().all(|s| *s == Step::More), "{steps:?}");
+        assert_eq!(
+            steps[3],
+            Step::Opened(Opened {
+                kind: FileKind::Pcap,
+                events,
+                notes: vec![Note::CallsUnknown],
+            })
+        );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_says_why_and_carries_nothing() {
+        assert_eq!(
+            answers(Job::Open, b""),
+            [(
+                Done::NotOpened {
+                    error: OpenError::Empty
+                },
+                Vec::new()
+            )]
+        );
+        let steps = read(answers(Job::Open, b"GIF89a.."));
+        assert_eq!(
+            steps,
+            [Step::Unopened(Unopened::Error(OpenError::NotRecognised {
+                head: "47 49 46 38 39 61 2e 2e".into()
+            }))]
+        );
+    }
+
+    #[test]
+    fn a_broken_part_or_an_answer_out_of_turn_ends_the_open_in_words() {
+        let opened = (
+            Done::Opened {
+                kind: FileKind::EventLog,
+                notes: Vec::new(),
+                parts: 2,
+            },
+            Vec::new(),
+        );
+        let steps = read(vec![opened.clone(), (Done::Part, b"[{".to_vec())]);
+        assert!(
+            matches!(
+                &steps[1],
+                Step::Unopened(Unopened::Error(OpenError::NotAnEventLog { .. }))
+            ),
+            "{steps:?}"
+        );
+        let steps = read(vec![(Done::Part, b"[]".to_vec())]);
+        assert_eq!(
+            steps,
+            [Step::Unopened(Unopened::Unread(
+                "the file worker answered out of turn".into()
+            ))]
+        );
+        let empty = (
+            Done::Opened {
+                kind: FileKind::Pcap,
+                notes: Vec::new(),
+                parts: 0,
+            },
+            Vec::new(),
+        );
+        assert!(matches!(
+            &read(vec![empty])[0],
+            Step::Unopened(Unopened::Error(OpenError::NotAnEventLog { reason })) if reason == "it holds no events"
+        ));
+        let failed = (
+            Done::Failed {
+                reason: "gone".into(),
+            },
+            Vec::new(),
+        );
+        assert_eq!(
+            read(vec![opened, failed]).pop(),
+            Some(Step::Unopened(Unopened::Unread("gone".into())))
+        );
+    }
+
+    #[test]
+    fn a_saved_pcapng_opens_as_the_events_it_was_written_from() {
+        let events = open(&recording("03-sticky-small-sends.pcapng"))
+            .unwrap()
+            .events;
+        let mut given = answers(Job::SavePcapng, event_log(&events).as_bytes());
+        let (done, pcapng) = given.pop().unwrap();
+        assert!(given.is_empty());
+        assert_eq!(done, Done::Saved);
+        assert_eq!(open(&pcapng).unwrap().events, events);
+    }
+
+    #[test]
+    fn saving_what_is_not_an_event_log_says_why() {
+        let given = answers(Job::SavePcapng, b"{\"not\":\"events\"");
+        let [(Done::Failed { reason }, bytes)] = &given[..] else {
+            panic!("{given:?}");
+        };
+        assert!(
+            reason.starts_with("this JSON is not a sockscope event log"),
+            "{reason}"
+        );
+        assert!(bytes.is_empty());
+    }
+
+    #[test]
+    fn jobs_and_answers_survive_the_trip_as_json() {
+        let answers = [
+            Done::Opened {
+                kind: FileKind::Pcap,
+                notes: vec![Note::CallsUnknown, Note::Limited { frames: 7 }],
+                parts: 3,
+            },
+            Done::Part,
+            Done::NotOpened {
+                error: OpenError::UnsupportedLink { linktype: 147 },
+            },
+            Done::Saved,
+            Done::Failed {
+                reason: "no".into(),
+            },
+        ];
+        for done in answers {
+            let text = serde_json::to_string(&done).unwrap();
+            assert_eq!(serde_json::from_str::<Done>(&text).unwrap(), done, "{text}");
+        }
+        for job in [Job::Open, Job::SavePcapng] {
+            let text = serde_json::to_string(&job).unwrap();
+            assert_eq!(serde_json::from_str::<Job>(&text).unwrap(), job);
+        }
+    }
+}
