@@ -296,7 +296,8 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
 }
 
 /// A page whose file worker is missing (a copy of `dist/` without it) says
-/// so when a file is opened, and goes on working.
+/// so when a capture is opened, still opens event logs, and goes on
+/// working.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_without_its_file_worker_says_so_and_goes_on() -> Result<()> {
     let mut paths = Paths::from_env()?;
@@ -333,6 +334,18 @@ async fn a_page_without_its_file_worker_says_so_and_goes_on() -> Result<()> {
         Value::Bool(false),
         "the page no longer says it is opening"
     );
+    // An event log needs no worker: the page reads it itself.
+    open(
+        b,
+        &workspace().join("web/recordings/01-handshake.events.json"),
+    )
+    .await?;
+    b.wait(
+        "the handshake drawn from the event log",
+        "document.querySelectorAll('#ladder .row.packet').length > 0 \
+         && !document.querySelector('#open-error')",
+    )
+    .await?;
     // The live session is untouched: the page is still linked to its relay
     // and offers its sockets.
     b.wait(

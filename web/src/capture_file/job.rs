@@ -23,14 +23,19 @@
 //! writing and reading the JSON each take a few hundred milliseconds, and
 //! in turn they would take the sum.
 //!
+//! Notes and reasons come worded, in both languages: the page shows them
+//! in its language and needs neither the parser's error types nor code to
+//! read them.
+//!
 //! [`run`] is the worker's whole job and [`Opening`] the page's half of an
 //! open, both pure and tested natively; the worker and
 //! [`crate::file_worker`] only move bytes.
 
 use serde::{Deserialize, Serialize};
-use sockscope_shared::Event;
+use sockscope_shared::{Event, Text};
 
-use super::{Contents, FileKind, OpenError, Opened, export, import::Note, read_event_log, unpack};
+use super::{Contents, FileKind, OpenError, export, read_event_log, unpack};
+use crate::i18n::capture::{note_text, open_error_text};
 
 /// Events in each part of an opened capture: big enough that a part costs
 /// more to read than to post, small enough that the page starts early.
@@ -51,13 +56,14 @@ pub enum Done {
     /// The file opened: `parts` answers follow, each with an event log.
     Opened {
         kind: FileKind,
-        notes: Vec<Note>,
+        notes: Vec<Text>,
         parts: usize,
     },
     /// One part of an opened file's events.
     Part,
+    /// Why the file cannot be shown (after its name, in the page).
     NotOpened {
-        error: OpenError,
+        reason: Text,
     },
     Saved,
     /// The job could not be done: a pcapng that could not be written, a
@@ -84,7 +90,7 @@ pub fn run(job: Job, payload: &[u8], answer: &mut dyn FnMut(Done, Vec<u8>)) {
                 answer(Done::Part, log.to_vec());
             }
             Ok((kind, Contents::Capture(imported))) => {
-                let notes = imported.notes();
+                let notes = imported.notes().iter().map(note_text).collect();
                 let parts = imported.events.len().div_ceil(EVENTS_PER_PART);
                 answer(Done::Opened { kind, notes, parts }, Vec::new());
                 for part in imported.events.chunks(EVENTS_PER_PART) {
@@ -92,7 +98,12 @@ pub fn run(job: Job, payload: &[u8], answer: &mut dyn FnMut(Done, Vec<u8>)) {
                     answer(Done::Part, serde_json::to_vec(part).unwrap_or_default());
                 }
             }
-            Err(error) => answer(Done::NotOpened { error }, Vec::new()),
+            Err(error) => answer(
+                Done::NotOpened {
+                    reason: open_error_text(&error),
+                },
+                Vec::new(),
+            ),
         },
         Job::SavePcapng => {
             let written = read_event_log(payload)
@@ -106,12 +117,27 @@ pub fn run(job: Job, payload: &[u8], answer: &mut dyn FnMut(Done, Vec<u8>)) {
     }
 }
 
+/// A file opened for the page: its events, and what to say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedFile {
+    pub kind: FileKind,
+    pub events: Vec<Event>,
+    pub notes: Vec<Text>,
+}
+
 /// Why a file did not open: what is wrong with it, or what went wrong
 /// reading it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unopened {
-    Error(OpenError),
+    Refused(Text),
     Unread(String),
+}
+
+impl Unopened {
+    /// A file that is not an event log, or not one the page can show.
+    pub fn refused(error: &OpenError) -> Unopened {
+        Unopened::Refused(open_error_text(error))
+    }
 }
 
 /// Where an open stands after an answer.
@@ -119,7 +145,7 @@ pub enum Unopened {
 pub enum Step {
     /// More parts are to come.
     More,
-    Opened(Opened),
+    Opened(OpenedFile),
     Unopened(Unopened),
 }
 
@@ -128,7 +154,7 @@ pub enum Step {
 pub struct Opening {
     /// The file's kind and notes, and the parts still to come, once the
     /// worker has said it opened.
-    opened: Option<(FileKind, Vec<Note>, usize)>,
+    opened: Option<(FileKind, Vec<Text>, usize)>,
     events: Vec<Event>,
 }
 
@@ -147,10 +173,10 @@ impl Opening {
                         self.events.append(&mut events);
                         self.finish_if_whole()
                     }
-                    Err(error) => Step::Unopened(Unopened::Error(error)),
+                    Err(error) => Step::Unopened(Unopened::refused(&error)),
                 }
             }
-            (Done::NotOpened { error }, _) => Step::Unopened(Unopened::Error(error)),
+            (Done::NotOpened { reason }, _) => Step::Unopened(Unopened::Refused(reason)),
             (Done::Failed { reason }, _) => Step::Unopened(Unopened::Unread(reason)),
             _ => Step::Unopened(Unopened::Unread(
                 "the file worker answered out of turn".into(),
@@ -162,11 +188,11 @@ impl Opening {
         match &mut self.opened {
             Some((kind, notes, 0)) => {
                 if self.events.is_empty() {
-                    return Step::Unopened(Unopened::Error(OpenError::NotAnEventLog {
+                    return Step::Unopened(Unopened::refused(&OpenError::NotAnEventLog {
                         reason: "it holds no events".into(),
                     }));
                 }
-                Step::Opened(Opened {
+                Step::Opened(OpenedFile {
                     kind: *kind,
                     notes: std::mem::take(notes),
                     events: std::mem::take(&mut self.events),
@@ -180,7 +206,17 @@ impl Opening {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture_file::{export::event_log, open};
+    use crate::capture_file::import::Note;
+    use crate::capture_file::{Opened, export::event_log, open};
+
+    /// The page's view of a file `open` gives.
+    fn as_shown(opened: Opened) -> OpenedFile {
+        OpenedFile {
+            kind: opened.kind,
+            events: opened.events,
+            notes: opened.notes.iter().map(note_text).collect(),
+        }
+    }
 
     fn recording(name: &str) -> Vec<u8> {
         let path = format!("{}/../testdata/captures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -212,11 +248,11 @@ mod tests {
             given[0].0,
             Done::Opened {
                 kind: FileKind::Pcapng,
-                notes: whole.notes.clone(),
+                notes: whole.notes.iter().map(note_text).collect(),
                 parts: 1
             }
         );
-        assert_eq!(read(given), [Step::More, Step::Opened(whole)]);
+        assert_eq!(read(given), [Step::More, Step::Opened(as_shown(whole))]);
     }
 
     #[test]
@@ -240,7 +276,7 @@ mod tests {
         let mut given = vec![(
             Done::Opened {
                 kind: FileKind::Pcap,
-                notes: vec![Note::CallsUnknown],
+                notes: vec![note_text(&Note::CallsUnknown)],
                 parts: thirds.len(),
             },
             Vec::new(),
@@ -255,31 +291,30 @@ mod tests {
         assert!(steps[..3].iter().all(|s| *s == Step::More), "{steps:?}");
         assert_eq!(
             steps[3],
-            Step::Opened(Opened {
+            Step::Opened(OpenedFile {
                 kind: FileKind::Pcap,
                 events,
-                notes: vec![Note::CallsUnknown],
+                notes: vec![note_text(&Note::CallsUnknown)],
             })
         );
     }
 
     #[test]
     fn a_file_that_cannot_be_opened_says_why_and_carries_nothing() {
-        assert_eq!(
-            answers(Job::Open, b""),
-            [(
-                Done::NotOpened {
-                    error: OpenError::Empty
-                },
-                Vec::new()
-            )]
-        );
+        let empty = answers(Job::Open, b"");
+        let [(Done::NotOpened { reason }, bytes)] = &empty[..] else {
+            panic!("{empty:?}");
+        };
+        assert_eq!(reason.en, "the file is empty");
+        assert_eq!(reason.zh, "文件是空的");
+        assert!(bytes.is_empty());
         let steps = read(answers(Job::Open, b"GIF89a.."));
+        let [Step::Unopened(Unopened::Refused(reason))] = &steps[..] else {
+            panic!("{steps:?}");
+        };
         assert_eq!(
-            steps,
-            [Step::Unopened(Unopened::Error(OpenError::NotRecognised {
-                head: "47 49 46 38 39 61 2e 2e".into()
-            }))]
+            reason.en,
+            "this is not a .pcap, .pcapng or JSON event log (it starts with bytes 47 49 46 38 39 61 2e 2e)"
         );
     }
 
@@ -297,7 +332,7 @@ mod tests {
         assert!(
             matches!(
                 &steps[1],
-                Step::Unopened(Unopened::Error(OpenError::NotAnEventLog { .. }))
+                Step::Unopened(Unopened::Refused(reason)) if reason.en.starts_with("this JSON is not a sockscope event log")
             ),
             "{steps:?}"
         );
@@ -318,7 +353,7 @@ mod tests {
         );
         assert!(matches!(
             &read(vec![empty])[0],
-            Step::Unopened(Unopened::Error(OpenError::NotAnEventLog { reason })) if reason == "it holds no events"
+            Step::Unopened(Unopened::Refused(reason)) if reason.en == "this JSON is not a sockscope event log: it holds no events"
         ));
         let failed = (
             Done::Failed {
@@ -362,12 +397,15 @@ mod tests {
         let answers = [
             Done::Opened {
                 kind: FileKind::Pcap,
-                notes: vec![Note::CallsUnknown, Note::Limited { frames: 7 }],
+                notes: vec![
+                    note_text(&Note::CallsUnknown),
+                    note_text(&Note::Limited { frames: 7 }),
+                ],
                 parts: 3,
             },
             Done::Part,
             Done::NotOpened {
-                error: OpenError::UnsupportedLink { linktype: 147 },
+                reason: open_error_text(&OpenError::UnsupportedLink { linktype: 147 }),
             },
             Done::Saved,
             Done::Failed {

@@ -93,7 +93,7 @@ struct Handlers {
     onretry: Callback<()>,
     dispatch: Callback<Action>,
     onopening: Callback<String>,
-    onopen: Callback<(String, crate::capture_file::Opened)>,
+    onopen: Callback<(String, crate::capture_file::job::OpenedFile)>,
     onclose: Callback<()>,
     onchoose: Callback<sockscope_shared::SocketId>,
     onselect: Callback<usize>,
@@ -191,14 +191,16 @@ impl Handlers {
             // A file's notes are worded in the language of the moment it
             // opens.
             onopen: dispatch.reform(
-                move |(name, opened): (String, crate::capture_file::Opened)| Action::OpenFile {
-                    name,
-                    events: opened.events,
-                    notes: opened
-                        .notes
-                        .iter()
-                        .map(|n| i18n::capture::note(lang, n))
-                        .collect(),
+                move |(name, opened): (String, crate::capture_file::job::OpenedFile)| {
+                    Action::OpenFile {
+                        name,
+                        events: opened.events,
+                        notes: opened
+                            .notes
+                            .iter()
+                            .map(|n| lang.text(n).to_string())
+                            .collect(),
+                    }
                 },
             ),
             onclose: dispatch.reform(|()| Action::CloseLog),

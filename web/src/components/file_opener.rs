@@ -1,19 +1,21 @@
 //! "Open capture…": a file picker, and the whole page as a drop target,
-//! for a `.pcap`, a `.pcapng` or a JSON event log. The file worker reads it
-//! and takes a capture apart ([`crate::file_worker`]); the page decodes the
-//! event log it answers with. No relay is needed; what went wrong is said
-//! in the page.
+//! for a `.pcap`, a `.pcapng` or a JSON event log. The page reads an event
+//! log itself; the file worker takes a capture apart
+//! ([`crate::file_worker`]) and answers with its events as an event log.
+//! No relay is needed; what went wrong is said in the page.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
+use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
-use web_sys::{DragEvent, HtmlInputElement};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{Blob, DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
-use crate::capture_file::job::{Job, Opening, Step, Unopened};
-use crate::capture_file::{MAX_FILE_BYTES, OpenError, Opened};
+use crate::capture_file::job::{Job, OpenedFile, Opening, Step, Unopened};
+use crate::capture_file::{FileKind, MAX_FILE_BYTES, OpenError, read_event_log};
 use crate::file_worker::{Answer, FileJob, Flow};
 use crate::i18n::{Lang, capture::open_error, use_lang};
 use crate::model::describe::decimal;
@@ -29,7 +31,7 @@ pub struct Props {
     #[prop_or_default]
     pub error: Option<String>,
     pub onopening: Callback<String>,
-    pub onopen: Callback<(String, Opened)>,
+    pub onopen: Callback<(String, OpenedFile)>,
     pub onerror: Callback<String>,
     pub onclose: Callback<()>,
 }
@@ -46,19 +48,26 @@ fn size_label(bytes: f64) -> String {
 }
 
 /// Everything a read needs: where to keep the job (dropping it cancels
-/// the read), the page's language when the file arrives, and whom to tell.
+/// the read), which read is the newest, the page's language when the file
+/// arrives, and whom to tell.
 #[derive(Clone)]
 struct Reading {
     slot: Rc<RefCell<Option<FileJob>>>,
+    turn: Rc<RefCell<u64>>,
     lang: Rc<RefCell<Lang>>,
     onopening: Callback<String>,
-    onopen: Callback<(String, Opened)>,
+    onopen: Callback<(String, OpenedFile)>,
     onerror: Callback<String>,
 }
 
+/// Bytes enough to tell an event log from a capture ([`FileKind::sniff`]).
+const HEAD_BYTES: f64 = 64.0;
+
 impl Reading {
-    /// Reads `file` and reports it opened, or why not.
-    fn read(&self, file: web_sys::File) {
+    /// Reads `file` and reports it opened, or why not. An event log is
+    /// read here, with the decoder the relay's frames go through; a
+    /// capture, or anything else, goes to the file worker.
+    fn read(&self, file: File) {
         let name = file.name();
         let size = file.size();
         let lang = *self.lang.borrow();
@@ -70,32 +79,94 @@ impl Reading {
         }
         self.onopening
             .emit(format!("{name} ({})", size_label(size)));
-        let (onopen, onerror) = (self.onopen.clone(), self.onerror.clone());
+        // The newest read wins: an older one still under way is cancelled
+        // (its job dropped) or, when it was reading here, ignored.
+        let turn = *self.turn.borrow() + 1;
+        *self.turn.borrow_mut() = turn;
+        self.slot.borrow_mut().take();
+        let reading = self.clone();
+        spawn_local(async move {
+            let head = bytes_of(&file, Some(HEAD_BYTES)).await;
+            if *reading.turn.borrow() != turn {
+                return;
+            }
+            let step = match head.map(|head| FileKind::sniff(&head)) {
+                Ok(Some(FileKind::EventLog)) => match bytes_of(&file, None).await {
+                    Ok(log) => match read_event_log(&log) {
+                        Ok(events) => Step::Opened(OpenedFile {
+                            kind: FileKind::EventLog,
+                            events,
+                            notes: Vec::new(),
+                        }),
+                        Err(error) => Step::Unopened(Unopened::refused(&error)),
+                    },
+                    Err(reason) => Step::Unopened(Unopened::Unread(reason)),
+                },
+                Ok(_) => return reading.hand_over(file, name, lang),
+                Err(reason) => Step::Unopened(Unopened::Unread(reason)),
+            };
+            if *reading.turn.borrow() == turn {
+                reading.report(&name, lang, step);
+            }
+        });
+    }
+
+    /// Gives `file` to the file worker and reports what it answers.
+    fn hand_over(&self, file: File, name: String, lang: Lang) {
+        let reading = self.clone();
         let mut opening = Opening::default();
+        let named = name.clone();
         let read = move |answer: Answer| {
             let step = match answer {
                 Ok((done, bytes)) => opening.take(done, &bytes),
                 Err(reason) => Step::Unopened(Unopened::Unread(reason)),
             };
-            match step {
-                Step::More => return Flow::More,
-                Step::Opened(opened) => onopen.emit((name.clone(), opened)),
-                Step::Unopened(Unopened::Error(error)) => {
-                    onerror.emit(open_error(lang, &name, &error));
-                }
-                Step::Unopened(Unopened::Unread(reason)) => onerror.emit(format!(
-                    "{}{name}: {reason}",
-                    lang.pick("could not read ", "无法读取 ")
-                )),
+            if step == Step::More {
+                return Flow::More;
             }
+            reading.report(&named, lang, step);
             Flow::Finished
         };
-        // A job started replaces (and so cancels) the one before.
         match FileJob::start(Job::Open, file.into(), read) {
             Ok(job) => *self.slot.borrow_mut() = Some(job),
-            Err(reason) => self.onerror.emit(reason),
+            Err(reason) => self.report(&name, lang, Step::Unopened(Unopened::Unread(reason))),
         }
     }
+
+    /// Tells the page how a read ended.
+    fn report(&self, name: &str, lang: Lang, step: Step) {
+        match step {
+            Step::More => {}
+            Step::Opened(opened) => self.onopen.emit((name.to_string(), opened)),
+            Step::Unopened(Unopened::Refused(reason)) => {
+                self.onerror.emit(format!("{name}: {}", lang.text(&reason)));
+            }
+            Step::Unopened(Unopened::Unread(reason)) => self.onerror.emit(format!(
+                "{}{name}: {reason}",
+                lang.pick("could not read ", "无法读取 ")
+            )),
+        }
+    }
+}
+
+/// The bytes of `blob`, or of its first `upto`.
+async fn bytes_of(blob: &Blob, upto: Option<f64>) -> Result<Vec<u8>, String> {
+    let part = match upto {
+        Some(end) => blob.slice_with_f64_and_f64(0.0, end),
+        None => Ok(blob.clone()),
+    };
+    let buffer = match part {
+        Ok(part) => JsFuture::from(part.array_buffer()).await,
+        Err(error) => Err(error),
+    };
+    buffer
+        .map(|buffer| Uint8Array::new(&buffer).to_vec())
+        .map_err(|error| {
+            error.dyn_ref::<js_sys::Error>().map_or_else(
+                || "the browser could not read it".to_string(),
+                |e| String::from(e.message()),
+            )
+        })
 }
 
 #[component]
@@ -106,6 +177,7 @@ pub fn FileOpener(props: &Props) -> Html {
     *current_lang.borrow_mut() = lang;
     let reading = Reading {
         slot: use_mut_ref(|| None::<FileJob>),
+        turn: use_mut_ref(|| 0),
         lang: current_lang,
         onopening: props.onopening.clone(),
         onopen: props.onopen.clone(),

@@ -3,12 +3,35 @@
 //! The English is the pure layer's own `Display`, so each sentence is
 //! written once per language.
 
+use sockscope_shared::Text;
+
 use super::Lang;
 use crate::capture_file::{MAX_FILE_BYTES, Note, OpenError};
 
 /// Why `file` could not be opened, as a sentence.
 pub fn open_error(lang: Lang, file: &str, error: &OpenError) -> String {
-    let reason = match lang {
+    format!("{file}: {}", open_error_reason(lang, error))
+}
+
+/// Why a file could not be opened, in both languages: what the file worker
+/// answers, for the page to put after the file's name.
+pub fn open_error_text(error: &OpenError) -> Text {
+    Text {
+        en: open_error_reason(Lang::En, error),
+        zh: open_error_reason(Lang::Zh, error),
+    }
+}
+
+/// A note in both languages: what the file worker answers.
+pub fn note_text(n: &Note) -> Text {
+    Text {
+        en: note(Lang::En, n),
+        zh: note(Lang::Zh, n),
+    }
+}
+
+fn open_error_reason(lang: Lang, error: &OpenError) -> String {
+    match lang {
         Lang::En => error.to_string(),
         Lang::Zh => match error {
             OpenError::Empty => "文件是空的".to_string(),
@@ -33,8 +56,7 @@ pub fn open_error(lang: Lang, file: &str, error: &OpenError) -> String {
                 "文件里的 {skipped} 个数据包都不是 TCP、UDP 或 ICMP 端口不可达，没有可画的内容"
             ),
         },
-    };
-    format!("{file}: {reason}")
+    }
 }
 
 /// What the page says about a file it opened.
