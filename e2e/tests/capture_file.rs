@@ -295,6 +295,47 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
     session.finish().await
 }
 
+/// Which of the file worker's files the page has fetched so far (the
+/// worker's own fetches, its module, are in the worker's timeline).
+const WORKER_FETCHED: &str = "performance.getEntriesByType('resource')\
+     .map(r => r.name.split('/').pop()).filter(n => n.startsWith('sockscope-files'))";
+
+/// The page loads without its file worker, starts it when the user reaches
+/// for a file (focusing the open button), and the capture then opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_file_worker_is_fetched_when_the_user_reaches_for_a_file() -> Result<()> {
+    let session = Session::start("worker-fetched").await?;
+    let b = &session.browser;
+    b.wait(
+        "the page linked to its relay",
+        "document.querySelector('#connection')?.dataset.link === 'connected'",
+    )
+    .await?;
+    assert_eq!(
+        b.eval(WORKER_FETCHED).await?,
+        serde_json::json!([]),
+        "a page that opens no file does not fetch the file worker"
+    );
+    b.eval("(document.querySelector('#open-file').focus(), 1)")
+        .await?;
+    b.wait(
+        "the worker started",
+        &format!("{WORKER_FETCHED}.includes('sockscope-files_loader.js')"),
+    )
+    .await?;
+    open(
+        b,
+        &workspace().join("testdata/captures/01-handshake.pcapng"),
+    )
+    .await?;
+    b.wait(
+        "the handshake drawn",
+        "document.querySelectorAll('#ladder .row.packet').length > 0",
+    )
+    .await?;
+    session.finish().await
+}
+
 /// A page whose file worker is missing (a copy of `dist/` without it) says
 /// so when a capture is opened, still opens event logs, and goes on
 /// working.

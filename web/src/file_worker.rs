@@ -6,8 +6,10 @@
 //! module cached after the first) and buys two things: a job is cancelled
 //! by dropping its [`FileJob`], and the memory a large file took is given
 //! back to the system rather than kept by a module that cannot shrink.
+//! [`warm_up`] hides the start-up: the page calls it when the user reaches
+//! for a file, and the job takes that worker.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -41,11 +43,11 @@ pub struct FileJob {
 }
 
 impl FileJob {
-    /// Starts a worker and, once it is ready, gives it `job` with
-    /// `payload` (a `File` to open, or a `Uint8Array`, which is moved to
-    /// the worker rather than copied). `read` gets each answer until it
-    /// says [`Flow::Finished`], or why there is no answer: then the worker
-    /// ends.
+    /// Takes the worker [`warm_up`] started, or starts one, and once it is
+    /// ready gives it `job` with `payload` (a `File` to open, or a
+    /// `Uint8Array`, which is moved to the worker rather than copied).
+    /// `read` gets each answer until it says [`Flow::Finished`], or why
+    /// there is no answer: then the worker ends.
     ///
     /// # Errors
     /// A sentence when the browser will not start a worker.
@@ -54,12 +56,19 @@ impl FileJob {
         payload: JsValue,
         read: impl FnMut(Answer) -> Flow + 'static,
     ) -> Result<FileJob, String> {
-        let worker = Worker::new(SCRIPT)
-            .map_err(|e| format!("the browser would not start the file worker ({e:?})"))?;
+        let (worker, ready) = match SPARE.with(|spare| spare.borrow_mut().take()) {
+            Some(spare) if !spare.failed.get() => (spare.worker, spare.ready.get()),
+            _ => (new_worker()?, false),
+        };
         let read: Reader = Rc::new(RefCell::new(Some(Box::new(read))));
+        if ready {
+            if let Err(reason) = post(&worker, job, &payload) {
+                give(&worker, &read, Err(reason));
+            }
+        }
         let on_message = {
             let (worker, reader) = (worker.clone(), read.clone());
-            let mut job_sent = false;
+            let mut job_sent = ready;
             EventListener::new(&worker.clone(), "message", move |event| {
                 let Some(data) = event.dyn_ref::<MessageEvent>().map(MessageEvent::data) else {
                     return;
@@ -77,19 +86,68 @@ impl FileJob {
         let on_error = {
             let (worker, reader) = (worker.clone(), read);
             EventListener::new(&worker.clone(), "error", move |event| {
-                let reason = match event.dyn_ref::<ErrorEvent>() {
-                    Some(error) => format!("the file worker stopped: {}", error.message()),
-                    None => format!(
-                        "the file worker could not be started: is {SCRIPT} beside the page?"
-                    ),
-                };
-                give(&worker, &reader, Err(reason));
+                give(&worker, &reader, Err(stopped(event)));
             })
         };
         Ok(FileJob {
             worker,
             _listeners: [on_message, on_error],
         })
+    }
+}
+
+thread_local! {
+    /// The worker started ahead of the next job, if one was.
+    static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
+}
+
+/// A worker started before it had a job, and what it has said so far.
+struct Spare {
+    worker: Worker,
+    ready: Rc<Cell<bool>>,
+    failed: Rc<Cell<bool>>,
+    _listeners: [EventListener; 2],
+}
+
+/// Starts a worker ahead of need, when the user is about to open or save
+/// a file (pressing the button, dragging a file over the page): its module
+/// loads while the user picks a file, and the job then starts at once.
+/// Does nothing when one is already waiting.
+pub fn warm_up() {
+    SPARE.with(|spare| {
+        if spare.borrow().is_some() {
+            return;
+        }
+        let Ok(worker) = new_worker() else {
+            return;
+        };
+        let (ready, failed) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+        let on_ready = {
+            let ready = ready.clone();
+            EventListener::new(&worker, "message", move |_| ready.set(true))
+        };
+        let on_error = {
+            let failed = failed.clone();
+            EventListener::new(&worker, "error", move |_| failed.set(true))
+        };
+        *spare.borrow_mut() = Some(Spare {
+            worker,
+            ready,
+            failed,
+            _listeners: [on_ready, on_error],
+        });
+    });
+}
+
+fn new_worker() -> Result<Worker, String> {
+    Worker::new(SCRIPT).map_err(|e| format!("the browser would not start the file worker ({e:?})"))
+}
+
+/// Why a worker's `error` event says it stopped.
+fn stopped(event: &web_sys::Event) -> String {
+    match event.dyn_ref::<ErrorEvent>() {
+        Some(error) => format!("the file worker stopped: {}", error.message()),
+        None => format!("the file worker could not be started: is {SCRIPT} beside the page?"),
     }
 }
 

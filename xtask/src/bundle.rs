@@ -22,7 +22,7 @@ use std::process::Command;
 /// The target, in bytes (1 KB = 1,000 bytes) of gzipped wasm plus JS.
 pub const TARGET: u64 = 250_000;
 
-/// The budget held today, in the same bytes: the page as it is (314 KB),
+/// The budget held today, in the same bytes: the page as it is (315 KB),
 /// with a little room, until the cuts reach [`TARGET`].
 pub const BUDGET: u64 = 316_000;
 

@@ -11,7 +11,7 @@ use super::fields;
 use crate::capture_file::export::{self, Scope};
 use crate::capture_file::job::{Done, Job};
 use crate::download::download;
-use crate::file_worker::{Answer, FileJob, Flow};
+use crate::file_worker::{self, Answer, FileJob, Flow};
 use crate::i18n::use_lang;
 use crate::state::ModelRef;
 
@@ -148,6 +148,7 @@ pub fn ExportMenu(props: &Props) -> Html {
                 </select>
             </label>
             <button type="button" class="secondary" id="export-pcapng" disabled={empty || *saving} aria-busy={saving.to_string()} onclick={save(true)}
+                onpointerdown={|_| file_worker::warm_up()}
                 title={lang.pick("Packets for Wireshark, with every socket call in the packet comments", "给 Wireshark 用的报文，每个套接字调用写在报文注释里")}>{ lang.pick("Export pcapng", "导出 pcapng") }</button>
             <button type="button" class="secondary" id="export-log" disabled={empty} onclick={save(false)}
                 title={lang.pick("The events as JSON, which this page opens again", "JSON 格式的事件，本页面可以再次打开")}>{ lang.pick("Export event log", "导出事件日志") }</button>

@@ -16,7 +16,7 @@ use yew::prelude::*;
 
 use crate::capture_file::job::{Job, OpenedFile, Opening, Step, Unopened};
 use crate::capture_file::{FileKind, MAX_FILE_BYTES, OpenError, read_event_log};
-use crate::file_worker::{Answer, FileJob, Flow};
+use crate::file_worker::{self, Answer, FileJob, Flow};
 use crate::i18n::{Lang, capture::open_error, use_lang};
 use crate::model::describe::decimal;
 
@@ -200,6 +200,7 @@ pub fn FileOpener(props: &Props) -> Html {
                         EventListener::new_with_options(&document, "dragover", active, move |e| {
                             e.prevent_default();
                             dragging.set(true);
+                            file_worker::warm_up();
                         })
                     };
                     let leave = {
@@ -245,9 +246,11 @@ pub fn FileOpener(props: &Props) -> Html {
     let close = props.onclose.reform(|_: MouseEvent| ());
     html! {
         <div class="file-opener" id="file-opener">
-            <label class="button secondary" title={lang.pick("A .pcap or .pcapng from Wireshark or tcpdump, or a sockscope event log; or drop one anywhere on the page", "Wireshark 或 tcpdump 的 .pcap、.pcapng，或 sockscope 事件日志；也可以直接拖到页面任意位置")}>
+            // Reaching for a file starts the worker that will read it.
+            <label class="button secondary" onpointerdown={|_| file_worker::warm_up()} title={lang.pick("A .pcap or .pcapng from Wireshark or tcpdump, or a sockscope event log; or drop one anywhere on the page", "Wireshark 或 tcpdump 的 .pcap、.pcapng，或 sockscope 事件日志；也可以直接拖到页面任意位置")}>
                 { lang.pick("Open capture…", "打开抓包文件…") }
-                <input type="file" id="open-file" accept=".pcap,.pcapng,.cap,.json,application/vnd.tcpdump.pcap,application/json" {onchange} />
+                <input type="file" id="open-file" accept=".pcap,.pcapng,.cap,.json,application/vnd.tcpdump.pcap,application/json" {onchange}
+                    onfocus={|_| file_worker::warm_up()} />
             </label>
             if let Some(name) = &props.opening {
                 <span class="opening" id="opening" role="status">{ match lang { Lang::En => format!("opening {name}…"), Lang::Zh => format!("正在打开 {name}…") } }</span>
