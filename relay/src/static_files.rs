@@ -28,8 +28,9 @@ pub async fn serve(dist: &Path, request: Request<Body>) -> Response {
     match ServeDir::new(dist).oneshot(request).await {
         Ok(mut response) => {
             // The page is rebuilt often while developing; never let a
-            // browser keep a stale index that points at an old wasm file.
-            if path == "/" || path.ends_with(".html") {
+            // browser keep a stale index that points at an old wasm file,
+            // or a file worker from another build than the page.
+            if !content_named(&path) {
                 response.headers_mut().insert(
                     header::CACHE_CONTROL,
                     header::HeaderValue::from_static("no-cache"),
@@ -39,6 +40,20 @@ pub async fn serve(dist: &Path, request: Request<Body>) -> Response {
         }
         Err(infallible) => match infallible {},
     }
+}
+
+/// Whether a file's name carries a hash of its content (trunk names the
+/// page's wasm, JS and CSS `name-<16 hex digits>`): such a file never
+/// changes under its name, and may be kept as long as the browser likes.
+/// Anything else (the index, the file worker, lessons, recordings) is
+/// checked with the relay on each use.
+fn content_named(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file.split('.').next().unwrap_or(file);
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(name, hash)| {
+        !name.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 fn not_built(dist: &Path) -> (StatusCode, Html<String>) {
@@ -63,4 +78,32 @@ fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_named;
+
+    #[test]
+    fn only_files_named_by_their_content_may_be_kept() {
+        for kept in [
+            "/sockscope-web-4011bc8fabf404d9.js",
+            "/sockscope-web-4011bc8fabf404d9_bg.wasm",
+            "/style-89ae0b79a20dd4df.css",
+        ] {
+            assert!(content_named(kept), "{kept}");
+        }
+        for checked in [
+            "/",
+            "/index.html",
+            "/sockscope-files.js",
+            "/sockscope-files_bg.wasm",
+            "/sockscope-files_loader.js",
+            "/lessons/01-handshake.json",
+            "/recordings/03-sticky-small-sends.events.json",
+            "/not-a-hash-zzzzzzzzzzzzzzzz.js",
+        ] {
+            assert!(!content_named(checked), "{checked}");
+        }
+    }
 }

@@ -80,6 +80,51 @@ async fn the_built_page_is_served_at_the_root() {
     assert!(body.contains("sockscope page"));
 }
 
+/// The response's header lines, lower-cased.
+fn head(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, _) = response.split_once("\r\n\r\n").unwrap();
+    head.to_ascii_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_files_named_by_their_content_may_be_kept_by_the_browser() {
+    let dist = std::env::temp_dir().join(format!("sockscope-cache-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap();
+    let files = [
+        ("index.html", true),
+        ("sockscope-files_loader.js", true),
+        ("sockscope-files_bg.wasm", true),
+        ("sockscope-web-0123456789abcdef.js", false),
+        ("sockscope-web-0123456789abcdef_bg.wasm", false),
+    ];
+    for (name, _) in files {
+        std::fs::write(dist.join(name), name).unwrap();
+    }
+    let mut config = Config::for_tests();
+    config.dist = dist;
+    let relay = Relay::start_with(config).await;
+    let addr = relay.addr;
+    for (name, checked) in files {
+        let head = tokio::task::spawn_blocking(move || head(addr, &format!("/{name}")))
+            .await
+            .unwrap();
+        assert!(head.starts_with("http/1.1 200"), "{name}: {head}");
+        assert_eq!(
+            head.contains("cache-control: no-cache"),
+            checked,
+            "{name}: {head}"
+        );
+    }
+}
+
 async fn ws_status(url: &str, origin: Option<&str>) -> Result<(), u16> {
     let mut request = url.into_client_request().unwrap();
     if let Some(origin) = origin {
