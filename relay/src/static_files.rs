@@ -4,6 +4,12 @@
 //! front-end rebuild (`trunk build`) needs no relay rebuild, and the relay's
 //! tests need no wasm build. When `dist/` is missing, `/` answers with a
 //! short page saying how to build it instead of a bare 404.
+//!
+//! `cargo xtask dist` writes a gzipped copy beside each file
+//! (`x_bg.wasm.gz`), compressed once at build time as hard as gzip allows;
+//! a browser that accepts gzip gets that copy (`Content-Encoding: gzip`),
+//! a third of the page's bytes, and anyone else the file itself. A page
+//! built by `trunk build` alone has no copies and is served as it is.
 
 use std::path::Path;
 
@@ -25,7 +31,11 @@ pub async fn serve(dist: &Path, request: Request<Body>) -> Response {
             StatusCode::NOT_FOUND.into_response()
         };
     }
-    match ServeDir::new(dist).oneshot(request).await {
+    match ServeDir::new(dist)
+        .precompressed_gzip()
+        .oneshot(request)
+        .await
+    {
         Ok(mut response) => {
             // The page is rebuilt often while developing; never let a
             // browser keep a stale index that points at an old wasm file,

@@ -82,16 +82,58 @@ async fn the_built_page_is_served_at_the_root() {
 
 /// The response's header lines, lower-cased.
 fn head(addr: std::net::SocketAddr, path: &str) -> String {
+    head_and_body(addr, path, "").0
+}
+
+/// The response's header lines, lower-cased, and its body as bytes.
+fn head_and_body(addr: std::net::SocketAddr, path: &str, headers: &str) -> (String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n"
     )
     .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, _) = response.split_once("\r\n\r\n").unwrap();
-    head.to_ascii_lowercase()
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+    (head, response[end + 4..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_that_accepts_gzip_gets_the_gzipped_copy_beside_a_file() {
+    let dist = std::env::temp_dir().join(format!("sockscope-gzip-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<title>page</title>").unwrap();
+    std::fs::write(dist.join("page_bg.wasm"), b"\0asm plain").unwrap();
+    // Not real gzip: what matters is which of the two files is sent.
+    std::fs::write(dist.join("page_bg.wasm.gz"), b"gzipped copy").unwrap();
+    let mut config = Config::for_tests();
+    config.dist = dist;
+    let relay = Relay::start_with(config).await;
+    let addr = relay.addr;
+    let ask = move |headers: &'static str| {
+        tokio::task::spawn_blocking(move || head_and_body(addr, "/page_bg.wasm", headers))
+    };
+
+    let (head, body) = ask("Accept-Encoding: gzip, deflate\r\n").await.unwrap();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("content-type: application/wasm"), "{head}");
+    assert_eq!(body, b"gzipped copy");
+
+    let (head, body) = ask("").await.unwrap();
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(body, b"\0asm plain");
+
+    // A file with no copy beside it is served as it is, gzip or not.
+    let (head, body) = tokio::task::spawn_blocking(move || {
+        head_and_body(addr, "/index.html", "Accept-Encoding: gzip\r\n")
+    })
+    .await
+    .unwrap();
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(body, b"<title>page</title>");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

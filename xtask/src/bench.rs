@@ -61,10 +61,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let load_before = load_average();
     let target = target_dir();
     let dist = target.join("bench-dist");
-    let dist_arg = dist.display().to_string();
     let mut results: Vec<String> = Vec::new();
     if wants("bundle") || browser {
-        crate::trunk_build(&["--dist", &dist_arg])?;
+        crate::build_page(&dist)?;
     }
     if wants("bundle") {
         let sizes = bundle::measure(&dist)?;
@@ -73,7 +72,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         results.push(format!(
             "{{\"bench\":\"bundle\",\"gzip_bytes\":{},\"wasm_gzip_bytes\":{},\"js_gzip_bytes\":{},\
              \"wasm_bytes\":{},\"js_bytes\":{},\"budget_bytes\":{},\"target_bytes\":{},\
-             \"worker_gzip_bytes\":{}}}",
+             \"worker_gzip_bytes\":{},\"gzip9_bytes\":{}}}",
             size.gzip(),
             size.wasm_gzip,
             size.js_gzip,
@@ -81,13 +80,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             size.js,
             bundle::BUDGET,
             bundle::TARGET,
-            worker.gzip()
+            worker.gzip(),
+            size.gzip9
         ));
     }
     if browser {
         crate::sh("cargo", &["build", "--release", "--package", "sockscope"])?;
     }
     let relay = target.join("release/sockscope").display().to_string();
+    let dist_arg = dist.display().to_string();
     let browser_env = [
         ("SOCKSCOPE_BIN", relay.as_str()),
         ("SOCKSCOPE_DIST", dist_arg.as_str()),

@@ -1,5 +1,10 @@
-//! The page's download size: its WebAssembly and JavaScript, each gzipped
-//! (`gzip -9`), summed and held to a budget.
+//! The page's download size: its WebAssembly and JavaScript, each gzipped,
+//! summed and held to a budget.
+//!
+//! Gzipped means what a browser downloads from the relay: the gzipped copy
+//! beside each file (`pack.rs`), checked to unpack to the file itself. A
+//! file without one (a page built by trunk alone) counts as `gzip -9`
+//! makes it, and `gzip -9`'s total is reported beside the served one.
 //!
 //! The target is 250 KB. The page is over it (docs/BENCHMARKS.md says by
 //! how much, what is big and where the cuts are), so the budget checked
@@ -22,9 +27,9 @@ use std::process::Command;
 /// The target, in bytes (1 KB = 1,000 bytes) of gzipped wasm plus JS.
 pub const TARGET: u64 = 250_000;
 
-/// The budget held today, in the same bytes: the page as it is (315 KB),
-/// with a little room, until the cuts reach [`TARGET`].
-pub const BUDGET: u64 = 316_000;
+/// The budget held today, in the same bytes: the page as it is (295.6 KB
+/// as served), with a little room, until the cuts reach [`TARGET`].
+pub const BUDGET: u64 = 297_000;
 
 /// How far over the budget the test suite lets the page go, in percent.
 pub const TOLERANCE_PERCENT: u64 = 10;
@@ -48,6 +53,8 @@ pub struct Size {
     pub wasm_gzip: u64,
     pub js: u64,
     pub js_gzip: u64,
+    /// wasm and JS through `gzip -9`, for comparison.
+    pub gzip9: u64,
 }
 
 impl Size {
@@ -55,19 +62,22 @@ impl Size {
         self.wasm_gzip + self.js_gzip
     }
 
-    /// `258.4 KB gzipped (wasm 251.2 + JS 7.2; 664.7 KB + 41.0 KB raw)`.
+    /// `258.4 KB gzipped (wasm 251.2 + JS 7.2; 664.7 KB + 41.0 KB raw;
+    /// gzip -9 268.1 KB)`.
     pub fn describe(&self) -> String {
         format!(
-            "{:.1} KB gzipped (wasm {:.1} + JS {:.1}; {:.1} KB + {:.1} KB raw)",
+            "{:.1} KB gzipped (wasm {:.1} + JS {:.1}; {:.1} KB + {:.1} KB raw; gzip -9 {:.1} KB)",
             kb(self.gzip()),
             kb(self.wasm_gzip),
             kb(self.js_gzip),
             kb(self.wasm),
             kb(self.js),
+            kb(self.gzip9),
         )
     }
 
-    fn add(&mut self, file: &Path, raw: u64, gzip: u64) {
+    fn add(&mut self, file: &Path, raw: u64, gzip: u64, gzip9: u64) {
+        self.gzip9 += gzip9;
         if file.extension().and_then(|e| e.to_str()) == Some("wasm") {
             self.wasm += raw;
             self.wasm_gzip += gzip;
@@ -106,7 +116,8 @@ pub fn measure(dist: &Path) -> Result<Sizes, String> {
         let raw = std::fs::metadata(&file)
             .map_err(|err| format!("cannot read {}: {err}", file.display()))?
             .len();
-        let gzip = gzipped(&file)?;
+        let gzip9 = gzip9(&file)?.len() as u64;
+        let gzip = served(&file)?.unwrap_or(gzip9);
         let worker = file
             .file_name()
             .and_then(|n| n.to_str())
@@ -116,7 +127,7 @@ pub fn measure(dist: &Path) -> Result<Sizes, String> {
         } else {
             &mut sizes.page
         };
-        part.add(&file, raw, gzip);
+        part.add(&file, raw, gzip, gzip9);
     }
     if sizes.page.wasm == 0 {
         return Err(format!(
@@ -174,14 +185,46 @@ fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
-fn gzipped(file: &Path) -> Result<u64, String> {
+/// `file` through `gzip -9`.
+fn gzip9(file: &Path) -> Result<Vec<u8>, String> {
+    gzip(&["-9", "-c"], file)
+}
+
+/// The size of the gzipped copy the relay serves for `file`, if there is
+/// one; an error if it does not unpack to `file` as it is now.
+fn served(file: &Path) -> Result<Option<u64>, String> {
+    let copy = crate::pack::copy_of(file);
+    if !copy.is_file() {
+        return Ok(None);
+    }
+    let unpacked = gzip(&["-d", "-c"], &copy)?;
+    let original =
+        std::fs::read(file).map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+    if unpacked != original {
+        return Err(format!(
+            "{} is not a copy of {}: build the page again (cargo xtask dist)",
+            copy.display(),
+            file.display()
+        ));
+    }
+    let size = std::fs::metadata(&copy)
+        .map_err(|err| format!("cannot read {}: {err}", copy.display()))?
+        .len();
+    Ok(Some(size))
+}
+
+fn gzip(args: &[&str], file: &Path) -> Result<Vec<u8>, String> {
     let out = Command::new("gzip")
-        .args(["-9", "-c"])
+        .args(args)
         .arg(file)
         .output()
         .map_err(|err| format!("cannot run gzip: {err}"))?;
     if !out.status.success() {
-        return Err(format!("gzip failed on {}", file.display()));
+        return Err(format!(
+            "gzip {} failed on {}",
+            args.join(" "),
+            file.display()
+        ));
     }
-    Ok(out.stdout.len() as u64)
+    Ok(out.stdout)
 }

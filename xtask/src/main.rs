@@ -11,11 +11,12 @@
 //! - `cargo xtask bench [NAME…]` builds in release mode and runs the
 //!   benchmarks ([`bench`]; docs/BENCHMARKS.md).
 //!
-//! It is plain std on purpose: it must build in seconds, before anything
-//! else is installed.
+//! It is plain std on purpose, but for zopfli (the page's gzipped copies,
+//! [`pack`]): it must build in seconds, before anything else is installed.
 
 mod bench;
 mod bundle;
+mod pack;
 mod setup;
 
 use std::{
@@ -76,23 +77,26 @@ pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), 
     }
 }
 
-/// Builds the page in release mode, with the npm-installed wasm-opt first
-/// on PATH so trunk finds the version Trunk.toml asks for.
+/// Builds the page into dist/ ([`build_page`]).
 fn build_front_end() -> Result<(), String> {
-    trunk_build(&[])
+    build_page(&root().join("dist"))
 }
 
-/// `trunk build --release --offline` with `extra` arguments, and wasm-opt
-/// found as [`build_front_end`] finds it.
-pub fn trunk_build(extra: &[&str]) -> Result<(), String> {
+/// Builds the page into `dist` in release mode (`trunk build --release
+/// --offline`, with the npm-installed wasm-opt first on PATH so trunk finds
+/// the version Trunk.toml asks for), then minifies its JavaScript glue and
+/// writes the gzipped copies the relay serves ([`pack`]).
+pub fn build_page(dist: &Path) -> Result<(), String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![setup::tools_bin()];
     paths.extend(std::env::split_paths(&path));
     let path = std::env::join_paths(paths).map_err(|err| format!("bad PATH: {err}"))?;
     let path = path.to_string_lossy().into_owned();
-    let mut args = vec!["build", "--release", "--offline"];
-    args.extend_from_slice(extra);
-    sh_env("trunk", &args, &[("PATH", &path)])
+    let dist_arg = dist.display().to_string();
+    let args = ["build", "--release", "--offline", "--dist", &dist_arg];
+    sh_env("trunk", &args, &[("PATH", &path)])?;
+    pack::minify_glue(dist)?;
+    pack::gzip_copies(dist)
 }
 
 fn run(args: &[String]) -> Result<(), String> {

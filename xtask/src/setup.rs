@@ -18,6 +18,10 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// Node.js does.
 const BINARYEN_VERSION: &str = "132";
 
+/// The esbuild release that minifies the page's JavaScript glue (trunk's
+/// own minifier gives up on wasm-bindgen's output; `pack.rs`).
+const ESBUILD_VERSION: &str = "0.28.2";
+
 /// Where the npm tools go: inside target/, so `cargo clean` removes them.
 pub fn tools_bin() -> std::path::PathBuf {
     root().join("target/tools/node_modules/.bin")
@@ -100,7 +104,8 @@ pub fn system_packages(packages: &[Package]) -> Result<(), String> {
     ))
 }
 
-/// The wasm target, trunk and wasm-bindgen-cli.
+/// The wasm target, trunk, wasm-bindgen-cli, and from npm wasm-opt and
+/// esbuild.
 ///
 /// # Errors
 /// When an installation fails.
@@ -119,15 +124,19 @@ pub fn front_end_tools() -> Result<(), String> {
     }
     let wasm_opt = tools_bin().join("wasm-opt");
     let have_opt = output(&wasm_opt.display().to_string(), &["--version"]).unwrap_or_default();
-    if !have_opt.contains(&format!("version_{BINARYEN_VERSION}")) {
+    let esbuild = tools_bin().join("esbuild");
+    let have_esbuild = output(&esbuild.display().to_string(), &["--version"]).unwrap_or_default();
+    if !have_opt.contains(&format!("version_{BINARYEN_VERSION}")) || have_esbuild != ESBUILD_VERSION
+    {
         if !found("npm") {
             return Err(format!(
-                "wasm-opt (binaryen {BINARYEN_VERSION}) is installed with npm, which is missing: \
-                 install Node.js (Debian: apt-get install npm)"
+                "wasm-opt (binaryen {BINARYEN_VERSION}) and esbuild are installed with npm, which \
+                 is missing: install Node.js (Debian: apt-get install npm)"
             ));
         }
         let prefix = root().join("target/tools").display().to_string();
-        let package = format!("binaryen@{BINARYEN_VERSION}");
+        let binaryen = format!("binaryen@{BINARYEN_VERSION}");
+        let esbuild = format!("esbuild@{ESBUILD_VERSION}");
         sh(
             "npm",
             &[
@@ -137,7 +146,8 @@ pub fn front_end_tools() -> Result<(), String> {
                 "--no-fund",
                 "--prefix",
                 &prefix,
-                &package,
+                &binaryen,
+                &esbuild,
             ],
         )?;
     }
