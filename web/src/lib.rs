@@ -28,9 +28,3 @@ pub mod page_link;
 pub mod recordings;
 pub mod relay;
 pub mod state;
-
-/// The allocator of the page and the file worker: talc's, which grows the
-/// wasm memory as it needs (web/Cargo.toml says why not std's).
-#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
-#[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -27,9 +27,9 @@ use std::process::Command;
 /// The target, in bytes (1 KB = 1,000 bytes) of gzipped wasm plus JS.
 pub const TARGET: u64 = 250_000;
 
-/// The budget held today, in the same bytes: the page as it is (295.6 KB
+/// The budget held today, in the same bytes: the page as it is (298.7 KB
 /// as served), with a little room, until the cuts reach [`TARGET`].
-pub const BUDGET: u64 = 297_000;
+pub const BUDGET: u64 = 300_000;
 
 /// How far over the budget the test suite lets the page go, in percent.
 pub const TOLERANCE_PERCENT: u64 = 10;
