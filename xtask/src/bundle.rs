@@ -21,7 +21,7 @@
 //! recordings and the lesson files are left out: they are small, or
 //! fetched only when asked for.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// The target, in bytes (1 KB = 1,000 bytes) of gzipped wasm plus JS.
@@ -112,7 +112,9 @@ fn kb(bytes: u64) -> f64 {
 /// When `dist` cannot be read, holds no wasm, or gzip cannot be run.
 pub fn measure(dist: &Path) -> Result<Sizes, String> {
     let mut sizes = Sizes::default();
-    for file in files(dist)? {
+    // At any depth: wasm-bindgen puts inline JavaScript snippets in a
+    // folder of their own.
+    for file in crate::pack::files_under(dist, &["wasm", "js"])? {
         let raw = std::fs::metadata(&file)
             .map_err(|err| format!("cannot read {}: {err}", file.display()))?
             .len();
@@ -163,26 +165,6 @@ pub fn check(dist: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The .wasm and .js files under `dir`, at any depth (wasm-bindgen puts
-/// inline JavaScript snippets in a folder of their own).
-fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut found = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files(&path)?);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("wasm" | "js")
-        ) {
-            found.push(path);
-        }
-    }
-    Ok(found)
 }
 
 /// `file` through `gzip -9`.

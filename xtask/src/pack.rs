@@ -29,6 +29,7 @@ pub fn minify_glue(dist: &Path) -> Result<(), String> {
     let index_path = dist.join("index.html");
     let mut index = std::fs::read_to_string(&index_path)
         .map_err(|err| format!("cannot read {}: {err}", index_path.display()))?;
+    let esbuild = setup::tools_bin().join("esbuild").display().to_string();
     let entries =
         std::fs::read_dir(dist).map_err(|err| format!("cannot read {}: {err}", dist.display()))?;
     for entry in entries.flatten() {
@@ -41,7 +42,6 @@ pub fn minify_glue(dist: &Path) -> Result<(), String> {
             continue;
         }
         let before = sha384(&file)?;
-        let esbuild = setup::tools_bin().join("esbuild");
         let path = file.display().to_string();
         let outfile = format!("--outfile={path}");
         let args = [
@@ -52,7 +52,7 @@ pub fn minify_glue(dist: &Path) -> Result<(), String> {
             "--allow-overwrite",
             "--log-level=warning",
         ];
-        crate::sh(&esbuild.display().to_string(), &args)?;
+        crate::sh(&esbuild, &args)?;
         index = index.replace(
             &format!("sha384-{before}"),
             &format!("sha384-{}", sha384(&file)?),
@@ -87,7 +87,7 @@ const COMPRESSIBLE: &[&str] = &["wasm", "js", "css", "html", "json", "svg"];
 /// # Errors
 /// When a file cannot be read or its copy written.
 pub fn gzip_copies(dist: &Path) -> Result<(), String> {
-    for file in compressible(dist)? {
+    for file in files_under(dist, COMPRESSIBLE)? {
         let data =
             std::fs::read(&file).map_err(|err| format!("cannot read {}: {err}", file.display()))?;
         let mut gzipped = Vec::with_capacity(data.len() / 2);
@@ -116,18 +116,23 @@ pub fn copy_of(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn compressible(dir: &Path) -> Result<Vec<PathBuf>, String> {
+/// The files under `dir`, at any depth, whose extension is one of
+/// `extensions`.
+///
+/// # Errors
+/// When a folder cannot be read.
+pub fn files_under(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, String> {
     let mut found = Vec::new();
     let entries =
         std::fs::read_dir(dir).map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            found.extend(compressible(&path)?);
+            found.extend(files_under(&path, extensions)?);
         } else if path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| COMPRESSIBLE.contains(&e))
+            .is_some_and(|e| extensions.contains(&e))
         {
             found.push(path);
         }
