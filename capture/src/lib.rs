@@ -16,8 +16,8 @@
 //! let interface = interface_for(std::net::Ipv4Addr::LOCALHOST.into());
 //! probe(&interface)?; // Err tells the user what to run (setcap) to allow capture
 //! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-//! let capture = Capture::start(&interface, 4096, tx)?;
-//! capture.set_ports(&[9527])?; // packets of port 9527 are reported from now on
+//! let capture = Capture::start(&interface, 4096, tx).await?;
+//! capture.set_ports(&[9527]).await?; // packets of port 9527 are reported from now on
 //! let mut tracker = Tracker::new();
 //! while let Some(event) = rx.recv().await {
 //!     match event {
@@ -41,11 +41,14 @@
 //!   `fix`; without CAP_NET_RAW the fix is the exact
 //!   `sudo setcap cap_net_raw,cap_net_admin=eip <this program>` command.
 //! - [`Capture::start`]`(interface, payload_cap, events: tokio::sync::mpsc::Sender<CaptureEvent>)
-//!   -> Result<Capture, Unavailable>` runs libpcap (immediate mode) on its own
-//!   thread; [`Capture::set_ports`]`(&[u16]) -> Result<(), Unavailable>`
-//!   replaces the kernel filter and returns once it is in force (no ports:
-//!   nothing is reported); [`Capture::failure`] says why a capture stopped on
-//!   its own; dropping the `Capture` stops the thread (waiting at most 2 s).
+//!   -> impl Future<Output = Result<Capture, Unavailable>>` runs libpcap
+//!   (immediate mode) on its own thread; [`Capture::set_ports`]`(&[u16]) ->
+//!   impl Future<Output = Result<(), Unavailable>>` sends the new kernel
+//!   filter at once and resolves once it is in force (no ports: nothing is
+//!   reported). The thread answers both through a tokio oneshot, so
+//!   awaiting them parks no tokio worker. [`Capture::failure`] says why a
+//!   capture stopped on its own; dropping the `Capture` stops the thread
+//!   (waiting at most 2 s, so async code drops it on a blocking thread).
 //! - [`CaptureEvent`]: `Packet(Packet)` or `Stats { received,
 //!   dropped_by_kernel, dropped_by_interface }` (about every 500 ms when they
 //!   changed, and at the end). The channel closes when the capture ends.

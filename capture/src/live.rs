@@ -8,6 +8,13 @@
 //! there: [`Capture::set_ports`] sends the new ports over a std channel and
 //! wakes the thread with `pcap_breakloop`.
 //!
+//! Why answers come back on a `tokio::sync::oneshot`: the caller is async
+//! code, and waiting on a std channel would park a tokio worker (and every
+//! task queued behind it) for as long as the thread takes, up to seconds
+//! when it is stuck. Awaiting a oneshot parks only the awaiting task. The
+//! same holds for [`Capture::start`], which waits for the thread to open
+//! the interface.
+//!
 //! Why immediate mode: without it libpcap on Linux hands packets over when
 //! a buffer block fills or its timeout expires, so they arrive late and in
 //! bursts, and "press send, see the arrow" falls apart.
@@ -17,9 +24,10 @@
 //! ends, which it does when the `Capture` is dropped, when the receiver is
 //! dropped, or on a read error ([`Capture::failure`] then says why).
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -27,6 +35,7 @@ use std::time::{Duration, Instant};
 use pcap::{Active, Stat};
 use tokio::sync::mpsc::Sender;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::oneshot;
 
 use crate::filter::{MATCH_NOTHING, bpf_program, wanted};
 use crate::link::LinkType;
@@ -50,7 +59,8 @@ const BUFFER_SIZE: i32 = 16 << 20;
 const READ_TIMEOUT_MS: i32 = 100;
 /// How often kernel drop counters are reported (when they changed).
 const STATS_EVERY: Duration = Duration::from_millis(500);
-/// How long [`Capture::set_ports`] waits for the thread to apply a filter.
+/// How long the future of [`Capture::set_ports`] waits for the thread to
+/// apply a filter.
 const CONTROL_WAIT: Duration = Duration::from_secs(2);
 /// How long dropping a [`Capture`] waits for its thread to finish.
 const STOP_WAIT: Duration = Duration::from_secs(2);
@@ -94,7 +104,8 @@ pub fn probe(interface: &str) -> Result<(), Unavailable> {
 }
 
 /// A running live capture. Dropping it stops the capture thread and waits
-/// (at most 2 s) for it to finish.
+/// (at most 2 s) for it to finish: async code should drop it on a blocking
+/// thread (`tokio::task::spawn_blocking`).
 #[derive(Debug)]
 pub struct Capture {
     interface: String,
@@ -109,7 +120,7 @@ pub struct Capture {
 enum Control {
     SetPorts {
         ports: Vec<u16>,
-        applied: SyncSender<Result<(), Unavailable>>,
+        applied: oneshot::Sender<Result<(), Unavailable>>,
     },
 }
 
@@ -128,16 +139,20 @@ impl Capture {
     /// [`Capture::set_ports`] names the ports to watch. Payloads are cut to
     /// `payload_cap` bytes (`payload_len` keeps the real length).
     ///
+    /// Opening takes a few milliseconds (libpcap maps its ring buffer); the
+    /// thread says when it is done through a oneshot, so awaiting this
+    /// parks no tokio worker.
+    ///
     /// # Errors
     ///
     /// [`Unavailable`] when the capture cannot be opened (see [`probe`]), or
     /// the interface's link type is not one this crate parses.
-    pub fn start(
+    pub async fn start(
         interface: &str,
         payload_cap: usize,
         events: Sender<CaptureEvent>,
     ) -> Result<Capture, Unavailable> {
-        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let (ready_tx, ready_rx) = oneshot::channel();
         let (control_tx, control_rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let failure = Arc::new(Mutex::new(None));
@@ -180,7 +195,10 @@ impl Capture {
                     Unavailable::failed(format!("cannot start the capture thread: {error}"))
                 })?
         };
-        match ready_rx.recv() {
+        // On failure the thread has already sent its answer and is
+        // returning: it is left to end by itself, as joining it here would
+        // block the caller's worker.
+        match ready_rx.await {
             Ok(Ok(breaker)) => Ok(Capture {
                 interface: interface.to_owned(),
                 control: control_tx,
@@ -189,16 +207,10 @@ impl Capture {
                 failure,
                 thread: Some(thread),
             }),
-            Ok(Err(unavailable)) => {
-                let _ = thread.join();
-                Err(unavailable)
-            }
-            Err(_) => {
-                let _ = thread.join();
-                Err(Unavailable::failed(format!(
-                    "the capture thread for {interface} ended before it opened"
-                )))
-            }
+            Ok(Err(unavailable)) => Err(unavailable),
+            Err(_) => Err(Unavailable::failed(format!(
+                "the capture thread for {interface} ended before it opened"
+            ))),
         }
     }
 
@@ -207,34 +219,48 @@ impl Capture {
         &self.interface
     }
 
-    /// Replaces the kernel filter: from when this returns, TCP and UDP
-    /// packets to or from any of `ports` are reported, and ICMP
+    /// Replaces the kernel filter: once the returned future resolves, TCP
+    /// and UDP packets to or from any of `ports` are reported, and ICMP
     /// port-unreachable reports for datagrams that used them. No ports
-    /// means nothing is reported. Blocks until the capture thread has
-    /// applied the filter, normally well under a millisecond.
+    /// means nothing is reported.
+    ///
+    /// The request leaves when this is called, not when the future is
+    /// first polled, so filters are applied in the order of the calls even
+    /// if their futures are awaited later, elsewhere, or not at all. The
+    /// future resolves when the thread has applied the filter, normally
+    /// well under a millisecond; awaiting it parks no tokio worker.
     ///
     /// # Errors
     ///
-    /// [`Unavailable`] when the capture thread has stopped, did not answer
-    /// within 2 s, or libpcap refused the filter.
-    pub fn set_ports(&self, ports: &[u16]) -> Result<(), Unavailable> {
-        let (applied_tx, applied_rx) = mpsc::sync_channel(1);
+    /// The future gives [`Unavailable`] when the capture thread has
+    /// stopped, did not answer within 2 s, or libpcap refused the filter.
+    pub fn set_ports(
+        &self,
+        ports: &[u16],
+    ) -> impl Future<Output = Result<(), Unavailable>> + Send + 'static {
+        let (applied_tx, applied_rx) = oneshot::channel();
         let message = Control::SetPorts {
             ports: ports.to_vec(),
             applied: applied_tx,
         };
-        if self.control.send(message).is_err() {
-            return Err(self.stopped());
+        let sent = self.control.send(message).is_ok();
+        if sent {
+            self.waker.0.breakloop();
         }
-        self.waker.0.breakloop();
-        match applied_rx.recv_timeout(CONTROL_WAIT) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => Err(Unavailable::failed(format!(
-                "the capture on {} did not apply the new filter within {} s",
-                self.interface,
-                CONTROL_WAIT.as_secs()
-            ))),
-            Err(RecvTimeoutError::Disconnected) => Err(self.stopped()),
+        let interface = self.interface.clone();
+        let failure = Arc::clone(&self.failure);
+        async move {
+            if !sent {
+                return Err(stopped(&interface, &failure));
+            }
+            match tokio::time::timeout(CONTROL_WAIT, applied_rx).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(stopped(&interface, &failure)),
+                Err(_) => Err(Unavailable::failed(format!(
+                    "the capture on {interface} did not apply the new filter within {} s",
+                    CONTROL_WAIT.as_secs()
+                ))),
+            }
         }
     }
 
@@ -242,17 +268,21 @@ impl Capture {
     /// the interface going away). `None` while it runs or after a normal
     /// stop.
     pub fn failure(&self) -> Option<Unavailable> {
-        self.failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        read_failure(&self.failure)
     }
+}
 
-    fn stopped(&self) -> Unavailable {
-        self.failure().unwrap_or_else(|| {
-            Unavailable::failed(format!("the capture on {} has stopped", self.interface))
-        })
-    }
+fn read_failure(failure: &Mutex<Option<Unavailable>>) -> Option<Unavailable> {
+    failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
+/// Why a capture no longer answers: its own failure, or that it stopped.
+fn stopped(interface: &str, failure: &Mutex<Option<Unavailable>>) -> Unavailable {
+    read_failure(failure)
+        .unwrap_or_else(|| Unavailable::failed(format!("the capture on {interface} has stopped")))
 }
 
 impl Drop for Capture {

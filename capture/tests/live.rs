@@ -60,8 +60,10 @@ fn packets_until(
 
 fn start(interface: &str, ports: &[u16]) -> (Capture, Receiver<CaptureEvent>) {
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
-    let capture = Capture::start(interface, 4096, tx).unwrap();
-    capture.set_ports(ports).unwrap();
+    let capture = runtime()
+        .block_on(Capture::start(interface, 4096, tx))
+        .unwrap();
+    runtime().block_on(capture.set_ports(ports)).unwrap();
     (capture, rx)
 }
 
@@ -443,10 +445,10 @@ fn ports_can_be_changed_and_emptied() {
     let (capture, mut events) = start("lo", &[]);
 
     sender.send_to(b"before", ("127.0.0.1", port)).unwrap();
-    capture.set_ports(&[port]).unwrap();
+    runtime().block_on(capture.set_ports(&[port])).unwrap();
     sender.send_to(b"during", ("127.0.0.1", port)).unwrap();
     let during = packets_until(&mut events, ARRIVAL, |seen| !seen.is_empty());
-    capture.set_ports(&[]).unwrap();
+    runtime().block_on(capture.set_ports(&[])).unwrap();
     sender.send_to(b"after", ("127.0.0.1", port)).unwrap();
     let after = packets_until(&mut events, SETTLE, |_| false);
 
@@ -503,7 +505,11 @@ fn a_missing_interface_is_named() {
     assert_eq!(error.kind, UnavailableKind::NoSuchInterface, "{error}");
     assert!(error.reason.contains("nosuchif0"), "{error}");
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
-    assert!(Capture::start("nosuchif0", 64, tx).is_err());
+    assert!(
+        runtime()
+            .block_on(Capture::start("nosuchif0", 64, tx))
+            .is_err()
+    );
 }
 
 /// The environment variable that turns this test binary into the

@@ -1,12 +1,21 @@
 //! The relay's settings after the command line has been checked: what
 //! every session shares and nothing may change while it runs.
+//!
+//! Besides the settings it carries the two slow things a session depends
+//! on, name resolution and packet capture, as trait objects: the relay
+//! uses the system's resolver and libpcap, and tests put in stand-ins that
+//! answer when the test says so, without any traffic off the machine.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, path::PathBuf, sync::Arc};
 
 use ipnet::IpNet;
 use sockscope_shared::Limits;
 
-use crate::cli::Cli;
+use crate::{
+    cli::Cli,
+    segments::{Libpcap, PacketSource},
+    session::{Resolve, SystemResolver},
+};
 
 /// Settings shared by every session.
 #[derive(Debug, Clone)]
@@ -36,6 +45,10 @@ pub struct Config {
     pub events_per_second: u32,
     /// Whether to capture packets at all (`--no-capture` turns it off).
     pub capture: bool,
+    /// How sessions turn host names into addresses: the system's resolver.
+    pub resolver: Arc<dyn Resolve>,
+    /// Where sessions' packets come from: libpcap.
+    pub packet_source: Arc<dyn PacketSource>,
 }
 
 impl Config {
@@ -94,6 +107,8 @@ impl Config {
             commands_per_second: cli.limits.commands_per_second.max(1),
             events_per_second: cli.limits.events_per_second.max(1),
             capture: !cli.no_capture,
+            resolver: Arc::new(SystemResolver),
+            packet_source: Arc::new(Libpcap),
         })
     }
 
@@ -111,6 +126,8 @@ impl Config {
             commands_per_second: 200,
             events_per_second: 1_000_000,
             capture: true,
+            resolver: Arc::new(SystemResolver),
+            packet_source: Arc::new(Libpcap),
         }
     }
 

@@ -5,21 +5,56 @@
 //! yet the connection lives on in the kernel: FIN_WAIT_2, TIME_WAIT,
 //! LAST_ACK. The socket table still lists it by its addresses until it
 //! truly ends, which is what a learner wants to see.
+//!
+//! The tables are read once for all the connections being followed
+//! ([`Tables::read`], a blocking file read for a blocking thread), then
+//! searched for each ([`Tables::state`]).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use sockscope_shared::TcpState;
 
-/// The kernel's state for the connection `local` <-> `peer`, or `None` when
-/// the kernel no longer has it (it is CLOSED).
-pub fn lookup(local: SocketAddr, peer: SocketAddr) -> Option<TcpState> {
-    let file = if local.is_ipv4() {
-        "/proc/net/tcp"
-    } else {
-        "/proc/net/tcp6"
-    };
-    let table = std::fs::read_to_string(file).ok()?;
-    find(&table, local, peer)
+/// One reading of the kernel's TCP socket tables, of the address families
+/// asked for.
+#[derive(Debug, Default, Clone)]
+pub struct Tables {
+    v4: Option<String>,
+    v6: Option<String>,
+}
+
+impl Tables {
+    /// Reads `/proc/net/tcp` if `v4`, `/proc/net/tcp6` if `v6`. Blocks:
+    /// call it on a blocking thread. A table that cannot be read lists
+    /// nothing, so its connections count as gone.
+    pub fn read(v4: bool, v6: bool) -> Tables {
+        let read = |wanted: bool, file: &str| {
+            wanted.then(|| std::fs::read_to_string(file).unwrap_or_default())
+        };
+        Tables {
+            v4: read(v4, "/proc/net/tcp"),
+            v6: read(v6, "/proc/net/tcp6"),
+        }
+    }
+
+    /// Whether this reading includes the table that lists `local`.
+    pub fn covers(&self, local: SocketAddr) -> bool {
+        self.table_for(local).is_some()
+    }
+
+    /// The kernel's state for the connection `local` <-> `peer`, or `None`
+    /// when the kernel no longer has it (it is CLOSED) or its table was not
+    /// read.
+    pub fn state(&self, local: SocketAddr, peer: SocketAddr) -> Option<TcpState> {
+        find(self.table_for(local)?, local, peer)
+    }
+
+    fn table_for(&self, local: SocketAddr) -> Option<&str> {
+        if local.is_ipv4() {
+            self.v4.as_deref()
+        } else {
+            self.v6.as_deref()
+        }
+    }
 }
 
 /// Finds the connection in the text of a socket table.
@@ -84,8 +119,17 @@ mod tests {
     fn sees_a_real_listener() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let local = listener.local_addr().unwrap();
-        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let tables = Tables::read(true, false);
         let unspecified: SocketAddr = "0.0.0.0:0".parse().unwrap();
-        assert_eq!(find(&table, local, unspecified), Some(TcpState::Listen));
+        assert_eq!(tables.state(local, unspecified), Some(TcpState::Listen));
+    }
+
+    #[test]
+    fn a_table_not_read_is_not_searched() {
+        let tables = Tables::read(true, false);
+        let v6: SocketAddr = "[::1]:80".parse().unwrap();
+        assert!(!tables.covers(v6));
+        assert!(tables.covers("127.0.0.1:80".parse().unwrap()));
+        assert_eq!(tables.state(v6, v6), None);
     }
 }

@@ -47,7 +47,7 @@ impl AppState {
             "any"
         };
         let capture = if config.capture {
-            probe_capture(interface)
+            probe_capture(config.packet_source.as_ref(), interface)
         } else {
             tracing::info!("packet capture is off (--no-capture)");
             CaptureState::Off {
@@ -65,8 +65,8 @@ impl AppState {
     }
 }
 
-fn probe_capture(interface: &str) -> CaptureState {
-    match crate::segments::probe(interface) {
+fn probe_capture(source: &dyn crate::segments::PacketSource, interface: &str) -> CaptureState {
+    match source.probe(interface) {
         Ok(()) => {
             tracing::info!(interface, "packet capture is available");
             CaptureState::On {

@@ -110,8 +110,23 @@ pub enum Notice {
     /// can follow the connection through TIME_WAIT in the kernel's table.
     Closed {
         socket: SocketId,
-        tcp: Option<(SocketAddr, SocketAddr)>,
+        tcp: Option<Connection>,
     },
+}
+
+/// The two ends of a TCP connection, which is how the kernel's socket
+/// table names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connection {
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+}
+
+/// A recv() or recvfrom() the page asked for, waiting for data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingRecv {
+    pub request: Option<u64>,
+    pub bufsize: u32,
 }
 
 /// What kind of socket a handle drives, so the session can refuse a

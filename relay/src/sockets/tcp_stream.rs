@@ -29,7 +29,10 @@ use tokio::{
     time::{Instant, MissedTickBehavior, interval, sleep_until},
 };
 
-use super::{Context, Notice, OP_QUEUE, Op, Reporter, STATE_POLL, describe, kernel, report::After};
+use super::{
+    Connection, Context, Notice, OP_QUEUE, Op, PendingRecv, Reporter, STATE_POLL, describe, kernel,
+    report::After,
+};
 use crate::events::EventTx;
 
 /// Starts the task for a connected stream and returns its operation queue.
@@ -83,7 +86,7 @@ struct StreamTask {
     report: Reporter,
     ops: mpsc::Receiver<Op>,
     notices: mpsc::Sender<Notice>,
-    recvs: VecDeque<(Option<u64>, u32)>,
+    recvs: VecDeque<PendingRecv>,
     auto_read: Option<AutoRead>,
     /// When the automatic recv waiting for its delay will run.
     auto_due: Option<Instant>,
@@ -166,7 +169,7 @@ impl StreamTask {
                     });
                 }
             }
-            Op::Recv { request, bufsize } => self.recvs.push_back((request, bufsize)),
+            Op::Recv { request, bufsize } => self.recvs.push_back(PendingRecv { request, bufsize }),
             Op::AutoRead { on, delay, bufsize } => {
                 self.auto_read = on.then_some(AutoRead { delay, bufsize });
                 self.auto_due = None;
@@ -205,7 +208,7 @@ impl StreamTask {
     }
 
     fn on_readable(&mut self) {
-        if let Some((request, bufsize)) = self.recvs.front().copied() {
+        if let Some(PendingRecv { request, bufsize }) = self.recvs.front().copied() {
             if self.recv_once(request, bufsize) {
                 self.recvs.pop_front();
             }
@@ -321,7 +324,9 @@ impl StreamTask {
                 state: None,
             },
         );
-        let tcp = local.zip(peer);
+        let tcp = local
+            .zip(peer)
+            .map(|(local, peer)| Connection { local, peer });
         let _ = notices
             .send(Notice::Closed {
                 socket: report.socket,

@@ -11,7 +11,7 @@ use std::{collections::VecDeque, io};
 use sockscope_shared::{Bytes, Call, CallResult, SocketId, Transport};
 use tokio::{net::UdpSocket, sync::mpsc};
 
-use super::{Context, Notice, OP_QUEUE, Op, Reporter, describe, report::After};
+use super::{Context, Notice, OP_QUEUE, Op, PendingRecv, Reporter, describe, report::After};
 use crate::events::EventTx;
 
 /// The largest UDP payload there can be, for the peek.
@@ -45,7 +45,7 @@ async fn run(
         local,
         ..After::default()
     };
-    let mut recvs: VecDeque<(Option<u64>, u32)> = VecDeque::new();
+    let mut recvs: VecDeque<PendingRecv> = VecDeque::new();
     let mut peek = vec![0u8; MAX_DATAGRAM];
     loop {
         tokio::select! {
@@ -60,7 +60,7 @@ async fn run(
                     let call = Call::SendTo { addr: to.to_string(), data: Bytes::from(data) };
                     report.call_at(called_us, request, call, result, after);
                 }
-                Some(Op::RecvFrom { request, bufsize }) => recvs.push_back((request, bufsize)),
+                Some(Op::RecvFrom { request, bufsize }) => recvs.push_back(PendingRecv { request, bufsize }),
                 Some(Op::Close { request }) => {
                     drop(udp);
                     report.call(request, Call::Close, CallResult::Ok, after);
@@ -74,7 +74,7 @@ async fn run(
                 if ready.is_err() {
                     continue;
                 }
-                let Some(&(request, bufsize)) = recvs.front() else { continue };
+                let Some(&PendingRecv { request, bufsize }) = recvs.front() else { continue };
                 let datagram_len = match udp.try_peek_from(&mut peek) {
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
                     Ok((n, _)) => n,

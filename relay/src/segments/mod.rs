@@ -1,0 +1,400 @@
+//! A session's capture: packets on the wire, turned into segment events
+//! linked to the session's sockets.
+//!
+//! The capture crate hands over plain packets; this module is the edge that
+//! knows the protocol's [`SegmentEvent`] and the session's socket ids. It
+//! keeps the kernel filter on exactly the ports the session uses (its
+//! sockets' ports, the ports it connects or sends to, and watched ports),
+//! and it widens the filter *before* a connect or sendto so the first
+//! packet is never missed.
+//!
+//! Capture starts with the session's first port, and only when the relay
+//! found at start-up that it may capture. If the capture dies (the
+//! interface went away), the page is told why and socket calls go on.
+//!
+//! Nothing here waits. Starting the capture and applying a filter take the
+//! capture thread a moment (longer if it is stuck), so each change is sent
+//! at once, in order, and comes back as an [`Applied`] future that the
+//! caller awaits in a task of its own, never on the session task. Their
+//! outcomes (the capture open, a filter refused) come back to
+//! [`SessionCapture::next`], which the session polls with everything else.
+
+mod source;
+
+use std::{collections::BTreeSet, net::SocketAddr, sync::Arc};
+
+use sockscope_capture::{CaptureEvent, Packet, PacketKind, Tracker, Unavailable};
+use sockscope_shared::{CaptureState, Direction, EventKind, SegmentEvent, SocketId, Transport};
+use tokio::sync::{mpsc, oneshot};
+
+pub use self::source::{Libpcap, PacketSource, Tap};
+use crate::{Config, events::EventTx};
+
+/// Packets waiting between the capture thread and the session; beyond
+/// this the kernel buffers, and counts what it drops.
+const PACKET_QUEUE: usize = 4096;
+
+/// One socket's addresses, remembered after close so that late segments
+/// (the last ACK, TIME_WAIT retransmissions) are still linked to it.
+#[derive(Debug, Clone, Copy)]
+struct Endpoint {
+    socket: SocketId,
+    transport: Transport,
+    local: SocketAddr,
+    peer: Option<SocketAddr>,
+    /// When the socket came to own these addresses. A connection's first
+    /// segments belong to the listener until accept() hands it over, and a
+    /// client's SYN to the socket that called connect().
+    since_us: u64,
+}
+
+/// The capture of one session.
+pub struct SessionCapture {
+    events: EventTx,
+    source: Arc<dyn PacketSource>,
+    payload_cap: usize,
+    stage: Stage,
+    /// Packets from the capture, once it has been started.
+    packets: Option<mpsc::Receiver<CaptureEvent>>,
+    tracker: Tracker,
+    /// Outcomes of the capture's slow steps, sent by their tasks.
+    outcomes_tx: mpsc::UnboundedSender<Outcome>,
+    outcomes: mpsc::UnboundedReceiver<Outcome>,
+    ports: BTreeSet<u16>,
+    watched: BTreeSet<u16>,
+    endpoints: Vec<Endpoint>,
+}
+
+/// Where the session's capture stands.
+enum Stage {
+    /// Capture is off on this machine, or has failed.
+    Off,
+    /// Capture is possible on `interface`; no port has been asked for yet.
+    Idle {
+        interface: String,
+    },
+    /// The capture is opening. Filter changes asked for meanwhile wait for
+    /// it: they are all answered once the current ports are in force.
+    Starting {
+        waiting: Vec<oneshot::Sender<()>>,
+    },
+    Running {
+        tap: Box<dyn Tap>,
+    },
+}
+
+/// What a task working for the capture reports back.
+enum Outcome {
+    /// The capture opened (or could not). The waiting filter changes are
+    /// answered once the current ports are in force.
+    Started(Result<Box<dyn Tap>, Unavailable>),
+    /// A filter change failed: the capture is no longer usable.
+    Failed(Unavailable),
+}
+
+/// Resolves once the filter asked for is in force, or capture is off. The
+/// request has already been sent: dropping this gives up only the wait.
+#[derive(Debug)]
+pub struct Applied(Option<oneshot::Receiver<()>>);
+
+impl Applied {
+    /// Nothing to wait for: the filter already covers it, or there is no
+    /// capture.
+    fn ready() -> Applied {
+        Applied(None)
+    }
+
+    /// Whether there is nothing to wait for.
+    pub fn is_ready(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Waits until the filter is in force. A capture that fails or ends
+    /// meanwhile also ends the wait: socket calls go on without it.
+    pub async fn wait(self) {
+        if let Some(answer) = self.0 {
+            let _ = answer.await;
+        }
+    }
+}
+
+/// Ports cannot be watched on a relay that does not capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureIsOff;
+
+impl std::fmt::Display for CaptureIsOff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "packet capture is off on this relay, so ports cannot be watched: \
+             see the capture notice for how to turn it on",
+        )
+    }
+}
+
+impl SessionCapture {
+    pub fn new(state: &CaptureState, config: &Config, events: EventTx) -> SessionCapture {
+        let stage = match state {
+            CaptureState::On { interface } => Stage::Idle {
+                interface: interface.clone(),
+            },
+            _ => Stage::Off,
+        };
+        let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        SessionCapture {
+            events,
+            source: Arc::clone(&config.packet_source),
+            payload_cap: config.limits.segment_payload_cap as usize,
+            stage,
+            packets: None,
+            tracker: Tracker::new(),
+            outcomes_tx,
+            outcomes,
+            ports: BTreeSet::new(),
+            watched: BTreeSet::new(),
+            endpoints: Vec::new(),
+        }
+    }
+
+    /// Waits for the next captured packet, or the outcome of a slow step,
+    /// and reports it. Never returns while there is no capture.
+    pub async fn next(&mut self) {
+        let packet = async {
+            match self.packets.as_mut() {
+                Some(packets) => packets.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = packet => self.on_packet(event),
+            Some(outcome) = self.outcomes.recv() => self.on_outcome(outcome),
+        }
+    }
+
+    fn on_packet(&mut self, event: Option<CaptureEvent>) {
+        match event {
+            Some(CaptureEvent::Packet(packet)) => {
+                let tracked = self.tracker.observe(&packet);
+                let event = self.segment_event(&packet, tracked);
+                self.events.emit_at(packet.ts_us, EventKind::Segment(event));
+            }
+            Some(CaptureEvent::Stats {
+                received,
+                dropped_by_kernel,
+                dropped_by_interface,
+            }) => self.events.emit(EventKind::Capture(CaptureState::Stats {
+                received,
+                dropped_by_kernel,
+                dropped_by_interface,
+            })),
+            None => {
+                self.packets = None;
+                let failure = match &self.stage {
+                    Stage::Running { tap } => tap.failure(),
+                    _ => None,
+                };
+                let reason = failure.map_or_else(|| "the capture stopped".to_owned(), |f| f.reason);
+                tracing::warn!(%reason, "capture ended");
+                self.events.emit(EventKind::Capture(CaptureState::Off {
+                    reason,
+                    fix: "reload the page to try again".into(),
+                }));
+                self.stop();
+            }
+        }
+    }
+
+    fn on_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Started(Ok(tap)) => {
+                let Stage::Starting { waiting } = std::mem::replace(&mut self.stage, Stage::Off)
+                else {
+                    // The capture failed meanwhile; this one is not needed.
+                    source::release(tap);
+                    return;
+                };
+                let applying = send_filter(tap.as_ref(), &self.filter_ports(), &self.outcomes_tx);
+                self.stage = Stage::Running { tap };
+                tokio::spawn(async move {
+                    applying.wait().await;
+                    for answer in waiting {
+                        let _ = answer.send(());
+                    }
+                });
+            }
+            Outcome::Started(Err(unavailable)) | Outcome::Failed(unavailable) => {
+                if !matches!(self.stage, Stage::Off) {
+                    self.capture_failed(unavailable);
+                }
+            }
+        }
+    }
+
+    /// Adds a port the session uses. The returned [`Applied`] resolves once
+    /// packets of that port are being captured (well under a millisecond on
+    /// loopback).
+    pub fn add_port(&mut self, port: u16) -> Applied {
+        if port != 0 && self.ports.insert(port) {
+            self.apply_filter()
+        } else {
+            Applied::ready()
+        }
+    }
+
+    /// Replaces the watched ports (programs sockscope did not start).
+    ///
+    /// # Errors
+    /// [`CaptureIsOff`] when there is no capture here to watch them with.
+    pub fn watch(&mut self, ports: Vec<u16>) -> Result<Applied, CaptureIsOff> {
+        if matches!(self.stage, Stage::Off) && !ports.is_empty() {
+            return Err(CaptureIsOff);
+        }
+        self.watched = ports.into_iter().collect();
+        Ok(self.apply_filter())
+    }
+
+    /// Remembers a socket's addresses, owned since `since_us`, so its
+    /// segments name it.
+    pub fn register(
+        &mut self,
+        socket: SocketId,
+        transport: Transport,
+        local: SocketAddr,
+        peer: Option<SocketAddr>,
+        since_us: u64,
+    ) {
+        self.endpoints.push(Endpoint {
+            socket,
+            transport,
+            local,
+            peer,
+            since_us,
+        });
+    }
+
+    /// Asks for the filter on the current ports, starting the capture
+    /// first if need be.
+    fn apply_filter(&mut self) -> Applied {
+        let ports = self.filter_ports();
+        match &mut self.stage {
+            Stage::Off => Applied::ready(),
+            Stage::Idle { interface } => {
+                let (tx, packets) = mpsc::channel(PACKET_QUEUE);
+                self.packets = Some(packets);
+                let starting = self.source.start(interface, self.payload_cap, tx);
+                let outcomes = self.outcomes_tx.clone();
+                tokio::spawn(async move {
+                    let started = starting.await;
+                    if let Err(mpsc::error::SendError(Outcome::Started(Ok(tap)))) =
+                        outcomes.send(Outcome::Started(started))
+                    {
+                        // The session is gone.
+                        source::release(tap);
+                    }
+                });
+                let (answer, answered) = oneshot::channel();
+                self.stage = Stage::Starting {
+                    waiting: vec![answer],
+                };
+                Applied(Some(answered))
+            }
+            Stage::Starting { waiting } => {
+                let (answer, answered) = oneshot::channel();
+                waiting.push(answer);
+                Applied(Some(answered))
+            }
+            Stage::Running { tap } => send_filter(tap.as_ref(), &ports, &self.outcomes_tx),
+        }
+    }
+
+    /// The ports the filter should let through.
+    fn filter_ports(&self) -> Vec<u16> {
+        self.ports.union(&self.watched).copied().collect()
+    }
+
+    fn capture_failed(&mut self, unavailable: Unavailable) {
+        tracing::warn!(reason = %unavailable.reason, "capture failed");
+        self.events.emit(EventKind::Capture(CaptureState::Off {
+            reason: unavailable.reason,
+            fix: unavailable.fix,
+        }));
+        self.stop();
+    }
+
+    /// Capture is off from now on; a running one is stopped off the async
+    /// workers.
+    fn stop(&mut self) {
+        if let Stage::Running { tap } = std::mem::replace(&mut self.stage, Stage::Off) {
+            source::release(tap);
+        }
+        self.packets = None;
+    }
+
+    /// The newest socket whose addresses match, so that a port reused by a
+    /// later socket is linked to that socket.
+    fn find(
+        &self,
+        transport: Transport,
+        local: SocketAddr,
+        peer: SocketAddr,
+        t_us: u64,
+    ) -> Option<SocketId> {
+        let rev = || {
+            self.endpoints
+                .iter()
+                .rev()
+                .filter(|e| e.transport == transport && e.since_us <= t_us)
+        };
+        rev()
+            .find(|e| same(e.local, local) && e.peer == Some(peer))
+            .or_else(|| rev().find(|e| same(e.local, local) && e.peer.is_none()))
+            .map(|e| e.socket)
+    }
+
+    fn segment_event(&self, packet: &Packet, tracked: sockscope_capture::Tracked) -> SegmentEvent {
+        let transport = match packet.kind {
+            PacketKind::Tcp(_) => Transport::Tcp,
+            PacketKind::Udp { .. } | PacketKind::IcmpPortUnreachable => Transport::Udp,
+        };
+        let segment = sockscope_capture::to_segment(packet, &tracked);
+        SegmentEvent {
+            conn: tracked.conn,
+            src: packet.src.to_string(),
+            dst: packet.dst.to_string(),
+            direction: if tracked.forward {
+                Direction::Forward
+            } else {
+                Direction::Reverse
+            },
+            from_socket: self.find(transport, packet.src, packet.dst, packet.ts_us),
+            to_socket: self.find(transport, packet.dst, packet.src, packet.ts_us),
+            segment,
+        }
+    }
+}
+
+/// Sends `ports` to a running capture; a task waits for the answer and
+/// reports a failure.
+fn send_filter(tap: &dyn Tap, ports: &[u16], outcomes: &mpsc::UnboundedSender<Outcome>) -> Applied {
+    let applying = tap.set_ports(ports);
+    let outcomes = outcomes.clone();
+    let (answer, answered) = oneshot::channel();
+    tokio::spawn(async move {
+        if let Err(unavailable) = applying.await {
+            let _ = outcomes.send(Outcome::Failed(unavailable));
+        }
+        let _ = answer.send(());
+    });
+    Applied(Some(answered))
+}
+
+/// Whether a socket bound to `bound` owns packets addressed to `addr`: the
+/// same port, and the same address unless bound to the wildcard.
+fn same(bound: SocketAddr, addr: SocketAddr) -> bool {
+    bound.port() == addr.port() && (bound.ip().is_unspecified() || bound.ip() == addr.ip())
+}
+
+impl Drop for SessionCapture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
