@@ -5,9 +5,14 @@
 //! - [`ws`] is the WebSocket edge: the only module that knows JSON. It
 //!   decodes [`sockscope_shared::Request`]s, and batches events out.
 //! - [`session`] is one page's world: its sockets, its capture, its events.
+//!   It never awaits anything slow: lookups, connects and capture changes
+//!   run in tasks and report back.
 //! - [`sockets`] drives real kernel sockets, one task per socket.
 //! - [`segments`] turns captured packets into segment events linked to the
 //!   session's sockets.
+//! - [`Config`] carries the settings, and the two slow dependencies tests
+//!   replace: the resolver ([`session::Resolve`]) and the packet source
+//!   ([`segments::PacketSource`]).
 //! - [`events`] is the bounded queue between a session and its writer
 //!   ([`ws::write_events`]); public so benchmarks can drive the writer alone.
 //!

@@ -117,7 +117,7 @@ pub fn allowed(config: &Config, addr: SocketAddr, role: Role) -> Result<SocketAd
                  with --allow-remote {ip}/32 to allow it"
             ),
         )),
-        Role::Bind if !(ip.is_loopback() || ip.is_unspecified()) && !config.target_allowed(ip) => {
+        Role::Bind if !(ip.is_loopback() || ip.is_unspecified() || config.target_allowed(ip)) => {
             Err(Refusal::new(
                 ErrorCode::TargetNotAllowed,
                 format!(
@@ -400,6 +400,13 @@ mod tests {
         assert_eq!(framed(3, Framing::None).unwrap(), [7, 7, 7]);
         assert_eq!(
             framed(1001, Framing::None).unwrap_err().code,
+            ErrorCode::PayloadTooLarge
+        );
+        // An ASCII length header has four digits: at most 9999 bytes.
+        assert_eq!(
+            framed_message(&[0; 10_000], Framing::Ascii4, 1 << 20)
+                .unwrap_err()
+                .code,
             ErrorCode::PayloadTooLarge
         );
         let header_len = Framing::Ascii4.header(0).unwrap().len();

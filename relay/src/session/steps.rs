@@ -38,12 +38,16 @@ pub struct Asked {
     pub command: &'static str,
 }
 
+/// The rest of a command, run on the session with what its slow step
+/// found.
+type Rest = Box<dyn FnOnce(&mut Session) -> Result<(), Refusal> + Send>;
+
 /// The rest of a command, once its slow step is done.
 pub struct Resume {
     asked: Asked,
     /// The socket whose held commands wait for this step.
     socket: Option<SocketId>,
-    then: Box<dyn FnOnce(&mut Session) -> Result<(), Refusal> + Send>,
+    then: Rest,
 }
 
 /// The session's slow steps under way.
