@@ -37,7 +37,7 @@ const BUFFER: usize = 65_536;
 
 /// What the lab asks of the forwarder thread.
 enum Command {
-    SetPath(PathConfig),
+    SetPath(Box<PathConfig>),
     Stop,
 }
 
@@ -124,7 +124,7 @@ impl Forwarder {
     /// `ForwarderStopped` if the thread has ended.
     pub fn set_path(&self, path: PathConfig) -> Result<(), LabError> {
         self.commands
-            .send(Command::SetPath(path))
+            .send(Command::SetPath(Box::new(path)))
             .map_err(|_| LabError::ForwarderStopped)?;
         self.wake
             .write(1)
@@ -168,20 +168,16 @@ struct Loop {
 
 impl Loop {
     fn run(mut self) {
+        // The default slack lets the kernel fire a timer up to 50 µs late,
+        // to batch wake-ups; a delay line wants its timers on time. Without
+        // it the path is only less exact, so a failure is ignored.
+        let _exact = nix::sys::prctl::set_timerslack(1);
         let mut buffer = vec![0u8; BUFFER];
         let mut decided = Vec::new();
         loop {
             let now = Instant::now();
-            release(
-                &mut self.models.client_to_server,
-                &self.devices.server,
-                now,
-            );
-            release(
-                &mut self.models.server_to_client,
-                &self.devices.client,
-                now,
-            );
+            release(&mut self.models.client_to_server, &self.devices.server, now);
+            release(&mut self.models.server_to_client, &self.devices.client, now);
             self.publish(&mut decided);
             let next = [
                 self.models.client_to_server.next_release(),

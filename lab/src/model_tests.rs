@@ -115,7 +115,10 @@ fn gilbert_elliott_loses_in_bursts() {
         model.admit(now, udp(1, 10), &mut events);
     }
     let lost: Vec<u64> = events.iter().map(|event| event.index).collect();
-    let bursts = 1 + lost.windows(2).filter(|pair| pair[1] != pair[0] + 1).count();
+    let bursts = 1 + lost
+        .windows(2)
+        .filter(|pair| pair[1] != pair[0] + 1)
+        .count();
     let mean_burst = lost.len() as f64 / bursts as f64;
     assert!((2.5..6.0).contains(&mean_burst), "mean burst {mean_burst}");
 }
@@ -157,5 +160,8 @@ fn duplicates_and_oversize_are_counted() {
     model.admit(now, udp(1, 600), &mut events);
     assert_eq!(std::iter::from_fn(|| model.pop_due(now)).count(), 2);
     let stats = model.stats();
-    assert_eq!((stats.duplicated, stats.oversize, stats.delivered), (1, 1, 2));
+    assert_eq!(
+        (stats.duplicated, stats.oversize, stats.delivered),
+        (1, 1, 2)
+    );
 }

@@ -151,12 +151,17 @@ fn unshare_and_open(mount_at: Option<&Path>) -> Result<File, LabError> {
         source: nix::Error::from_raw(error.raw_os_error().unwrap_or(0)),
     })?;
     if let Some(path) = mount_at {
-        nix::mount::mount(Some(own), path, None::<&str>, MsFlags::MS_BIND, None::<&str>).map_err(
-            |source| LabError::Namespace {
-                step: NamespaceStep::Mount,
-                source,
-            },
-        )?;
+        nix::mount::mount(
+            Some(own),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|source| LabError::Namespace {
+            step: NamespaceStep::Mount,
+            source,
+        })?;
     }
     Ok(file)
 }
