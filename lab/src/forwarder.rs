@@ -12,6 +12,7 @@
 
 use std::io;
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -46,6 +47,7 @@ enum Command {
 #[derive(Debug)]
 pub struct Forwarder {
     commands: Sender<Command>,
+    pending: Arc<AtomicBool>,
     wake: Arc<EventFd>,
     stats: Arc<Mutex<PathStats>>,
     thread: Option<JoinHandle<()>>,
@@ -79,6 +81,7 @@ impl Forwarder {
                 source: io::Error::from(errno),
             })?;
         let (commands, receiver) = std::sync::mpsc::channel();
+        let pending = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(PathStats::default()));
         let state = Loop {
             devices,
@@ -97,6 +100,7 @@ impl Forwarder {
                 ),
             },
             commands: receiver,
+            pending: Arc::clone(&pending),
             wake: Arc::clone(&wake),
             stats: Arc::clone(&stats),
             events,
@@ -111,13 +115,17 @@ impl Forwarder {
             })?;
         Ok(Forwarder {
             commands,
+            pending,
             wake,
             stats,
             thread: Some(thread),
         })
     }
 
-    /// Applies new settings from the next packet on.
+    /// Applies new settings to every packet read after this returns: the
+    /// thread looks at `pending` before each packet it takes, so a packet
+    /// sent after the call never slips through under the old settings,
+    /// and the caller never waits for the thread.
     ///
     /// # Errors
     ///
@@ -126,6 +134,7 @@ impl Forwarder {
         self.commands
             .send(Command::SetPath(Box::new(path)))
             .map_err(|_| LabError::ForwarderStopped)?;
+        self.pending.store(true, Ordering::Release);
         self.wake
             .write(1)
             .map_err(|_| LabError::ForwarderStopped)
@@ -160,6 +169,7 @@ struct Loop {
     devices: Devices,
     models: Models,
     commands: Receiver<Command>,
+    pending: Arc<AtomicBool>,
     wake: Arc<EventFd>,
     stats: Arc<Mutex<PathStats>>,
     events: tokio::sync::mpsc::Sender<PathEvent>,
@@ -200,26 +210,50 @@ impl Loop {
                     Err(_) => return,
                 }
             };
-            if ready[0] {
-                admit(
-                    &self.devices.client,
-                    &mut self.models.client_to_server,
-                    &mut buffer,
-                    &mut decided,
-                );
-            }
-            if ready[1] {
-                admit(
-                    &self.devices.server,
-                    &mut self.models.server_to_client,
-                    &mut buffer,
-                    &mut decided,
-                );
-            }
             if ready[2] && !self.obey() {
                 return;
             }
+            for (side, ready) in [Direction::ClientToServer, Direction::ServerToClient]
+                .into_iter()
+                .zip([ready[0], ready[1]])
+            {
+                if ready && !self.admit(side, &mut buffer, &mut decided) {
+                    return;
+                }
+            }
         }
+    }
+
+    /// Reads what the sending side's device has (up to a batch) into the
+    /// direction's model; false when told to stop.
+    fn admit(
+        &mut self,
+        direction: Direction,
+        buffer: &mut [u8],
+        decided: &mut Vec<PathEvent>,
+    ) -> bool {
+        for _ in 0..READ_BATCH {
+            if self.pending.swap(false, Ordering::Acquire) && !self.obey() {
+                return false;
+            }
+            let (from, model) = match direction {
+                Direction::ClientToServer => {
+                    (&self.devices.client, &mut self.models.client_to_server)
+                }
+                Direction::ServerToClient => {
+                    (&self.devices.server, &mut self.models.server_to_client)
+                }
+            };
+            match from.recv(buffer) {
+                Ok(len) => {
+                    let packet = buffer.get(..len).unwrap_or_default().to_vec();
+                    model.admit(Instant::now(), packet, decided);
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        true
     }
 
     /// Applies pending commands; false when told to stop.
@@ -254,25 +288,6 @@ impl Loop {
             server_to_client: self.models.server_to_client.stats(),
             events_missed: self.events_missed,
         };
-    }
-}
-
-/// Reads what a device has (up to a batch) into its direction's model.
-fn admit(
-    from: &SyncDevice,
-    model: &mut DirectionModel,
-    buffer: &mut [u8],
-    decided: &mut Vec<PathEvent>,
-) {
-    for _ in 0..READ_BATCH {
-        match from.recv(buffer) {
-            Ok(len) => {
-                let packet = buffer.get(..len).unwrap_or_default().to_vec();
-                model.admit(Instant::now(), packet, decided);
-            }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
     }
 }
 

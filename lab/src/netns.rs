@@ -215,6 +215,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_name_left_by_a_process_that_is_gone_is_removed() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: naming a namespace needs root");
+            return;
+        }
+        // Above the kernel's largest pid (2^22), so no process has it.
+        let name = "sockscope-9999999-0-client";
+        let namespace = Namespace::create(Some(name)).unwrap();
+        let path = Path::new(NETNS_DIR).join(name);
+        // As a crash would: the name stays, nothing runs `Drop`.
+        std::mem::forget(namespace);
+        assert!(path.exists());
+        let removed = cleanup_stale().unwrap();
+        assert!(removed.iter().any(|removed| removed == name), "{removed:?}");
+        assert!(!path.exists());
+        // A live process's names are left alone.
+        let own = format!("{PREFIX}{}-unit-client", std::process::id());
+        let live = Namespace::create(Some(&own)).unwrap();
+        assert!(!cleanup_stale().unwrap().contains(&own));
+        assert_eq!(live.name(), Some(own.as_str()));
+    }
+
+    #[test]
     fn only_names_the_lab_gave_carry_a_pid() {
         assert_eq!(owner_pid("sockscope-4242-3-client"), Some(4242));
         assert_eq!(owner_pid("sockscope-x-3-client"), None);

@@ -9,6 +9,8 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::witness::Witness;
@@ -146,6 +148,42 @@ fn seeded_loss_drops_the_same_packets_and_tcp_retransmits_them() {
         first.retransmissions,
         second.retransmissions
     );
+}
+
+#[test]
+fn a_link_that_goes_dark_and_comes_back_delivers_by_retransmission() {
+    let Some(lab) = lab(LabConfig::default()) else {
+        return;
+    };
+    let server_address = Lab::address(Side::Server, Family::V4);
+    let listener = lab
+        .in_namespace(Side::Server, || TcpListener::bind((server_address, 0)))
+        .unwrap()
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut client = lab
+        .in_namespace(Side::Client, || TcpStream::connect((server_address, port)))
+        .unwrap()
+        .unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    lab.set_path(PathConfig::symmetric(DirectionConfig::dark(), 0))
+        .unwrap();
+    client.write_all(b"through the dark").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut buffer = [0u8; 64];
+    assert!(
+        server.read(&mut buffer).is_err(),
+        "nothing crosses a dark link"
+    );
+    lab.set_path(PathConfig::default()).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let read = server.read(&mut buffer).unwrap();
+    assert_eq!(&buffer[..read], b"through the dark");
+    assert!(lab.stats().client_to_server.lost >= 1);
 }
 
 #[test]
