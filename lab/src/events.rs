@@ -42,6 +42,9 @@ pub enum PathEventKind {
     QueueOverflow,
     /// Dropped because it was longer than the path's MTU.
     Oversize,
+    /// Dropped because the delay line already held its most bytes (a long
+    /// delay at a high rate with no rate limit).
+    DelayLineFull,
     /// Sent twice.
     Duplicated,
     /// Held back and sent after the packet that followed it.
@@ -61,6 +64,8 @@ pub struct DirectionStats {
     pub queue_overflow: u64,
     /// Dropped because longer than the MTU.
     pub oversize: u64,
+    /// Dropped because the delay line was full.
+    pub delay_line_full: u64,
     /// Sent twice.
     pub duplicated: u64,
     /// Sent after their successor.

@@ -97,13 +97,21 @@ impl Lab {
     /// `MissingCapabilities` (with the command that grants them) when the
     /// process may not create namespaces or devices, `InvalidConfig` for
     /// settings out of range, and the failing step otherwise. Whatever was
-    /// made before the failure is removed.
+    /// made before the failure is removed. A named lab first removes the
+    /// names left by sockscope processes that are gone (`cleanup_stale`).
     pub fn create(config: LabConfig) -> Result<Lab, LabError> {
         if !(576..=9000).contains(&config.mtu) {
             return Err(ConfigError::MtuOutOfRange { mtu: config.mtu }.into());
         }
         config.path.validate()?;
         capability::check()?;
+        if config.named {
+            // Names a crashed sockscope left would otherwise stay until the
+            // next boot; only those of processes that are gone are removed.
+            // Failing to read the directory is left to `Namespace::create`
+            // to report.
+            let _removed = crate::netns::cleanup_stale();
+        }
         let number = LABS.fetch_add(1, Ordering::Relaxed);
         let name = |side: Side| {
             format!(

@@ -15,8 +15,10 @@
 //! link for three seconds) changes the outcome, not the stream. Packets
 //! that are not TCP or UDP share one stream of their own.
 //!
-//! What depends on time is the rate limit alone: whether a packet finds
-//! the queue full. Those drops are counted apart (`queue_overflow`).
+//! What depends on time is whether a packet finds a queue full: the rate
+//! limit's (`queue_overflow`), or the delay line's, which holds at most
+//! 32 MiB per direction so that a long delay on a fast path cannot take
+//! the relay's memory (`delay_line_full`). Those drops are counted apart.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -36,6 +38,9 @@ const REORDER_WAIT: Duration = Duration::from_millis(10);
 /// (new flows get new numbers), so memory stays bounded.
 const MAX_FLOWS: usize = 65_536;
 
+/// The most bytes one direction holds in its delay line.
+const MAX_DELAY_LINE_BYTES: usize = 32 << 20;
+
 /// The stream number of packets that are neither TCP nor UDP.
 const OTHER_FLOWS: u32 = u32::MAX;
 
@@ -53,6 +58,8 @@ pub struct DirectionModel {
     held: Option<Held>,
     link_free_at: Option<Instant>,
     last_release: Option<Instant>,
+    /// Bytes in `queue` and `held`.
+    queued_bytes: usize,
     stats: DirectionStats,
 }
 
@@ -131,6 +138,7 @@ impl DirectionModel {
             held: None,
             link_free_at: None,
             last_release: None,
+            queued_bytes: 0,
             stats: DirectionStats::default(),
         }
     }
@@ -208,6 +216,11 @@ impl DirectionModel {
         let duplicate = draws.duplicate < self.config.duplicate;
         let reorder = draws.reorder < self.config.reorder;
         let jitter = draws.jitter;
+        if self.queued_bytes + packet.len() * (1 + usize::from(duplicate)) > MAX_DELAY_LINE_BYTES {
+            self.stats.delay_line_full += 1;
+            events.push(event(PathEventKind::DelayLineFull));
+            return;
+        }
         let overflow_event = event(PathEventKind::QueueOverflow);
         let reorder_event = event(PathEventKind::Reordered);
         if duplicate {
@@ -265,6 +278,7 @@ impl DirectionModel {
         let jitter = self.config.jitter.as_secs_f64() * (jitter_draw * 2.0 - 1.0);
         let delay = (self.config.delay.as_secs_f64() + jitter).max(0.0);
         let mut release = depart + Duration::from_secs_f64(delay);
+        self.queued_bytes += packet.len();
         if let Some(last) = self.last_release {
             release = release.max(last);
         }
@@ -315,6 +329,7 @@ impl DirectionModel {
             return None;
         }
         let queued = self.queue.pop_front()?;
+        self.queued_bytes = self.queued_bytes.saturating_sub(queued.packet.len());
         self.stats.delivered += 1;
         Some(queued.packet)
     }

@@ -165,3 +165,25 @@ fn duplicates_and_oversize_are_counted() {
         (1, 1, 2)
     );
 }
+
+#[test]
+fn the_delay_line_is_bounded() {
+    let config = DirectionConfig {
+        delay: Duration::from_secs(10),
+        ..DirectionConfig::default()
+    };
+    let mut model = DirectionModel::new(Direction::ClientToServer, config, 1, 9000);
+    let now = Instant::now();
+    let mut events = Vec::new();
+    for _ in 0..5000 {
+        model.admit(now, udp(1, 8000), &mut events);
+    }
+    let stats = model.stats();
+    // 32 MiB hold 4,179 packets of 8,028 bytes.
+    assert_eq!(stats.delay_line_full, 5000 - 4179, "{stats:?}");
+    let released = std::iter::from_fn(|| model.pop_due(now + Duration::from_secs(10))).count();
+    assert_eq!(released, 4179);
+    // Emptied, it takes packets again.
+    model.admit(now, udp(1, 8000), &mut events);
+    assert_eq!(model.stats().delay_line_full, 821);
+}
