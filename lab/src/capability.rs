@@ -1,10 +1,11 @@
 //! Which Linux capabilities the lab needs, whether this process has them, and
 //! the command that grants them.
 //!
-//! Measured on Linux 6.x rather than assumed: `unshare(CLONE_NEWNET)` and
-//! `setns(CLONE_NEWNET)` need CAP_SYS_ADMIN, and so does the bind mount that
-//! names a namespace; creating a TUN device and configuring links and
-//! addresses over netlink need CAP_NET_ADMIN. CAP_NET_RAW is not needed by
+//! Checked on Linux 6.18 by removing one capability at a time (`setpriv
+//! --bounding-set`): `unshare(CLONE_NEWNET)` and `setns(CLONE_NEWNET)` fail
+//! with EPERM without CAP_SYS_ADMIN (the bind mount that names a namespace
+//! needs it too); `TUNSETIFF` and netlink link and address changes fail
+//! without CAP_NET_ADMIN, and do not need CAP_SYS_ADMIN. CAP_NET_RAW is not needed by
 //! the lab itself but by the capture that watches it, so the command grants
 //! it too. Naming a namespace also writes under `/run/netns`, which is
 //! root's: a non-root binary with these capabilities creates unnamed labs.
