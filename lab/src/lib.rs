@@ -18,6 +18,27 @@
 //! - `model.rs`: the impairment model, sans I/O; `path.rs` its settings;
 //!   `flow.rs` a packet's flow; `events.rs` what the path reports.
 //! - `capability.rs`: what is needed, and the command that grants it.
+//! - `preset.rs`: named paths (LAN, continental, mobile, satellite, lossy)
+//!   for the page's path selector.
+//!
+//! # How the relay is meant to use it
+//!
+//! - A session asks for a lab: `Lab::create` inside `spawn_blocking` (it
+//!   starts threads and talks netlink), named so a witness can use
+//!   `ip netns exec`; a refusal (`LabError::MissingCapabilities`) goes to
+//!   the page with its command. Dropping the session drops the lab.
+//! - Sockets: `lab.in_namespace(Side::Client, || socket2::Socket::new(…))`
+//!   (or `Side::Server` for listeners), then `tokio::net::TcpStream::
+//!   from_std` and the usual socket task: the socket stays in its
+//!   namespace, the task runs on any worker. `Lab::address` gives the
+//!   addresses to bind and connect to.
+//! - Capture: open libpcap on `Lab::device_name(side)` the same way, from
+//!   `in_namespace`, so its socket lives in that namespace; the capture
+//!   thread then runs as it does on loopback.
+//! - The page's path selector: `Preset::from_id(id).path(seed)` then
+//!   `lab.set_path(…)`, or a `PathConfig` built from the page's fields;
+//!   `take_events` gives the drops to draw where the capture cannot see
+//!   them.
 //!
 //! # Choices, and why
 //!
@@ -57,6 +78,7 @@ mod lab;
 mod model;
 mod netns;
 mod path;
+mod preset;
 
 pub use capability::{Capability, MissingCapabilities};
 pub use error::{ConfigError, LabError, NamespaceStep, NetlinkStep};
@@ -66,6 +88,7 @@ pub use lab::{Family, Lab, LabConfig, Side};
 pub use model::DirectionModel;
 pub use netns::{NETNS_DIR, PREFIX, cleanup_stale};
 pub use path::{DirectionConfig, GilbertElliott, Loss, PathConfig, Rate};
+pub use preset::Preset;
 
 /// Checks, without creating anything, that this process may build labs.
 ///
