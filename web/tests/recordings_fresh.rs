@@ -4,6 +4,10 @@
 //! a change to the import, the tracker or the protocol that would change a
 //! recording fails here until the recordings are written again.
 
+// Helpers outside #[test] functions panic on purpose too: here a panic is
+// a failed test.
+#![allow(clippy::panic)]
+
 #[path = "../examples/recordings/calls.rs"]
 mod calls;
 #[path = "../examples/recordings/convert.rs"]
