@@ -119,15 +119,41 @@ async fn assert_same_as_tshark(page: &mut Client, tshark: &Tshark, port: u16) ->
     ours.into_iter().map(|(_, e)| e).collect()
 }
 
+/// A connected pair of the page's sockets, with tshark watching the
+/// listener's port from before the connect.
+struct Watched {
+    tshark: Tshark,
+    port: u16,
+    listener: u32,
+    client: u32,
+    server: u32,
+}
+
+async fn watched_pair(page: &mut Client) -> Watched {
+    let (listener, port) = page.listen(true).await;
+    let tshark = Tshark::start(port);
+    let client = page.connect(port).await;
+    let server = page.accepted(listener).await;
+    Watched {
+        tshark,
+        port,
+        listener,
+        client,
+        server,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_sends_and_half_close_match_tshark() {
     let relay = Relay::start().await;
     let mut page = relay.client().await;
-    let (listener, port) = page.listen(true).await;
-    let tshark = Tshark::start(port);
-
-    let client = page.connect(port).await;
-    let server = page.accepted(listener).await;
+    let Watched {
+        tshark,
+        port,
+        listener,
+        client,
+        server,
+    } = watched_pair(&mut page).await;
     page.send(json!({"cmd": "send", "socket": client, "payload": {"text": "hello"}, "repeat": 3}))
         .await;
     page.queued(server, 15).await;
@@ -195,10 +221,13 @@ async fn refused_connect_shows_syn_then_rst() {
 async fn a_one_megabyte_transfer_is_seen_whole() {
     let relay = Relay::start().await;
     let mut page = relay.client().await;
-    let (listener, port) = page.listen(true).await;
-    let tshark = Tshark::start(port);
-    let client = page.connect(port).await;
-    let server = page.accepted(listener).await;
+    let Watched {
+        tshark,
+        port,
+        client,
+        server,
+        ..
+    } = watched_pair(&mut page).await;
     page.send(json!({"cmd": "auto_read", "socket": server, "on": true, "bufsize": 1_048_576}))
         .await;
     let megabyte = "x".repeat(1 << 20);

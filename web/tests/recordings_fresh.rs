@@ -4,10 +4,6 @@
 //! a change to the import, the tracker or the protocol that would change a
 //! recording fails here until the recordings are written again.
 
-// Helpers outside #[test] functions panic on purpose too: here a panic is
-// a failed test.
-#![allow(clippy::panic)]
-
 #[path = "../examples/recordings/calls.rs"]
 mod calls;
 #[path = "../examples/recordings/convert.rs"]
@@ -17,27 +13,16 @@ mod files;
 #[path = "../examples/recordings/links.rs"]
 mod links;
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::file_names;
 
 const FIX: &str = "run `cargo xtask recordings` and commit web/recordings/";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| {
-            entry
-                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
@@ -57,11 +42,11 @@ fn the_committed_recordings_are_what_the_pipeline_writes() {
 
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("recordings");
     assert_eq!(
-        names_in(&committed),
-        names_in(fresh.path()),
+        file_names(&committed),
+        file_names(fresh.path()),
         "web/recordings/ holds other files than the pipeline writes: {FIX}"
     );
-    for name in names_in(fresh.path()) {
+    for name in file_names(fresh.path()) {
         let path = committed.join(&name);
         let ours =
             std::fs::read(fresh.path().join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -22,10 +22,10 @@ pub fn capture(name: &str) -> PathBuf {
         .join(format!("{name}.pcapng"))
 }
 
-/// The names of every reference recording, sorted.
-pub fn all_recordings() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+/// The names of the files in `dir`, sorted; a folder that cannot be
+/// listed fails the test with its path.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
             entry
@@ -34,9 +34,18 @@ pub fn all_recordings() -> Vec<String> {
                 .to_string_lossy()
                 .into_owned()
         })
-        .filter_map(|name| name.strip_suffix(".pcapng").map(str::to_owned))
         .collect();
     names.sort();
+    names
+}
+
+/// The names of every reference recording, sorted.
+pub fn all_recordings() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures");
+    let names: Vec<String> = file_names(&dir)
+        .into_iter()
+        .filter_map(|name| name.strip_suffix(".pcapng").map(str::to_owned))
+        .collect();
     assert_eq!(
         names.len(),
         14,
