@@ -9,6 +9,8 @@
 // a failed test, which is what clippy allows inside the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -22,6 +24,8 @@ use sockscope_capture::{
     read_file,
 };
 use tokio::sync::mpsc::Receiver;
+
+use common::{epoch_us, flag_bits, tshark_fields};
 
 /// How far apart two captures' timestamps of one packet may be.
 const MAX_CLOCK_SKEW_US: u64 = 1000;
@@ -184,44 +188,29 @@ impl Tshark {
         self.finish();
         let mut offline = read_file(&self.file).unwrap();
         offline.retain(|p| p.tcp().is_some());
-        let output = Command::new("tshark")
-            .arg("-r")
-            .arg(&self.file)
-            .args(["-Y", "tcp", "-T", "fields", "-E", "separator=/t"])
-            .args([
-                "-e",
-                "frame.time_epoch",
-                "-e",
-                "tcp.srcport",
-                "-e",
-                "tcp.dstport",
-            ])
-            .args([
-                "-e",
-                "tcp.flags",
-                "-e",
-                "tcp.seq_raw",
-                "-e",
-                "tcp.ack_raw",
-                "-e",
-                "tcp.len",
-            ])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        let rows = String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| {
-                let f: Vec<&str> = line.split('\t').collect();
-                TsharkRow {
-                    ts_us: epoch_us(f[0]),
-                    ports: (f[1].parse().unwrap(), f[2].parse().unwrap()),
-                    flags: u16::from_str_radix(f[3].trim_start_matches("0x"), 16).unwrap(),
-                    seq: f[4].parse().unwrap(),
-                    ack: f[5].parse().unwrap(),
-                    len: f[6].parse().unwrap(),
-                }
+        let fields = [
+            "frame.time_epoch",
+            "tcp.srcport",
+            "tcp.dstport",
+            "tcp.flags",
+            "tcp.seq_raw",
+            "tcp.ack_raw",
+            "tcp.len",
+        ];
+        fn number<T: std::str::FromStr<Err = std::num::ParseIntError>>(text: &str) -> T {
+            text.parse()
+                .unwrap_or_else(|e| panic!("tshark printed {text:?}: {e}"))
+        }
+        let rows = tshark_fields(&self.file, &["-Y", "tcp"], &fields)
+            .iter()
+            .map(|f| TsharkRow {
+                ts_us: epoch_us(&f[0]),
+                ports: (number(&f[1]), number(&f[2])),
+                flags: u16::from_str_radix(f[3].trim_start_matches("0x"), 16)
+                    .unwrap_or_else(|e| panic!("tcp.flags {:?}: {e}", f[3])),
+                seq: number(&f[4]),
+                ack: number(&f[5]),
+                len: number(&f[6]),
             })
             .collect();
         (rows, offline)
@@ -249,29 +238,12 @@ struct TsharkRow {
     len: u32,
 }
 
-fn epoch_us(text: &str) -> u64 {
-    let (seconds, fraction) = text.split_once('.').unwrap();
-    let micros: String = format!("{fraction:0<6}").chars().take(6).collect();
-    seconds.parse::<u64>().unwrap() * 1_000_000 + micros.parse::<u64>().unwrap()
-}
-
 fn row(packet: &Packet) -> TsharkRow {
     let segment = packet.tcp().expect("only TCP is expected here");
-    let f = segment.flags;
-    let bits = [
-        (f.fin, 0x001),
-        (f.syn, 0x002),
-        (f.rst, 0x004),
-        (f.psh, 0x008),
-        (f.ack, 0x010),
-        (f.urg, 0x020),
-        (f.ece, 0x040),
-        (f.cwr, 0x080),
-    ];
     TsharkRow {
         ts_us: packet.ts_us,
         ports: (packet.src.port(), packet.dst.port()),
-        flags: bits.iter().filter(|(on, _)| *on).map(|(_, bit)| bit).sum(),
+        flags: flag_bits(segment.flags),
         seq: segment.seq,
         ack: segment.ack,
         len: segment.payload_len,

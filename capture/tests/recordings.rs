@@ -11,28 +11,13 @@
 // a failed test, which is what clippy allows inside the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
+
+use common::{all_recordings, epoch_us, flag_bits, recording, tshark_fields};
 
 use sockscope_capture::{Packet, PacketKind, TcpFlags, Tracked, Tracker, read_file};
-
-fn recording(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata/captures")
-        .join(format!("{name}.pcapng"))
-}
-
-fn all_recordings() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures");
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter_map(|name| name.strip_suffix(".pcapng").map(str::to_owned))
-        .collect();
-    names.sort();
-    names
-}
 
 /// Every packet of a recording with what the tracker made of it.
 fn follow(name: &str) -> Vec<(Packet, Tracked)> {
@@ -352,24 +337,19 @@ const TSHARK_FIELDS: &[&str] = &[
 
 /// tshark's rows, and each row's (transport, stream) for the conn check.
 fn tshark_rows(name: &str) -> Vec<(Row, (String, String))> {
-    let mut command = Command::new("tshark");
-    command.arg("-r").arg(recording(name));
-    command.args(["-o", "tcp.relative_sequence_numbers:TRUE"]);
-    command.args(["-o", "tcp.analyze_sequence_numbers:TRUE"]);
-    command.args(["-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]);
-    for field in TSHARK_FIELDS {
-        command.args(["-e", field]);
-    }
-    let output = command.output().expect("tshark runs");
-    assert!(output.status.success(), "tshark failed on {name}");
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
+    let options = [
+        "-o",
+        "tcp.relative_sequence_numbers:TRUE",
+        "-o",
+        "tcp.analyze_sequence_numbers:TRUE",
+    ];
+    tshark_fields(&recording(name), &options, TSHARK_FIELDS)
+        .into_iter()
         .map(|line| {
             let f: HashMap<&str, &str> = TSHARK_FIELDS
                 .iter()
                 .copied()
-                .zip(line.split('\t'))
+                .zip(line.iter().map(String::as_str))
                 .collect();
             let get = |key: &str| f.get(key).copied().unwrap_or("").to_owned();
             let is_tcp = !get("tcp.srcport").is_empty();
@@ -382,13 +362,7 @@ fn tshark_rows(name: &str) -> Vec<(Row, (String, String))> {
                 }
             };
             let port = |tcp: &str, udp: &str| if is_tcp { get(tcp) } else { get(udp) };
-            let (seconds, fraction) = get("frame.time_epoch").split_once('.').map_or_else(
-                || (get("frame.time_epoch"), String::new()),
-                |(s, f)| (s.to_owned(), f.to_owned()),
-            );
-            let micros: String = format!("{fraction:0<6}").chars().take(6).collect();
-            let ts_us =
-                seconds.parse::<u64>().unwrap() * 1_000_000 + micros.parse::<u64>().unwrap();
+            let ts_us = epoch_us(&get("frame.time_epoch"));
             let payload_len = if is_tcp {
                 get("tcp.len").parse().unwrap()
             } else {
@@ -453,43 +427,30 @@ fn our_row(packet: &Packet, tracked: &Tracked) -> Row {
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let text = |value: Option<String>| value.unwrap_or_default();
     match &packet.kind {
-        PacketKind::Tcp(segment) => {
-            let f = segment.flags;
-            let bits = [
-                (f.fin, 0x001),
-                (f.syn, 0x002),
-                (f.rst, 0x004),
-                (f.psh, 0x008),
-                (f.ack, 0x010),
-                (f.urg, 0x020),
-                (f.ece, 0x040),
-                (f.cwr, 0x080),
-            ];
-            Row {
-                ts_us: packet.ts_us,
-                src: packet.src.to_string(),
-                dst: packet.dst.to_string(),
-                transport: "tcp",
-                flags: bits.iter().filter(|(on, _)| *on).map(|(_, bit)| bit).sum(),
-                seq: segment.seq.to_string(),
-                ack: segment.ack.to_string(),
-                rel_seq: tracked.rel_seq.to_string(),
-                rel_ack: tracked.rel_ack.to_string(),
-                window: segment.window.to_string(),
-                window_scaled: tracked.window_scaled.to_string(),
-                payload_len: segment.payload_len,
-                payload_hex: hex(&segment.payload),
-                mss: text(segment.options.mss.map(|v| v.to_string())),
-                window_scale: text(segment.options.window_scale.map(|v| v.to_string())),
-                sack_permitted: segment.options.sack_permitted,
-                timestamps: text(
-                    segment
-                        .options
-                        .timestamps
-                        .map(|t| format!("{}/{}", t.value, t.echo_reply)),
-                ),
-            }
-        }
+        PacketKind::Tcp(segment) => Row {
+            ts_us: packet.ts_us,
+            src: packet.src.to_string(),
+            dst: packet.dst.to_string(),
+            transport: "tcp",
+            flags: flag_bits(segment.flags),
+            seq: segment.seq.to_string(),
+            ack: segment.ack.to_string(),
+            rel_seq: tracked.rel_seq.to_string(),
+            rel_ack: tracked.rel_ack.to_string(),
+            window: segment.window.to_string(),
+            window_scaled: tracked.window_scaled.to_string(),
+            payload_len: segment.payload_len,
+            payload_hex: hex(&segment.payload),
+            mss: text(segment.options.mss.map(|v| v.to_string())),
+            window_scale: text(segment.options.window_scale.map(|v| v.to_string())),
+            sack_permitted: segment.options.sack_permitted,
+            timestamps: text(
+                segment
+                    .options
+                    .timestamps
+                    .map(|t| format!("{}/{}", t.value, t.echo_reply)),
+            ),
+        },
         PacketKind::Udp {
             payload_len,
             payload,

@@ -1,6 +1,6 @@
 //! The reference recordings the page ships: one event log per experiment of
 //! the design brief, made from the real captures in `testdata/captures/` by
-//! `web/tools/make_recordings.py`. Trunk copies `web/recordings/` next to
+//! `cargo xtask recordings` (`web/examples/recordings/`). Trunk copies `web/recordings/` next to
 //! the page, so each one opens with a click, with or without a relay, and a
 //! link such as `/?log=03-sticky-small-sends` opens one directly.
 
@@ -88,8 +88,12 @@ mod tests {
     fn every_listed_recording_is_shipped_and_every_shipped_one_listed() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings");
         let mut shipped: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|e| {
+                let name = e.unwrap_or_else(|e| panic!("{dir}: {e}")).file_name();
+                name.into_string()
+                    .unwrap_or_else(|name| panic!("{dir}: {name:?} is not UTF-8"))
+            })
             .filter_map(|f| f.strip_suffix(".events.json").map(str::to_string))
             .collect();
         shipped.sort();

@@ -7,12 +7,12 @@
 // a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod capture_common;
+mod common;
 
 use std::collections::HashMap;
 use std::process::Command;
 
-use capture_common::{all_recordings, capture, event_log, first, scratch, tshark};
+use common::{all_recordings, capture, event_log, first, scratch, tshark};
 use proptest::prelude::*;
 use sockscope_shared::{Event, EventKind, Segment, SegmentEvent};
 use sockscope_web::capture_file::{self, FileKind, OpenError};

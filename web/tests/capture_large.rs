@@ -9,11 +9,11 @@
 // a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod capture_common;
+mod common;
 
 use std::time::{Duration, Instant};
 
-use capture_common::scratch;
+use common::scratch;
 use sockscope_shared::{
     Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
 };

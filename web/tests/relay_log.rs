@@ -7,25 +7,20 @@
 //! SYN names the listener as its receiver. The page must show the story in
 //! the order it happened, with each socket where it belongs.
 
-use sockscope_shared::{Event, TcpState};
+mod common;
+
+use std::path::Path;
+
+use common::read_events;
+use sockscope_shared::TcpState;
 use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
 use sockscope_web::model::ladder;
 
 fn model() -> Model {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/live/three-hellos.events.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        eprintln!("{path}: {e}");
-        String::new()
-    });
-    let events: Vec<Event> = serde_json::from_str(&text).unwrap_or_else(|e| {
-        eprintln!("{path}: {e}");
-        Vec::new()
-    });
-    Model::from_events(events)
+    Model::from_events(read_events(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/three-hellos.events.json"),
+    ))
 }
 
 #[test]

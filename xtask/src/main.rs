@@ -17,6 +17,7 @@
 mod bench;
 mod bundle;
 mod pack;
+mod recordings;
 mod setup;
 
 use std::{
@@ -31,12 +32,14 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("dist") => setup::front_end_tools().and_then(|()| build_front_end()),
+        Some("recordings") => recordings::run(),
         _ => {
             eprintln!(
                 "usage:\n  cargo xtask run [--open] [-- RELAY ARGS]   set up, build and start sockscope\n  \
                  cargo xtask test                          set up and run every check and test\n  \
                  cargo xtask bench [NAME...]               run the benchmarks (bundle pipeline capture latency ui)\n  \
-                 cargo xtask dist                          build the page into dist/"
+                 cargo xtask dist                          build the page into dist/\n  \
+                 cargo xtask recordings                    write web/recordings/ from testdata/captures/"
             );
             return ExitCode::from(2);
         }

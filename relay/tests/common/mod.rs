@@ -243,6 +243,31 @@ impl Client {
         (listener, client, server)
     }
 
+    /// Calls recv(`bufsize`) on `socket` and waits for what it returned.
+    pub async fn recv(&mut self, socket: u32, bufsize: u32) -> sockscope_shared::CallEvent {
+        let id = self
+            .send(json!({"cmd": "recv", "socket": socket, "bufsize": bufsize}))
+            .await;
+        self.call_result(id).await
+    }
+
+    /// The half-close: `client` shuts down its sending side, `server`
+    /// reads the end of the stream and still answers "bye" on its own half.
+    pub async fn half_close(&mut self, client: u32, server: u32) {
+        let id = self
+            .send(json!({"cmd": "shutdown", "socket": client, "how": "write"}))
+            .await;
+        let shutdown = self.call_result(id).await;
+        assert!(matches!(shutdown.result, CallResult::Ok), "{shutdown:?}");
+        let end = self.recv(server, 1024).await;
+        assert!(
+            matches!(end.result, CallResult::EndOfStream { .. }),
+            "{end:?}"
+        );
+        self.send(json!({"cmd": "send", "socket": server, "payload": {"text": "bye"}}))
+            .await;
+    }
+
     /// Waits until `bytes` are queued in `socket`'s receive buffer.
     pub async fn queued(&mut self, socket: u32, bytes: u32) {
         self.wait_for(|e| {

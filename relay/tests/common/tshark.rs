@@ -94,7 +94,8 @@ impl Tshark {
         tshark
     }
 
-    /// The TCP packets seen so far.
+    /// The TCP packets seen so far. A line that does not read as one is a
+    /// broken witness, and fails the test rather than vanish.
     pub fn tcp(&self) -> Vec<Seen> {
         let probe = self.probe_port.to_string();
         self.lines
@@ -102,20 +103,23 @@ impl Tshark {
             .unwrap()
             .iter()
             .filter(|l| !l.starts_with(&probe))
-            .filter_map(|line| {
-                let f: Vec<&str> = line.split(',').collect();
-                let flags = f.get(3)?.trim_start_matches("0x");
-                Some(Seen {
-                    src_port: f.get(1)?.parse().ok()?,
-                    dst_port: f.get(2)?.parse().ok()?,
-                    flags: u16::from_str_radix(flags, 16).ok()?,
-                    rel_seq: f.get(4)?.parse().ok()?,
-                    rel_ack: f.get(5)?.parse().ok()?,
-                    len: f.get(6)?.parse().ok()?,
-                })
-            })
+            .map(|line| parse_line(line).unwrap_or_else(|| panic!("tshark printed {line:?}")))
             .collect()
     }
+}
+
+/// One line of tshark's fields: the probe's (empty) UDP port, then TCP's.
+fn parse_line(line: &str) -> Option<Seen> {
+    let f: Vec<&str> = line.split(',').collect();
+    let flags = f.get(3)?.trim_start_matches("0x");
+    Some(Seen {
+        src_port: f.get(1)?.parse().ok()?,
+        dst_port: f.get(2)?.parse().ok()?,
+        flags: u16::from_str_radix(flags, 16).ok()?,
+        rel_seq: f.get(4)?.parse().ok()?,
+        rel_ack: f.get(5)?.parse().ok()?,
+        len: f.get(6)?.parse().ok()?,
+    })
 }
 
 impl Drop for Tshark {
