@@ -342,6 +342,8 @@ mod tests {
                 command: Some("recv".into()),
                 code: crate::ErrorCode::UnknownSocket,
                 message: "no socket 9".into(),
+                field: Some("socket".into()),
+                limit: None,
             }),
             EventKind::Capture(CaptureState::Stats {
                 received: 3,
