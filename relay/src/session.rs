@@ -16,7 +16,7 @@ use std::{
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use sockscope_shared::{
-    Call, CallEvent, CallResult, CaptureState, Command, CommandError, ErrorCode, EventKind,
+    Call, CallEvent, CallResult, CaptureState, Command, CommandError, ErrorCode, EventKind, Limits,
     Request, SocketId, Transport,
 };
 use tokio::{
@@ -35,9 +35,6 @@ use crate::{
 /// How long connect() may wait for an answer before the page is told it
 /// timed out.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Longest gap the page may ask for between repeated sends.
-const MAX_INTERVAL_MS: u32 = 60_000;
 
 /// A refusal to run a command, before any socket was touched.
 type Refusal = (ErrorCode, String);
@@ -103,18 +100,26 @@ impl Session {
     async fn handle(&mut self, request: Request) {
         let id = request.id;
         let name = request.command.name();
+        // The protocol crate's one check of the limits, which the page's
+        // forms run too.
+        if let Err(error) = self.config.limits.check(&request.command) {
+            self.events
+                .emit(EventKind::CommandError(error.refusal(id, name)));
+            return;
+        }
         if let Err((code, message)) = self.dispatch(id, request.command).await {
             self.events.emit(EventKind::CommandError(CommandError {
                 request: id,
                 command: Some(name.into()),
                 code,
                 message: format!("{name}: {message}"),
+                field: None,
+                limit: None,
             }));
         }
     }
 
     async fn dispatch(&mut self, request: Option<u64>, command: Command) -> Result<(), Refusal> {
-        let limits = self.config.limits;
         match command {
             Command::TcpListen {
                 host,
@@ -147,39 +152,9 @@ impl Session {
                 framing,
             } => {
                 let body = payload.to_bytes();
-                if body.len() > limits.max_payload as usize {
-                    return Err((
-                        ErrorCode::PayloadTooLarge,
-                        format!(
-                            "the payload is {} bytes; at most {} may be sent at once",
-                            body.len(),
-                            limits.max_payload
-                        ),
-                    ));
-                }
-                let Some(mut message) = framing.header(body.len()) else {
-                    return Err((
-                        ErrorCode::PayloadTooLarge,
-                        format!(
-                            "a {}-byte message does not fit a {framing:?} header (at most {} bytes)",
-                            body.len(),
-                            framing.max_message_len()
-                        ),
-                    ));
-                };
+                // Checked against the limits already, so a header fits.
+                let mut message = framing.header(body.len()).unwrap_or_default();
                 message.extend_from_slice(&body);
-                if repeat == 0 || repeat > limits.max_repeat {
-                    return Err((
-                        ErrorCode::InvalidField,
-                        format!("repeat must be from 1 to {}", limits.max_repeat),
-                    ));
-                }
-                if interval_ms > MAX_INTERVAL_MS {
-                    return Err((
-                        ErrorCode::InvalidField,
-                        format!("interval_ms must be at most {MAX_INTERVAL_MS}"),
-                    ));
-                }
                 let interval = Duration::from_millis(u64::from(interval_ms));
                 self.op(
                     socket,
@@ -195,7 +170,6 @@ impl Session {
                 )?;
             }
             Command::Recv { socket, bufsize } => {
-                check_bufsize(bufsize, limits.max_bufsize)?;
                 self.op(socket, Kind::Stream, "recv", Op::Recv { request, bufsize })?;
             }
             Command::AutoRead {
@@ -204,8 +178,7 @@ impl Session {
                 delay_ms,
                 bufsize,
             } => {
-                check_bufsize(bufsize, limits.max_bufsize)?;
-                let delay = Duration::from_millis(u64::from(delay_ms.min(MAX_INTERVAL_MS)));
+                let delay = Duration::from_millis(u64::from(delay_ms.min(Limits::MAX_INTERVAL_MS)));
                 self.op(
                     socket,
                     Kind::Stream,
@@ -247,16 +220,6 @@ impl Session {
             } => {
                 let to = self.resolve(&host, port, false).await?;
                 let data = payload.to_bytes();
-                if data.len() > limits.max_payload as usize {
-                    return Err((
-                        ErrorCode::PayloadTooLarge,
-                        format!(
-                            "the datagram is {} bytes; at most {} may be sent",
-                            data.len(),
-                            limits.max_payload
-                        ),
-                    ));
-                }
                 self.capture.add_port(port).await;
                 self.op(
                     socket,
@@ -266,7 +229,6 @@ impl Session {
                 )?;
             }
             Command::RecvFrom { socket, bufsize } => {
-                check_bufsize(bufsize, limits.max_bufsize)?;
                 self.op(
                     socket,
                     Kind::Udp,
@@ -336,13 +298,10 @@ impl Session {
 
     fn check_room(&self) -> Result<(), Refusal> {
         let open = self.sockets.len() + self.connecting.len();
-        if open >= self.config.limits.max_sockets as usize {
-            return Err((
-                ErrorCode::LimitReached,
-                format!("this page already has {open} sockets open (the limit); close some first"),
-            ));
-        }
-        Ok(())
+        self.config
+            .limits
+            .check_room(open)
+            .map_err(|error| (error.code(), error.to_string()))
     }
 
     fn handle_of(&self, socket: SocketId) -> Result<&SocketHandle, Refusal> {
@@ -691,16 +650,6 @@ fn send_op(handle: &SocketHandle, op: Op) -> Result<(), Refusal> {
             "this socket has just been closed".into(),
         ),
     })
-}
-
-fn check_bufsize(bufsize: u32, max: u32) -> Result<(), Refusal> {
-    if bufsize == 0 || bufsize > max {
-        return Err((
-            ErrorCode::BufsizeOutOfRange,
-            format!("bufsize must be from 1 to {max} bytes, not {bufsize}"),
-        ));
-    }
-    Ok(())
 }
 
 /// socket(), SO_REUSEADDR when asked, bind(): the steps before listen().

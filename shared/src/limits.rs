@@ -69,7 +69,8 @@ impl Bound {
     /// sockets is the session's, not a field's.
     pub fn field(self) -> Option<Field> {
         match self {
-            Bound::Payload | Bound::FramedMessage(_) => Some(Field::Payload),
+            Bound::Payload => Some(Field::Payload),
+            Bound::FramedMessage(_) => Some(Field::Framing),
             Bound::Repeat => Some(Field::Repeat),
             Bound::IntervalMs => Some(Field::IntervalMs),
             Bound::Bufsize => Some(Field::Bufsize),
