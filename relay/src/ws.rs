@@ -132,7 +132,7 @@ async fn read_requests(
                     break;
                 }
             }
-            Err(error) => events.emit(EventKind::CommandError(error)),
+            Err(error) => events.emit(EventKind::CommandError(*error)),
         }
     }
 }
@@ -159,21 +159,22 @@ fn refusal(code: ErrorCode, message: &str) -> EventKind {
 /// `id`, then the command's name, then its fields in their order.
 ///
 /// # Errors
-/// A [`CommandError`] carrying whatever `id` and `cmd` could be read.
-pub fn decode_request(text: &str) -> Result<Request, CommandError> {
+/// A [`CommandError`] carrying whatever `id` and `cmd` could be read,
+/// boxed: a refusal is rare, and much larger than a request.
+pub fn decode_request(text: &str) -> Result<Request, Box<CommandError>> {
     let mut reader = serde_json::Deserializer::from_str(text);
     let read = Request::read(&mut reader).and_then(|read| reader.end().map(|()| read));
     match read {
         Ok(Ok(request)) => Ok(request),
-        Ok(Err(error)) => Err(error.refusal()),
-        Err(err) => Err(CommandError {
+        Ok(Err(error)) => Err(Box::new(error.refusal())),
+        Err(err) => Err(Box::new(CommandError {
             request: None,
             command: None,
             code: ErrorCode::MalformedJson,
             message: format!("not valid JSON ({err}): send one JSON object per frame"),
             field: None,
             limit: None,
-        }),
+        })),
     }
 }
 
@@ -347,7 +348,7 @@ mod tests {
     use super::*;
 
     fn error_of(text: &str) -> CommandError {
-        decode_request(text).unwrap_err()
+        *decode_request(text).unwrap_err()
     }
 
     #[test]
