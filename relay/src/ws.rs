@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{Sink, SinkExt, StreamExt};
-use serde::Deserialize;
 use sockscope_shared::{
-    Capabilities, Command, CommandError, ErrorCode, Event, EventKind, Hello, HexError, Limits,
-    PROTOCOL_VERSION, Request,
+    Capabilities, CommandError, ErrorCode, Event, EventKind, Hello, Limits, PROTOCOL_VERSION,
+    Request,
 };
 use tokio::sync::mpsc;
 
@@ -133,7 +132,7 @@ async fn read_requests(
                     break;
                 }
             }
-            Err(error) => events.emit(EventKind::CommandError(error)),
+            Err(error) => events.emit(EventKind::CommandError(*error)),
         }
     }
 }
@@ -144,93 +143,38 @@ fn refusal(code: ErrorCode, message: &str) -> EventKind {
         command: None,
         code,
         message: message.into(),
+        field: None,
+        limit: None,
     })
 }
 
-/// Decodes one frame, or says exactly what is wrong with it: not JSON, no
-/// `cmd`, an unknown command, or a field of the wrong type.
+/// Decodes one frame, or says exactly what is wrong with it: not JSON, not
+/// an object, no `cmd`, an unknown command, or a field missing or of the
+/// wrong type.
 ///
-/// Checked in this order: the frame is a JSON object with a `cmd`, its
-/// `port` (if any) is a port, its `id` (if any) is a request id, the
-/// command is one the relay knows, and only then the command's fields.
-/// The decoder reads every field in the order they come and looks at `cmd`
-/// last (`shared/src/decode_command.rs`): checking the id and the name
-/// first keeps which problem of a frame with several is reported, and so
-/// its code (an unknown command sent with a field that fits no command is
-/// still an unknown command).
+/// The frame is read once, straight into a [`Request`]; what was wrong
+/// comes back typed from the protocol crate ([`Request::read`]), which
+/// also gives the refusal its code and its field. Which of several
+/// problems is reported is the protocol crate's order: `cmd`, then the
+/// `id`, then the command's name, then its fields in their order.
 ///
 /// # Errors
-/// A [`CommandError`] carrying whatever `id` and `cmd` could be read.
-pub fn decode_request(text: &str) -> Result<Request, CommandError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| CommandError {
-        request: None,
-        command: None,
-        code: ErrorCode::MalformedJson,
-        message: format!("not valid JSON ({err}): send one JSON object per frame"),
-    })?;
-    let Some(object) = value.as_object() else {
-        return Err(CommandError {
+/// A [`CommandError`] carrying whatever `id` and `cmd` could be read,
+/// boxed: a refusal is rare, and much larger than a request.
+pub fn decode_request(text: &str) -> Result<Request, Box<CommandError>> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let read = Request::read(&mut reader).and_then(|read| reader.end().map(|()| read));
+    match read {
+        Ok(Ok(request)) => Ok(request),
+        Ok(Err(error)) => Err(Box::new(error.refusal())),
+        Err(err) => Err(Box::new(CommandError {
             request: None,
             command: None,
             code: ErrorCode::MalformedJson,
-            message: "a command must be a JSON object such as {\"cmd\": \"tcp_listen\", ...}"
-                .into(),
-        });
-    };
-    let request_id = object.get("id").and_then(serde_json::Value::as_u64);
-    let Some(cmd) = object.get("cmd").and_then(serde_json::Value::as_str) else {
-        return Err(CommandError {
-            request: request_id,
-            command: None,
-            code: ErrorCode::UnknownCommand,
-            message: "missing \"cmd\": say which command to run, such as \"tcp_listen\"".into(),
-        });
-    };
-    let cmd = cmd.to_owned();
-    if let Some(port) = object.get("port") {
-        if port.as_u64().is_none_or(|p| p > u64::from(u16::MAX)) {
-            return Err(CommandError {
-                request: request_id,
-                command: Some(cmd),
-                code: ErrorCode::BadPort,
-                message: format!("port {port} is not a port: use a whole number from 1 to 65535"),
-            });
-        }
-    }
-    if let Some(id) = object.get("id") {
-        Option::<u64>::deserialize(id).map_err(|err| refused(request_id, &cmd, &err))?;
-    }
-    if !Command::NAMES.contains(&cmd.as_str()) {
-        return Err(CommandError {
-            request: request_id,
-            message: format!("unknown command {cmd:?}: see docs/PROTOCOL.md for the list"),
-            command: Some(cmd),
-            code: ErrorCode::UnknownCommand,
-        });
-    }
-    serde_json::from_value::<Request>(value).map_err(|err| refused(request_id, &cmd, &err))
-}
-
-/// The refusal of a known command whose `id` or fields do not decode,
-/// sorted by serde's words.
-fn refused(request: Option<u64>, cmd: &str, err: &serde_json::Error) -> CommandError {
-    let text = err.to_string();
-    // Unknown commands are refused before decoding, so a name serde does
-    // not know here (a framing, a shutdown, a payload's kind, a socket
-    // option) is a field with a wrong value, like any other.
-    let (code, message) = if HexError::is_named_in(&text) {
-        (
-            ErrorCode::InvalidHex,
-            format!("{cmd}: invalid hex payload: {text}"),
-        )
-    } else {
-        (ErrorCode::InvalidField, format!("{cmd}: {text}"))
-    };
-    CommandError {
-        request,
-        command: Some(cmd.to_owned()),
-        code,
-        message,
+            message: format!("not valid JSON ({err}): send one JSON object per frame"),
+            field: None,
+            limit: None,
+        })),
     }
 }
 
@@ -404,7 +348,7 @@ mod tests {
     use super::*;
 
     fn error_of(text: &str) -> CommandError {
-        decode_request(text).unwrap_err()
+        *decode_request(text).unwrap_err()
     }
 
     #[test]
@@ -447,22 +391,36 @@ mod tests {
     fn errors_name_the_command_and_the_field() {
         let err = error_of(r#"{"id": 6, "cmd": "recv", "socket": 2}"#);
         assert_eq!(
-            (err.code, err.request, err.message.as_str()),
+            (
+                err.code,
+                err.request,
+                err.field.as_deref(),
+                err.message.as_str()
+            ),
             (
                 ErrorCode::InvalidField,
                 Some(6),
-                "recv: missing field `bufsize`"
+                Some("bufsize"),
+                "recv: missing field `bufsize`: this command needs it"
             )
         );
         let err = error_of(r#"{"cmd": "recv", "socket": "two", "bufsize": 10}"#);
         assert_eq!(
             err.message,
-            "recv: invalid type: string \"two\", expected u32"
+            "recv: `socket` must be a whole number from 0 to 4294967295, not string \"two\""
         );
         let err = error_of(r#"{"cmd": "send", "socket": 1, "payload": {"hex": "0g"}}"#);
         assert_eq!(
             err.message,
             "send: invalid hex payload: 'g' at position 1 is not a hex digit"
+        );
+        let err = error_of(r#"{"cmd": "udp_bind", "host": "h", "port": 70000}"#);
+        assert_eq!(
+            (
+                err.field.as_deref(),
+                err.limit.map(|limit| (limit.found, limit.max))
+            ),
+            (Some("port"), Some((70000, 65535)))
         );
     }
 
@@ -477,13 +435,16 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidField, "{}", err.message);
         assert_eq!(
             err.message,
-            "send: invalid type: string \"seven\", expected u64"
+            "send: `id` must be a request id (a whole number), not string \"seven\""
         );
-        let err = error_of(r#"{"cmd": "send", "payload": {"hex": "zz"}, "socket": "x"}"#);
+        let err = error_of(r#"{"cmd": "send", "payload": {"hex": "zz"}, "socket": 1}"#);
         assert_eq!(err.code, ErrorCode::InvalidHex, "{}", err.message);
         // The word "hex" in a wrong value is not bad hex.
         let err = error_of(r#"{"cmd": "recv", "socket": "hex", "bufsize": 8}"#);
         assert_eq!(err.code, ErrorCode::InvalidField, "{}", err.message);
+        // Trailing text after the object is not JSON.
+        let err = error_of(r#"{"cmd": "close", "socket": 1} x"#);
+        assert_eq!(err.code, ErrorCode::MalformedJson, "{}", err.message);
     }
 
     /// A name a field does not know is a field with a wrong value, reported
@@ -495,7 +456,7 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidField);
         assert_eq!(
             err.message,
-            "send: unknown variant `u16`, expected one of `none`, `ascii4`, `u32_le`, `u32_be`"
+            "send: `framing` cannot be \"u16\": use one of `none`, `ascii4`, `u32_le`, `u32_be`"
         );
     }
 

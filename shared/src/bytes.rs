@@ -45,16 +45,6 @@ impl fmt::Display for HexError {
 
 impl std::error::Error for HexError {}
 
-impl HexError {
-    /// Whether `message`, a decoder's error made from this one's text,
-    /// says a hex string was bad: serde's errors keep only the text, so the
-    /// words written above are how a reader tells bad hex apart. Kept here,
-    /// beside those words, so that rewording one rewords the other.
-    pub fn is_named_in(message: &str) -> bool {
-        message.contains("is not a hex digit") || message.starts_with("hex needs two digits")
-    }
-}
-
 impl Bytes {
     /// Decodes hex, ignoring ASCII whitespace so that `"68 65 6c"` works too.
     ///

@@ -17,7 +17,7 @@
 //! made ([`crate::CallResult::Accepted`]).
 //!
 //! Requests and commands are written by serde's derive but read by a decoder
-//! of their own (`decode_command.rs`), which reads each object once.
+//! of their own (`decode/request.rs`), which reads each object once.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,7 @@ pub struct Request {
 /// Everything the relay can be asked to do.
 ///
 /// A field documented with a default may be left out of the JSON, and the
-/// decoder (`decode_command.rs`) fills it in.
+/// decoder (`decode/request.rs`) fills it in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {

@@ -25,7 +25,7 @@ pub type SocketId = u32;
 
 /// One frame from the relay.
 ///
-/// Written by the derive; read by the decoder in `decode.rs`, which reads
+/// Written by the derive; read by the decoder in `decode/event.rs`, which reads
 /// the flat object once instead of buffering it for each flattened,
 /// tagged layer as the derive would (that decoder is also where a missing
 /// field or an unknown tag is named).
@@ -138,7 +138,7 @@ pub struct Capabilities {
 ///  "fix": "sudo setcap cap_net_raw,cap_net_admin=eip target/release/sockscope"}
 /// ```
 ///
-/// Read by the decoder in `decode.rs`, like [`Event`].
+/// Read by the decoder in `decode/`, like [`Event`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CaptureState {
@@ -238,7 +238,7 @@ pub enum Call {
 
 /// What the kernel answered.
 ///
-/// Read by the decoder in `decode.rs`, like [`Event`].
+/// Read by the decoder in `decode/`, like [`Event`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CallResult {
@@ -342,6 +342,8 @@ mod tests {
                 command: Some("recv".into()),
                 code: crate::ErrorCode::UnknownSocket,
                 message: "no socket 9".into(),
+                field: Some("socket".into()),
+                limit: None,
             }),
             EventKind::Capture(CaptureState::Stats {
                 received: 3,

@@ -6,11 +6,15 @@
 //!
 //! - [`Request`] and [`Command`]: what the page asks the relay to do.
 //!   Written by serde's derive and read by a decoder of their own
-//!   (`decode_command.rs`), which reads each object once.
+//!   (`decode/request.rs`), which reads each object once and says what was
+//!   wrong as a typed [`RequestError`].
 //! - [`Event`] and [`EventKind`]: what the relay reports back, one JSON text
 //!   frame per event, ordered by [`Event::index`]. Events are written by
-//!   serde's derive and read by a decoder of their own (`decode.rs`), which
-//!   reads each object once.
+//!   serde's derive and read by a decoder of their own
+//!   (`decode/event.rs`), which reads each object once.
+//! - [`Limits`]: what one session may ask for, and the one check of a
+//!   command against them ([`Limits::check`]), shared by the relay, the
+//!   page's forms and the lessons' stand-in relay.
 //! - [`Bytes`]: payloads, carried as lowercase hex in JSON.
 //! - [`Lesson`]: an experiment as a script of commands, for the page to run
 //!   (not part of the WebSocket protocol; it is here so teachers' tools can
@@ -22,7 +26,6 @@
 mod bytes;
 mod command;
 mod decode;
-mod decode_command;
 mod error;
 mod event;
 mod lesson;
@@ -34,13 +37,14 @@ mod wrong_answers;
 
 pub use bytes::{Bytes, HexError};
 pub use command::{Command, Framing, Payload, Request, ShutdownHow, SocketOption};
-pub use error::{CommandError, ErrorCode, OsError};
+pub use decode::{DecodeError, DecodeErrorKind, Field, Found, RequestError};
+pub use error::{CommandError, ErrorCode, Limit, OsError};
 pub use event::{
     Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SocketId,
     Transport,
 };
 pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
-pub use limits::Limits;
+pub use limits::{Bound, LimitError, Limits};
 pub use segment::{
     Direction, SackBlock, Segment, SegmentEvent, TcpFlags, TcpOptions, Timestamps, UdpDatagram,
 };

@@ -12,7 +12,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use sockscope_shared::{CallResult, Event, EventKind, Framing, Limits, SocketId};
+use sockscope_shared::{
+    CallResult, CommandError, Event, EventKind, Framing, Limits, OsError, SocketId,
+};
 use yew::Reducible;
 
 use crate::model::connection::Link;
@@ -48,6 +50,18 @@ pub struct OpenLog {
     pub notes: Vec<String>,
 }
 
+/// What a form shows under it, kept as data so that it is worded in the
+/// page's language when shown (`i18n::refusal::form_note`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormNote {
+    /// A check the form made before sending, already worded.
+    Local(String),
+    /// The relay refused the command.
+    Refused(CommandError),
+    /// The socket call failed: the kernel's errno.
+    Failed(OsError),
+}
+
 /// The whole page state.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct State {
@@ -69,7 +83,7 @@ pub struct State {
     /// Which form sent each request, so errors show beside it.
     pub requests: HashMap<u64, String>,
     /// The latest error per form.
-    pub form_errors: HashMap<String, String>,
+    pub form_errors: HashMap<String, FormNote>,
     /// Framing the decoder panel uses, per (conversation, direction).
     pub framings: HashMap<(usize, usize), Framing>,
 }
@@ -195,18 +209,16 @@ impl State {
     /// Puts a refused command's message, or a failed call's errno, beside
     /// the form that asked for it.
     fn note_errors(&mut self, event: &Event) {
-        let (request, message) = match &event.kind {
-            EventKind::CommandError(error) => (error.request, error.message.clone()),
+        let (request, note) = match &event.kind {
+            EventKind::CommandError(error) => (error.request, FormNote::Refused(error.clone())),
             EventKind::Call(call) => match &call.result {
-                CallResult::Error(error) => {
-                    (call.request, format!("{}: {}", error.errno, error.message))
-                }
+                CallResult::Error(error) => (call.request, FormNote::Failed(error.clone())),
                 _ => return,
             },
             _ => return,
         };
         if let Some(form) = request.and_then(|id| self.requests.get(&id)) {
-            self.form_errors.insert(form.clone(), message);
+            self.form_errors.insert(form.clone(), note);
         }
     }
 
@@ -239,7 +251,7 @@ impl Reducible for State {
                 next.requests.insert(request, form);
             }
             Action::FormFailed { form, message } => {
-                next.form_errors.insert(form, message);
+                next.form_errors.insert(form, FormNote::Local(message));
             }
             Action::OpenLog { name, events } => next.open(name, events, Vec::new()),
             Action::OpenFile {
@@ -285,9 +297,10 @@ impl Reducible for State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+    use crate::i18n::refusal::form_note;
     use sockscope_shared::{
-        Call, CallEvent, Capabilities, CaptureState, CommandError, ErrorCode, Hello, OsError,
-        Transport,
+        Call, CallEvent, Capabilities, CaptureState, ErrorCode, Hello, Transport,
     };
 
     fn hello(index: u64) -> Event {
@@ -351,9 +364,18 @@ mod tests {
             },
         );
         state = reduce(state, Action::Events(vec![connect(1, Some(7), false)]));
+        let shown = |state: &State, form: &str, lang: Lang| {
+            state
+                .form_errors
+                .get(form)
+                .map(|note| form_note(lang, note))
+        };
         assert_eq!(
-            state.form_errors.get("tcp_connect").map(String::as_str),
+            shown(&state, "tcp_connect", Lang::En).as_deref(),
             Some("ECONNREFUSED: nothing listens on 127.0.0.1:9")
+        );
+        assert!(
+            shown(&state, "tcp_connect", Lang::Zh).is_some_and(|note| note.contains("连接被拒绝")),
         );
         state = reduce(
             state,
@@ -372,13 +394,17 @@ mod tests {
                     command: Some("recv".into()),
                     code: ErrorCode::WrongSocketKind,
                     message: "socket 1 is a listener".into(),
+                    field: Some("socket".into()),
+                    limit: None,
                 }),
             }]),
         );
-        assert_eq!(
-            state.form_errors.get("recv").map(String::as_str),
-            Some("socket 1 is a listener")
+        // Worded by the page, from the code, in either language.
+        assert!(
+            shown(&state, "recv", Lang::En)
+                .is_some_and(|note| note.starts_with("recv: this socket cannot do recv")),
         );
+        assert!(shown(&state, "recv", Lang::Zh).is_some_and(|note| note.contains("不能执行 recv")));
         // Sending again from the form clears its old error.
         state = reduce(
             state,

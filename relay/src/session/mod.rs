@@ -31,16 +31,14 @@ use std::{
     sync::Arc,
 };
 
-use sockscope_shared::{
-    CaptureState, Command, CommandError, ErrorCode, EventKind, Request, SocketId,
-};
+use sockscope_shared::{CaptureState, Command, ErrorCode, EventKind, Request, SocketId};
 use tokio::sync::mpsc;
 
 pub use self::resolve::{Resolve, SystemResolver};
 use self::{
     lingering::Lingering,
     open::ListenOptions,
-    policy::{Refusal, Role, check_bufsize},
+    policy::{Refusal, Role},
     steps::{Asked, Steps},
 };
 use crate::{
@@ -111,26 +109,25 @@ impl Session {
             request: request.id,
             command: request.command.name(),
         };
-        let result = self.dispatch(asked, request.command);
+        // The protocol crate's one check of the limits, which the page's
+        // forms and the lessons' stand-in relay run too.
+        let result = match self.config.limits.check(&request.command) {
+            Ok(()) => self.dispatch(asked, request.command),
+            Err(limit) => Err(limit.into()),
+        };
         self.report(asked, result);
     }
 
     /// Tells the page why a command was refused, if it was.
     fn report(&self, asked: Asked, result: Result<(), Refusal>) {
-        if let Err(Refusal { code, message }) = result {
-            let name = asked.command;
-            self.events.emit(EventKind::CommandError(CommandError {
-                request: asked.request,
-                command: Some(name.into()),
-                code,
-                message: format!("{name}: {message}"),
-            }));
+        if let Err(refusal) = result {
+            let error = refusal.to_command_error(asked.request, asked.command);
+            self.events.emit(EventKind::CommandError(error));
         }
     }
 
     fn dispatch(&mut self, asked: Asked, command: Command) -> Result<(), Refusal> {
         let request = asked.request;
-        let limits = self.config.limits;
         match command {
             Command::TcpListen {
                 host,
@@ -181,9 +178,8 @@ impl Session {
                 interval_ms,
                 framing,
             } => {
-                let message =
-                    policy::framed_message(&payload.to_bytes(), framing, limits.max_payload)?;
-                let interval = policy::check_repeat(repeat, interval_ms, limits.max_repeat)?;
+                let message = policy::framed_message(&payload.to_bytes(), framing);
+                let interval = policy::interval(interval_ms);
                 let send = Op::Send {
                     request,
                     message,
@@ -194,7 +190,6 @@ impl Session {
                 self.op(socket, Kind::Stream, "send", send)
             }
             Command::Recv { socket, bufsize } => {
-                check_bufsize(bufsize, limits.max_bufsize)?;
                 self.op(socket, Kind::Stream, "recv", Op::Recv { request, bufsize })
             }
             Command::AutoRead {
@@ -203,7 +198,6 @@ impl Session {
                 delay_ms,
                 bufsize,
             } => {
-                check_bufsize(bufsize, limits.max_bufsize)?;
                 let delay = policy::auto_read_delay(delay_ms);
                 let auto = Op::AutoRead { on, delay, bufsize };
                 self.op(socket, Kind::Stream, "auto_read", auto)
@@ -242,7 +236,6 @@ impl Session {
                 let on = Some(socket);
                 self.with_address(asked, on, &host, port, Role::Reach, move |session, to| {
                     let data = payload.to_bytes();
-                    policy::check_datagram(data.len(), session.config.limits.max_payload)?;
                     // The datagram must not leave before the capture
                     // watches its port.
                     let applied = session.capture.add_port(port);
@@ -253,7 +246,6 @@ impl Session {
                 })
             }
             Command::RecvFrom { socket, bufsize } => {
-                check_bufsize(bufsize, limits.max_bufsize)?;
                 let recv_from = Op::RecvFrom { request, bufsize };
                 self.op(socket, Kind::Udp, "recv_from", recv_from)
             }
@@ -273,13 +265,7 @@ impl Session {
 
     fn check_room(&self) -> Result<(), Refusal> {
         let open = self.sockets.len() + self.connecting.len() + self.opening.len();
-        if open >= self.config.limits.max_sockets as usize {
-            return Err(Refusal::new(
-                ErrorCode::LimitReached,
-                format!("this page already has {open} sockets open (the limit); close some first"),
-            ));
-        }
-        Ok(())
+        Ok(self.config.limits.check_room(open)?)
     }
 
     fn handle_of(&self, socket: SocketId) -> Result<&SocketHandle, Refusal> {

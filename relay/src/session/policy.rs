@@ -17,7 +17,11 @@
 //!   ([`allowed`]), so a name cannot hide a remote address. Literal
 //!   addresses need no resolver ([`literal`]); names take the resolver's
 //!   time, which is why the session looks them up in a task of its own.
-//! - Payloads, buffers, repeats and intervals stay within the limits.
+//! - Payloads, buffers, repeats, intervals and the number of sockets stay
+//!   within the limits: the protocol crate's one check ([`Limits::check`]),
+//!   which the page's forms and the lessons' stand-in relay run too. A
+//!   refusal for a limit carries it ([`Refusal::limit`]), so the page words
+//!   it in the reader's language.
 //!
 //! Everything here is a pure function of the command and the settings, so
 //! the rules are tested as a table below.
@@ -28,13 +32,9 @@ use std::{
     time::Duration,
 };
 
-use sockscope_shared::{ErrorCode, Framing};
+use sockscope_shared::{CommandError, ErrorCode, Framing, LimitError, Limits};
 
 use crate::Config;
-
-/// Longest gap the page may ask for between repeated sends, and longest
-/// delay before an automatic recv.
-pub const MAX_INTERVAL_MS: u32 = 60_000;
 
 /// A refusal to run a command, before any socket was touched: the code the
 /// page sorts it by and a sentence saying what to do instead.
@@ -42,6 +42,8 @@ pub const MAX_INTERVAL_MS: u32 = 60_000;
 pub struct Refusal {
     pub code: ErrorCode,
     pub message: String,
+    /// The limit crossed, when that is the reason.
+    pub limit: Option<LimitError>,
 }
 
 impl Refusal {
@@ -49,6 +51,33 @@ impl Refusal {
         Refusal {
             code,
             message: message.into(),
+            limit: None,
+        }
+    }
+
+    /// The `command_error` the page gets for `command`, sent as request
+    /// `request`.
+    pub fn to_command_error(&self, request: Option<u64>, command: &str) -> CommandError {
+        match &self.limit {
+            Some(limit) => limit.refusal(request, command),
+            None => CommandError {
+                request,
+                command: Some(command.into()),
+                code: self.code,
+                message: format!("{command}: {}", self.message),
+                field: None,
+                limit: None,
+            },
+        }
+    }
+}
+
+impl From<LimitError> for Refusal {
+    fn from(limit: LimitError) -> Refusal {
+        Refusal {
+            code: limit.code(),
+            message: limit.to_string(),
+            limit: Some(limit),
         }
     }
 }
@@ -130,88 +159,25 @@ pub fn allowed(config: &Config, addr: SocketAddr, role: Role) -> Result<SocketAd
     }
 }
 
-/// The buffer of one recv or recvfrom.
-///
-/// # Errors
-/// [`ErrorCode::BufsizeOutOfRange`] outside 1..=`max`.
-pub fn check_bufsize(bufsize: u32, max: u32) -> Result<(), Refusal> {
-    if bufsize == 0 || bufsize > max {
-        return Err(Refusal::new(
-            ErrorCode::BufsizeOutOfRange,
-            format!("bufsize must be from 1 to {max} bytes, not {bufsize}"),
-        ));
-    }
-    Ok(())
-}
-
 /// One send's message: its framing header, then `body`.
 ///
-/// # Errors
-/// [`ErrorCode::PayloadTooLarge`] when the body is over `max_payload`
-/// bytes or too long for the framing's header.
-pub fn framed_message(body: &[u8], framing: Framing, max_payload: u32) -> Result<Vec<u8>, Refusal> {
-    if body.len() > max_payload as usize {
-        return Err(Refusal::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "the payload is {} bytes; at most {max_payload} may be sent at once",
-                body.len()
-            ),
-        ));
-    }
-    let Some(mut message) = framing.header(body.len()) else {
-        return Err(Refusal::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "a {}-byte message does not fit a {framing:?} header (at most {} bytes)",
-                body.len(),
-                framing.max_message_len()
-            ),
-        ));
-    };
+/// The command passed [`Limits::check`] already, so the header fits; were
+/// it not to, the message goes without one rather than the relay failing.
+pub fn framed_message(body: &[u8], framing: Framing) -> Vec<u8> {
+    let mut message = framing.header(body.len()).unwrap_or_default();
     message.extend_from_slice(body);
-    Ok(message)
+    message
 }
 
-/// One sendto's datagram.
-///
-/// # Errors
-/// [`ErrorCode::PayloadTooLarge`] when it is over `max_payload` bytes.
-pub fn check_datagram(len: usize, max_payload: u32) -> Result<(), Refusal> {
-    if len > max_payload as usize {
-        return Err(Refusal::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the datagram is {len} bytes; at most {max_payload} may be sent"),
-        ));
-    }
-    Ok(())
-}
-
-/// How many times one send command repeats, and how far apart.
-///
-/// # Errors
-/// [`ErrorCode::InvalidField`] for a repeat outside 1..=`max_repeat` or an
-/// interval over [`MAX_INTERVAL_MS`].
-pub fn check_repeat(repeat: u32, interval_ms: u32, max_repeat: u32) -> Result<Duration, Refusal> {
-    if repeat == 0 || repeat > max_repeat {
-        return Err(Refusal::new(
-            ErrorCode::InvalidField,
-            format!("repeat must be from 1 to {max_repeat}"),
-        ));
-    }
-    if interval_ms > MAX_INTERVAL_MS {
-        return Err(Refusal::new(
-            ErrorCode::InvalidField,
-            format!("interval_ms must be at most {MAX_INTERVAL_MS}"),
-        ));
-    }
-    Ok(Duration::from_millis(u64::from(interval_ms)))
+/// The gap between repeated sends (checked against the limits already).
+pub fn interval(interval_ms: u32) -> Duration {
+    Duration::from_millis(u64::from(interval_ms))
 }
 
 /// The delay before an automatic recv: anything longer than
-/// [`MAX_INTERVAL_MS`] is cut to it rather than refused.
+/// [`Limits::MAX_INTERVAL_MS`] is cut to it rather than refused.
 pub fn auto_read_delay(delay_ms: u32) -> Duration {
-    Duration::from_millis(u64::from(delay_ms.min(MAX_INTERVAL_MS)))
+    Duration::from_millis(u64::from(delay_ms.min(Limits::MAX_INTERVAL_MS)))
 }
 
 #[cfg(test)]
@@ -378,47 +344,31 @@ mod tests {
     }
 
     #[test]
-    fn buffers_payloads_and_repeats_stay_within_the_limits() {
-        let code = |r: Result<(), Refusal>| r.err().map(|r| r.code);
-        assert_eq!(code(check_bufsize(1, 10)), None);
-        assert_eq!(code(check_bufsize(10, 10)), None);
+    fn messages_carry_their_framing_header() {
+        assert_eq!(framed_message(&[7, 7, 7], Framing::None), [7, 7, 7]);
         assert_eq!(
-            code(check_bufsize(0, 10)),
-            Some(ErrorCode::BufsizeOutOfRange)
+            framed_message(&[7; 3], Framing::Ascii4),
+            [b'0', b'0', b'0', b'3', 7, 7, 7]
         );
-        assert_eq!(
-            code(check_bufsize(11, 10)),
-            Some(ErrorCode::BufsizeOutOfRange)
-        );
-        assert_eq!(code(check_datagram(10, 10)), None);
-        assert_eq!(
-            code(check_datagram(11, 10)),
-            Some(ErrorCode::PayloadTooLarge)
-        );
-
-        let framed = |len: usize, framing| framed_message(&vec![7; len], framing, 1000);
-        assert_eq!(framed(3, Framing::None).unwrap(), [7, 7, 7]);
-        assert_eq!(
-            framed(1001, Framing::None).unwrap_err().code,
-            ErrorCode::PayloadTooLarge
-        );
-        // An ASCII length header has four digits: at most 9999 bytes.
-        assert_eq!(
-            framed_message(&[0; 10_000], Framing::Ascii4, 1 << 20)
-                .unwrap_err()
-                .code,
-            ErrorCode::PayloadTooLarge
-        );
-        let header_len = Framing::Ascii4.header(0).unwrap().len();
-        assert_eq!(framed(3, Framing::Ascii4).unwrap().len(), header_len + 3);
-
-        let repeat = |n, ms| check_repeat(n, ms, 100).map_err(|r| r.code);
-        assert_eq!(repeat(1, 0), Ok(Duration::ZERO));
-        assert_eq!(repeat(100, 60_000), Ok(Duration::from_secs(60)));
-        assert_eq!(repeat(0, 0), Err(ErrorCode::InvalidField));
-        assert_eq!(repeat(101, 0), Err(ErrorCode::InvalidField));
-        assert_eq!(repeat(1, 60_001), Err(ErrorCode::InvalidField));
+        assert_eq!(interval(60_000), Duration::from_secs(60));
         assert_eq!(auto_read_delay(90_000), Duration::from_secs(60));
         assert_eq!(auto_read_delay(5), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn a_limit_refusal_keeps_the_limit_for_the_page() {
+        let limits = Limits {
+            max_sockets: 2,
+            ..Limits::default()
+        };
+        let refusal = Refusal::from(limits.check_room(2).unwrap_err());
+        assert_eq!(refusal.code, ErrorCode::LimitReached);
+        let error = refusal.to_command_error(Some(4), "tcp_connect");
+        assert_eq!(error.request, Some(4));
+        assert_eq!(error.limit.map(|limit| limit.max), Some(2));
+        let plain = Refusal::new(ErrorCode::BadPort, "port 0 cannot be watched")
+            .to_command_error(None, "watch");
+        assert_eq!(plain.message, "watch: port 0 cannot be watched");
+        assert_eq!(plain.limit, None);
     }
 }

@@ -2,6 +2,7 @@
 //! keyboard shortcuts, and lays out the views.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -30,7 +31,7 @@ use super::udp_bind_form::{self, UdpBindForm};
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
 use crate::fetch_log::{log_parameter, open_recording};
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Lang, refusal};
 use crate::model::Model;
 use crate::model::describe::{call_event_label, segment_label};
 use crate::relay::{Relay, page_websocket_url};
@@ -318,8 +319,15 @@ pub fn App() -> Html {
     let horizon = state.horizon();
     let current_at = current.and_then(|s| model.steps.get(s).copied());
     let shown_at = state.selected.or(current_at);
-    let errors = Rc::new(state.form_errors.clone());
-    let error = |key: &str| state.form_errors.get(key).cloned();
+    // The forms show their notes worded in the page's language.
+    let errors: Rc<HashMap<String, String>> = Rc::new(
+        state
+            .form_errors
+            .iter()
+            .map(|(form, note)| (form.clone(), refusal::form_note(*lang, note)))
+            .collect(),
+    );
+    let error = |key: &str| errors.get(key).cloned();
     let limits = state.limits();
     let chosen = state
         .chosen_socket

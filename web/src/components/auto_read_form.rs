@@ -39,8 +39,13 @@ pub fn AutoReadForm(props: &Props) -> Html {
             Ok(Command::AutoRead {
                 socket,
                 on,
-                delay_ms: validate::number(&delay, "delay", 0, 60_000)?,
-                bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
+                delay_ms: validate::number(
+                    &delay,
+                    "delay",
+                    0,
+                    sockscope_shared::Limits::MAX_INTERVAL_MS,
+                )?,
+                bufsize: validate::bufsize(&bufsize, &limits)?,
             })
         }
     };

@@ -138,7 +138,7 @@ fn call_view(lang: Lang, model: &ModelRef, at: usize, call: &CallEvent) -> Html 
         );
     let error = match &call.result {
         CallResult::Error(e) => Some(
-            html! { <p class="form-error">{ format!("{} ({}): {}", e.errno, e.code, e.message) }</p> },
+            html! { <p class="form-error">{ format!("{} ({}): {}", e.errno, e.code, crate::i18n::refusal::os_error(lang, e)) }</p> },
         ),
         _ => None,
     };

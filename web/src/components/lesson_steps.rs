@@ -6,6 +6,7 @@
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use crate::i18n::{refusal, use_lang};
 use crate::model::lesson::StepState;
 
 /// One step as the list shows it.
@@ -28,13 +29,14 @@ fn state_name(row: &StepRow) -> &'static str {
         StepState::NotRun if row.next => "next",
         StepState::NotRun => "todo",
         StepState::Sent => "out",
-        StepState::Done { error: true, .. } => "error",
+        StepState::Done { error: true, .. } | StepState::Refused(_) => "error",
         StepState::Done { .. } => "done",
     }
 }
 
 #[component]
 pub fn LessonSteps(props: &Props) -> Html {
+    let lang = use_lang();
     let list = use_node_ref();
     // The row to keep in view: the one waiting for its answer, else the next.
     let focus = props
@@ -54,6 +56,7 @@ pub fn LessonSteps(props: &Props) -> Html {
                 let state = state_name(row);
                 let result = match &row.state {
                     StepState::Done { label, .. } => Some(label.clone()),
+                    StepState::Refused(error) => Some(refusal::refusal(lang, error)),
                     StepState::Sent => Some("…".to_string()),
                     StepState::NotRun => None,
                 };

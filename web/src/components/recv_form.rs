@@ -39,7 +39,7 @@ pub fn RecvForm(props: &Props) -> Html {
         fields::Sender::new(form_key(socket), &local_error, &props.onsubmit).on_submit(move || {
             Ok(Command::Recv {
                 socket,
-                bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
+                bufsize: validate::bufsize(&bufsize, &limits)?,
             })
         })
     };

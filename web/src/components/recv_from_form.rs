@@ -34,7 +34,7 @@ pub fn RecvFromForm(props: &Props) -> Html {
         fields::Sender::new(form_key(socket), &local_error, &props.onsubmit).on_submit(move || {
             Ok(Command::RecvFrom {
                 socket,
-                bufsize: validate::bufsize(&bufsize, limits.max_bufsize)?,
+                bufsize: validate::bufsize(&bufsize, &limits)?,
             })
         })
     };

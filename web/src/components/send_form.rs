@@ -54,9 +54,9 @@ pub fn SendForm(props: &Props) -> Html {
         fields::Sender::new(form_key(socket), &local_error, &props.onsubmit).on_submit(move || {
             Ok(Command::Send {
                 socket,
-                payload: validate::payload(&message, *kind, *framing, limits.max_payload, false)?,
-                repeat: validate::number(&repeat, "repeat", 1, limits.max_repeat)?,
-                interval_ms: validate::number(&interval, "interval", 0, 60_000)?,
+                payload: validate::payload(&message, *kind, *framing, &limits, false)?,
+                repeat: validate::repeat(&repeat, &limits)?,
+                interval_ms: validate::interval(&interval)?,
                 framing: *framing,
             })
         })

@@ -49,13 +49,7 @@ pub fn SendToForm(props: &Props) -> Html {
                 socket,
                 host: validate::host(&host)?,
                 port: validate::port(&port, false)?,
-                payload: validate::payload(
-                    &message,
-                    *kind,
-                    Framing::None,
-                    limits.max_payload,
-                    true,
-                )?,
+                payload: validate::payload(&message, *kind, Framing::None, &limits, true)?,
             })
         })
     };

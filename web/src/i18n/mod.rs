@@ -6,7 +6,8 @@
 //! (`lang.pick("Run", "运行")`), so each one sits next to its translation
 //! and a component's diff stays small; lesson texts come from the lesson
 //! files ([`Lang::text`]). [`lesson`] words the lesson panel's states and
-//! errors; [`capture`] what the page says about capture files; [`words`]
+//! errors; [`capture`] what the page says about capture files; [`refusal`]
+//! what the relay refused and what the kernel answered; [`words`]
 //! the few model terms several views print (socket roles, the link to the
 //! relay). Diagram labels stay as C and Wireshark
 //! write them (`recv(1024) → 15 bytes`, `SYN, ACK`), in both languages, so
@@ -18,6 +19,7 @@
 
 pub mod capture;
 pub mod lesson;
+pub mod refusal;
 pub mod words;
 
 use sockscope_shared::Text;

@@ -9,7 +9,9 @@
 //! recv returns what was sent (glued, as TCP does) and a recvfrom one
 //! datagram, cut to the buffer. An accept with nobody waiting and a recv
 //! with nothing to read block, as on the real relay, and are answered once
-//! a later command makes them possible.
+//! a later command makes them possible. A command over the limits its
+//! hello announces is refused as the relay refuses it, by the protocol
+//! crate's own check ([`Limits::check`]).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -44,6 +46,8 @@ pub struct FakeRelay {
     t_us: u64,
     /// Requests that would block, retried after every other one.
     blocked: Vec<Request>,
+    /// The limits announced in the hello.
+    limits: Limits,
 }
 
 impl FakeRelay {
@@ -58,6 +62,7 @@ impl FakeRelay {
             next_id: first_id,
             t_us,
             blocked: Vec::new(),
+            limits: Limits::default(),
         };
         relay.push(EventKind::Hello(Hello {
             protocol_version: 1,
@@ -68,7 +73,7 @@ impl FakeRelay {
                 },
                 allow_remote: false,
             },
-            limits: Limits::default(),
+            limits: relay.limits,
         }));
         relay
     }
@@ -148,6 +153,11 @@ impl FakeRelay {
     /// Runs one request and records the events it causes, then any
     /// blocked request it unblocked.
     pub fn answer(&mut self, request: &Request) {
+        if let Err(error) = self.limits.check(&request.command) {
+            let refusal = error.refusal(request.id, request.command.name());
+            self.push(EventKind::CommandError(refusal));
+            return;
+        }
         if !self.try_answer(request) {
             self.blocked.push(request.clone());
         }
@@ -370,7 +380,46 @@ impl FakeRelay {
             command: Some(command.into()),
             code: ErrorCode::UnknownSocket,
             message: format!("{command}: no such socket"),
+            field: Some("socket".into()),
+            limit: None,
         }));
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sockscope_shared::Limit;
+
+    use super::*;
+
+    /// A step over the limits is refused as the relay refuses it: the
+    /// same code, field and range, from the same check.
+    #[test]
+    fn a_command_over_the_limits_is_refused_as_the_relay_refuses_it() {
+        let mut relay = FakeRelay::new(0, 1);
+        let max = Limits::default().max_bufsize;
+        relay.answer(&Request {
+            id: Some(3),
+            command: Command::Recv {
+                socket: 1,
+                bufsize: max + 1,
+            },
+        });
+        let Some(EventKind::CommandError(refusal)) = relay.events.last().map(|e| &e.kind) else {
+            panic!("no refusal: {:?}", relay.events);
+        };
+        assert_eq!(
+            (refusal.request, refusal.code, refusal.field.as_deref()),
+            (Some(3), ErrorCode::BufsizeOutOfRange, Some("bufsize"))
+        );
+        assert_eq!(
+            refusal.limit,
+            Some(Limit {
+                found: u64::from(max) + 1,
+                min: 1,
+                max: u64::from(max),
+            })
+        );
     }
 }

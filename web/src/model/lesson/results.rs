@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use sockscope_shared::{Call, CallResult, Command, Event, EventKind, SocketId};
+use sockscope_shared::{Call, CallResult, Command, CommandError, Event, EventKind, SocketId};
 
 use crate::model::describe::call_event_label;
 
@@ -24,6 +24,9 @@ pub enum StepState {
         label: String,
         error: bool,
     },
+    /// The relay refused the command: no call was made. Kept as data, so
+    /// that it is worded in the page's language when shown.
+    Refused(CommandError),
 }
 
 /// A lesson socket's relay id, as far as known.
@@ -187,7 +190,7 @@ impl Tracker {
             .iter()
             .position(|(f, _)| f.request == request)?;
         let (flight, slot) = self.flights.get_mut(i)?;
-        let (finished, label, error, fills) = match &event.kind {
+        let (finished, state, fills) = match &event.kind {
             EventKind::Call(call) => {
                 let (finished, fills, got) = answer(&mut flight.expect, call);
                 if let (Some(got), Some(socket)) = (got, flight.subject) {
@@ -198,14 +201,13 @@ impl Tracker {
                     label = format!("{label} (×{})", flight.repeat);
                 }
                 let error = matches!(call.result, CallResult::Error(_));
-                (finished, label, error, fills)
+                (finished, StepState::Done { label, error }, fills)
             }
             // Refused before any system call: a socket it was to create
             // will never exist.
             EventKind::CommandError(refusal) => (
                 true,
-                refusal.message.clone(),
-                true,
+                StepState::Refused(refusal.clone()),
                 flight.creates.then_some(Slot::Failed),
             ),
             _ => return None,
@@ -224,7 +226,7 @@ impl Tracker {
             return None;
         }
         self.flights.remove(i);
-        self.set_state(step, StepState::Done { label, error });
+        self.set_state(step, state);
         Some(Landed { step, waited })
     }
 }
