@@ -10,7 +10,7 @@ use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
 use sockscope_web::model::framing;
 use sockscope_web::model::ladder::{self, RowKind};
-use sockscope_web::model::phases::{self, CloseShape, Phase};
+use sockscope_web::model::phases::{self, CloseShape, Phase, PhaseNote};
 use sockscope_web::model::sockets::Role;
 
 fn events(name: &str) -> Vec<Event> {
@@ -59,7 +59,10 @@ fn experiment_01_handshake_is_syn_synack_ack_between_two_lanes() {
         !diagram.lanes[0].server && diagram.lanes[1].server,
         "client left, server right"
     );
-    assert_eq!(diagram.lanes[1].sockets_label(), "listener 1 · accepted 3");
+    assert_eq!(
+        diagram.lanes[1].sockets,
+        [(1, Role::Listener), (3, Role::Accepted)]
+    );
     let labels = arrows(&model);
     assert_eq!(
         labels[..3],
@@ -67,7 +70,7 @@ fn experiment_01_handshake_is_syn_synack_ack_between_two_lanes() {
     );
     let band = &diagram.bands[0];
     assert_eq!(band.phase, Phase::Handshake);
-    assert!(band.note.starts_with("Three-way handshake"));
+    assert_eq!(band.note, PhaseNote::ThreeWayHandshake);
     assert_eq!(model.sockets.get(2).unwrap().role, Role::Client);
     assert_eq!(model.sockets.get(3).unwrap().role, Role::Accepted);
 }

@@ -6,6 +6,7 @@
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use crate::i18n::{lesson, use_lang};
 use crate::model::lesson::StepState;
 
 /// One step as the list shows it.
@@ -35,6 +36,7 @@ fn state_name(row: &StepRow) -> &'static str {
 
 #[component]
 pub fn LessonSteps(props: &Props) -> Html {
+    let lang = use_lang();
     let list = use_node_ref();
     // The row to keep in view: the one waiting for its answer, else the next.
     let focus = props
@@ -53,7 +55,7 @@ pub fn LessonSteps(props: &Props) -> Html {
             { for props.rows.iter().enumerate().map(|(i, row)| {
                 let state = state_name(row);
                 let result = match &row.state {
-                    StepState::Done { label, .. } => Some(label.clone()),
+                    StepState::Done { result, .. } => Some(lesson::step_result(lang, result)),
                     StepState::Sent => Some("…".to_string()),
                     StepState::NotRun => None,
                 };

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use sockscope_shared::{Call, CallResult, Command, Event, EventKind, SocketId};
+use sockscope_shared::{Call, CallResult, Command, CommandError, Event, EventKind, SocketId};
 
 use crate::model::describe::call_event_label;
 
@@ -19,11 +19,26 @@ pub enum StepState {
     NotRun,
     /// Sent; its result has not come back yet.
     Sent,
-    /// The result, as the diagram labels it (`recv(5) → 5 bytes "hello"`).
+    /// Answered: what came back, and whether it was a failure.
     Done {
-        label: String,
+        result: StepResult,
         error: bool,
     },
+}
+
+/// What came back for a step, as facts for the page to word
+/// (`i18n::lesson::step_result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    /// The call and what the kernel answered, as the diagram labels it
+    /// (`recv(5) → 5 bytes "hello"`, `send("two") → 3 bytes (×3)`): written
+    /// as C and Python write them, the same in every language.
+    Call { label: String },
+    /// A setting the relay applies with no answer when it works: done as
+    /// soon as it was sent.
+    Sent,
+    /// The relay refused the command before any system call.
+    Refused(CommandError),
 }
 
 /// A lesson socket's relay id, as far as known.
@@ -163,7 +178,7 @@ impl Tracker {
         self.set_state(
             step,
             StepState::Done {
-                label: "sent".into(),
+                result: StepResult::Sent,
                 error: false,
             },
         );
@@ -187,7 +202,7 @@ impl Tracker {
             .iter()
             .position(|(f, _)| f.request == request)?;
         let (flight, slot) = self.flights.get_mut(i)?;
-        let (finished, label, error, fills) = match &event.kind {
+        let (finished, result, error, fills) = match &event.kind {
             EventKind::Call(call) => {
                 let (finished, fills, got) = answer(&mut flight.expect, call);
                 if let (Some(got), Some(socket)) = (got, flight.subject) {
@@ -198,13 +213,13 @@ impl Tracker {
                     label = format!("{label} (×{})", flight.repeat);
                 }
                 let error = matches!(call.result, CallResult::Error(_));
-                (finished, label, error, fills)
+                (finished, StepResult::Call { label }, error, fills)
             }
             // Refused before any system call: a socket it was to create
             // will never exist.
             EventKind::CommandError(refusal) => (
                 true,
-                refusal.message.clone(),
+                StepResult::Refused(refusal.clone()),
                 true,
                 flight.creates.then_some(Slot::Failed),
             ),
@@ -224,7 +239,7 @@ impl Tracker {
             return None;
         }
         self.flights.remove(i);
-        self.set_state(step, StepState::Done { label, error });
+        self.set_state(step, StepState::Done { result, error });
         Some(Landed { step, waited })
     }
 }
