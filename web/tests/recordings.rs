@@ -547,3 +547,65 @@ fn what_each_stream_shows_at_each_step_matches_a_plain_count() {
         }
     }
 }
+
+/// The notes of a recording's phase bands, with each band's conversation
+/// and phase, in the diagram's order.
+fn band_notes(name: &str) -> Vec<(usize, Phase, PhaseNote)> {
+    let model = load(name);
+    let notes: Vec<_> = ladder::layout(&model)
+        .bands
+        .iter()
+        .map(|band| (band.conversation, band.phase, band.note))
+        .collect();
+    assert!(!notes.is_empty(), "{name}: no bands");
+    notes
+}
+
+#[test]
+fn every_tcp_experiment_gets_the_phase_notes_of_what_happened() {
+    use PhaseNote::*;
+    let handshake = (0, Phase::Handshake, ThreeWayHandshake);
+    let rode = |conv| (conv, Phase::Close, AckRodeOnFin { segments: 3 });
+    for (name, expected) in [
+        ("01-handshake", vec![handshake, rode(0)]),
+        (
+            "02-close-half",
+            vec![handshake, (0, Phase::Close, HalfClose { bytes: 3 })],
+        ),
+        ("03-sticky-small-sends", vec![handshake, rode(0)]),
+        ("04-sticky-small-buffer", vec![handshake, rode(0)]),
+        ("05-zfill-header", vec![handshake, rode(0)]),
+        ("06-struct-header", vec![handshake, rode(0)]),
+        (
+            "07-upper-echo-clients",
+            vec![
+                handshake,
+                rode(0),
+                (1, Phase::Handshake, ThreeWayHandshake),
+                rode(1),
+            ],
+        ),
+        (
+            "08-disconnect-fin-vs-rst",
+            vec![
+                handshake,
+                (0, Phase::Close, FourSegmentClose { segments: 4 }),
+                (1, Phase::Handshake, ThreeWayHandshake),
+                (1, Phase::Close, Reset),
+            ],
+        ),
+        (
+            "09-addr-in-use",
+            vec![
+                handshake,
+                (0, Phase::Close, FourSegmentClose { segments: 4 }),
+            ],
+        ),
+        (
+            "10-refused",
+            vec![(0, Phase::Handshake, Refused), (0, Phase::Close, Reset)],
+        ),
+    ] {
+        assert_eq!(band_notes(name), expected, "{name}");
+    }
+}

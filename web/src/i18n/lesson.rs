@@ -293,4 +293,16 @@ mod tests {
             "Press Step for step 3 of 7, or Run to play the rest."
         );
     }
+
+    #[test]
+    fn a_setting_sent_is_worded_and_a_call_is_written_as_c_writes_it() {
+        let call = StepResult::Call {
+            label: "listen(5) → ok".into(),
+        };
+        for lang in Lang::ALL {
+            assert_eq!(step_result(lang, &call), "listen(5) → ok");
+        }
+        assert_eq!(step_result(Lang::En, &StepResult::Sent), "sent");
+        assert_eq!(step_result(Lang::Zh, &StepResult::Sent), "已发送");
+    }
 }

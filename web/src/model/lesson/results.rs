@@ -286,3 +286,60 @@ fn answer(
         (Expect::Other, _, _) => (true, None, None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockscope_shared::ErrorCode;
+
+    fn flight(step: usize, request: u64) -> Flight {
+        Flight {
+            step,
+            request,
+            expect: Expect::Other,
+            creates: false,
+            subject: Some(1),
+            waits: true,
+            repeat: 1,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_answer_gives_its_result() {
+        let mut tracker = Tracker::new(3);
+        tracker.done_silently(0);
+        tracker.launch(flight(1, 7));
+        let refusal = CommandError {
+            request: Some(7),
+            command: Some("recv".into()),
+            code: ErrorCode::UnknownSocket,
+            message: "recv: no such socket".into(),
+        };
+        let landed = tracker.on_event(&Event {
+            index: 4,
+            t_us: 0,
+            kind: EventKind::CommandError(refusal.clone()),
+        });
+        assert_eq!(
+            landed,
+            Some(Landed {
+                step: 1,
+                waited: true
+            })
+        );
+        assert_eq!(
+            tracker.states(),
+            [
+                StepState::Done {
+                    result: StepResult::Sent,
+                    error: false
+                },
+                StepState::Done {
+                    result: StepResult::Refused(refusal),
+                    error: true
+                },
+                StepState::NotRun,
+            ]
+        );
+    }
+}
