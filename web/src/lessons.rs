@@ -157,7 +157,7 @@ mod tests {
 
     use super::*;
     use crate::model::lesson::tests::Drive;
-    use crate::model::lesson::{Status, StepState};
+    use crate::model::lesson::{Status, StepResult, StepState};
     use crate::recordings;
 
     /// The text of a file in `lessons/`.
@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(drive.runner.status(), &Status::Done);
         assert!(matches!(
             &drive.runner.states()[4],
-            StepState::Done { label, .. } if label == "recv(1024) → 9 bytes \"oneoneone\""
+            StepState::Done { result: StepResult::Call { label }, .. } if label == "recv(1024) → 9 bytes \"oneoneone\""
         ));
     }
 

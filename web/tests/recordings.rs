@@ -14,7 +14,7 @@ use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
 use sockscope_web::model::framing;
 use sockscope_web::model::ladder::{self, RowKind};
-use sockscope_web::model::phases::{self, CloseShape, Phase};
+use sockscope_web::model::phases::{self, CloseShape, Phase, PhaseNote};
 use sockscope_web::model::sockets::Role;
 
 fn load(name: &str) -> Model {
@@ -46,7 +46,10 @@ fn experiment_01_handshake_is_syn_synack_ack_between_two_lanes() {
         !diagram.lanes[0].server && diagram.lanes[1].server,
         "client left, server right"
     );
-    assert_eq!(diagram.lanes[1].sockets_label(), "listener 1 · accepted 3");
+    assert_eq!(
+        diagram.lanes[1].sockets,
+        [(1, Role::Listener), (3, Role::Accepted)]
+    );
     let labels = arrows(&model);
     assert_eq!(
         labels[..3],
@@ -54,7 +57,7 @@ fn experiment_01_handshake_is_syn_synack_ack_between_two_lanes() {
     );
     let band = &diagram.bands[0];
     assert_eq!(band.phase, Phase::Handshake);
-    assert!(band.note.starts_with("Three-way handshake"));
+    assert_eq!(band.note, PhaseNote::ThreeWayHandshake);
     assert_eq!(model.sockets.get(2).unwrap().role, Role::Client);
     assert_eq!(model.sockets.get(3).unwrap().role, Role::Accepted);
 }
@@ -547,5 +550,67 @@ fn what_each_stream_shows_at_each_step_matches_a_plain_count() {
                 "{name} late, step {step}"
             );
         }
+    }
+}
+
+/// The notes of a recording's phase bands, with each band's conversation
+/// and phase, in the diagram's order.
+fn band_notes(name: &str) -> Vec<(usize, Phase, PhaseNote)> {
+    let model = load(name);
+    let notes: Vec<_> = ladder::layout(&model)
+        .bands
+        .iter()
+        .map(|band| (band.conversation, band.phase, band.note))
+        .collect();
+    assert!(!notes.is_empty(), "{name}: no bands");
+    notes
+}
+
+#[test]
+fn every_tcp_experiment_gets_the_phase_notes_of_what_happened() {
+    use PhaseNote::*;
+    let handshake = (0, Phase::Handshake, ThreeWayHandshake);
+    let rode = |conv| (conv, Phase::Close, AckRodeOnFin { segments: 3 });
+    for (name, expected) in [
+        ("01-handshake", vec![handshake, rode(0)]),
+        (
+            "02-close-half",
+            vec![handshake, (0, Phase::Close, HalfClose { bytes: 3 })],
+        ),
+        ("03-sticky-small-sends", vec![handshake, rode(0)]),
+        ("04-sticky-small-buffer", vec![handshake, rode(0)]),
+        ("05-zfill-header", vec![handshake, rode(0)]),
+        ("06-struct-header", vec![handshake, rode(0)]),
+        (
+            "07-upper-echo-clients",
+            vec![
+                handshake,
+                rode(0),
+                (1, Phase::Handshake, ThreeWayHandshake),
+                rode(1),
+            ],
+        ),
+        (
+            "08-disconnect-fin-vs-rst",
+            vec![
+                handshake,
+                (0, Phase::Close, FourSegmentClose { segments: 4 }),
+                (1, Phase::Handshake, ThreeWayHandshake),
+                (1, Phase::Close, Reset),
+            ],
+        ),
+        (
+            "09-addr-in-use",
+            vec![
+                handshake,
+                (0, Phase::Close, FourSegmentClose { segments: 4 }),
+            ],
+        ),
+        (
+            "10-refused",
+            vec![(0, Phase::Handshake, Refused), (0, Phase::Close, Reset)],
+        ),
+    ] {
+        assert_eq!(band_notes(name), expected, "{name}");
     }
 }

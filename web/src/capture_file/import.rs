@@ -44,8 +44,8 @@ pub struct Imported {
 }
 
 /// Something the page must say about an imported file, most important
-/// first. [`std::fmt::Display`] gives the English sentence; the page words
-/// it in its language (`crate::i18n::capture`).
+/// first: the fact and its numbers, which the page words in each language
+/// (`crate::i18n::capture::note`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Note {
     /// The file ends in the middle of a packet after `frames` packets.
@@ -62,41 +62,6 @@ pub enum Note {
     UnsupportedLink { linktype: u32, count: usize },
     /// sockscope comments that could not be read.
     BrokenComments { count: usize },
-}
-
-impl std::fmt::Display for Note {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Note::CutShort { frames } => write!(
-                f,
-                "The file is cut short: it ends in the middle of a packet, so only the first {frames} packets could be read."
-            ),
-            Note::Damaged { frames, reason } => write!(
-                f,
-                "The file is damaged after packet {frames} ({reason}): the packets before it are shown."
-            ),
-            Note::Limited { frames } => write!(
-                f,
-                "Only the first {frames} packets are shown: split the file with `editcap -c {frames} file.pcapng part.pcapng` and open the parts one by one."
-            ),
-            Note::CallsUnknown => write!(
-                f,
-                "A capture file holds packets only: which send() wrote each byte and what each recv() returned are unknown. The diagram and the segments lane show what crossed the wire."
-            ),
-            Note::Skipped { skipped, frames } => write!(
-                f,
-                "{skipped} of {frames} packets are not TCP, UDP or ICMP port unreachable and are not drawn."
-            ),
-            Note::UnsupportedLink { linktype, count } => write!(
-                f,
-                "{count} packets use link type {linktype}, which sockscope cannot take apart, and are not drawn."
-            ),
-            Note::BrokenComments { count } => write!(
-                f,
-                "{count} sockscope comments in the file could not be read and are left out."
-            ),
-        }
-    }
 }
 
 impl Imported {

@@ -9,7 +9,7 @@ use yew::prelude::*;
 use super::hex_dump::HexDump;
 use super::send_class;
 use crate::i18n::{Lang, use_lang};
-use crate::model::describe::{call_label, plural, result_label};
+use crate::model::describe::{call_label, call_name, plural, result_label};
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
@@ -97,7 +97,7 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
                         { field("ack", if flags.ack { html! { <><strong>{ rel_ack }</strong>{ match lang { Lang::En => format!(" relative · {ack} absolute"), Lang::Zh => format!("（相对）· 绝对值 {ack}") } }</> } } else { html! { lang.pick("— (no ACK flag)", "—（没有 ACK 标志）") } }) }
                         { field(lang.pick("window", "窗口"), match lang { Lang::En => format!("{window_scaled} bytes (field {window})"), Lang::Zh => format!("{window_scaled} 字节（字段值 {window}）") }) }
                         { field(lang.pick("options", "选项"), if opts.is_empty() { lang.pick("none", "无").to_string() } else { opts.join(" · ") }) }
-                        { field(lang.pick("payload", "载荷"), if cut { format!("{} (first {} captured)", plural(u64::from(*payload_len), "byte"), payload.len()) } else { plural(u64::from(*payload_len), "byte") }) }
+                        { field(lang.pick("payload", "载荷"), if cut { match lang { Lang::En => format!("{} (first {} captured)", plural(u64::from(*payload_len), "byte"), payload.len()), Lang::Zh => format!("{payload_len} 字节（只抓到前 {} 个）", payload.len()) } } else { plural(u64::from(*payload_len), "byte") }) }
                         { sends_line(model, at, lang.pick("bytes from", "字节来自")) }
                     </dl>
                     <HexDump bytes={payload.clone()} start={u64::from(rel_seq.saturating_sub(1))} />
@@ -109,7 +109,7 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
                 <dl class="fields-table">
                     { common }
                     { field(lang.pick("payload", "载荷"), plural(u64::from(datagram.payload_len), "byte")) }
-                    { field(lang.pick("on the wire", "线路上"), format!("{} (8-byte UDP header + payload)", plural(u64::from(datagram.payload_len) + 8, "byte"))) }
+                    { field(lang.pick("on the wire", "线路上"), match lang { Lang::En => format!("{} (8-byte UDP header + payload)", plural(u64::from(datagram.payload_len) + 8, "byte")), Lang::Zh => format!("{} 字节（8 字节 UDP 首部 + 载荷）", u64::from(datagram.payload_len) + 8) }) }
                 </dl>
                 <HexDump bytes={datagram.payload.clone()} />
             </>
@@ -199,10 +199,7 @@ pub fn DetailPane(props: &Props) -> Html {
             segment_view(lang, &props.model, at, seg),
         ),
         EventKind::Call(call) => (
-            format!(
-                "{}()",
-                call_label(&call.call).split('(').next().unwrap_or("call")
-            ),
+            format!("{}()", call_name(&call.call)),
             call_view(lang, &props.model, at, call),
         ),
         other => (

@@ -8,7 +8,7 @@ use sockscope_shared::Framing;
 use yew::prelude::*;
 
 use super::fields;
-use crate::i18n::{Lang, use_lang};
+use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::plural;
 use crate::model::framing;
 use crate::model::hexdump::preview;
@@ -93,7 +93,7 @@ pub fn FramingPanel(props: &Props) -> Html {
                             <td class="messages">
                                 if step.messages.is_empty() && step.error.is_none() { <span class="hint">{ lang.pick("none yet: incomplete frame", "暂无：帧还不完整") }</span> }
                                 { for step.messages.iter().map(|m| html! { <span class="message">{ preview(&m.body, 40) }</span> }) }
-                                if let Some(error) = &step.error { <span class="form-error">{ error.to_string() }</span> }
+                                if let Some(error) = &step.error { <span class="form-error">{ words::frame_error(lang, error) }</span> }
                             </td>
                             <td>{ if step.pending.is_empty() { "—".to_string() } else { format!("{} {}", plural(step.pending.len() as u64, "byte"), preview(&step.pending, 16)) } }</td>
                         </tr>

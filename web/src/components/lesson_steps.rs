@@ -6,7 +6,7 @@
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::i18n::{refusal, use_lang};
+use crate::i18n::{lesson, use_lang};
 use crate::model::lesson::StepState;
 
 /// One step as the list shows it.
@@ -29,7 +29,7 @@ fn state_name(row: &StepRow) -> &'static str {
         StepState::NotRun if row.next => "next",
         StepState::NotRun => "todo",
         StepState::Sent => "out",
-        StepState::Done { error: true, .. } | StepState::Refused(_) => "error",
+        StepState::Done { error: true, .. } => "error",
         StepState::Done { .. } => "done",
     }
 }
@@ -55,8 +55,7 @@ pub fn LessonSteps(props: &Props) -> Html {
             { for props.rows.iter().enumerate().map(|(i, row)| {
                 let state = state_name(row);
                 let result = match &row.state {
-                    StepState::Done { label, .. } => Some(label.clone()),
-                    StepState::Refused(error) => Some(refusal::refusal(lang, error)),
+                    StepState::Done { result, .. } => Some(lesson::step_result(lang, result)),
                     StepState::Sent => Some("…".to_string()),
                     StepState::NotRun => None,
                 };

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::length::px;
 use super::send_class;
-use crate::i18n::{Lang, use_lang};
+use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::plural;
 use crate::model::stream::{ByteStream, Piece};
 use crate::model::{Horizon, StreamShown};
@@ -389,7 +389,7 @@ pub fn StreamLanes(props: &Props) -> Html {
     });
     html! {
         <div class="stream" style={format!("--cell:{}", css_scale(cell))} data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
-            <h3>{ conv.direction_label(d) }<span class="meta">{ match lang { Lang::En => format!(" · {}", plural(stream.len(), "byte")), Lang::Zh => format!(" · {} 字节", stream.len()) } }</span></h3>
+            <h3>{ words::direction(lang, conv, d) }<span class="meta">{ match lang { Lang::En => format!(" · {}", plural(stream.len(), "byte")), Lang::Zh => format!(" · {} 字节", stream.len()) } }</span></h3>
             <div class="lanes-scroll">
                 { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
                     unknown_note(lang.pick("unknown: a capture file does not record send() calls", "未知：抓包文件不记录 send() 调用"))) }

@@ -7,7 +7,7 @@ use sockscope_shared::Transport;
 use yew::prelude::*;
 
 use super::{length, send_class};
-use crate::i18n::{Lang, use_lang};
+use crate::i18n::{Lang, use_lang, words};
 use crate::model::Horizon;
 use crate::model::describe::plural;
 use crate::model::hexdump::preview;
@@ -136,7 +136,7 @@ pub fn UdpView(props: &Props) -> Html {
                 let widest = datagrams.iter().map(|g| g.len()).max().unwrap_or(1);
                 html! {
                     <div class="flow" key={format!("{}-{d}", conv.id)}>
-                        <h3>{ conv.direction_label(d) }</h3>
+                        <h3>{ words::direction(lang, conv, d) }</h3>
                         if hidden > 0 {
                             <p class="hint">{ match lang {
                                 Lang::En => format!("{hidden} earlier datagrams are not listed here; the diagram shows every one."),

@@ -1,7 +1,10 @@
 //! Words for opening and saving capture files: why a file could not be
 //! opened and what the page says about one it opened, in both languages.
-//! The English is the pure layer's own `Display`, so each sentence is
-//! written once per language.
+//! A note ([`Note`]) is a fact with its numbers, worded here in both
+//! languages in one exhaustive `match`. The English of an [`OpenError`]
+//! is the pure layer's own `Display` (the error also reaches logs and
+//! tests that way); its Chinese is an exhaustive `match` here, so a new
+//! error without its Chinese does not compile either.
 
 use sockscope_shared::Text;
 
@@ -59,31 +62,48 @@ fn open_error_reason(lang: Lang, error: &OpenError) -> String {
     }
 }
 
-/// What the page says about a file it opened.
+/// What the page says about a file it opened, each note worded once per
+/// language in one exhaustive `match`.
 pub fn note(lang: Lang, note: &Note) -> String {
-    match lang {
-        Lang::En => note.to_string(),
-        Lang::Zh => match note {
-            Note::CutShort { frames } => {
-                format!("文件不完整：它在一个数据包中间结束，只读到了前 {frames} 个数据包。")
-            }
-            Note::Damaged { frames, reason } => {
-                format!("文件在第 {frames} 个数据包之后损坏（{reason}）：显示的是它之前的数据包。")
-            }
-            Note::Limited { frames } => format!(
-                "只显示前 {frames} 个数据包：用 `editcap -c {frames} file.pcapng part.pcapng` 把文件切开，再逐个打开。"
-            ),
-            Note::CallsUnknown => "抓包文件里只有数据包：哪次 send() 写了哪些字节、每次 recv() 返回了什么，都无从得知。图和“报文段”一栏显示的是线路上传送的内容。".to_string(),
-            Note::Skipped { skipped, frames } => format!(
-                "{frames} 个数据包中有 {skipped} 个不是 TCP、UDP 或 ICMP 端口不可达，没有画出来。"
-            ),
-            Note::UnsupportedLink { linktype, count } => format!(
-                "{count} 个数据包使用链路类型 {linktype}，sockscope 无法解析，没有画出来。"
-            ),
-            Note::BrokenComments { count } => {
-                format!("文件里有 {count} 条 sockscope 注释读不出来，已略过。")
-            }
-        },
+    match (lang, note) {
+        (Lang::En, Note::CutShort { frames }) => format!(
+            "The file is cut short: it ends in the middle of a packet, so only the first {frames} packets could be read."
+        ),
+        (Lang::Zh, Note::CutShort { frames }) => {
+            format!("文件不完整：它在一个数据包中间结束，只读到了前 {frames} 个数据包。")
+        }
+        (Lang::En, Note::Damaged { frames, reason }) => format!(
+            "The file is damaged after packet {frames} ({reason}): the packets before it are shown."
+        ),
+        (Lang::Zh, Note::Damaged { frames, reason }) => {
+            format!("文件在第 {frames} 个数据包之后损坏（{reason}）：显示的是它之前的数据包。")
+        }
+        (Lang::En, Note::Limited { frames }) => format!(
+            "Only the first {frames} packets are shown: split the file with `editcap -c {frames} file.pcapng part.pcapng` and open the parts one by one."
+        ),
+        (Lang::Zh, Note::Limited { frames }) => format!(
+            "只显示前 {frames} 个数据包：用 `editcap -c {frames} file.pcapng part.pcapng` 把文件切开，再逐个打开。"
+        ),
+        (Lang::En, Note::CallsUnknown) => "A capture file holds packets only: which send() wrote each byte and what each recv() returned are unknown. The diagram and the segments lane show what crossed the wire.".to_string(),
+        (Lang::Zh, Note::CallsUnknown) => "抓包文件里只有数据包：哪次 send() 写了哪些字节、每次 recv() 返回了什么，都无从得知。图和“报文段”一栏显示的是线路上传送的内容。".to_string(),
+        (Lang::En, Note::Skipped { skipped, frames }) => format!(
+            "{skipped} of {frames} packets are not TCP, UDP or ICMP port unreachable and are not drawn."
+        ),
+        (Lang::Zh, Note::Skipped { skipped, frames }) => format!(
+            "{frames} 个数据包中有 {skipped} 个不是 TCP、UDP 或 ICMP 端口不可达，没有画出来。"
+        ),
+        (Lang::En, Note::UnsupportedLink { linktype, count }) => format!(
+            "{count} packets use link type {linktype}, which sockscope cannot take apart, and are not drawn."
+        ),
+        (Lang::Zh, Note::UnsupportedLink { linktype, count }) => format!(
+            "{count} 个数据包使用链路类型 {linktype}，sockscope 无法解析，没有画出来。"
+        ),
+        (Lang::En, Note::BrokenComments { count }) => format!(
+            "{count} sockscope comments in the file could not be read and are left out."
+        ),
+        (Lang::Zh, Note::BrokenComments { count }) => {
+            format!("文件里有 {count} 条 sockscope 注释读不出来，已略过。")
+        }
     }
 }
 
@@ -113,10 +133,14 @@ mod tests {
         ];
         for n in &notes {
             let (en, zh) = (note(Lang::En, n), note(Lang::Zh, n));
-            assert!(en.is_ascii(), "{en}");
+            assert!(en.is_ascii() && !en.is_empty(), "{en}");
             assert_ne!(en, zh);
             assert!(!zh.is_ascii(), "{zh}");
         }
+        assert_eq!(
+            note(Lang::En, &Note::Limited { frames: 5 }),
+            "Only the first 5 packets are shown: split the file with `editcap -c 5 file.pcapng part.pcapng` and open the parts one by one."
+        );
         let error = open_error(Lang::Zh, "a.pcap", &OpenError::Truncated);
         assert!(error.starts_with("a.pcap: 抓包文件不完整"), "{error}");
         assert_eq!(

@@ -1,6 +1,8 @@
 //! The lesson panel's sentences in both languages: where a run stands, why
-//! it stopped, and what is wrong with a lesson file. The model gives the
-//! facts as data ([`Status`], [`Halt`], [`Problem`]); the words are here.
+//! it stopped, what came back for each step, and what is wrong with a
+//! lesson file. The model gives the facts as data ([`Status`], [`Halt`],
+//! [`StepResult`], [`Problem`]); the words are here, each in one exhaustive
+//! `match`, so a new fact without its Chinese does not compile.
 
 use sockscope_shared::Framing;
 
@@ -9,7 +11,7 @@ use crate::lessons::LoadError;
 use crate::model::hexdump::preview;
 use crate::model::lesson::check::Field;
 use crate::model::lesson::script::{Kind, Needs};
-use crate::model::lesson::{Halt, Problem, Status};
+use crate::model::lesson::{Halt, Problem, Status, StepResult};
 
 /// One line on where the run stands. `steps` counts the lesson's steps,
 /// `next` is the step that runs next, `waiting` the step whose result is
@@ -37,6 +39,16 @@ pub fn status(
         (Status::Done, Lang::En) => "Done: every step ran on real sockets. Walk back through what happened with the player (← →), or run it again.".into(),
         (Status::Done, Lang::Zh) => "完成：每一步都在真实的套接字上执行过了。可以用播放器（← →）回看经过，或者再运行一次。".into(),
         (Status::Halted(halt), _) => self::halt(lang, halt),
+    }
+}
+
+/// What came back for a step, as its line in the step list shows it.
+pub fn step_result(lang: Lang, result: &StepResult) -> String {
+    match result {
+        // Written as C writes it, in both languages, like the diagram.
+        StepResult::Call { label } => label.clone(),
+        StepResult::Sent => lang.pick("sent", "已发送").to_string(),
+        StepResult::Refused(refusal) => super::refusal::refusal(lang, refusal),
     }
 }
 
@@ -279,5 +291,17 @@ mod tests {
             self::status(Lang::En, &Status::Paused, Some(2), 7, None),
             "Press Step for step 3 of 7, or Run to play the rest."
         );
+    }
+
+    #[test]
+    fn a_setting_sent_is_worded_and_a_call_is_written_as_c_writes_it() {
+        let call = StepResult::Call {
+            label: "listen(5) → ok".into(),
+        };
+        for lang in Lang::ALL {
+            assert_eq!(step_result(lang, &call), "listen(5) → ok");
+        }
+        assert_eq!(step_result(Lang::En, &StepResult::Sent), "sent");
+        assert_eq!(step_result(Lang::Zh, &StepResult::Sent), "已发送");
     }
 }

@@ -5,11 +5,18 @@
 //! both. Interface strings are written where they are used, as a pair
 //! (`lang.pick("Run", "运行")`), so each one sits next to its translation
 //! and a component's diff stays small; lesson texts come from the lesson
-//! files ([`Lang::text`]). [`lesson`] words the lesson panel's states and
-//! errors; [`capture`] what the page says about capture files; [`refusal`]
-//! what the relay refused and what the kernel answered; [`words`]
-//! the few model terms several views print (socket roles, the link to the
-//! relay). Diagram labels stay as C and Wireshark
+//! files ([`Lang::text`]). [`lesson`] words the lesson panel's states,
+//! step results and errors; [`capture`] what the page says about capture
+//! files; [`refusal`] what the relay refused and what the kernel
+//! answered; [`words`] the model terms and facts several views print (socket
+//! roles, the link to the relay, phase notes, a conversation's ends).
+//!
+//! The model never builds a sentence for people: it states facts as enums
+//! carrying their numbers, and these modules word each in one exhaustive
+//! `match` per language. A fact added without its Chinese is then a
+//! compile error, and no English text is ever matched to find its
+//! translation, so rewording one language cannot silently leave the
+//! other showing English. Diagram labels stay as C and Wireshark
 //! write them (`recv(1024) → 15 bytes`, `SYN, ACK`), in both languages, so
 //! they match what a learner reads in man pages and captures.
 //!

@@ -44,25 +44,6 @@ impl Link {
             Link::Gone { .. } => "relay gone",
         }
     }
-
-    /// A sentence on what is happening and what to do.
-    pub fn detail(&self) -> String {
-        match self {
-            Link::Connecting => "Opening the WebSocket to the relay…".to_string(),
-            Link::Connected => "The relay is driving real sockets for this page.".to_string(),
-            Link::Reconnecting {
-                attempt,
-                retry_in_ms,
-            } => format!(
-                "Lost the relay; try {attempt} of {GIVE_UP_AFTER} in {} s.",
-                tenths_of_seconds(*retry_in_ms)
-            ),
-            Link::Gone { retry_in_ms } => format!(
-                "The relay is not answering. Start it again (cargo run -p sockscope) and reload, or open an event log. Retrying every {} s.",
-                retry_in_ms / 1000
-            ),
-        }
-    }
 }
 
 /// Counts failures in a row and says how long to wait before the next try.

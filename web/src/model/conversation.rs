@@ -81,24 +81,6 @@ impl Conversation {
             end(&self.ends[1])
         )
     }
-
-    /// `A → B` for direction `d`, as headings print it.
-    pub fn direction_label(&self, d: usize) -> String {
-        let (from, to) = if d == 0 {
-            (&self.ends[0], &self.ends[1])
-        } else {
-            (&self.ends[1], &self.ends[0])
-        };
-        format!("{} → {}", end_label(from), end_label(to))
-    }
-}
-
-/// `127.0.0.1:9527 (socket 3)`.
-pub fn end_label(end: &End) -> String {
-    match end.socket {
-        Some(id) => format!("{} (socket {id})", end.addr),
-        None => end.addr.clone(),
-    }
 }
 
 /// All conversations of a session, in the order they began.

@@ -81,6 +81,23 @@ pub fn framing_label(framing: Framing) -> &'static str {
     }
 }
 
+/// The call's C name alone: `recv`, `setsockopt`.
+pub fn call_name(call: &Call) -> &'static str {
+    match call {
+        Call::Bind { .. } => "bind",
+        Call::Listen { .. } => "listen",
+        Call::Accept => "accept",
+        Call::Connect { .. } => "connect",
+        Call::Send { .. } => "send",
+        Call::Recv { .. } => "recv",
+        Call::SetOption { .. } => "setsockopt",
+        Call::Shutdown { .. } => "shutdown",
+        Call::Close => "close",
+        Call::SendTo { .. } => "sendto",
+        Call::RecvFrom { .. } => "recvfrom",
+    }
+}
+
 /// The call with its arguments: `recv(1024)`.
 pub fn call_label(call: &Call) -> String {
     match call {
@@ -287,6 +304,7 @@ mod tests {
             message: "refused".into(),
         });
         assert_eq!(result_label(&refused), "ECONNREFUSED");
+        assert_eq!(call_name(&call.call), "recv");
         assert_eq!(
             call_label(&Call::Shutdown {
                 how: ShutdownHow::Write

@@ -24,29 +24,14 @@ pub struct Message {
     pub body: Vec<u8>,
 }
 
-/// Why decoding stopped.
+/// Why decoding stopped. The page words it in each language
+/// (`i18n::words::frame_error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
     /// The header bytes are not a header of this framing.
     BadHeader { offset: u64, header: Vec<u8> },
     /// The header announces more than [`MAX_MESSAGE`] bytes.
     TooLong { offset: u64, len: usize },
-}
-
-impl std::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FrameError::BadHeader { offset, header } => write!(
-                f,
-                "bytes {:?} at offset {offset} are not a length header of this framing",
-                String::from_utf8_lossy(header)
-            ),
-            FrameError::TooLong { offset, len } => write!(
-                f,
-                "the header at offset {offset} announces {len} bytes, more than {MAX_MESSAGE}"
-            ),
-        }
-    }
 }
 
 /// What one recv() chunk did to the decoder.

@@ -17,7 +17,7 @@ use sockscope_shared::{Call, CallResult, EventKind, Segment, SocketId, TcpState,
 use super::Model;
 use super::addr;
 use super::describe::{Numbers, call_event_label, segment_label};
-use super::phases::{self, Phase};
+use super::phases::{self, Phase, PhaseNote};
 use super::sockets::Role;
 
 /// One vertical lane.
@@ -28,17 +28,6 @@ pub struct Lane {
     pub sockets: Vec<(SocketId, Role)>,
     /// Whether this end accepts rather than opens connections.
     pub server: bool,
-}
-
-impl Lane {
-    /// `listener 1 · accepted 3`.
-    pub fn sockets_label(&self) -> String {
-        self.sockets
-            .iter()
-            .map(|(id, role)| format!("{} {id}", role.label()))
-            .collect::<Vec<_>>()
-            .join(" · ")
-    }
 }
 
 /// What a row shows.
@@ -102,7 +91,8 @@ pub struct Band {
     pub first_step: usize,
     pub last_step: usize,
     pub phase: Phase,
-    pub note: String,
+    /// What the band says, worded by the page in its language.
+    pub note: PhaseNote,
     pub conversation: usize,
 }
 

@@ -67,6 +67,35 @@ pub struct Span {
     pub segments: usize,
 }
 
+/// What a phase band tells the learner about its run of segments: the
+/// facts alone, with their numbers. The model never words them; each
+/// language does, in one exhaustive `match`
+/// ([`crate::i18n::words::phase_note`]), so a new fact without its
+/// translation does not compile, and rewording a sentence cannot leave
+/// another language behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PhaseNote {
+    /// SYN, SYN+ACK and ACK were all seen.
+    ThreeWayHandshake,
+    /// The handshake has `segments` of its three segments so far.
+    HandshakeInProgress { segments: usize },
+    /// The SYN was answered by RST: nothing listens on that port.
+    Refused,
+    /// A close in `segments` segments where the answering side had nothing
+    /// left to send, so its ACK rode on its own FIN (FIN, FIN+ACK, ACK).
+    AckRodeOnFin { segments: usize },
+    /// A close in `segments` segments as the textbook draws it: FIN, ACK,
+    /// then the other side's FIN, ACK.
+    FourSegmentClose { segments: usize },
+    /// After the first FIN the other side still sent `bytes`, then its own
+    /// FIN.
+    HalfClose { bytes: u64 },
+    /// A RST ended the connection at once: no FIN exchange, no TIME_WAIT.
+    Reset,
+    /// One side has sent its FIN; the other has not yet.
+    Closing,
+}
+
 /// The phases of one connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Phases {
@@ -87,42 +116,35 @@ impl Phases {
         self.labels.iter().find(|(a, _)| *a == at).map(|(_, p)| *p)
     }
 
-    /// A sentence for the close, as the diagram's band shows it.
-    pub fn close_note(&self) -> Option<String> {
+    /// What the close band says, as a fact for [`crate::i18n::words::phase_note`]
+    /// to word.
+    pub fn close_note(&self) -> Option<PhaseNote> {
         let (span, shape) = self.close?;
         Some(match shape {
-            CloseShape::ThreeSegments => format!(
-                "Close in {} segments: the answering side had nothing left to send, so its ACK rode on its own FIN (FIN → FIN+ACK → ACK)",
-                span.segments
-            ),
-            CloseShape::FourSegments => format!(
-                "Close in {} segments: FIN, ACK, then the other side's FIN, ACK",
-                span.segments
-            ),
-            CloseShape::HalfClose { bytes } => format!(
-                "Half-close: after the first FIN the other side still sent {bytes} bytes, then its own FIN"
-            ),
-            CloseShape::Reset => {
-                "Reset: RST ended the connection at once (no FIN exchange, no TIME_WAIT)"
-                    .to_string()
-            }
-            CloseShape::InProgress => {
-                "Closing: one side has sent FIN; the other has not yet".to_string()
-            }
+            CloseShape::ThreeSegments => PhaseNote::AckRodeOnFin {
+                segments: span.segments,
+            },
+            CloseShape::FourSegments => PhaseNote::FourSegmentClose {
+                segments: span.segments,
+            },
+            CloseShape::HalfClose { bytes } => PhaseNote::HalfClose { bytes },
+            CloseShape::Reset => PhaseNote::Reset,
+            CloseShape::InProgress => PhaseNote::Closing,
         })
     }
 
-    pub fn handshake_note(&self) -> Option<String> {
+    /// What the handshake band says: refused, complete, or how far it got.
+    pub fn handshake_note(&self) -> Option<PhaseNote> {
         if self.refused {
-            return Some(
-                "Refused: the SYN was answered by RST (nothing listens on that port)".to_string(),
-            );
+            return Some(PhaseNote::Refused);
         }
         let span = self.handshake?;
         Some(if self.handshake_complete {
-            "Three-way handshake: SYN → SYN+ACK → ACK".to_string()
+            PhaseNote::ThreeWayHandshake
         } else {
-            format!("Handshake in progress ({} of 3 segments)", span.segments)
+            PhaseNote::HandshakeInProgress {
+                segments: span.segments,
+            }
         })
     }
 }
@@ -315,7 +337,10 @@ mod tests {
         assert_eq!(phases.phase_of(4), Some(Phase::Data));
         let (span, shape) = phases.close.unwrap();
         assert_eq!((span.segments, shape), (3, CloseShape::ThreeSegments));
-        assert!(phases.close_note().unwrap().contains("rode on its own FIN"));
+        assert_eq!(
+            phases.close_note(),
+            Some(PhaseNote::AckRodeOnFin { segments: 3 })
+        );
     }
 
     #[test]
@@ -336,6 +361,6 @@ mod tests {
         let phases = analyse(&segs);
         assert!(phases.refused);
         assert_eq!(phases.close.map(|c| c.1), Some(CloseShape::Reset));
-        assert!(phases.handshake_note().unwrap().starts_with("Refused"));
+        assert_eq!(phases.handshake_note(), Some(PhaseNote::Refused));
     }
 }

@@ -24,6 +24,6 @@ pub(crate) mod fake_relay;
 pub(crate) mod tests;
 
 pub use check::{Problem, check};
-pub use results::StepState;
+pub use results::{StepResult, StepState};
 pub use runner::{Halt, Mode, Output, Runner, Start, Status};
 pub use strftime::Now;

@@ -19,13 +19,26 @@ pub enum StepState {
     NotRun,
     /// Sent; its result has not come back yet.
     Sent,
-    /// The result, as the diagram labels it (`recv(5) → 5 bytes "hello"`).
+    /// Answered: what came back, and whether it was a failure.
     Done {
-        label: String,
+        result: StepResult,
         error: bool,
     },
-    /// The relay refused the command: no call was made. Kept as data, so
-    /// that it is worded in the page's language when shown.
+}
+
+/// What came back for a step, as facts for the page to word
+/// (`i18n::lesson::step_result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    /// The call and what the kernel answered, as the diagram labels it
+    /// (`recv(5) → 5 bytes "hello"`, `send("two") → 3 bytes (×3)`): written
+    /// as C and Python write them, the same in every language.
+    Call { label: String },
+    /// A setting the relay applies with no answer when it works: done as
+    /// soon as it was sent.
+    Sent,
+    /// The relay refused the command before any system call. Kept as
+    /// data, so that it is worded in the page's language when shown.
     Refused(CommandError),
 }
 
@@ -166,7 +179,7 @@ impl Tracker {
         self.set_state(
             step,
             StepState::Done {
-                label: "sent".into(),
+                result: StepResult::Sent,
                 error: false,
             },
         );
@@ -190,7 +203,7 @@ impl Tracker {
             .iter()
             .position(|(f, _)| f.request == request)?;
         let (flight, slot) = self.flights.get_mut(i)?;
-        let (finished, state, fills) = match &event.kind {
+        let (finished, result, error, fills) = match &event.kind {
             EventKind::Call(call) => {
                 let (finished, fills, got) = answer(&mut flight.expect, call);
                 if let (Some(got), Some(socket)) = (got, flight.subject) {
@@ -201,13 +214,14 @@ impl Tracker {
                     label = format!("{label} (×{})", flight.repeat);
                 }
                 let error = matches!(call.result, CallResult::Error(_));
-                (finished, StepState::Done { label, error }, fills)
+                (finished, StepResult::Call { label }, error, fills)
             }
             // Refused before any system call: a socket it was to create
             // will never exist.
             EventKind::CommandError(refusal) => (
                 true,
-                StepState::Refused(refusal.clone()),
+                StepResult::Refused(refusal.clone()),
+                true,
                 flight.creates.then_some(Slot::Failed),
             ),
             _ => return None,
@@ -226,7 +240,7 @@ impl Tracker {
             return None;
         }
         self.flights.remove(i);
-        self.set_state(step, state);
+        self.set_state(step, StepState::Done { result, error });
         Some(Landed { step, waited })
     }
 }
@@ -271,5 +285,64 @@ fn answer(
             (true, None, got)
         }
         (Expect::Other, _, _) => (true, None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockscope_shared::ErrorCode;
+
+    fn flight(step: usize, request: u64) -> Flight {
+        Flight {
+            step,
+            request,
+            expect: Expect::Other,
+            creates: false,
+            subject: Some(1),
+            waits: true,
+            repeat: 1,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_answer_gives_its_result() {
+        let mut tracker = Tracker::new(3);
+        tracker.done_silently(0);
+        tracker.launch(flight(1, 7));
+        let refusal = CommandError {
+            request: Some(7),
+            command: Some("recv".into()),
+            code: ErrorCode::UnknownSocket,
+            message: "recv: no such socket".into(),
+            field: None,
+            limit: None,
+        };
+        let landed = tracker.on_event(&Event {
+            index: 4,
+            t_us: 0,
+            kind: EventKind::CommandError(refusal.clone()),
+        });
+        assert_eq!(
+            landed,
+            Some(Landed {
+                step: 1,
+                waited: true
+            })
+        );
+        assert_eq!(
+            tracker.states(),
+            [
+                StepState::Done {
+                    result: StepResult::Sent,
+                    error: false
+                },
+                StepState::Done {
+                    result: StepResult::Refused(refusal),
+                    error: true
+                },
+                StepState::NotRun,
+            ]
+        );
     }
 }

@@ -182,14 +182,18 @@ fn playing_maps_lesson_numbers_to_relay_ids_and_ends_done() {
     assert_eq!(
         states[5],
         StepState::Done {
-            label: "recv(1024) → 12 bytes \"onetwotwotwo\"".into(),
+            result: StepResult::Call {
+                label: "recv(1024) → 12 bytes \"onetwotwotwo\"".into()
+            },
             error: false
         }
     );
     assert_eq!(
         states[4],
         StepState::Done {
-            label: "send(\"two\") → 3 bytes (×3)".into(),
+            result: StepResult::Call {
+                label: "send(\"two\") → 3 bytes (×3)".into()
+            },
             error: false
         }
     );
@@ -254,7 +258,7 @@ fn a_failed_socket_keeps_its_number_and_halts_a_step_that_needs_it() {
     d.settle();
     assert!(matches!(
         &d.runner.states()[0],
-        StepState::Done { label, error: true } if label.contains("ECONNREFUSED")
+        StepState::Done { result: StepResult::Call { label }, error: true } if label.contains("ECONNREFUSED")
     ));
     // Socket 2 is the listener (relay 8), not the refused client (relay 7).
     assert_eq!(d.sent[3].1, Command::TcpAccept { socket: 8 });
@@ -273,7 +277,7 @@ fn a_refused_command_fails_the_socket_it_was_to_create() {
     d.settle();
     assert!(matches!(
         &d.runner.states()[1],
-        StepState::Done { label, error: true } if label.contains("EADDRINUSE")
+        StepState::Done { result: StepResult::Call { label }, error: true } if label.contains("EADDRINUSE")
     ));
     assert_eq!(
         d.runner.status(),
