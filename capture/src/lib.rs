@@ -62,6 +62,10 @@
 //! - [`Tracker`]`::observe(&Packet) -> Tracked { conn, forward, rel_seq,
 //!   rel_ack, window_scaled }`: conversations and Wireshark's relative
 //!   numbers, with no I/O.
+//! - [`Connection`]`::observe(from: End, &Header) -> Changed { sender,
+//!   receiver }`: the TCP state of each end of one conversation as its
+//!   segments show it ([`EndState`]: SYN_SENT to TIME_WAIT and CLOSED), and
+//!   what a capture cannot see of it (module `states`).
 //! - [`read_file`]`(path) -> Result<Vec<Packet>, FileError>`: a pcap or
 //!   pcapng file, read offline.
 //!
@@ -69,7 +73,8 @@
 //!
 //! `live` (default) brings libpcap and tokio: [`Capture`], [`probe`],
 //! [`interface_for`], [`read_file`] and [`Unavailable`]. Without it the
-//! crate is the pure part, [`parse_packet`], [`LinkType`] and [`Tracker`],
+//! crate is the pure part, [`parse_packet`], [`LinkType`], [`Tracker`] and
+//! the state machine [`Connection`],
 //! which builds for `wasm32-unknown-unknown`: the page imports capture files
 //! with it, so a file and a live run go through the same parser.
 //!
@@ -92,6 +97,7 @@ mod packet;
 mod parse;
 #[cfg(feature = "protocol")]
 mod protocol;
+mod states;
 mod tracker;
 #[cfg(feature = "live")]
 mod unavailable;
@@ -104,7 +110,8 @@ pub use live::{Capture, CaptureEvent, interface_for, probe};
 pub use packet::{Packet, PacketKind, SackBlock, TcpFlags, TcpOptions, TcpSegment, Timestamps};
 pub use parse::parse_packet;
 #[cfg(feature = "protocol")]
-pub use protocol::to_segment;
+pub use protocol::{to_header, to_segment, to_tcp_state};
+pub use states::{Changed, Connection, End, EndState, Header};
 pub use tracker::{Tracked, Tracker};
 #[cfg(feature = "live")]
 pub use unavailable::{Unavailable, UnavailableKind};

@@ -9,7 +9,7 @@
 mod common;
 
 use common::event_log;
-use sockscope_shared::{Event, EventKind, Framing, Segment, TcpState, Transport};
+use sockscope_shared::{EventKind, Framing, Segment, TcpState, Transport};
 use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
 use sockscope_web::model::framing;
@@ -81,11 +81,17 @@ fn experiment_02_half_close_lets_the_server_answer_after_the_clients_fin() {
     assert_eq!(up.recvs[0].data, b"last words");
     assert_eq!(up.end.map(|e| e.offset), Some(10));
     assert_eq!(conv.streams[1].recvs[0].data, b"bye");
-    // The recording never asked the kernel, so its sockets show only the
-    // states their calls prove; the close's states come from a relay
-    // (relay/tests/sockets.rs follows them to TIME_WAIT).
-    assert_eq!(state_names(&model, 2), ["ESTABLISHED"]);
-    assert_eq!(state_names(&model, 3), ["ESTABLISHED"]);
+    // The close's states, as the segments show them (the recording never
+    // asked the kernel; relay/tests/states.rs holds the same inference to
+    // the kernel's reports).
+    assert_eq!(
+        state_names(&model, 2),
+        ["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"]
+    );
+    assert_eq!(
+        state_names(&model, 3),
+        ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"]
+    );
 }
 
 #[test]
@@ -285,10 +291,11 @@ fn experiment_09_a_restart_without_reuseaddr_fails_on_the_time_wait_lane() {
     let model = load("09-addr-in-use");
     let old = &model.conversations.list[0];
     let analysed = phases::analyse(&phases::tcp_segments(old, &model.events));
+    assert_eq!(analysed.first_fin_dir, Some(1), "the server closed first");
     assert_eq!(
-        analysed.first_fin_dir,
-        Some(1),
-        "the server closed first, so its side is the one left in TIME_WAIT"
+        model.sockets.get(3).unwrap().state(),
+        Some(TcpState::TimeWait),
+        "the side that closed first waits"
     );
     let failed = model.sockets.get(4).unwrap();
     assert_eq!(failed.last_error.as_ref().unwrap().errno, "EADDRINUSE");
@@ -388,27 +395,7 @@ fn experiment_14_an_empty_sendto_is_still_a_datagram() {
 
 #[test]
 fn player_steps_walk_the_rows_and_states_follow_the_cursor() {
-    // The states a relay reports as the close goes on, each arriving with
-    // the packet that caused it (the recording has none of its own).
-    let mut events = event_log("03-sticky-small-sends");
-    let fin = events
-        .iter()
-        .position(|e| matches!(&e.kind, EventKind::Segment(s) if matches!(s.segment, Segment::Tcp { flags, .. } if flags.fin)))
-        .expect("the client's FIN");
-    let at = |event: &Event, socket, state| Event {
-        index: 0,
-        t_us: event.t_us,
-        kind: EventKind::State { socket, state },
-    };
-    let client_fin = at(&events[fin], 2, TcpState::FinWait1);
-    let server_sees_it = at(&events[fin], 3, TcpState::CloseWait);
-    let last = at(&events[events.len() - 1], 2, TcpState::TimeWait);
-    events.splice(fin + 1..fin + 1, [client_fin, server_sees_it]);
-    events.push(last);
-    for (index, event) in (0..).zip(events.iter_mut()) {
-        event.index = index;
-    }
-    let model = Model::from_events(events);
+    let model = load("03-sticky-small-sends");
     let diagram = ladder::layout(&model);
     assert_eq!(diagram.rows.len(), model.steps.len());
     // Socket 2 was ESTABLISHED when it sent, TIME_WAIT at the end.

@@ -12,6 +12,8 @@ mod convert;
 mod files;
 #[path = "../examples/recordings/links.rs"]
 mod links;
+#[path = "../examples/recordings/states.rs"]
+mod states;
 
 mod common;
 

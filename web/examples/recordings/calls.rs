@@ -8,7 +8,8 @@
 //! kernel answers the same right after the call (LISTEN after listen() and
 //! accept(), ESTABLISHED after a connect() that succeeded); the states a
 //! connection passes through as it closes depend on when the kernel was
-//! asked, and the recording never asked it.
+//! asked, and the recording never asked it: those come from the segments
+//! ([`crate::states`]).
 
 use std::collections::HashMap;
 

@@ -8,6 +8,7 @@
 //! ([`crate::calls`]), each segment names its sockets by the relay's rule
 //! ([`crate::links`]), and the two are merged by time, a call before a
 //! packet of the same microsecond, after a hello like the relay's first.
+//! The TCP states come from the segments ([`crate::states`]).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use sockscope_web::capture_file::{OpenError, import::import};
 
 use crate::calls::{self, CallsFile, WireDatagrams};
 use crate::links::Endpoints;
+use crate::states::with_states;
 
 /// The hello comes this long before the first call or packet.
 const HELLO_LEAD_US: u64 = 1000;
@@ -177,16 +179,21 @@ pub fn convert(pcapng: &[u8], calls_json: &[u8]) -> Result<Vec<Event>, ConvertEr
         },
         limits: Limits::default(),
     });
-    let kinds = std::iter::once((first.saturating_sub(HELLO_LEAD_US), hello)).chain(
-        timeline.into_iter().map(|item| match item {
+    let kinds = timeline
+        .into_iter()
+        .map(|item| match item {
             Item::Call(call) => (call.t_us, EventKind::Call(call.event)),
             Item::Segment { t_us, event } => (t_us, EventKind::Segment(event)),
-        }),
-    );
-    Ok(kinds
-        .zip(0..)
-        .map(|((t_us, kind), index)| Event { index, t_us, kind })
-        .collect())
+        })
+        .collect();
+    let kinds = with_states(kinds, &endpoints)?;
+    Ok(
+        std::iter::once((first.saturating_sub(HELLO_LEAD_US), hello))
+            .chain(kinds)
+            .zip(0..)
+            .map(|((t_us, kind), index)| Event { index, t_us, kind })
+            .collect(),
+    )
 }
 
 /// Names the sockets at the segment's two ends.

@@ -124,6 +124,21 @@ impl Endpoints {
             .or_else(|| rev().find(|e| same(e.local, local) && e.peer.is_none()))
             .map(|e| e.socket)
     }
+
+    /// The TCP socket connected from `local` to `peer` at `t_us`: never a
+    /// listener, which only shares the address.
+    pub fn connected(&self, local: SocketAddr, peer: SocketAddr, t_us: u64) -> Option<SocketId> {
+        self.list
+            .iter()
+            .rev()
+            .find(|e| {
+                e.transport == Transport::Tcp
+                    && e.since_us <= t_us
+                    && same(e.local, local)
+                    && e.peer == Some(peer)
+            })
+            .map(|e| e.socket)
+    }
 }
 
 /// Whether a socket bound to `bound` owns packets addressed to `addr`: the

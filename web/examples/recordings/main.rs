@@ -8,7 +8,8 @@
 //!
 //! Each log is what the relay would have sent for one experiment: the
 //! packets read by the page's own import, the socket calls from the
-//! recording ([`convert`]). The model tests read these logs, Trunk copies
+//! recording ([`convert`]), and the TCP states the segments show
+//! ([`states`]). The model tests read these logs, Trunk copies
 //! them beside the page, and `web/tests/recordings_fresh.rs` fails when
 //! they differ from what this writes.
 
@@ -16,6 +17,7 @@ mod calls;
 mod convert;
 mod files;
 mod links;
+mod states;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
