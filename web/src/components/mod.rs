@@ -24,6 +24,8 @@ pub mod form_props;
 pub mod framing_panel;
 pub mod hex_dump;
 pub mod ladder;
+pub mod ladder_focus;
+pub mod ladder_rows;
 pub mod lang_switch;
 pub mod length;
 pub mod lesson_panel;

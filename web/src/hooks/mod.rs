@@ -4,3 +4,4 @@
 pub mod command_form;
 pub mod field_values;
 pub mod lesson_runner;
+pub mod virtual_rows;
