@@ -36,7 +36,9 @@ impl RecvKind {
         }
     }
 
-    fn id(self) -> &'static str {
+    /// The form's element id; also its key beside other forms, so a socket
+    /// of the other transport gets a fresh form, not this one's typing.
+    pub fn id(self) -> &'static str {
         match self {
             RecvKind::Recv => "recv-form",
             RecvKind::RecvFrom => "recv-from-form",

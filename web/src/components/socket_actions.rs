@@ -50,7 +50,7 @@ pub fn SocketActions(props: &Props) -> Html {
         (Transport::Udp, _) => html! {
             <>
                 <SendToForm socket={id} {limits} error={error(send_to_form::form_key(id))} onsubmit={onsubmit.clone()} />
-                <RecvForm kind={RecvKind::RecvFrom} socket={id} {limits} error={error(RecvKind::RecvFrom.form_key(id))} onsubmit={onsubmit.clone()} />
+                <RecvForm key={RecvKind::RecvFrom.id()} kind={RecvKind::RecvFrom} socket={id} {limits} error={error(RecvKind::RecvFrom.form_key(id))} onsubmit={onsubmit.clone()} />
             </>
         },
         (_, Role::Listener) => html! {
@@ -59,7 +59,7 @@ pub fn SocketActions(props: &Props) -> Html {
         _ => html! {
             <>
                 <SendForm socket={id} {limits} error={error(send_form::form_key(id))} onsubmit={onsubmit.clone()} />
-                <RecvForm kind={RecvKind::Recv} socket={id} {limits} waiting={props.waiting} error={error(RecvKind::Recv.form_key(id))} onsubmit={onsubmit.clone()} />
+                <RecvForm key={RecvKind::Recv.id()} kind={RecvKind::Recv} socket={id} {limits} waiting={props.waiting} error={error(RecvKind::Recv.form_key(id))} onsubmit={onsubmit.clone()} />
                 <AutoReadForm socket={id} {limits} error={error(auto_read_form::form_key(id))} onsubmit={onsubmit.clone()} />
                 <ShutdownForm socket={id} {limits} error={error(shutdown_form::form_key(id))} onsubmit={onsubmit.clone()} />
                 <OptionsForm socket={id} {limits} error={error(options_form::form_key(id))} onsubmit={onsubmit.clone()} />
