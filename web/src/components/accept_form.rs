@@ -5,44 +5,29 @@
 use sockscope_shared::{Command, SocketId};
 use yew::prelude::*;
 
-use super::Submit;
 use super::form_error::FormError;
+use super::form_props::SocketFormProps;
+use crate::hooks::command_form::use_command_form;
 use crate::i18n::use_lang;
 
 pub fn form_key(socket: SocketId) -> String {
     format!("accept:{socket}")
 }
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub socket: SocketId,
-    #[prop_or_default]
-    pub error: Option<String>,
-    pub onsubmit: Callback<Submit>,
-}
-
 #[component]
-pub fn AcceptForm(props: &Props) -> Html {
+pub fn AcceptForm(props: &SocketFormProps) -> Html {
     let lang = use_lang();
     let socket = props.socket;
-    let send = |command: Command| {
-        let submit = props.onsubmit.clone();
-        Callback::from(move |_: MouseEvent| {
-            submit.emit(Submit {
-                form: form_key(socket),
-                command: command.clone(),
-            });
-        })
-    };
+    let form = use_command_form(form_key(socket), &props.onsubmit);
     html! {
         <div class="form" id="accept-form">
             <h3>{ "accept()" }</h3>
             <div class="buttons">
-                <button type="button" name="accept" onclick={send(Command::TcpAccept { socket })}>{ "accept()" }</button>
-                <button type="button" class="secondary" name="auto_on" onclick={send(Command::AutoAccept { socket, on: true })}>{ lang.pick("auto-accept on", "自动 accept 开") }</button>
-                <button type="button" class="secondary" name="auto_off" onclick={send(Command::AutoAccept { socket, on: false })}>{ lang.pick("auto-accept off", "自动 accept 关") }</button>
+                <button type="button" name="accept" onclick={form.sends(Command::TcpAccept { socket })}>{ "accept()" }</button>
+                <button type="button" class="secondary" name="auto_on" onclick={form.sends(Command::AutoAccept { socket, on: true })}>{ lang.pick("auto-accept on", "自动 accept 开") }</button>
+                <button type="button" class="secondary" name="auto_off" onclick={form.sends(Command::AutoAccept { socket, on: false })}>{ lang.pick("auto-accept off", "自动 accept 关") }</button>
             </div>
-            <FormError remote={props.error.clone()} />
+            <FormError local={form.local_error()} remote={props.error.clone()} />
         </div>
     }
 }

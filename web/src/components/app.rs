@@ -12,9 +12,9 @@ use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
 use super::Submit;
+use super::address_form::{AddressForm, AddressKind};
 use super::byte_streams::ByteStreams;
 use super::capture_status::CaptureStatus;
-use super::connect_form::{self, ConnectForm};
 use super::connection_status::ConnectionStatus;
 use super::detail_pane::DetailPane;
 use super::export_menu::ExportMenu;
@@ -27,7 +27,6 @@ use super::player_bar::PlayerBar;
 use super::recording_picker::RecordingPicker;
 use super::socket_actions::SocketActions;
 use super::socket_list::SocketList;
-use super::udp_bind_form::{self, UdpBindForm};
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
 use crate::fetch_log::{log_parameter, open_recording};
@@ -359,8 +358,8 @@ pub fn App() -> Html {
                     <section class="panel open-forms">
                         <h2>{ lang.pick("Open a socket", "打开套接字") }</h2>
                         <ListenForm error={error(listen_form::FORM)} onsubmit={onsubmit.clone()} />
-                        <ConnectForm error={error(connect_form::FORM)} onsubmit={onsubmit.clone()} />
-                        <UdpBindForm error={error(udp_bind_form::FORM)} onsubmit={onsubmit.clone()} />
+                        <AddressForm kind={AddressKind::TcpConnect} error={error(AddressKind::TcpConnect.form_key())} onsubmit={onsubmit.clone()} />
+                        <AddressForm kind={AddressKind::UdpBind} error={error(AddressKind::UdpBind.form_key())} onsubmit={onsubmit.clone()} />
                     </section>
                     <SocketList model={model.clone()} {horizon} chosen={state.chosen_socket}
                         {onchoose} />

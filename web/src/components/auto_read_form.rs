@@ -5,9 +5,11 @@
 use sockscope_shared::{Command, Limits, SocketId};
 use yew::prelude::*;
 
-use super::Submit;
-use super::fields;
 use super::form_error::FormError;
+use super::form_fields::{BufsizeField, TextField};
+use super::form_props::SocketFormProps;
+use crate::hooks::command_form::use_command_form;
+use crate::hooks::field_values::use_bufsize;
 use crate::i18n::use_lang;
 use crate::model::validate;
 
@@ -15,58 +17,45 @@ pub fn form_key(socket: SocketId) -> String {
     format!("auto_read:{socket}")
 }
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub socket: SocketId,
-    pub limits: Limits,
-    #[prop_or_default]
-    pub error: Option<String>,
-    pub onsubmit: Callback<Submit>,
-}
-
 #[component]
-pub fn AutoReadForm(props: &Props) -> Html {
+pub fn AutoReadForm(props: &SocketFormProps) -> Html {
     let lang = use_lang();
     let delay = use_state(|| "0".to_string());
-    let bufsize = use_state(|| "1024".to_string());
-    let local_error = use_state(|| None::<String>);
-
+    let bufsize = use_bufsize();
     let (socket, limits) = (props.socket, props.limits);
-    let sender = fields::Sender::new(form_key(socket), &local_error, &props.onsubmit);
+    let form = use_command_form(form_key(socket), &props.onsubmit);
+
+    // Turning it off checks the fields too: the relay is told the whole
+    // setting either way.
     let build = {
         let (delay, bufsize) = (delay.clone(), bufsize.clone());
         move |on: bool| -> Result<Command, String> {
             Ok(Command::AutoRead {
                 socket,
                 on,
-                delay_ms: validate::number(
-                    &delay,
-                    "delay",
-                    0,
-                    sockscope_shared::Limits::MAX_INTERVAL_MS,
-                )?,
-                bufsize: validate::bufsize(&bufsize, &limits)?,
+                delay_ms: validate::number(&delay, "delay", 0, Limits::MAX_INTERVAL_MS)?,
+                bufsize: bufsize.checked(&limits)?,
             })
         }
     };
     let onsubmit = {
         let build = build.clone();
-        sender.on_submit(move || build(true))
+        form.on_submit(move || build(true))
     };
-    let off = Callback::from(move |_: MouseEvent| sender.send(build(false)));
+    let off = form.on_click(move || build(false));
 
     html! {
         <form class="form" id="auto-read-form" {onsubmit}>
             <h3>{ lang.pick("auto-read", "自动读取") }</h3>
             <div class="fields">
-                <label class="short">{ lang.pick("delay ms", "延迟（毫秒）") }<input name="delay" inputmode="numeric" value={(*delay).clone()} oninput={fields::text(&delay)} /></label>
-                <label class="short">{ lang.pick("bufsize", "缓冲区大小") }<input name="bufsize" inputmode="numeric" value={(*bufsize).clone()} oninput={fields::text(&bufsize)} /></label>
+                <TextField label={lang.pick("delay ms", "延迟（毫秒）")} name="delay" width="short" numeric=true value={delay} />
+                <BufsizeField {bufsize} />
             </div>
             <div class="buttons">
                 <button type="submit">{ lang.pick("on", "开") }</button>
                 <button type="button" class="secondary" onclick={off}>{ lang.pick("off", "关") }</button>
             </div>
-            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+            <FormError local={form.local_error()} remote={props.error.clone()} />
         </form>
     }
 }

@@ -1,65 +1,10 @@
-//! Small helpers shared by the forms: turning input events into state
-//! updates, and a submitted form into a command. Not components
-//! themselves, so they live together here.
+//! Small helpers shared by the forms and other views: turning input events
+//! into state updates, and the `<select>` values of a framing. Not
+//! components themselves, so they live together here; the labelled fields
+//! built on them are in `form_fields.rs`.
 
-use sockscope_shared::Command;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use yew::{Callback, Event, InputEvent, SubmitEvent, TargetCast, UseStateHandle};
-
-use super::Submit;
-
-/// Where a form's commands go, and where its own complaints are shown.
-///
-/// Every form ends the same way: the fields either make a command, which
-/// goes to the app under the form's key (so the relay's answer finds its
-/// way back under the form), or they do not, and the form says why.
-#[derive(Clone)]
-pub struct Sender {
-    form: String,
-    local_error: UseStateHandle<Option<String>>,
-    onsubmit: Callback<Submit>,
-}
-
-impl Sender {
-    pub fn new(
-        form: String,
-        local_error: &UseStateHandle<Option<String>>,
-        onsubmit: &Callback<Submit>,
-    ) -> Sender {
-        Sender {
-            form,
-            local_error: local_error.clone(),
-            onsubmit: onsubmit.clone(),
-        }
-    }
-
-    /// Sends `command`, or shows why the fields could not make one.
-    pub fn send(&self, command: Result<Command, String>) {
-        match command {
-            Ok(command) => {
-                self.local_error.set(None);
-                self.onsubmit.emit(Submit {
-                    form: self.form.clone(),
-                    command,
-                });
-            }
-            Err(message) => self.local_error.set(Some(message)),
-        }
-    }
-
-    /// The form's submit handler: makes the command with `build` when the
-    /// form is submitted, instead of letting the browser post it.
-    pub fn on_submit(
-        &self,
-        build: impl Fn() -> Result<Command, String> + 'static,
-    ) -> Callback<SubmitEvent> {
-        let sender = self.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            sender.send(build());
-        })
-    }
-}
+use yew::{Callback, Event, InputEvent, TargetCast, UseStateHandle};
 
 /// Keeps a text field's state in step with what is typed.
 pub fn text(handle: &UseStateHandle<String>) -> Callback<InputEvent> {

@@ -3,25 +3,29 @@
 //! Components receive data and `on<event>` callbacks as props and never
 //! reach for global state; `App` holds the reducer and wires them up.
 //! Forms build a [`sockscope_shared::Command`], check what was typed with
-//! [`crate::model::validate`], and hand a [`Submit`] to `App`, which sends it
-//! and remembers which form it came from so the relay's answer can be shown
-//! beside it.
+//! [`crate::model::validate`], and hand a [`Submit`] to `App` through
+//! [`crate::hooks::command_form`]; `App` sends it and remembers which form
+//! it came from so the relay's answer can be shown beside it.
 
 pub mod accept_form;
+pub mod address_form;
 pub mod app;
 pub mod auto_read_form;
 pub mod byte_streams;
 pub mod capture_status;
-pub mod connect_form;
 pub mod connection_status;
 pub mod detail_pane;
 pub mod export_menu;
 pub mod fields;
 pub mod file_opener;
 pub mod form_error;
+pub mod form_fields;
+pub mod form_props;
 pub mod framing_panel;
 pub mod hex_dump;
 pub mod ladder;
+pub mod ladder_focus;
+pub mod ladder_rows;
 pub mod lang_switch;
 pub mod length;
 pub mod lesson_panel;
@@ -31,14 +35,12 @@ pub mod options_form;
 pub mod player_bar;
 pub mod recording_picker;
 pub mod recv_form;
-pub mod recv_from_form;
 pub mod send_form;
 pub mod send_to_form;
 pub mod shutdown_form;
 pub mod socket_actions;
 pub mod socket_list;
 pub mod stream_lanes;
-pub mod udp_bind_form;
 pub mod udp_view;
 pub mod watch_form;
 

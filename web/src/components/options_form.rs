@@ -5,9 +5,10 @@
 use sockscope_shared::{Command, SocketId, SocketOption};
 use yew::prelude::*;
 
-use super::Submit;
-use super::fields;
 use super::form_error::FormError;
+use super::form_fields::TextField;
+use super::form_props::SocketFormProps;
+use crate::hooks::command_form::{CommandForm, use_command_form};
 use crate::i18n::use_lang;
 use crate::model::validate;
 
@@ -15,56 +16,61 @@ pub fn form_key(socket: SocketId) -> String {
     format!("set_option:{socket}")
 }
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub socket: SocketId,
-    #[prop_or_default]
-    pub error: Option<String>,
-    pub onsubmit: Callback<Submit>,
+/// A button that sets the option `make` builds from the fields.
+fn option_button(
+    form: &CommandForm,
+    socket: SocketId,
+    label: &'static str,
+    name: &'static str,
+    make: impl Fn() -> Result<SocketOption, String> + 'static,
+) -> Html {
+    let onclick = form.on_click(move || make().map(|option| Command::SetOption { socket, option }));
+    html! { <button type="button" class="secondary" {name} {onclick}>{ label }</button> }
+}
+
+/// The option a buffer-size field sets, checked: `name` is the option's
+/// name in the complaint.
+fn buffer_option(
+    text: &UseStateHandle<String>,
+    name: &'static str,
+    option: fn(u32) -> SocketOption,
+) -> impl Fn() -> Result<SocketOption, String> + 'static {
+    let text = text.clone();
+    move || validate::number(&text, name, 1, u32::MAX).map(option)
+}
+
+/// An option that takes nothing typed.
+fn fixed(option: SocketOption) -> impl Fn() -> Result<SocketOption, String> + 'static {
+    move || Ok(option)
 }
 
 #[component]
-pub fn OptionsForm(props: &Props) -> Html {
+pub fn OptionsForm(props: &SocketFormProps) -> Html {
     let lang = use_lang();
     let rcvbuf = use_state(|| "4096".to_string());
     let sndbuf = use_state(|| "4096".to_string());
-    let local_error = use_state(|| None::<String>);
     let socket = props.socket;
-
-    let set = {
-        let sender = fields::Sender::new(form_key(socket), &local_error, &props.onsubmit);
-        move |option: Result<SocketOption, String>| {
-            sender.send(option.map(|option| Command::SetOption { socket, option }));
-        }
-    };
-    let button = |label: &'static str,
-                  name: &'static str,
-                  make: Box<dyn Fn() -> Result<SocketOption, String>>| {
-        let set = set.clone();
-        let onclick = Callback::from(move |_: MouseEvent| set(make()));
-        html! { <button type="button" class="secondary" name={name} {onclick}>{ label }</button> }
-    };
-    let (rcv, snd) = ((*rcvbuf).clone(), (*sndbuf).clone());
+    let form = use_command_form(form_key(socket), &props.onsubmit);
 
     html! {
         <div class="form" id="options-form">
             <h3>{ "setsockopt()" }</h3>
             <div class="buttons">
-                { button("TCP_NODELAY on", "nodelay_on", Box::new(|| Ok(SocketOption::TcpNodelay(true)))) }
-                { button("TCP_NODELAY off", "nodelay_off", Box::new(|| Ok(SocketOption::TcpNodelay(false)))) }
+                { option_button(&form, socket, "TCP_NODELAY on", "nodelay_on", fixed(SocketOption::TcpNodelay(true))) }
+                { option_button(&form, socket, "TCP_NODELAY off", "nodelay_off", fixed(SocketOption::TcpNodelay(false))) }
             </div>
             <div class="fields">
-                <label class="short">{ lang.pick("SO_RCVBUF bytes", "SO_RCVBUF 字节数") }<input name="rcvbuf" inputmode="numeric" value={(*rcvbuf).clone()} oninput={fields::text(&rcvbuf)} /></label>
-                { button(lang.pick("set SO_RCVBUF", "设置 SO_RCVBUF"), "set_rcvbuf", Box::new(move || validate::number(&rcv, "SO_RCVBUF", 1, u32::MAX).map(SocketOption::RecvBuffer))) }
+                <TextField label={lang.pick("SO_RCVBUF bytes", "SO_RCVBUF 字节数")} name="rcvbuf" width="short" numeric=true value={rcvbuf.clone()} />
+                { option_button(&form, socket, lang.pick("set SO_RCVBUF", "设置 SO_RCVBUF"), "set_rcvbuf", buffer_option(&rcvbuf, "SO_RCVBUF", SocketOption::RecvBuffer)) }
             </div>
             <div class="fields">
-                <label class="short">{ lang.pick("SO_SNDBUF bytes", "SO_SNDBUF 字节数") }<input name="sndbuf" inputmode="numeric" value={(*sndbuf).clone()} oninput={fields::text(&sndbuf)} /></label>
-                { button(lang.pick("set SO_SNDBUF", "设置 SO_SNDBUF"), "set_sndbuf", Box::new(move || validate::number(&snd, "SO_SNDBUF", 1, u32::MAX).map(SocketOption::SendBuffer))) }
+                <TextField label={lang.pick("SO_SNDBUF bytes", "SO_SNDBUF 字节数")} name="sndbuf" width="short" numeric=true value={sndbuf.clone()} />
+                { option_button(&form, socket, lang.pick("set SO_SNDBUF", "设置 SO_SNDBUF"), "set_sndbuf", buffer_option(&sndbuf, "SO_SNDBUF", SocketOption::SendBuffer)) }
             </div>
             <div class="buttons">
-                { button(lang.pick("SO_LINGER 0 (close sends RST)", "SO_LINGER 0（close 发出 RST）"), "linger_zero", Box::new(|| Ok(SocketOption::LingerZero))) }
+                { option_button(&form, socket, lang.pick("SO_LINGER 0 (close sends RST)", "SO_LINGER 0（close 发出 RST）"), "linger_zero", fixed(SocketOption::LingerZero)) }
             </div>
-            <FormError local={(*local_error).clone()} remote={props.error.clone()} />
+            <FormError local={form.local_error()} remote={props.error.clone()} />
         </div>
     }
 }

@@ -5,8 +5,9 @@
 use sockscope_shared::{Command, ShutdownHow, SocketId};
 use yew::prelude::*;
 
-use super::Submit;
 use super::form_error::FormError;
+use super::form_props::SocketFormProps;
+use crate::hooks::command_form::use_command_form;
 use crate::i18n::use_lang;
 use crate::model::describe::shutdown_label;
 
@@ -14,27 +15,14 @@ pub fn form_key(socket: SocketId) -> String {
     format!("shutdown:{socket}")
 }
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub socket: SocketId,
-    #[prop_or_default]
-    pub error: Option<String>,
-    pub onsubmit: Callback<Submit>,
-}
-
 #[component]
-pub fn ShutdownForm(props: &Props) -> Html {
+pub fn ShutdownForm(props: &SocketFormProps) -> Html {
     let lang = use_lang();
     let socket = props.socket;
+    let form = use_command_form(form_key(socket), &props.onsubmit);
     let button = |how: ShutdownHow| {
-        let submit = props.onsubmit.clone();
-        let onclick = Callback::from(move |_: MouseEvent| {
-            submit.emit(Submit {
-                form: form_key(socket),
-                command: Command::Shutdown { socket, how },
-            });
-        });
         let label = shutdown_label(how);
+        let onclick = form.sends(Command::Shutdown { socket, how });
         html! { <button type="button" class="secondary" name={label} {onclick}>{ label }</button> }
     };
     html! {
@@ -46,7 +34,7 @@ pub fn ShutdownForm(props: &Props) -> Html {
                 { button(ShutdownHow::Both) }
             </div>
             <p class="hint">{ lang.pick("SHUT_WR sends FIN but keeps reading: a half-close.", "SHUT_WR 发出 FIN，但仍可读取：半关闭。") }</p>
-            <FormError remote={props.error.clone()} />
+            <FormError local={form.local_error()} remote={props.error.clone()} />
         </div>
     }
 }

@@ -14,11 +14,11 @@ use super::accept_form::{self, AcceptForm};
 use super::auto_read_form::{self, AutoReadForm};
 use super::form_error::FormError;
 use super::options_form::{self, OptionsForm};
-use super::recv_form::{self, RecvForm};
-use super::recv_from_form::{self, RecvFromForm};
+use super::recv_form::{RecvForm, RecvKind};
 use super::send_form::{self, SendForm};
 use super::send_to_form::{self, SendToForm};
 use super::shutdown_form::{self, ShutdownForm};
+use crate::hooks::command_form::use_command_form;
 use crate::i18n::use_lang;
 use crate::model::sockets::{Role, SocketInfo};
 
@@ -45,32 +45,24 @@ pub fn SocketActions(props: &Props) -> Html {
     let error = |key: String| props.errors.get(&key).cloned();
     let onsubmit = props.onsubmit.clone();
     let limits = props.limits;
-    let close = {
-        let submit = props.onsubmit.clone();
-        Callback::from(move |_: MouseEvent| {
-            submit.emit(Submit {
-                form: close_key(id),
-                command: Command::Close { socket: id },
-            });
-        })
-    };
+    let close = use_command_form(close_key(id), &props.onsubmit);
     let forms = match (s.transport, s.role) {
         (Transport::Udp, _) => html! {
             <>
                 <SendToForm socket={id} {limits} error={error(send_to_form::form_key(id))} onsubmit={onsubmit.clone()} />
-                <RecvFromForm socket={id} {limits} error={error(recv_from_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <RecvForm key={RecvKind::RecvFrom.id()} kind={RecvKind::RecvFrom} socket={id} {limits} error={error(RecvKind::RecvFrom.form_key(id))} onsubmit={onsubmit.clone()} />
             </>
         },
         (_, Role::Listener) => html! {
-            <AcceptForm socket={id} error={error(accept_form::form_key(id))} onsubmit={onsubmit.clone()} />
+            <AcceptForm socket={id} {limits} error={error(accept_form::form_key(id))} onsubmit={onsubmit.clone()} />
         },
         _ => html! {
             <>
                 <SendForm socket={id} {limits} error={error(send_form::form_key(id))} onsubmit={onsubmit.clone()} />
-                <RecvForm socket={id} {limits} waiting={props.waiting} error={error(recv_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <RecvForm key={RecvKind::Recv.id()} kind={RecvKind::Recv} socket={id} {limits} waiting={props.waiting} error={error(RecvKind::Recv.form_key(id))} onsubmit={onsubmit.clone()} />
                 <AutoReadForm socket={id} {limits} error={error(auto_read_form::form_key(id))} onsubmit={onsubmit.clone()} />
-                <ShutdownForm socket={id} error={error(shutdown_form::form_key(id))} onsubmit={onsubmit.clone()} />
-                <OptionsForm socket={id} error={error(options_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <ShutdownForm socket={id} {limits} error={error(shutdown_form::form_key(id))} onsubmit={onsubmit.clone()} />
+                <OptionsForm socket={id} {limits} error={error(options_form::form_key(id))} onsubmit={onsubmit.clone()} />
             </>
         },
     };
@@ -81,8 +73,8 @@ pub fn SocketActions(props: &Props) -> Html {
             <p class="addr">{ s.local.clone().unwrap_or_default() }{ s.peer.clone().map(|p| format!(" ⇄ {p}")).unwrap_or_default() }</p>
             { forms }
             <div class="form">
-                <button type="button" class="danger" name="close" onclick={close}>{ "close()" }</button>
-                <FormError remote={error(close_key(id))} />
+                <button type="button" class="danger" name="close" onclick={close.sends(Command::Close { socket: id })}>{ "close()" }</button>
+                <FormError local={close.local_error()} remote={error(close_key(id))} />
             </div>
         </section>
     }

@@ -1,0 +1,235 @@
+//! What the ladder draws: one row per call or packet (an arrow between
+//! lanes, or a call on its lane, with the TCP states it reached), the lane
+//! heads, and the bands behind a connection's handshake, data and close.
+//!
+//! Every length here comes from the grid below: rows of one height under
+//! a header, lanes a fixed gap apart. The ladder itself (`ladder.rs`)
+//! decides which rows to draw; the scroll box that shows them is
+//! [`crate::hooks::virtual_rows`].
+
+use yew::prelude::*;
+
+use super::length::px;
+use super::send_class;
+use crate::hooks::virtual_rows::Grid;
+use crate::i18n::{Lang, words};
+use crate::model::describe::duration;
+use crate::model::ladder::{self, Band, Row, RowKind};
+
+/// Room beside the outer lanes, for the labels of the calls on them.
+pub const MARGIN: f64 = 240.0;
+/// The distance between two lanes.
+pub const GAP: f64 = 420.0;
+/// The lane heads' height, above the first row.
+pub const HEADER: f64 = 78.0;
+/// A row's height; `.row-bg` in style.css says it again.
+pub const ROW: f64 = 46.0;
+
+/// The grid the scroll box reads these lengths from.
+pub const GRID: Grid = Grid {
+    header: HEADER,
+    row: ROW,
+    column: GAP,
+    margin: MARGIN,
+};
+
+/// The x of lane `i`'s line.
+pub fn lane_x(i: usize) -> f64 {
+    MARGIN + i as f64 * GAP
+}
+
+/// `+1.234 ms` since the first row.
+fn elapsed(t_us: u64, start: u64) -> String {
+    format!("+{}", duration(t_us.saturating_sub(start)))
+}
+
+fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
+    let RowKind::Packet {
+        from,
+        to,
+        phase,
+        rst,
+        ..
+    } = &row.kind
+    else {
+        return html! {};
+    };
+    let (x1, x2) = (lane_x(*from), lane_x(*to));
+    let (y1, y2) = (y + 20.0, y + 38.0);
+    let colour = match (sends.first(), rst, phase) {
+        (Some(send), _, _) => send_class(*send),
+        (None, true, _) => "rst".to_string(),
+        (None, false, Some(phase)) => format!("phase-{}", phase.label()),
+        (None, false, None) => "plain".to_string(),
+    };
+    // The arrowhead: a triangle pointing along the line at its end.
+    let (dx, dy) = (x2 - x1, y2 - y1);
+    let len = (dx * dx + dy * dy).sqrt().max(1.0);
+    let (ux, uy) = (dx / len, dy / len);
+    let (bx, by) = (x2 - ux * 14.0, y2 - uy * 14.0);
+    let head = format!(
+        "{},{} {},{} {},{}",
+        px(x2),
+        px(y2),
+        px(bx - uy * 6.0),
+        px(by + ux * 6.0),
+        px(bx + uy * 6.0),
+        px(by - ux * 6.0)
+    );
+    // A long arrow (many lanes, as in a big capture) keeps its label near
+    // its left end, by the clients, where the view starts: in the middle it
+    // would be off screen for most of them.
+    let mid = if (x2 - x1).abs() > 2.0 * GAP {
+        x1.min(x2) + GAP / 2.0
+    } else {
+        (x1 + x2) / 2.0
+    };
+    html! {
+        <>
+            <line class={classes!("arrow", colour.clone())} x1={px(x1)} y1={px(y1)} x2={px(x2 - ux * 10.0)} y2={px(y2 - uy * 10.0)} />
+            <polygon class={classes!("head", colour)} points={head} />
+            <text class="arrow-label" x={px(mid)} y={px(y + 15.0)}>{ label }</text>
+        </>
+    }
+}
+
+fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
+    let RowKind::Call {
+        lane,
+        failed,
+        socket,
+    } = &row.kind
+    else {
+        return html! {};
+    };
+    let Some(lane) = lane else {
+        return html! {
+            <text class={classes!("call-label", failed.then_some("failed"))} x={px(MARGIN)} y={px(y + 28.0)}>{ format!("#{socket} {label}") }</text>
+        };
+    };
+    let x = lane_x(*lane);
+    let leftward = lanes > 1 && *lane == lanes - 1;
+    let chips = sends.len().min(8);
+    let chip_w = 12.0;
+    let chips_w = chips as f64 * chip_w;
+    // Chips sit on the lane, then the label beside them.
+    let chip_x0 = if leftward { x - chips_w } else { x };
+    let text_x = if leftward {
+        chip_x0 - 8.0
+    } else {
+        x + chips_w.max(6.0) + 8.0
+    };
+    html! {
+        <>
+            if chips == 0 {
+                <circle class={classes!("call-dot", failed.then_some("failed"))} cx={px(x)} cy={px(y + 24.0)} r="6" />
+            }
+            { for sends.iter().take(8).enumerate().map(|(i, send)| html! {
+                <rect class={classes!("chip", send_class(*send))} x={px(chip_x0 + i as f64 * chip_w)} y={px(y + 17.0)} width={px(chip_w - 2.0)} height="14" rx="2" />
+            }) }
+            <text class={classes!("call-label", failed.then_some("failed"))} x={px(text_x)} y={px(y + 29.0)}
+                text-anchor={if leftward { "end" } else { "start" }}>
+                <tspan class="socket-ref">{ format!("#{socket} ") }</tspan>{ label }
+            </text>
+        </>
+    }
+}
+
+fn states(row: &Row, y: f64, lanes: usize) -> Html {
+    html! {
+        { for row.states.iter().filter_map(|m| m.lane.map(|l| (l, m))).enumerate().map(|(i, (lane, mark))| {
+            let x = lane_x(lane);
+            let rightward = lanes > 1 && lane == lanes - 1;
+            let text = format!("#{} {}", mark.socket, mark.state.name());
+            let w = text.chars().count() as f64 * 8.6 + 14.0;
+            let mark_x = if rightward { x + 12.0 } else { x - 12.0 - w };
+            let mark_y = y + 6.0 + (i % 2) as f64 * 19.0;
+            html! {
+                <g class="state-mark" data-state={mark.state.name()} data-socket={mark.socket.to_string()}>
+                    <rect x={px(mark_x)} y={px(mark_y)} width={px(w)} height="18" rx="9" />
+                    <text x={px(mark_x + w / 2.0)} y={px(mark_y + 13.5)}>{ text }</text>
+                </g>
+            }
+        }) }
+    }
+}
+
+/// The lane addresses and lines.
+pub fn lane_heads(lang: Lang, diagram: &ladder::Ladder, height: f64) -> Html {
+    html! {
+        { for diagram.lanes.iter().enumerate().map(|(i, lane)| {
+            let x = lane_x(i);
+            html! {
+                <g class={classes!("lane", lane.server.then_some("server"))} key={lane.addr.clone()} data-addr={lane.addr.clone()}>
+                    <text class="lane-addr" x={px(x)} y="26">{ &lane.addr }</text>
+                    <text class="lane-sockets" x={px(x)} y="48">{ lane.sockets.iter().map(|(id, role)| format!("{} {id}", words::role(lang, *role))).collect::<Vec<_>>().join(" · ") }</text>
+                    <line x1={px(x)} y1={px(HEADER - 14.0)} x2={px(x)} y2={px(height)} />
+                </g>
+            }
+        }) }
+    }
+}
+
+/// The band behind rows `first..=last` (places among the rows drawn from the
+/// top), full width, with the phase it marks and its note on hover.
+pub fn band(lang: Lang, band: &Band, first: usize, last: usize, width: f64) -> Html {
+    let y = HEADER + first as f64 * ROW;
+    let h = (last + 1 - first) as f64 * ROW;
+    html! {
+        <g class={classes!("band", format!("band-{}", band.phase.label()))} key={format!("band-{}-{}", band.conversation, band.phase.label())}>
+            <rect x="4" y={px(y)} width={px(width - 8.0)} height={px(h)} rx="8"><title>{ words::phase_note(lang, &band.note) }</title></rect>
+            <text x="14" y={px(y + 14.0)}>{ words::phase(lang, band.phase) }</text>
+        </g>
+    }
+}
+
+/// One row's inputs: a row re-renders only when one of them changes, so a
+/// new event draws one row, not the whole diagram again.
+#[derive(Properties, PartialEq)]
+pub struct RowProps {
+    pub row: Row,
+    /// What the row says (`Row::label`), worded only for the rows drawn.
+    pub label: String,
+    /// The sends whose bytes it wrote, carried or read: its colours,
+    /// also found only for the rows drawn.
+    pub sends: Vec<usize>,
+    /// The row's place among the rows drawn from the top.
+    pub position: usize,
+    pub lanes: usize,
+    pub width: f64,
+    /// The first row's time, which every row's elapsed time counts from.
+    pub start: u64,
+    pub current: bool,
+    pub selected: bool,
+    pub onselect: Callback<usize>,
+}
+
+#[component]
+pub fn LadderRow(props: &RowProps) -> Html {
+    let row = &props.row;
+    let y = HEADER + props.position as f64 * ROW;
+    let at = row.at;
+    let onclick = props.onselect.reform(move |_: MouseEvent| at);
+    let kind = if matches!(row.kind, RowKind::Packet { .. }) {
+        "packet"
+    } else {
+        "call"
+    };
+    let label = &props.label;
+    let class = classes!(
+        "row",
+        kind,
+        props.current.then_some("current"),
+        props.selected.then_some("selected"),
+    );
+    let width = props.width;
+    html! {
+        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}>
+            <rect class="row-bg" y={px(y)} />
+            <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(row.t_us, props.start) }</text>
+            { packet(row, label, &props.sends, y) }
+            { call(row, label, &props.sends, y, props.lanes) }
+            { states(row, y, props.lanes) }
+        </g>
+    }
+}
