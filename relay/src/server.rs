@@ -100,15 +100,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What `/health` answers: that the relay is up, which protocol it
+/// speaks, whether it captures, and how many pages it serves.
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    protocol_version: u32,
+    capture: bool,
+    sessions: usize,
+}
+
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let capture = matches!(state.capture, CaptureState::On { .. });
-    Json(serde_json::json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "protocol_version": sockscope_shared::PROTOCOL_VERSION,
-        "capture": capture,
-        "sessions": state.config.max_sessions - state.sessions.available_permits(),
-    }))
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        protocol_version: sockscope_shared::PROTOCOL_VERSION,
+        capture: matches!(state.capture, CaptureState::On { .. }),
+        sessions: state.config.max_sessions - state.sessions.available_permits(),
+    })
 }
 
 async fn files(State(state): State<AppState>, request: Request<Body>) -> Response {
