@@ -66,6 +66,8 @@
 //!   receiver }`: the TCP state of each end of one conversation as its
 //!   segments show it ([`EndState`]: SYN_SENT to TIME_WAIT and CLOSED), and
 //!   what a capture cannot see of it (module `states`).
+//! - [`Endpoints`] (feature `protocol`): sockets' addresses and the rule
+//!   that links a segment's two ends to the sockets that own them.
 //! - [`read_file`]`(path) -> Result<Vec<Packet>, FileError>`: a pcap or
 //!   pcapng file, read offline.
 //!
@@ -86,6 +88,8 @@
 //! exactly once, stamped when it came back in; the live tests check this
 //! against tshark.
 
+#[cfg(feature = "protocol")]
+mod endpoints;
 #[cfg(feature = "live")]
 mod file;
 #[cfg(feature = "live")]
@@ -102,6 +106,8 @@ mod tracker;
 #[cfg(feature = "live")]
 mod unavailable;
 
+#[cfg(feature = "protocol")]
+pub use endpoints::{Endpoint, Endpoints};
 #[cfg(feature = "live")]
 pub use file::{FileError, read_file};
 pub use link::LinkType;

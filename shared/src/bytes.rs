@@ -108,17 +108,24 @@ impl Bytes {
     /// The bytes as text where they are printable ASCII, `.` elsewhere, as
     /// the right-hand column of a hex dump shows them.
     pub fn to_ascii_lossy(&self) -> String {
-        self.0
-            .iter()
-            .map(|&b| {
-                if b.is_ascii_graphic() || b == b' ' {
-                    b as char
-                } else {
-                    '.'
-                }
-            })
-            .collect()
+        ascii_lossy(&self.0)
     }
+}
+
+/// Bytes as text where they are printable ASCII, `.` elsewhere, as the
+/// right-hand column of a hex dump shows them: for any slice, such as one
+/// line of a dump, not only a whole [`Bytes`].
+pub fn ascii_lossy(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
 }
 
 impl From<Vec<u8>> for Bytes {

@@ -37,6 +37,48 @@ pub struct Request {
     pub command: Command,
 }
 
+/// Matches the `socket` field out of every command that has one, binding
+/// it to `$socket` and giving `Some($found)`, and `None` for the others:
+/// the variants are listed once, so that [`Command::socket`] and
+/// [`Command::socket_mut`] cannot disagree, and a new variant fails to
+/// build until it is sorted here.
+macro_rules! socket_field {
+    ($command:expr, $socket:ident => $found:expr) => {
+        match $command {
+            Command::TcpAccept { socket: $socket }
+            | Command::AutoAccept {
+                socket: $socket, ..
+            }
+            | Command::Send {
+                socket: $socket, ..
+            }
+            | Command::Recv {
+                socket: $socket, ..
+            }
+            | Command::AutoRead {
+                socket: $socket, ..
+            }
+            | Command::SetOption {
+                socket: $socket, ..
+            }
+            | Command::Shutdown {
+                socket: $socket, ..
+            }
+            | Command::Close { socket: $socket }
+            | Command::SendTo {
+                socket: $socket, ..
+            }
+            | Command::RecvFrom {
+                socket: $socket, ..
+            } => Some($found),
+            Command::TcpListen { .. }
+            | Command::TcpConnect { .. }
+            | Command::UdpBind { .. }
+            | Command::Watch { .. } => None,
+        }
+    };
+}
+
 /// Everything the relay can be asked to do.
 ///
 /// A field documented with a default may be left out of the JSON, and the
@@ -154,6 +196,17 @@ impl Command {
             Command::RecvFrom { .. } => "recv_from",
             Command::Watch { .. } => "watch",
         }
+    }
+
+    /// The socket this command acts on, if it names one.
+    pub fn socket(&self) -> Option<SocketId> {
+        socket_field!(self, socket => *socket)
+    }
+
+    /// The socket this command acts on, to renumber it (a lesson's socket
+    /// numbers become the relay's ids).
+    pub fn socket_mut(&mut self) -> Option<&mut SocketId> {
+        socket_field!(self, socket => socket)
     }
 }
 
@@ -395,6 +448,31 @@ mod tests {
             assert_eq!(parse(&json), req, "{json}");
             assert!(json.contains(req.command.name()), "{json}");
         }
+    }
+
+    #[test]
+    fn socket_is_the_field_of_commands_that_have_one() {
+        let mut close = Command::Close { socket: 4 };
+        assert_eq!(close.socket(), Some(4));
+        if let Some(socket) = close.socket_mut() {
+            *socket = 9;
+        }
+        assert_eq!(close, Command::Close { socket: 9 });
+        let mut send_to = Command::SendTo {
+            socket: 3,
+            host: "127.0.0.1".into(),
+            port: 9,
+            payload: Payload::Text(String::new()),
+        };
+        assert_eq!(send_to.socket(), Some(3));
+        assert_eq!(send_to.socket_mut().copied(), Some(3));
+        let mut connect = Command::TcpConnect {
+            host: "::1".into(),
+            port: 80,
+        };
+        assert_eq!(connect.socket(), None);
+        assert!(connect.socket_mut().is_none());
+        assert_eq!(Command::Watch { ports: vec![] }.socket(), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ mod tcp_state;
 #[cfg(test)]
 mod wrong_answers;
 
-pub use bytes::{Bytes, HexError};
+pub use bytes::{Bytes, HexError, ascii_lossy};
 pub use command::{Command, Framing, Payload, Request, ShutdownHow, SocketOption};
 pub use decode::{DecodeError, DecodeErrorKind, Field, Found, RequestError};
 pub use error::{CommandError, ErrorCode, Limit, OsError};

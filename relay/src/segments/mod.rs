@@ -23,7 +23,9 @@ mod source;
 
 use std::{collections::BTreeSet, net::SocketAddr, sync::Arc};
 
-use sockscope_capture::{CaptureEvent, Packet, PacketKind, Tracker, Unavailable};
+use sockscope_capture::{
+    CaptureEvent, Endpoint, Endpoints, Packet, PacketKind, Tracker, Unavailable,
+};
 use sockscope_shared::{CaptureState, Direction, EventKind, SegmentEvent, SocketId, Transport};
 use tokio::sync::{mpsc, oneshot};
 
@@ -33,20 +35,6 @@ use crate::{Config, events::EventTx};
 /// Packets waiting between the capture thread and the session; beyond
 /// this the kernel buffers, and counts what it drops.
 const PACKET_QUEUE: usize = 4096;
-
-/// One socket's addresses, remembered after close so that late segments
-/// (the last ACK, TIME_WAIT retransmissions) are still linked to it.
-#[derive(Debug, Clone, Copy)]
-struct Endpoint {
-    socket: SocketId,
-    transport: Transport,
-    local: SocketAddr,
-    peer: Option<SocketAddr>,
-    /// When the socket came to own these addresses. A connection's first
-    /// segments belong to the listener until accept() hands it over, and a
-    /// client's SYN to the socket that called connect().
-    since_us: u64,
-}
 
 /// The capture of one session.
 pub struct SessionCapture {
@@ -62,7 +50,7 @@ pub struct SessionCapture {
     outcomes: mpsc::UnboundedReceiver<Outcome>,
     ports: BTreeSet<u16>,
     watched: BTreeSet<u16>,
-    endpoints: Vec<Endpoint>,
+    endpoints: Endpoints,
 }
 
 /// Where the session's capture stands.
@@ -151,7 +139,7 @@ impl SessionCapture {
             outcomes,
             ports: BTreeSet::new(),
             watched: BTreeSet::new(),
-            endpoints: Vec::new(),
+            endpoints: Endpoints::new(),
         }
     }
 
@@ -329,27 +317,6 @@ impl SessionCapture {
         self.packets = None;
     }
 
-    /// The newest socket whose addresses match, so that a port reused by a
-    /// later socket is linked to that socket.
-    fn find(
-        &self,
-        transport: Transport,
-        local: SocketAddr,
-        peer: SocketAddr,
-        t_us: u64,
-    ) -> Option<SocketId> {
-        let rev = || {
-            self.endpoints
-                .iter()
-                .rev()
-                .filter(|e| e.transport == transport && e.since_us <= t_us)
-        };
-        rev()
-            .find(|e| same(e.local, local) && e.peer == Some(peer))
-            .or_else(|| rev().find(|e| same(e.local, local) && e.peer.is_none()))
-            .map(|e| e.socket)
-    }
-
     fn segment_event(&self, packet: &Packet, tracked: sockscope_capture::Tracked) -> SegmentEvent {
         let transport = match packet.kind {
             PacketKind::Tcp(_) => Transport::Tcp,
@@ -365,8 +332,12 @@ impl SessionCapture {
             } else {
                 Direction::Reverse
             },
-            from_socket: self.find(transport, packet.src, packet.dst, packet.ts_us),
-            to_socket: self.find(transport, packet.dst, packet.src, packet.ts_us),
+            from_socket: self
+                .endpoints
+                .find(transport, packet.src, packet.dst, packet.ts_us),
+            to_socket: self
+                .endpoints
+                .find(transport, packet.dst, packet.src, packet.ts_us),
             segment,
         }
     }
@@ -385,12 +356,6 @@ fn send_filter(tap: &dyn Tap, ports: &[u16], outcomes: &mpsc::UnboundedSender<Ou
         let _ = answer.send(());
     });
     Applied(Some(answered))
-}
-
-/// Whether a socket bound to `bound` owns packets addressed to `addr`: the
-/// same port, and the same address unless bound to the wildcard.
-fn same(bound: SocketAddr, addr: SocketAddr) -> bool {
-    bound.port() == addr.port() && (bound.ip().is_unspecified() || bound.ip() == addr.ip())
 }
 
 impl Drop for SessionCapture {

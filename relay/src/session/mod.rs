@@ -28,6 +28,7 @@ mod steps;
 
 use std::{
     collections::{HashMap, HashSet},
+    net::SocketAddr,
     sync::Arc,
 };
 
@@ -141,17 +142,9 @@ impl Session {
                     reuse_addr,
                     auto_accept,
                 };
-                self.with_address(
-                    asked,
-                    None,
-                    &host,
-                    port,
-                    Role::Bind,
-                    move |session, addr| {
-                        session.check_room()?;
-                        session.listen(asked, addr, options)
-                    },
-                )
+                self.open_at(asked, &host, port, Role::Bind, move |session, addr| {
+                    session.listen(asked, addr, options)
+                })
             }
             Command::TcpAccept { socket } => {
                 self.op(socket, Kind::Listener, "accept", Op::Accept { request })
@@ -159,18 +152,12 @@ impl Session {
             Command::AutoAccept { socket, on } => {
                 self.op(socket, Kind::Listener, "auto_accept", Op::AutoAccept { on })
             }
-            Command::TcpConnect { host, port } => self.with_address(
-                asked,
-                None,
-                &host,
-                port,
-                Role::Reach,
-                move |session, addr| {
-                    session.check_room()?;
+            Command::TcpConnect { host, port } => {
+                self.open_at(asked, &host, port, Role::Reach, move |session, addr| {
                     session.connect(request, addr);
                     Ok(())
-                },
-            ),
+                })
+            }
             Command::Send {
                 socket,
                 payload,
@@ -216,17 +203,11 @@ impl Session {
                 self.sockets.remove(&socket);
                 Ok(())
             }
-            Command::UdpBind { host, port } => self.with_address(
-                asked,
-                None,
-                &host,
-                port,
-                Role::Bind,
-                move |session, addr| {
-                    session.check_room()?;
+            Command::UdpBind { host, port } => {
+                self.open_at(asked, &host, port, Role::Bind, move |session, addr| {
                     session.udp_bind(asked, addr)
-                },
-            ),
+                })
+            }
             Command::SendTo {
                 socket,
                 host,
@@ -261,6 +242,27 @@ impl Session {
                     .map_err(|off| Refusal::new(ErrorCode::LimitReached, off.to_string()))
             }
         }
+    }
+
+    /// Finds `host:port` for a command that opens a new socket, then
+    /// opens it with `open` if the session still has room for one: the
+    /// room is counted once the address is known, as a slow lookup may
+    /// end after other sockets were opened.
+    fn open_at<F>(
+        &mut self,
+        asked: Asked,
+        host: &str,
+        port: u16,
+        role: Role,
+        open: F,
+    ) -> Result<(), Refusal>
+    where
+        F: FnOnce(&mut Session, SocketAddr) -> Result<(), Refusal> + Send + 'static,
+    {
+        self.with_address(asked, None, host, port, role, move |session, addr| {
+            session.check_room()?;
+            open(session, addr)
+        })
     }
 
     fn check_room(&self) -> Result<(), Refusal> {

@@ -21,7 +21,7 @@ use std::{
     sync::Arc,
 };
 
-use sockscope_shared::{Command, ErrorCode, Request, SocketId};
+use sockscope_shared::{ErrorCode, Request, SocketId};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::{
@@ -73,26 +73,6 @@ impl Steps {
     }
 }
 
-/// The socket a command acts on, if it names one.
-fn socket_of(command: &Command) -> Option<SocketId> {
-    match command {
-        Command::TcpAccept { socket }
-        | Command::AutoAccept { socket, .. }
-        | Command::Send { socket, .. }
-        | Command::Recv { socket, .. }
-        | Command::AutoRead { socket, .. }
-        | Command::SetOption { socket, .. }
-        | Command::Shutdown { socket, .. }
-        | Command::Close { socket }
-        | Command::SendTo { socket, .. }
-        | Command::RecvFrom { socket, .. } => Some(*socket),
-        Command::TcpListen { .. }
-        | Command::TcpConnect { .. }
-        | Command::UdpBind { .. }
-        | Command::Watch { .. } => None,
-    }
-}
-
 impl Session {
     /// Runs `slow` in a task, then `then` with its output back on the
     /// session. Commands for `socket` are held until then.
@@ -141,7 +121,7 @@ impl Session {
     /// Holds `request` if its socket has a step under way; gives it back
     /// when it can run now.
     pub(super) fn hold_if_busy(&mut self, request: Request) -> Option<Request> {
-        let Some(socket) = socket_of(&request.command) else {
+        let Some(socket) = request.command.socket() else {
             return Some(request);
         };
         let Some(queue) = self.steps.held.get_mut(&socket) else {

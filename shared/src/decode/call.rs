@@ -6,12 +6,11 @@
 //! ([`WireResult`]), which can also be read alone.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 use super::error::{DecodeError, DecodeErrorKind, Found};
-use super::reader::{Assemble, ReadThenAssemble, Word, need, unknown};
+use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::{Bytes, Call, CallResult, Framing, OsError, ShutdownHow, SocketId, SocketOption};
 
 /// The `call` tags of a call event.
@@ -40,19 +39,7 @@ pub(super) const RESULTS: &[&str] = &[
     "error",
 ];
 
-impl<'de> Deserialize<'de> for CallResult {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ReadThenAssemble::<WireResult<'de>>(PhantomData))
-    }
-}
-
-impl Assemble for WireResult<'_> {
-    type Value = CallResult;
-    const EXPECTING: &'static str = "a call result object";
-    fn assemble(&mut self) -> Result<CallResult, DecodeError> {
-        self.take_result()
-    }
-}
+read_then_assemble!(CallResult, WireResult, take_result, "a call result object");
 
 /// A call's `result` object, as read.
 #[derive(serde::Deserialize)]

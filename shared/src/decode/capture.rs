@@ -2,38 +2,19 @@
 //! (why, and the command that fixes it), or its counters. A capture event
 //! carries one at its top level, a hello inside `capabilities.capture`.
 
-use std::marker::PhantomData;
-
-use serde::de::{Deserialize, Deserializer};
-
 use super::error::DecodeError;
-use super::reader::{Assemble, ReadThenAssemble, Word, need, unknown};
+use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::CaptureState;
 
 /// The `state` tags of a capture state.
 pub(super) const CAPTURE_STATES: &[&str] = &["on", "off", "stats"];
 
-impl<'de> Deserialize<'de> for CaptureState {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ReadThenAssemble::<WireCapture<'de>>(PhantomData))
-    }
-}
-
-impl Assemble for WireCapture<'_> {
-    type Value = CaptureState;
-    const EXPECTING: &'static str = "a capture state object";
-    fn assemble(&mut self) -> Result<CaptureState, DecodeError> {
-        CaptureParts {
-            interface: self.interface.take(),
-            reason: self.reason.take(),
-            fix: self.fix.take(),
-            received: self.received.take(),
-            dropped_by_kernel: self.dropped_by_kernel.take(),
-            dropped_by_interface: self.dropped_by_interface.take(),
-        }
-        .into_state(self.state.take(), "capture state")
-    }
-}
+read_then_assemble!(
+    CaptureState,
+    WireCapture,
+    take_state,
+    "a capture state object"
+);
 
 /// A capture state object (the hello's `capabilities.capture`), as read.
 #[derive(serde::Deserialize)]
@@ -47,6 +28,31 @@ struct WireCapture<'a> {
     dropped_by_kernel: Option<u64>,
     dropped_by_interface: Option<u64>,
 }
+
+impl WireCapture<'_> {
+    /// The capture state this object makes, or what it lacks.
+    fn take_state(&mut self) -> Result<CaptureState, DecodeError> {
+        take_capture_parts!(self).into_state(self.state.take(), "capture state")
+    }
+}
+
+/// Takes the fields of a capture state apart from its tag out of a wire
+/// struct that holds them under their own names (a capture state object,
+/// or an event), moving each value rather than copying it.
+macro_rules! take_capture_parts {
+    ($wire:expr) => {
+        super::capture::CaptureParts {
+            interface: $wire.interface.take(),
+            reason: $wire.reason.take(),
+            fix: $wire.fix.take(),
+            received: $wire.received.take(),
+            dropped_by_kernel: $wire.dropped_by_kernel.take(),
+            dropped_by_interface: $wire.dropped_by_interface.take(),
+        }
+    };
+}
+
+pub(super) use take_capture_parts;
 
 /// The fields of a capture state apart from its tag, which a capture event
 /// carries at its top level and a hello inside `capabilities.capture`.

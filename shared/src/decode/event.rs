@@ -35,14 +35,10 @@
 //! [`Word`]); `message` is the repeat number of a send() in a call event
 //! and a sentence in a command error ([`Message`]).
 
-use std::marker::PhantomData;
-
-use serde::de::{Deserialize, Deserializer};
-
 use super::call::{Args, Message, WireResult};
-use super::capture::CaptureParts;
+use super::capture::take_capture_parts;
 use super::error::{DecodeError, DecodeErrorKind, Found};
-use super::reader::{Assemble, ReadThenAssemble, Word, need, unknown};
+use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::{
     Bytes, CallEvent, Capabilities, CommandError, Direction, ErrorCode, Event, EventKind, Framing,
     Hello, Limit, Limits, ShutdownHow, SocketId, SocketOption, TcpFlags, TcpOptions, TcpState,
@@ -76,19 +72,7 @@ pub(super) const TCP_STATES: &[&str] = &[
     "CLOSING",
 ];
 
-impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ReadThenAssemble::<WireEvent<'de>>(PhantomData))
-    }
-}
-
-impl Assemble for WireEvent<'_> {
-    type Value = Event;
-    const EXPECTING: &'static str = "an event object";
-    fn assemble(&mut self) -> Result<Event, DecodeError> {
-        self.take_event()
-    }
-}
+read_then_assemble!(Event, WireEvent, take_event, "an event object");
 
 /// Every field an event object can carry, as read, before its tags say
 /// which of them make the event.
@@ -196,15 +180,7 @@ impl WireEvent<'_> {
             "segment" => self.segment()?,
             "command_error" => self.command_error()?,
             "capture" => EventKind::Capture(
-                CaptureParts {
-                    interface: self.interface.take(),
-                    reason: self.reason.take(),
-                    fix: self.fix.take(),
-                    received: self.received.take(),
-                    dropped_by_kernel: self.dropped_by_kernel.take(),
-                    dropped_by_interface: self.dropped_by_interface.take(),
-                }
-                .into_state(self.state.take(), "capture event")?,
+                take_capture_parts!(self).into_state(self.state.take(), "capture event")?,
             ),
             "lagged" => EventKind::Lagged {
                 dropped: need(self.dropped.take(), "lagged event", "dropped")?,

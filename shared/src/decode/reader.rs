@@ -44,6 +44,35 @@ impl<'de, W: Deserialize<'de> + Assemble> Visitor<'de> for ReadThenAssemble<W> {
     }
 }
 
+/// Makes `$value` read as the wire struct `$wire` assembled by its method
+/// `$assemble`, inside the deserializer's own reading of the object
+/// ([`ReadThenAssemble`]): the two impls every decoded type needs, written
+/// once. Nothing is added per object: the impls are what each type had by
+/// hand, and the wire struct is still read in place and taken from.
+macro_rules! read_then_assemble {
+    ($value:ty, $wire:ident, $assemble:ident, $expecting:literal) => {
+        impl<'de> ::serde::de::Deserialize<'de> for $value {
+            fn deserialize<D: ::serde::de::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                deserializer.deserialize_map(super::reader::ReadThenAssemble::<$wire<'de>>(
+                    ::std::marker::PhantomData,
+                ))
+            }
+        }
+
+        impl super::reader::Assemble for $wire<'_> {
+            type Value = $value;
+            const EXPECTING: &'static str = $expecting;
+            fn assemble(&mut self) -> Result<$value, super::error::DecodeError> {
+                self.$assemble()
+            }
+        }
+    };
+}
+
+pub(super) use read_then_assemble;
+
 /// A field that `context` (`send call event`; empty for any event)
 /// needs, or an error naming both.
 ///

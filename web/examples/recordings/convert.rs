@@ -13,6 +13,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use sockscope_capture::Endpoints;
 use sockscope_shared::{
     Capabilities, CaptureState, Event, EventKind, Hello, Limits, PROTOCOL_VERSION, Segment,
     SegmentEvent, Transport,
@@ -20,7 +21,7 @@ use sockscope_shared::{
 use sockscope_web::capture_file::{OpenError, import::import};
 
 use crate::calls::{self, CallsFile, WireDatagrams};
-use crate::links::Endpoints;
+use crate::links;
 use crate::states::with_states;
 
 /// The hello comes this long before the first call or packet.
@@ -157,7 +158,7 @@ pub fn convert(pcapng: &[u8], calls_json: &[u8]) -> Result<Vec<Event>, ConvertEr
             segments: &segments,
         },
     )?;
-    let endpoints = Endpoints::from_calls(&file)?;
+    let endpoints = links::from_calls(&file)?;
 
     let mut timeline: Vec<Item> = reported.into_iter().map(Item::Call).collect();
     for (t_us, mut event) in segments {

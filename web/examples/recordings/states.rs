@@ -18,11 +18,10 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use sockscope_capture::{Connection, End, to_header, to_tcp_state};
+use sockscope_capture::{Connection, End, Endpoints, to_header, to_tcp_state};
 use sockscope_shared::{CallResult, Direction, EventKind, SocketId, TcpState};
 
 use crate::convert::ConvertError;
-use crate::links::Endpoints;
 
 fn addr(text: &str) -> Result<SocketAddr, ConvertError> {
     text.parse()

@@ -2,6 +2,10 @@
 //!
 //! The detail pane shows every payload this way, as Wireshark and `xxd` do,
 //! because a length header such as `05 00 00 00` is invisible as text.
+//! The ASCII column is the protocol crate's [`ascii_lossy`], the same text
+//! a payload's `Debug` shows.
+
+use sockscope_shared::ascii_lossy;
 
 /// One line of a hex dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,21 +47,7 @@ pub fn lines(bytes: &[u8], start: u64) -> Vec<HexLine> {
             HexLine {
                 offset: start + (i as u64) * 16,
                 hex,
-                ascii: printable(chunk),
-            }
-        })
-        .collect()
-}
-
-/// Bytes as text where printable ASCII, `.` elsewhere.
-pub fn printable(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
+                ascii: ascii_lossy(chunk),
             }
         })
         .collect()
@@ -65,7 +55,7 @@ pub fn printable(bytes: &[u8]) -> String {
 
 /// A short quoted preview such as `"hello"` or `"hel…"`, for labels.
 pub fn preview(bytes: &[u8], max: usize) -> String {
-    let text = printable(bytes.get(..max.min(bytes.len())).unwrap_or_default());
+    let text = ascii_lossy(bytes.get(..max.min(bytes.len())).unwrap_or_default());
     if bytes.len() > max {
         format!("\"{text}…\"")
     } else {

@@ -8,7 +8,6 @@ use sockscope_shared::{Bytes, Command, Framing, Payload, SocketId, StepAction, T
 
 use super::results::{Slot, Tracker};
 use super::runner::Halt;
-use super::script;
 use super::strftime::{Now, strftime};
 
 /// The command for step `index`, with relay socket ids; `Ok(None)` while a
@@ -44,7 +43,7 @@ pub fn build(
     match action {
         StepAction::Do(command) => {
             let mut command = command.clone();
-            if let Some(field) = script::socket_field(&mut command) {
+            if let Some(field) = command.socket_mut() {
                 let Some(id) = relay_id(*field)? else {
                     return Ok(None);
                 };

@@ -75,50 +75,10 @@ pub fn named(action: &StepAction) -> Option<(SocketId, Needs)> {
                 | Command::UdpBind { .. }
                 | Command::Watch { .. } => return None,
             };
-            socket_of(command).map(|socket| (socket, needs))
+            command.socket().map(|socket| (socket, needs))
         }
         StepAction::Reply(reply) => Some((reply.socket, Needs::StreamOrUdp)),
         StepAction::RecvBody(body) => Some((body.socket, Needs::Kind(Kind::Stream))),
-    }
-}
-
-/// The `socket` field of a command, if it has one.
-pub fn socket_of(command: &Command) -> Option<SocketId> {
-    match command {
-        Command::TcpAccept { socket }
-        | Command::AutoAccept { socket, .. }
-        | Command::Send { socket, .. }
-        | Command::Recv { socket, .. }
-        | Command::AutoRead { socket, .. }
-        | Command::SetOption { socket, .. }
-        | Command::Shutdown { socket, .. }
-        | Command::Close { socket }
-        | Command::SendTo { socket, .. }
-        | Command::RecvFrom { socket, .. } => Some(*socket),
-        Command::TcpListen { .. }
-        | Command::TcpConnect { .. }
-        | Command::UdpBind { .. }
-        | Command::Watch { .. } => None,
-    }
-}
-
-/// The `socket` field of a command, to renumber it.
-pub fn socket_field(command: &mut Command) -> Option<&mut SocketId> {
-    match command {
-        Command::TcpAccept { socket }
-        | Command::AutoAccept { socket, .. }
-        | Command::Send { socket, .. }
-        | Command::Recv { socket, .. }
-        | Command::AutoRead { socket, .. }
-        | Command::SetOption { socket, .. }
-        | Command::Shutdown { socket, .. }
-        | Command::Close { socket }
-        | Command::SendTo { socket, .. }
-        | Command::RecvFrom { socket, .. } => Some(socket),
-        Command::TcpListen { .. }
-        | Command::TcpConnect { .. }
-        | Command::UdpBind { .. }
-        | Command::Watch { .. } => None,
     }
 }
 
