@@ -64,6 +64,16 @@ pub struct Frames<'a> {
 /// rather die than show anything.
 pub const MAX_FRAMES: usize = 1_000_000;
 
+/// Why a file could not be opened at all, from a failed header.
+fn open_error(error: PcapError) -> OpenError {
+    match error {
+        PcapError::IncompleteBuffer => OpenError::Truncated,
+        other => OpenError::Malformed {
+            reason: other.to_string(),
+        },
+    }
+}
+
 fn stop_of(error: &PcapError) -> Stop {
     match error {
         PcapError::IncompleteBuffer => Stop::Truncated,
@@ -73,12 +83,7 @@ fn stop_of(error: &PcapError) -> Stop {
 
 /// Reads a classic pcap file, at most `limit` frames.
 pub fn pcap(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
-    let (mut rest, parser) = PcapParser::new(bytes).map_err(|e| match e {
-        PcapError::IncompleteBuffer => OpenError::Truncated,
-        other => OpenError::Malformed {
-            reason: other.to_string(),
-        },
-    })?;
+    let (mut rest, parser) = PcapParser::new(bytes).map_err(open_error)?;
     let header = parser.header();
     let linktype = u32::from(header.datalink);
     let mut out = Frames::default();
@@ -140,6 +145,26 @@ impl Interface {
         interface
     }
 
+    /// A frame captured on this interface at `ts_us`. The original length
+    /// is never less than what was captured, whatever the block claims, so
+    /// the page never shows a frame longer than the wire carried.
+    fn frame<'a>(
+        &self,
+        ts_us: u64,
+        original_len: u32,
+        data: Cow<'a, [u8]>,
+        comments: Vec<String>,
+    ) -> Frame<'a> {
+        let captured = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        Frame {
+            linktype: self.linktype,
+            ts_us,
+            original_len: original_len.max(captured),
+            data,
+            comments,
+        }
+    }
+
     /// A timestamp in the interface's units as microseconds since the epoch.
     fn micros(&self, units: u64) -> u64 {
         let units = u128::from(units);
@@ -162,15 +187,18 @@ impl Interface {
     }
 }
 
+/// Why reading stops at a packet whose interface id no description block
+/// gave.
+fn undescribed_interface(id: u32) -> Stop {
+    Stop::Malformed(format!(
+        "a packet names interface {id}, which the file never described"
+    ))
+}
+
 /// Reads a pcapng file: enhanced, simple and (obsolete) packet blocks, on
 /// any number of interfaces and sections; at most `limit` frames.
 pub fn pcapng(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
-    let (mut rest, mut parser) = PcapNgParser::new(bytes).map_err(|e| match e {
-        PcapError::IncompleteBuffer => OpenError::Truncated,
-        other => OpenError::Malformed {
-            reason: other.to_string(),
-        },
-    })?;
+    let (mut rest, mut parser) = PcapNgParser::new(bytes).map_err(open_error)?;
     let mut out = Frames::default();
     for option in &parser.section().options {
         if let SectionHeaderOption::Comment(text) = option {
@@ -208,10 +236,7 @@ pub fn pcapng(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
                     .ok()
                     .and_then(|i| interfaces.get(i))
                 else {
-                    out.stopped = Some(Stop::Malformed(format!(
-                        "a packet names interface {}, which the file never described",
-                        packet.interface_id
-                    )));
+                    out.stopped = Some(undescribed_interface(packet.interface_id));
                     break;
                 };
                 let units = u64::try_from(packet.timestamp.as_nanos()).unwrap_or(u64::MAX);
@@ -224,14 +249,12 @@ pub fn pcapng(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
                         _ => None,
                     })
                     .collect();
-                let captured = u32::try_from(packet.data.len()).unwrap_or(u32::MAX);
-                out.frames.push(Frame {
-                    linktype: interface.linktype,
-                    ts_us: last_us,
-                    original_len: packet.original_len.max(captured),
-                    data: packet.data,
+                out.frames.push(interface.frame(
+                    last_us,
+                    packet.original_len,
+                    packet.data,
                     comments,
-                });
+                ));
             }
             Block::SimplePacket(packet) => {
                 let Some(interface) = interfaces.first() else {
@@ -240,32 +263,25 @@ pub fn pcapng(bytes: &[u8], limit: usize) -> Result<Frames<'_>, OpenError> {
                     ));
                     break;
                 };
-                let captured = u32::try_from(packet.data.len()).unwrap_or(u32::MAX);
-                out.frames.push(Frame {
-                    linktype: interface.linktype,
-                    ts_us: last_us,
-                    original_len: packet.original_len.max(captured),
-                    data: packet.data,
-                    comments: Vec::new(),
-                });
+                out.frames.push(interface.frame(
+                    last_us,
+                    packet.original_len,
+                    packet.data,
+                    Vec::new(),
+                ));
             }
             Block::Packet(packet) => {
                 let Some(interface) = interfaces.get(usize::from(packet.interface_id)) else {
-                    out.stopped = Some(Stop::Malformed(format!(
-                        "a packet names interface {}, which the file never described",
-                        packet.interface_id
-                    )));
+                    out.stopped = Some(undescribed_interface(u32::from(packet.interface_id)));
                     break;
                 };
                 last_us = interface.micros(packet.timestamp);
-                let captured = u32::try_from(packet.data.len()).unwrap_or(u32::MAX);
-                out.frames.push(Frame {
-                    linktype: interface.linktype,
-                    ts_us: last_us,
-                    original_len: packet.original_len.max(captured),
-                    data: packet.data,
-                    comments: Vec::new(),
-                });
+                out.frames.push(interface.frame(
+                    last_us,
+                    packet.original_len,
+                    packet.data,
+                    Vec::new(),
+                ));
             }
             // Name resolution, statistics, journal and unknown blocks say
             // nothing the diagram draws.

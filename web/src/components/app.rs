@@ -5,10 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use gloo_events::EventListener;
 use sockscope_shared::{Command, EventKind, Request};
-use wasm_bindgen::JsCast;
-use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
 use super::Submit;
@@ -30,6 +27,7 @@ use super::socket_list::SocketList;
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
 use crate::fetch_log::{log_parameter, open_recording};
+use crate::hooks::shortcuts::use_shortcuts;
 use crate::i18n::{self, Lang, refusal};
 use crate::model::Model;
 use crate::model::describe::{call_event_label, segment_label};
@@ -70,14 +68,6 @@ fn start_relay(dispatcher: &UseReducerDispatcher<State>) -> Option<Relay> {
     let d = dispatcher.clone();
     let on_link = Callback::from(move |link| d.dispatch(Action::Link(link)));
     Some(Relay::start(url, on_events, on_link))
-}
-
-/// Whether a key press belongs to a form field rather than the player.
-fn typing(event: &KeyboardEvent) -> bool {
-    event
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 /// Every callback the page hands its views, made once per language.
@@ -247,29 +237,15 @@ pub fn App() -> Html {
     use_effect_with(*lang, |lang| i18n::mark_document(*lang));
     {
         let dispatcher = state.dispatcher();
-        use_effect_with((), move |_| {
-            let listener = web_sys::window()
-                .and_then(|w| w.document())
-                .map(|document| {
-                    EventListener::new(&document, "keydown", move |event| {
-                        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
-                            return;
-                        };
-                        if typing(event) || event.ctrl_key() || event.meta_key() || event.alt_key()
-                        {
-                            return;
-                        }
-                        let action = match event.key().as_str() {
-                            "ArrowLeft" => Action::StepBack,
-                            "ArrowRight" => Action::StepForward,
-                            " " => Action::TogglePlay,
-                            _ => return,
-                        };
-                        event.prevent_default();
-                        dispatcher.dispatch(action);
-                    })
-                });
-            move || drop(listener)
+        use_shortcuts(move |key| {
+            let action = match key {
+                "ArrowLeft" => Action::StepBack,
+                "ArrowRight" => Action::StepForward,
+                " " => Action::TogglePlay,
+                _ => return false,
+            };
+            dispatcher.dispatch(action);
+            true
         });
     }
 
@@ -293,25 +269,8 @@ pub fn App() -> Html {
             }
         });
     }
-    let Handlers {
-        onlogload,
-        onlogerror,
-        onsubmit,
-        onlessonrequest,
-        onfresh,
-        oncompare,
-        onlang,
-        onretry,
-        dispatch,
-        onopening,
-        onopen,
-        onclose,
-        onchoose,
-        onselect,
-        onfocus,
-        onnumbers,
-        onframing,
-    } = (*handlers).clone();
+    // An owned copy, so each view takes its callbacks by moving them out.
+    let handlers = (*handlers).clone();
 
     let model = state.model().clone();
     let current = state.current_step();
@@ -343,34 +302,34 @@ pub fn App() -> Html {
         <div class="app">
             <header class="topbar">
                 <h1>{ "sockscope" }</h1>
-                <LangSwitch lang={*lang} onchange={onlang} />
-                <ConnectionStatus link={state.link.clone()} {onretry} />
+                <LangSwitch lang={*lang} onchange={handlers.onlang} />
+                <ConnectionStatus link={state.link.clone()} onretry={handlers.onretry} />
                 <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped}
                     stale={state.link != crate::model::connection::Link::Connected} />
-                <RecordingPicker onload={onlogload.clone()} onerror={onlogerror.clone()} />
+                <RecordingPicker onload={handlers.onlogload.clone()} onerror={handlers.onlogerror.clone()} />
                 <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()}
-                    {onopening} {onopen} onerror={onlogerror} {onclose} />
+                    onopening={handlers.onopening} onopen={handlers.onopen} onerror={handlers.onlogerror} onclose={handlers.onclose} />
                 <ExportMenu model={model.clone()} name={log_name.clone()} />
             </header>
             <div class="layout">
                 <aside class="controls">
-                    <LessonPanel model={state.live.clone()} onrequest={onlessonrequest} {onfresh} {oncompare} />
+                    <LessonPanel model={state.live.clone()} onrequest={handlers.onlessonrequest} onfresh={handlers.onfresh} oncompare={handlers.oncompare} />
                     <section class="panel open-forms">
                         <h2>{ lang.pick("Open a socket", "打开套接字") }</h2>
-                        <ListenForm error={error(listen_form::FORM)} onsubmit={onsubmit.clone()} />
-                        <AddressForm kind={AddressKind::TcpConnect} error={error(AddressKind::TcpConnect.form_key())} onsubmit={onsubmit.clone()} />
-                        <AddressForm kind={AddressKind::UdpBind} error={error(AddressKind::UdpBind.form_key())} onsubmit={onsubmit.clone()} />
+                        <ListenForm error={error(listen_form::FORM)} onsubmit={handlers.onsubmit.clone()} />
+                        <AddressForm kind={AddressKind::TcpConnect} error={error(AddressKind::TcpConnect.form_key())} onsubmit={handlers.onsubmit.clone()} />
+                        <AddressForm kind={AddressKind::UdpBind} error={error(AddressKind::UdpBind.form_key())} onsubmit={handlers.onsubmit.clone()} />
                     </section>
                     <SocketList model={model.clone()} {horizon} chosen={state.chosen_socket}
-                        {onchoose} />
+                        onchoose={handlers.onchoose} />
                     if log_name.is_some() {
                         <p class="hint panel">{ lang.pick("The views show the opened log; the forms still drive the live relay.", "视图显示的是打开的日志；表单仍然操作实时的 relay。") }</p>
                     }
                     if let Some(socket) = chosen {
-                        <SocketActions {socket} {limits} {waiting} errors={errors.clone()} onsubmit={onsubmit.clone()} />
+                        <SocketActions {socket} {limits} {waiting} errors={errors.clone()} onsubmit={handlers.onsubmit.clone()} />
                     }
                     <section class="panel">
-                        <WatchForm error={error(watch_form::FORM)} onsubmit={onsubmit.clone()} />
+                        <WatchForm error={error(watch_form::FORM)} onsubmit={handlers.onsubmit.clone()} />
                     </section>
                 </aside>
                 <main class="views">
@@ -381,17 +340,20 @@ pub fn App() -> Html {
                     }
                     <PlayerBar player={state.player} steps={model.steps.len()}
                         caption={current_at.and_then(|at| caption(*lang, &model, at, state.numbers))}
-                        ondispatch={dispatch.clone()} />
+                        ondispatch={handlers.dispatch.clone()} />
                     <div class="diagram-row">
                         <Ladder model={model.clone()} numbers={state.numbers} {current} selected={state.selected}
-                            onselect={onselect.clone()} {onnumbers} focus={state.focus} onfocus={onfocus.clone()} />
-                        <DetailPane model={model.clone()} at={shown_at} focus={state.focus} {onfocus} />
+                            onselect={handlers.onselect.clone()} onnumbers={handlers.onnumbers} focus={state.focus} onfocus={handlers.onfocus.clone()} />
+                        <DetailPane model={model.clone()} at={shown_at} focus={state.focus} onfocus={handlers.onfocus} />
                     </div>
-                    <ByteStreams model={model.clone()} {horizon} selected={state.selected}
-                        framings={Rc::new(state.framings.clone())}
-                        onselect={onselect.clone()} {onframing} />
-                    <UdpView model={model.clone()} {horizon} selected={state.selected}
-                        {onselect} />
+                    // Before the first step there are no bytes or datagrams to show.
+                    if let Some(horizon) = horizon {
+                        <ByteStreams model={model.clone()} {horizon} selected={state.selected}
+                            framings={Rc::new(state.framings.clone())}
+                            onselect={handlers.onselect.clone()} onframing={handlers.onframing} />
+                        <UdpView model={model.clone()} {horizon} selected={state.selected}
+                            onselect={handlers.onselect} />
+                    }
                 </main>
             </div>
         </div>

@@ -8,15 +8,19 @@ use sockscope_shared::{Framing, Transport};
 use yew::prelude::*;
 
 use super::framing_panel::FramingPanel;
+use super::shown_stream::ShownStream;
 use super::stream_lanes::StreamLanes;
 use crate::i18n::use_lang;
+use crate::model::conversation::OneWay;
 use crate::model::{Horizon, StreamShown};
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
-    pub horizon: Option<Horizon>,
+    /// What the player shows (the page draws this view from the first
+    /// step on).
+    pub horizon: Horizon,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub framings: Rc<HashMap<(usize, usize), Framing>>,
@@ -28,32 +32,31 @@ pub struct Props {
 #[component]
 pub fn ByteStreams(props: &Props) -> Html {
     let lang = use_lang();
-    let Some(horizon) = props.horizon else {
-        return html! {};
-    };
+    let horizon = props.horizon;
     let model = &props.model;
-    let directions: Vec<(usize, usize, Framing, StreamShown)> = props
-        .model
+    let directions: Vec<(usize, usize, Framing, StreamShown)> = model
         .conversations
-        .list
-        .iter()
-        .filter(|c| c.transport == Transport::Tcp)
-        .flat_map(|c| (0..2).map(move |d| (c, d)))
-        .filter_map(|(c, d)| {
-            let shown = model.stream_shown(c.id, d, horizon);
-            if !shown.any_bytes() {
-                return None;
-            }
-            // The framing the sender used, unless the learner picked one.
-            let sent_with = c.streams[d]
-                .sends
-                .iter()
-                .map(|s| s.framing)
-                .find(|f| *f != Framing::None)
-                .unwrap_or_default();
-            let framing = props.framings.get(&(c.id, d)).copied().unwrap_or(sent_with);
-            Some((c.id, d, framing, shown))
-        })
+        .directions(Transport::Tcp)
+        .filter_map(
+            |OneWay {
+                 conversation: c,
+                 direction: d,
+             }| {
+                let shown = model.stream_shown(c.id, d, horizon);
+                if !shown.any_bytes() {
+                    return None;
+                }
+                // The framing the sender used, unless the learner picked one.
+                let sent_with = c.streams[d]
+                    .sends
+                    .iter()
+                    .map(|s| s.framing)
+                    .find(|f| *f != Framing::None)
+                    .unwrap_or_default();
+                let framing = props.framings.get(&(c.id, d)).copied().unwrap_or(sent_with);
+                Some((c.id, d, framing, shown))
+            },
+        )
         .collect();
     // A plain capture has no send() calls to colour the bytes by.
     let calls_unknown = props
@@ -81,11 +84,12 @@ pub fn ByteStreams(props: &Props) -> Html {
             // A parent of its own, so a new conversation is appended to a
             // keyed list rather than shifting every lane down by one.
             <div class="directions">{ for directions.into_iter().map(|(conversation, direction, framing, shown)| {
+                let stream = ShownStream { model: props.model.clone(), conversation, direction, horizon, shown };
                 html! {
                     <div class="direction" key={format!("{conversation}-{direction}")}>
-                        <StreamLanes model={props.model.clone()} {conversation} {direction} {horizon} {shown}
+                        <StreamLanes stream={stream.clone()}
                             selected={props.selected} onselect={props.onselect.clone()} />
-                        <FramingPanel model={props.model.clone()} {conversation} {direction} {horizon} {shown} {framing} onframing={props.onframing.clone()} />
+                        <FramingPanel {stream} {framing} onframing={props.onframing.clone()} />
                     </div>
                 }
             }) }</div>

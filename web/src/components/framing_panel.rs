@@ -8,57 +8,47 @@ use sockscope_shared::Framing;
 use yew::prelude::*;
 
 use super::fields;
+use super::shown_stream::ShownStream;
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::plural;
 use crate::model::framing;
 use crate::model::hexdump::preview;
-use crate::model::{Horizon, StreamShown};
-use crate::state::ModelRef;
 
 /// recv() calls listed at most: a bulk transfer makes thousands.
 const ROWS: usize = 64;
 
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct Props {
-    pub model: ModelRef,
-    pub conversation: usize,
-    pub direction: usize,
-    pub horizon: Horizon,
-    /// What `horizon` shows of this stream (see `StreamLanes`).
-    pub shown: StreamShown,
+    pub stream: ShownStream,
     pub framing: Framing,
     /// (conversation, direction, framing)
     pub onframing: Callback<(usize, usize, Framing)>,
 }
 
-impl PartialEq for Props {
-    fn eq(&self, other: &Self) -> bool {
-        self.model == other.model
-            && (self.conversation, self.direction) == (other.conversation, other.direction)
-            && self.shown == other.shown
-            && self.framing == other.framing
-            && self.onframing == other.onframing
-    }
-}
-
 #[component]
 pub fn FramingPanel(props: &Props) -> Html {
     let lang = use_lang();
-    let Some(conv) = props.model.conversations.get(props.conversation) else {
+    let ShownStream {
+        model,
+        conversation,
+        direction,
+        horizon,
+        ..
+    } = props.stream.clone();
+    let Some(conv) = model.conversations.get(conversation) else {
         return html! {};
     };
-    let stream = &conv.streams[props.direction];
+    let stream = &conv.streams[direction];
     let chunks: Vec<_> = stream
         .recvs
         .iter()
-        .filter(|r| props.model.shows(props.horizon, r.at))
+        .filter(|r| model.shows(horizon, r.at))
         .collect();
     if chunks.is_empty() {
         return html! {};
     }
     let bytes: Vec<&[u8]> = chunks.iter().map(|c| &c.data[..]).collect();
     let (before, steps) = framing::decode_last(props.framing, &bytes, ROWS);
-    let (conversation, direction) = (props.conversation, props.direction);
     let onchange = props.onframing.reform(move |e: Event| {
         let framing = fields::select_value(&e)
             .as_deref()

@@ -13,16 +13,15 @@
 //! it is loading (`data-status="loading"`, no `data-lesson` yet) and keeps
 //! Run and Step disabled.
 
-use gloo_events::EventListener;
 use gloo_file::callbacks::{FileReader, read_as_text};
 use sockscope_shared::{Command, Lesson};
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlInputElement, KeyboardEvent};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::fields;
 use super::lesson_steps::{LessonSteps, StepRow};
 use crate::hooks::lesson_runner::use_lesson_runner;
+use crate::hooks::shortcuts::use_shortcuts;
 use crate::i18n::{self, Lang, use_lang};
 use crate::lessons::{self, LoadError, SHIPPED, Shipped};
 use crate::model::lesson::Status;
@@ -39,14 +38,6 @@ pub struct Props {
     pub onfresh: Callback<()>,
     /// Opens the reference recording with this name.
     pub oncompare: Callback<String>,
-}
-
-/// Whether a key press belongs to a form field rather than the lesson.
-fn typing(event: &KeyboardEvent) -> bool {
-    event
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 /// The `data-status` of the panel, for styles and tests.
@@ -210,34 +201,18 @@ pub fn LessonPanel(props: &Props) -> Html {
         // Keys for a class: N runs the next step, R runs or pauses, as the
         // buttons do (← → and space belong to the player).
         let (runner, fetching) = (runner.clone(), fetching.clone());
-        use_effect_with((), move |()| {
-            let listener = web_sys::window()
-                .and_then(|w| w.document())
-                .map(|document| {
-                    EventListener::new(&document, "keydown", move |event| {
-                        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
-                            return;
-                        };
-                        if typing(event)
-                            || event.ctrl_key()
-                            || event.meta_key()
-                            || event.alt_key()
-                            || fetching.borrow().is_some()
-                        {
-                            return;
-                        }
-                        match event.key().as_str() {
-                            "n" | "N" if !runner.with(|r| r.awaited().is_some()) => runner.step(),
-                            "r" | "R" if runner.with(|r| *r.status() == Status::Playing) => {
-                                runner.pause()
-                            }
-                            "r" | "R" => runner.play(),
-                            _ => return,
-                        }
-                        event.prevent_default();
-                    })
-                });
-            move || drop(listener)
+        use_shortcuts(move |key| {
+            // While a lesson file is on its way there is nothing to run.
+            if fetching.borrow().is_some() {
+                return false;
+            }
+            match key {
+                "n" | "N" if !runner.with(|r| r.awaited().is_some()) => runner.step(),
+                "r" | "R" if runner.with(|r| *r.status() == Status::Playing) => runner.pause(),
+                "r" | "R" => runner.play(),
+                _ => return false,
+            }
+            true
         });
     }
     let onrun = if playing {

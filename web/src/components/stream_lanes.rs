@@ -8,38 +8,22 @@ use yew::prelude::*;
 
 use super::length::px;
 use super::send_class;
+use super::shown_stream::ShownStream;
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::plural;
 use crate::model::stream::{ByteStream, Piece};
-use crate::model::{Horizon, StreamShown};
-use crate::state::ModelRef;
 
 /// How wide the byte axis may grow, in pixels.
 const TRACK: f64 = 960.0;
 
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct Props {
-    pub model: ModelRef,
-    pub conversation: usize,
-    pub direction: usize,
-    /// What the player shows.
-    pub horizon: Horizon,
-    /// What `horizon` shows of this stream: the lanes render again only
-    /// when it changes, not at every step elsewhere.
-    pub shown: StreamShown,
+    /// The lanes render again only when what they show of the stream
+    /// changes, not at every step elsewhere.
+    pub stream: ShownStream,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub onselect: Callback<usize>,
-}
-
-impl PartialEq for Props {
-    fn eq(&self, other: &Self) -> bool {
-        self.model == other.model
-            && (self.conversation, self.direction) == (other.conversation, other.direction)
-            && self.shown == other.shown
-            && self.selected == other.selected
-            && self.onselect == other.onselect
-    }
 }
 
 /// Pixels per byte, and whether each byte gets its own cell.
@@ -275,13 +259,13 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
 #[component]
 pub fn StreamLanes(props: &Props) -> Html {
     let lang = use_lang();
-    let Some(conv) = props.model.conversations.get(props.conversation) else {
+    let model = &props.stream.model;
+    let horizon = props.stream.horizon;
+    let Some(conv) = model.conversations.get(props.stream.conversation) else {
         return html! {};
     };
-    let d = props.direction;
+    let d = props.stream.direction;
     let stream = &conv.streams[d];
-    let model = &props.model;
-    let horizon = props.horizon;
     let seen = |at: usize| model.shows(horizon, at);
     let (cell, per_byte) = scale(stream.len());
     let track = format!("width:{}px", px(stream.len() as f64 * cell + 4.0));
@@ -388,7 +372,7 @@ pub fn StreamLanes(props: &Props) -> Html {
         <div class="eof" style={format!("--o:{}", e.offset)} title={lang.pick("recv() returned b'': the peer sent FIN", "recv() 返回 b''：对方发送了 FIN")}>{ "EOF" }</div>
     });
     html! {
-        <div class="stream" style={format!("--cell:{}", css_scale(cell))} data-conversation={props.conversation.to_string()} data-direction={d.to_string()}>
+        <div class="stream" style={format!("--cell:{}", css_scale(cell))} data-conversation={props.stream.conversation.to_string()} data-direction={d.to_string()}>
             <h3>{ words::direction(lang, conv, d) }<span class="meta">{ match lang { Lang::En => format!(" · {}", plural(stream.len(), "byte")), Lang::Zh => format!(" · {} 字节", stream.len()) } }</span></h3>
             <div class="lanes-scroll">
                 { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },

@@ -9,6 +9,7 @@ use yew::prelude::*;
 use super::{length, send_class};
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::Horizon;
+use crate::model::conversation::OneWay;
 use crate::model::describe::plural;
 use crate::model::hexdump::preview;
 use crate::model::udp::Datagram;
@@ -20,7 +21,9 @@ const MAX_ROWS: usize = 200;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
-    pub horizon: Option<Horizon>,
+    /// What the player shows (the page draws this view from the first
+    /// step on).
+    pub horizon: Horizon,
     #[prop_or_default]
     pub selected: Option<usize>,
     pub onselect: Callback<usize>,
@@ -95,9 +98,7 @@ fn datagram_row(
 #[component]
 pub fn UdpView(props: &Props) -> Html {
     let lang = use_lang();
-    let Some(horizon) = props.horizon else {
-        return html! {};
-    };
+    let horizon = props.horizon;
     let model = &props.model;
     let seen = |at: usize| model.shows(horizon, at);
     // A datagram shows once any of its sightings has happened.
@@ -111,14 +112,15 @@ pub fn UdpView(props: &Props) -> Html {
         .flatten()
         .any(seen)
     };
-    let flows: Vec<_> = props
-        .model
+    let flows: Vec<OneWay<'_>> = model
         .conversations
-        .list
-        .iter()
-        .filter(|c| c.transport == Transport::Udp)
-        .flat_map(|c| (0..2).map(move |d| (c, d)))
-        .filter(|(c, d)| c.flows[*d].datagrams.iter().any(any_seen))
+        .directions(Transport::Udp)
+        .filter(|way| {
+            way.conversation.flows[way.direction]
+                .datagrams
+                .iter()
+                .any(any_seen)
+        })
         .collect();
     if flows.is_empty() {
         return html! {};
@@ -127,7 +129,7 @@ pub fn UdpView(props: &Props) -> Html {
         <section class="panel udp" id="udp">
             <h2>{ lang.pick("UDP datagrams", "UDP 数据报") }<span class="meta">{ lang.pick(" · each one arrives whole, or cut: never glued", " · 每个数据报要么完整到达，要么被截断：从不粘连") }</span></h2>
             // Their own parent, so a new flow is appended to a keyed list.
-            <div class="flows">{ for flows.into_iter().map(|(conv, d)| {
+            <div class="flows">{ for flows.into_iter().map(|OneWay { conversation: conv, direction: d }| {
                 let datagrams: Vec<_> = conv.flows[d].datagrams.iter().filter(|g| any_seen(g)).collect();
                 // A capture file can hold 100,000 datagrams: the table shows
                 // the latest up to the player's step, the diagram all of them.

@@ -4,4 +4,5 @@
 pub mod command_form;
 pub mod field_values;
 pub mod lesson_runner;
+pub mod shortcuts;
 pub mod virtual_rows;

@@ -83,6 +83,14 @@ impl Conversation {
     }
 }
 
+/// One direction of a conversation: its stream or flow `direction`, which
+/// goes from `ends[direction]` to the other end.
+#[derive(Debug, Clone, Copy)]
+pub struct OneWay<'a> {
+    pub conversation: &'a Conversation,
+    pub direction: usize,
+}
+
 /// All conversations of a session, in the order they began.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Conversations {
@@ -96,6 +104,21 @@ impl Conversations {
 
     pub fn get_mut(&mut self, id: usize) -> Option<&mut Conversation> {
         self.list.get_mut(id)
+    }
+
+    /// Both directions of every conversation over `transport`, in the
+    /// order the conversations began and the opener's direction first: the
+    /// boxes the byte-stream and datagram views list, one per direction.
+    pub fn directions(&self, transport: Transport) -> impl Iterator<Item = OneWay<'_>> {
+        self.list
+            .iter()
+            .filter(move |c| c.transport == transport)
+            .flat_map(|conversation| {
+                (0..2).map(move |direction| OneWay {
+                    conversation,
+                    direction,
+                })
+            })
     }
 
     /// The conversation a socket is an end of, and which end.
