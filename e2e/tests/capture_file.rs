@@ -297,8 +297,9 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
 
 /// Which of the file worker's files the page has fetched so far (the
 /// worker's own fetches, its module, are in the worker's timeline).
-const WORKER_FETCHED: &str = "performance.getEntriesByType('resource')\
-     .map(r => r.name.split('/').pop()).filter(n => n.startsWith('sockscope-files'))";
+/// How far the file worker started ahead of need has come, as the page
+/// marks it on its root element (`null` before it is started).
+const WORKER_STAGE: &str = "document.documentElement.dataset.fileWorker ?? null";
 
 /// The page loads without its file worker, starts it when the user reaches
 /// for a file (focusing the open button), and the capture then opens.
@@ -312,15 +313,16 @@ async fn the_file_worker_is_fetched_when_the_user_reaches_for_a_file() -> Result
     )
     .await?;
     assert_eq!(
-        b.eval(WORKER_FETCHED).await?,
-        serde_json::json!([]),
-        "a page that opens no file does not fetch the file worker"
+        b.eval(WORKER_STAGE).await?,
+        serde_json::Value::Null,
+        "a page that opens no file does not start the file worker"
     );
     b.eval("(document.querySelector('#open-file').focus(), 1)")
         .await?;
+    // Ready means its script was fetched, loaded and answered.
     b.wait(
-        "the worker started",
-        &format!("{WORKER_FETCHED}.includes('sockscope-files_loader.js')"),
+        "the worker started and ready",
+        &format!("{WORKER_STAGE} === 'ready'"),
     )
     .await?;
     open(

@@ -122,9 +122,13 @@ pub fn warm_up() {
             return;
         };
         let (ready, failed) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+        mark_spare("started");
         let on_ready = {
             let ready = ready.clone();
-            EventListener::new(&worker, "message", move |_| ready.set(true))
+            EventListener::new(&worker, "message", move |_| {
+                ready.set(true);
+                mark_spare("ready");
+            })
         };
         let on_error = {
             let failed = failed.clone();
@@ -137,6 +141,22 @@ pub fn warm_up() {
             _listeners: [on_ready, on_error],
         });
     });
+}
+
+/// Says on the page's root element (`data-file-worker`) how far the
+/// worker started ahead of need has come: `started`, then `ready` once its
+/// module has loaded and spoken. Styles may use it; tests read it, because
+/// whether a worker's script shows in the page's resource timing differs
+/// between browser versions.
+fn mark_spare(stage: &str) {
+    let root = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element());
+    if let Some(root) = root {
+        // Only a hint for styles and tests: a page that cannot set it
+        // works the same.
+        let _ = root.set_attribute("data-file-worker", stage);
+    }
 }
 
 fn new_worker() -> Result<Worker, String> {
