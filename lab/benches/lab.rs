@@ -88,6 +88,14 @@ fn main() -> Result<()> {
         percentile(&errors, 0.99),
         errors.last().copied().unwrap_or(f64::NAN)
     );
+    // One line of JSON for `cargo xtask bench`, which keeps the figures.
+    println!(
+        "{{\"bench\":\"lab\",\"throughput_mbit_s\":{mbits:.0},\"added_latency_p50_us\":{added:.1},\
+         \"delay_20ms_error_p50_us\":{:.1},\"delay_20ms_error_p99_us\":{:.1},\"spread_one_way_p99_us\":{:.1}}}",
+        percentile(&errors, 0.50),
+        percentile(&errors, 0.99),
+        percentile(&plain_one_way, 0.99)
+    );
     Ok(())
 }
 

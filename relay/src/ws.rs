@@ -84,18 +84,23 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     let mut session = tokio::spawn(session.run(requests_rx));
     drop(events);
 
-    tokio::select! {
-        _ = &mut reader => {}
-        _ = &mut writer => {}
-        _ = &mut session => {}
-        _ = stopping.wait_for(|stop| *stop) => {}
-    }
+    // The session ends by itself once the reader is gone (its request
+    // channel closes), so it may be the branch that finishes; a finished
+    // task's handle must not be awaited again.
+    let session_ended = tokio::select! {
+        _ = &mut reader => false,
+        _ = &mut writer => false,
+        _ = &mut session => true,
+        _ = stopping.wait_for(|stop| *stop) => false,
+    };
     reader.abort();
-    session.abort();
     writer.abort();
-    // Wait for the session task to be dropped so that its sockets are
-    // closed before this page's permit is given back.
-    let _ = session.await;
+    if !session_ended {
+        session.abort();
+        // Wait for the session task to be dropped so that its sockets are
+        // closed before this page's permit is given back.
+        let _ = session.await;
+    }
     tracing::debug!("session ended; its sockets are closed");
 }
 

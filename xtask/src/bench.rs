@@ -9,6 +9,7 @@
 //! | `capture`  | bulk transfer with capture on and off; count vs tshark | `relay/benches/capture.rs`  |
 //! | `latency`  | socket operation to event on screen in Chromium        | `e2e/benches/latency.rs`    |
 //! | `ui`       | 100,000 segments in the page: load, step, scroll       | `e2e/benches/ui_scale.rs`   |
+//! | `lab`      | the network lab: throughput, added latency, delay      | `lab/benches/lab.rs`        |
 //!
 //! The page is built in release mode into `<target>/bench-dist` (not
 //! `dist/`, so a test run building the page meanwhile cannot swap it
@@ -27,7 +28,7 @@ use std::process::{Command, Stdio};
 
 use crate::{bundle, root, setup};
 
-const ALL: [&str; 5] = ["bundle", "pipeline", "capture", "latency", "ui"];
+const ALL: [&str; 6] = ["bundle", "pipeline", "capture", "latency", "ui", "lab"];
 
 /// Runs the benchmarks named in `args` (all of them when none is).
 ///
@@ -98,6 +99,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ("capture", "sockscope", "capture", &[][..]),
         ("latency", "sockscope-e2e", "latency", &browser_env[..]),
         ("ui", "sockscope-e2e", "ui_scale", &browser_env[..]),
+        ("lab", "sockscope-lab", "lab", &[][..]),
     ] {
         if wants(name) {
             results.extend(cargo_bench(package, bench, env)?);

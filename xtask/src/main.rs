@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage:\n  cargo xtask run [--open] [-- RELAY ARGS]   set up, build and start sockscope\n  \
                  cargo xtask test                          set up and run every check and test\n  \
-                 cargo xtask bench [NAME...]               run the benchmarks (bundle pipeline capture latency ui)\n  \
+                 cargo xtask bench [NAME...]               run the benchmarks (bundle pipeline capture latency ui lab)\n  \
                  cargo xtask dist                          build the page into dist/\n  \
                  cargo xtask recordings                    write web/recordings/ from testdata/captures/"
             );
