@@ -302,7 +302,7 @@ async fn a_file_that_is_not_a_capture_is_refused_in_words() -> Result<()> {
 const WORKER_STAGE: &str = "document.documentElement.dataset.fileWorker ?? null";
 
 /// The page loads without its file worker, starts it when the user reaches
-/// for a file (focusing the open button), and the capture then opens.
+/// for a file (pressing the open button), and the capture then opens.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_file_worker_is_fetched_when_the_user_reaches_for_a_file() -> Result<()> {
     let session = Session::start("worker-fetched").await?;
@@ -317,8 +317,15 @@ async fn the_file_worker_is_fetched_when_the_user_reaches_for_a_file() -> Result
         serde_json::Value::Null,
         "a page that opens no file does not start the file worker"
     );
-    b.eval("(document.querySelector('#open-file').focus(), 1)")
-        .await?;
+    // The user presses the Open capture button (the label of the file
+    // input). A pointerdown is dispatched rather than a click, which would
+    // open the file chooser; nor is focus() used, which a headless browser
+    // without window focus may not report as a focus event.
+    b.eval(
+        "(document.querySelector('#open-file').closest('label')\
+         .dispatchEvent(new PointerEvent('pointerdown', {bubbles: true})), 1)",
+    )
+    .await?;
     // Ready means its script was fetched, loaded and answered.
     b.wait(
         "the worker started and ready",
