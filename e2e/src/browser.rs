@@ -5,7 +5,7 @@
 //! DOM is the interface the tests check, through the ids and `data-*`
 //! attributes the components set for that purpose.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -182,6 +182,18 @@ impl Browser {
             "timed out after {:.0?} waiting for {what}; last value: {last}; screenshot: {shot:?}",
             timeout
         )))
+    }
+
+    /// Opens `file` with the page's "Open capture…" input, as a user
+    /// choosing it in the file dialog.
+    ///
+    /// # Errors
+    /// When the button never shows, or the browser refuses the file.
+    pub async fn open_capture(&self, file: &Path) -> Result<()> {
+        self.wait("the open button", "document.querySelector('#open-file')")
+            .await?;
+        let input = self.client.find(Locator::Css("#open-file")).await?;
+        Ok(input.send_keys(&file.display().to_string()).await?)
     }
 
     /// [`Browser::wait_for`] with the default timeout.
