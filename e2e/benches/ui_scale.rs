@@ -293,6 +293,9 @@ fn event_log(packets: &[Packet]) -> Vec<Event> {
                     },
                     from_socket: None,
                     to_socket: None,
+                    tap: None,
+                    crossing: None,
+                    analysis: Vec::new(),
                     segment: Segment::Tcp {
                         flags: p.flags,
                         seq: p.seq,

@@ -215,6 +215,9 @@ fn sample_events() -> Vec<EventKind> {
             },
             from_socket: Some(if forward { 2 } else { 3 }),
             to_socket: Some(if forward { 3 } else { 2 }),
+            tap: None,
+            crossing: None,
+            analysis: Vec::new(),
             segment: Segment::Tcp {
                 flags,
                 seq: 3_141_592_653,

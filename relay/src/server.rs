@@ -19,7 +19,7 @@ use axum::{
     routing::get,
 };
 use serde::Deserialize;
-use sockscope_shared::CaptureState;
+use sockscope_shared::{CaptureState, LabAvailability};
 use tokio::sync::{Semaphore, watch};
 
 use crate::{Config, static_files, ws};
@@ -31,6 +31,9 @@ pub struct AppState {
     /// Whether this machine lets the relay capture packets, found once at
     /// start-up and announced in every hello.
     pub capture: CaptureState,
+    /// Whether this machine lets the relay build network labs, found once
+    /// at start-up and announced in every hello.
+    pub lab: LabAvailability,
     /// One permit per live session: `max_sessions` bounds them.
     pub sessions: Arc<Semaphore>,
     /// Flips to `true` when the relay is shutting down.
@@ -56,10 +59,12 @@ impl AppState {
                 fix: "restart the relay without --no-capture".into(),
             }
         };
+        let lab = probe_lab();
         AppState {
             sessions: Arc::new(Semaphore::new(config.max_sessions)),
             config: Arc::new(config),
             capture,
+            lab,
             stopping: watch::Sender::new(false),
         }
     }
@@ -82,6 +87,25 @@ fn probe_capture(source: &dyn crate::segments::PacketSource, interface: &str) ->
             CaptureState::Off {
                 reason: unavailable.reason,
                 fix: unavailable.fix,
+            }
+        }
+    }
+}
+
+/// Whether this process may build network labs; without the capabilities
+/// it says which are missing and the command that grants them, and the
+/// page keeps to loopback.
+fn probe_lab() -> LabAvailability {
+    match sockscope_lab::check_capabilities() {
+        Ok(()) => {
+            tracing::info!("the network lab is available");
+            LabAvailability::On
+        }
+        Err(missing) => {
+            tracing::warn!(%missing, "the network lab is off: loopback only");
+            LabAvailability::Off {
+                reason: missing.to_string(),
+                fix: missing.grant_command(),
             }
         }
     }

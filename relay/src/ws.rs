@@ -68,6 +68,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         capabilities: Capabilities {
             capture: state.capture.clone(),
             allow_remote: !state.config.allow_remote.is_empty(),
+            lab: Some(state.lab.clone()),
         },
         limits: state.config.limits,
     }));

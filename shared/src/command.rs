@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Bytes, SocketId};
+use crate::{Bytes, PathRequest, SocketId};
 
 /// One frame from the page: a command and the id that ties its events to it.
 ///
@@ -74,7 +74,8 @@ macro_rules! socket_field {
             Command::TcpListen { .. }
             | Command::TcpConnect { .. }
             | Command::UdpBind { .. }
-            | Command::Watch { .. } => None,
+            | Command::Watch { .. }
+            | Command::SetPath(_) => None,
         }
     };
 }
@@ -156,12 +157,15 @@ pub enum Command {
     /// Captures the segments of programs sockscope did not start, on these
     /// ports (TCP and UDP). Replaces any earlier watch; an empty list stops.
     Watch { ports: Vec<u16> },
+    /// Chooses the session's path: loopback, or a network lab whose two
+    /// namespaces hold the client and the server (`path.rs`).
+    SetPath(PathRequest),
 }
 
 impl Command {
     /// Every `cmd` tag, in the order of the variants: what a request's
     /// `cmd` may say.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 15] = [
         "tcp_listen",
         "tcp_accept",
         "auto_accept",
@@ -176,6 +180,7 @@ impl Command {
         "send_to",
         "recv_from",
         "watch",
+        "set_path",
     ];
 
     /// The `cmd` tag of this command, as error events name it.
@@ -195,6 +200,7 @@ impl Command {
             Command::SendTo { .. } => "send_to",
             Command::RecvFrom { .. } => "recv_from",
             Command::Watch { .. } => "watch",
+            Command::SetPath(_) => "set_path",
         }
     }
 

@@ -49,6 +49,13 @@ pub enum ErrorCode {
     TargetNotAllowed,
     /// A per-session limit (sockets, rate) was reached.
     LimitReached,
+    /// A path setting out of range (`set_path`).
+    BadPath,
+    /// The network lab cannot be built here; the message says what is
+    /// missing and the command that grants it.
+    LabUnavailable,
+    /// The path cannot change this way while sockets are open.
+    PathBusy,
     /// The relay failed in a way that is not the command's fault.
     Internal,
 }

@@ -16,8 +16,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Bytes, CommandError, Framing, Limits, OsError, SegmentEvent, ShutdownHow, SocketOption,
-    TcpState,
+    Bytes, CommandError, Framing, LabAvailability, Limits, OsError, PathCounts, PathDrop,
+    PathState, SegmentEvent, ShutdownHow, SocketOption, TcpState,
 };
 
 /// A socket's id, unique within one WebSocket session, starting at 1.
@@ -78,6 +78,12 @@ pub enum EventKind {
     /// {"event": "lagged", "dropped": 120}
     /// ```
     Lagged { dropped: u64 },
+    /// The path in force: loopback or a lab (`path.rs`).
+    Path(PathState),
+    /// A packet the lab's path dropped, duplicated or reordered.
+    PathDrop(PathDrop),
+    /// The lab path's counts.
+    PathStats(PathCounts),
 }
 
 impl EventKind {
@@ -129,6 +135,11 @@ pub struct Capabilities {
     pub capture: CaptureState,
     /// Whether targets other than loopback addresses are allowed.
     pub allow_remote: bool,
+    /// Whether the network lab can be built here, and if not, the command
+    /// that allows it. Absent from relays older than the lab (and their
+    /// logs), which have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabAvailability>,
 }
 
 /// Whether packets are being captured, and if not, why and how to fix it.
@@ -326,6 +337,7 @@ mod tests {
                         fix: "setcap".into(),
                     },
                     allow_remote: false,
+                    lab: None,
                 },
                 limits: Limits::default(),
             }),
@@ -358,6 +370,9 @@ mod tests {
                 direction: crate::Direction::Forward,
                 from_socket: Some(2),
                 to_socket: None,
+                tap: None,
+                crossing: None,
+                analysis: Vec::new(),
                 segment: Segment::Tcp {
                     flags: TcpFlags {
                         syn: true,

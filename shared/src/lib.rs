@@ -30,6 +30,7 @@ mod error;
 mod event;
 mod lesson;
 mod limits;
+mod path;
 mod segment;
 mod tcp_state;
 #[cfg(test)]
@@ -45,8 +46,13 @@ pub use event::{
 };
 pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
 pub use limits::{Bound, LimitError, Limits};
+pub use path::{
+    LabAvailability, LabHost, LabPath, LinkCounts, LinkSettings, PathCounts, PathDrop, PathFate,
+    PathPreset, PathRequest, PathSettingError, PathSettings, PathState, Tap,
+};
 pub use segment::{
-    Direction, SackBlock, Segment, SegmentEvent, TcpFlags, TcpOptions, Timestamps, UdpDatagram,
+    Direction, SackBlock, Segment, SegmentEvent, TcpAnalysis, TcpFlags, TcpOptions, Timestamps,
+    UdpDatagram,
 };
 pub use tcp_state::TcpState;
 

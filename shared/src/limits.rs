@@ -172,7 +172,9 @@ impl Limits {
             | Command::Shutdown { .. }
             | Command::Close { .. }
             | Command::UdpBind { .. }
-            | Command::Watch { .. } => Ok(()),
+            | Command::Watch { .. }
+            // Path settings are not limits of the relay: `PathSettings::check`.
+            | Command::SetPath(_) => Ok(()),
         }
     }
 

@@ -315,6 +315,7 @@ mod tests {
                         interface: "lo".into(),
                     },
                     allow_remote: false,
+                    lab: None,
                 },
                 limits: Limits::default(),
             }),

@@ -56,6 +56,9 @@ fn large_session() -> Vec<Event> {
                 },
                 from_socket: None,
                 to_socket: None,
+                tap: None,
+                crossing: None,
+                analysis: Vec::new(),
                 segment: Segment::Tcp {
                     flags: TcpFlags {
                         syn: has("SYN"),

@@ -338,6 +338,9 @@ impl SessionCapture {
             to_socket: self
                 .endpoints
                 .find(transport, packet.dst, packet.src, packet.ts_us),
+            tap: None,
+            crossing: None,
+            analysis: Vec::new(),
             segment,
         }
     }

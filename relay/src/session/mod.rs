@@ -230,6 +230,10 @@ impl Session {
                 let recv_from = Op::RecvFrom { request, bufsize };
                 self.op(socket, Kind::Udp, "recv_from", recv_from)
             }
+            Command::SetPath(_) => Err(Refusal::new(
+                ErrorCode::LabUnavailable,
+                "the network lab is not wired into sessions yet",
+            )),
             Command::Watch { ports } => {
                 if ports.contains(&0) {
                     return Err(Refusal::new(ErrorCode::BadPort, "port 0 cannot be watched"));

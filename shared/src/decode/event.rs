@@ -41,8 +41,9 @@ use super::error::{DecodeError, DecodeErrorKind, Found};
 use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::{
     Bytes, CallEvent, Capabilities, CommandError, Direction, ErrorCode, Event, EventKind, Framing,
-    Hello, Limit, Limits, ShutdownHow, SocketId, SocketOption, TcpFlags, TcpOptions, TcpState,
-    Transport,
+    Hello, LabPath, Limit, Limits, LinkCounts, PathCounts, PathDrop, PathFate, PathPreset,
+    PathState, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalysis, TcpFlags, TcpOptions,
+    TcpState, Transport,
 };
 
 /// The `event` tags, as the derived `Serialize` writes them.
@@ -55,6 +56,9 @@ pub(super) const EVENTS: &[&str] = &[
     "command_error",
     "capture",
     "lagged",
+    "path",
+    "path_drop",
+    "path_stats",
 ];
 
 /// The names of the TCP states, as `state` in call and state events.
@@ -136,6 +140,18 @@ pub(super) struct WireEvent<'a> {
     pub(super) options: Option<TcpOptions>,
     pub(super) payload_len: Option<u32>,
     pub(super) payload: Option<Bytes>,
+    pub(super) tap: Option<Tap>,
+    pub(super) crossing: Option<u64>,
+    pub(super) analysis: Option<Vec<TcpAnalysis>>,
+
+    // path, path_drop, path_stats
+    pub(super) path: Option<PathPreset>,
+    pub(super) seed: Option<u64>,
+    pub(super) lab: Option<LabPath>,
+    pub(super) fate: Option<PathFate>,
+    pub(super) len: Option<u32>,
+    pub(super) client_to_server: Option<LinkCounts>,
+    pub(super) server_to_client: Option<LinkCounts>,
 
     // command_error
     pub(super) command: Option<String>,
@@ -185,6 +201,25 @@ impl WireEvent<'_> {
             "lagged" => EventKind::Lagged {
                 dropped: need(self.dropped.take(), "lagged event", "dropped")?,
             },
+            "path" => EventKind::Path(PathState {
+                request: self.request.take(),
+                path: need(self.path.take(), "path event", "path")?,
+                seed: self.seed.take().unwrap_or_default(),
+                lab: self.lab.take(),
+            }),
+            "path_drop" => {
+                let c = "path_drop event";
+                EventKind::PathDrop(PathDrop {
+                    crossing: self.crossing.take(),
+                    tap: need(self.tap.take(), c, "tap")?,
+                    fate: need(self.fate.take(), c, "fate")?,
+                    len: need(self.len.take(), c, "len")?,
+                })
+            }
+            "path_stats" => EventKind::PathStats(PathCounts {
+                client_to_server: self.client_to_server.take().unwrap_or_default(),
+                server_to_client: self.server_to_client.take().unwrap_or_default(),
+            }),
             other => return Err(unknown("", "event", other, EVENTS)),
         };
         Ok(Event { index, t_us, kind })

@@ -348,9 +348,51 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
             direction: Direction::Reverse,
             from_socket: None,
             to_socket: Some(3),
+            tap: Some(crate::Tap::Server),
+            crossing: Some(7),
+            analysis: vec![
+                crate::TcpAnalysis::Retransmission,
+                crate::TcpAnalysis::DuplicateAck,
+            ],
             segment,
         }));
     }
+    kinds.push(EventKind::Path(crate::PathState {
+        request: Some(2),
+        path: crate::PathPreset::Wifi,
+        seed: 9,
+        lab: Some(crate::LabPath {
+            settings: crate::PathPreset::Wifi.settings().unwrap_or_default(),
+            client: crate::LabHost {
+                ipv4: "10.77.0.1".into(),
+                ipv6: Some("fd77::1".into()),
+            },
+            server: crate::LabHost {
+                ipv4: "10.77.0.2".into(),
+                ipv6: None,
+            },
+        }),
+    }));
+    kinds.push(EventKind::Path(crate::PathState {
+        request: None,
+        path: crate::PathPreset::Loopback,
+        seed: 0,
+        lab: None,
+    }));
+    kinds.push(EventKind::PathDrop(crate::PathDrop {
+        crossing: Some(57),
+        tap: crate::Tap::Client,
+        fate: crate::PathFate::QueueOverflow,
+        len: 1500,
+    }));
+    kinds.push(EventKind::PathStats(crate::PathCounts {
+        client_to_server: crate::LinkCounts {
+            received: 10,
+            lost: 2,
+            ..crate::LinkCounts::default()
+        },
+        server_to_client: crate::LinkCounts::default(),
+    }));
     for capture in &captures {
         kinds.push(EventKind::Capture(capture.clone()));
         kinds.push(EventKind::Hello(Hello {
@@ -359,6 +401,7 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
             capabilities: Capabilities {
                 capture: capture.clone(),
                 allow_remote: true,
+                lab: None,
             },
             limits: Limits::default(),
         }));
@@ -493,7 +536,8 @@ fn errors_name_the_event_and_the_field() {
         (
             r#"{"index":0,"t_us":1,"event":"hug"}"#.to_string(),
             "unknown variant `hug` in field `event`, expected one of `hello`, `call`, \
-             `state`, `recv_queue`, `segment`, `command_error`, `capture`, `lagged` \
+             `state`, `recv_queue`, `segment`, `command_error`, `capture`, `lagged`, \
+             `path`, `path_drop`, `path_stats` \
              at line 1 column 34",
         ),
         (

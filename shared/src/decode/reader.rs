@@ -120,6 +120,7 @@ pub(crate) fn unknown(
 /// A string read without a copy when the input allows it (JSON without
 /// escapes, read from a string in memory): the tags, of which every event
 /// has one to three, a state name, and a command's `cmd`.
+#[derive(Clone)]
 pub(crate) struct Word<'a>(Cow<'a, str>);
 
 impl Word<'_> {

@@ -38,7 +38,10 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use super::error::{DecodeErrorKind, Found, RequestError};
 use super::reader::Word;
 use super::request_field::{Field, RequestId, Slot};
-use crate::{Command, Framing, Payload, Request, ShutdownHow, SocketId, SocketOption};
+use crate::{
+    Command, Framing, LinkSettings, PathPreset, PathRequest, PathSettings, Payload, Request,
+    ShutdownHow, SocketId, SocketOption,
+};
 
 impl Request {
     /// Reads one request from `deserializer`, keeping what was wrong with
@@ -167,6 +170,11 @@ struct WireRequest<'a> {
     option: Slot<SocketOption>,
     how: Slot<ShutdownHow>,
     ports: Slot<Vec<u16>>,
+    path: Slot<PathPreset>,
+    seed: Slot<u64>,
+    mtu: Slot<u16>,
+    client_to_server: Slot<LinkSettings>,
+    server_to_client: Slot<LinkSettings>,
 }
 
 /// Reads the next value into `slot`; a second value for the same key
@@ -208,6 +216,11 @@ impl<'de> WireRequest<'de> {
                 "option" => fill(&mut map, &mut wire.option)?,
                 "how" => fill(&mut map, &mut wire.how)?,
                 "ports" => fill(&mut map, &mut wire.ports)?,
+                "path" => fill(&mut map, &mut wire.path)?,
+                "seed" => fill(&mut map, &mut wire.seed)?,
+                "mtu" => fill(&mut map, &mut wire.mtu)?,
+                "client_to_server" => fill(&mut map, &mut wire.client_to_server)?,
+                "server_to_client" => fill(&mut map, &mut wire.server_to_client)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -305,6 +318,26 @@ impl<'de> WireRequest<'de> {
             "watch" => Command::Watch {
                 ports: need(&mut self.ports, Field::Ports)?,
             },
+            "set_path" => {
+                let defaults = PathSettings::default();
+                Command::SetPath(PathRequest {
+                    path: need(&mut self.path, Field::Path)?,
+                    seed: or(&mut self.seed, Field::Seed, 0)?,
+                    settings: PathSettings {
+                        mtu: or(&mut self.mtu, Field::Mtu, defaults.mtu)?,
+                        client_to_server: or(
+                            &mut self.client_to_server,
+                            Field::ClientToServer,
+                            LinkSettings::default(),
+                        )?,
+                        server_to_client: or(
+                            &mut self.server_to_client,
+                            Field::ServerToClient,
+                            LinkSettings::default(),
+                        )?,
+                    },
+                })
+            }
             other => {
                 return Err((
                     Field::Cmd,

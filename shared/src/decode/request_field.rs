@@ -21,7 +21,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 
 use super::error::{DecodeErrorKind, Found};
 use super::reader::Word;
-use crate::{Bytes, Framing, Payload, ShutdownHow, SocketOption};
+use crate::{Bytes, Framing, LinkSettings, PathPreset, Payload, ShutdownHow, SocketOption};
 
 /// A key a request may carry: the fields of every command, and `id` and
 /// `cmd`. Errors and refusals name the field with it.
@@ -45,6 +45,11 @@ pub enum Field {
     Option,
     How,
     Ports,
+    Path,
+    Seed,
+    Mtu,
+    ClientToServer,
+    ServerToClient,
 }
 
 impl Field {
@@ -69,6 +74,11 @@ impl Field {
             Field::Option => "option",
             Field::How => "how",
             Field::Ports => "ports",
+            Field::Path => "path",
+            Field::Seed => "seed",
+            Field::Mtu => "mtu",
+            Field::ClientToServer => "client_to_server",
+            Field::ServerToClient => "server_to_client",
         }
     }
 }
@@ -145,8 +155,15 @@ pub(super) struct Object<'de> {
     name: Option<Box<Raw<'de>>>,
     value: Option<Box<Raw<'de>>>,
     other: Option<Word<'de>>,
+    /// The other keys' values, for a link's settings; at most
+    /// [`MAX_OTHER_KEYS`] are kept.
+    others: Vec<(Word<'de>, Raw<'de>)>,
     keys: usize,
 }
+
+/// The most keys of an object kept beyond the named ones: a link's
+/// settings have eight.
+const MAX_OTHER_KEYS: usize = 16;
 
 impl Raw<'_> {
     /// What this is, for a message saying it is of the wrong type.
@@ -251,8 +268,14 @@ impl<'de> Visitor<'de> for RawVisitor {
                 "name" => &mut object.name,
                 "value" => &mut object.value,
                 _ => {
-                    object.other.get_or_insert(key);
-                    map.next_value::<IgnoredAny>()?;
+                    if object.others.len() < MAX_OTHER_KEYS {
+                        object.other.get_or_insert_with(|| key.clone());
+                        let value = map.next_value::<Raw<'de>>()?;
+                        object.others.push((key, value));
+                    } else {
+                        object.other.get_or_insert(key);
+                        map.next_value::<IgnoredAny>()?;
+                    }
                     continue;
                 }
             };
@@ -436,5 +459,94 @@ impl FromRaw<'_> for RequestId {
     const TAKES_NULL: bool = true;
     fn from_raw(raw: Raw<'_>) -> Result<RequestId, DecodeErrorKind> {
         whole(&raw, u64::MAX, "a request id (a whole number)").map(RequestId)
+    }
+}
+
+/// The `path` names of `set_path`.
+const PATHS: &[&str] = &["loopback", "lan", "wifi", "internet", "lossy", "custom"];
+/// The keys of a link's settings.
+const LINK_KEYS: &[&str] = &[
+    "delay_ms",
+    "jitter_ms",
+    "loss_percent",
+    "loss_burst",
+    "reorder_percent",
+    "duplicate_percent",
+    "rate_kbps",
+    "queue_bytes",
+];
+const LINK_SHAPE: &str = "a link's settings such as {\"delay_ms\": 20, \"loss_percent\": 1}";
+
+impl FromRaw<'_> for PathPreset {
+    fn from_raw(raw: Raw<'_>) -> Result<PathPreset, DecodeErrorKind> {
+        let at = named(raw, PATHS)?;
+        PathPreset::ALL
+            .get(at)
+            .copied()
+            .ok_or(DecodeErrorKind::Missing)
+    }
+}
+
+/// A number, whole or not.
+fn number(raw: &Raw<'_>) -> Result<f64, DecodeErrorKind> {
+    match *raw {
+        #[allow(clippy::cast_precision_loss)] // settings are far below 2^52
+        Raw::Integer(value) => Ok(value as f64),
+        Raw::Float(value) => Ok(value),
+        _ => Err(raw.wrong("a number")),
+    }
+}
+
+impl FromRaw<'_> for LinkSettings {
+    /// An object of the keys in [`LINK_KEYS`], each optional; ranges are
+    /// checked by `PathSettings::check`.
+    fn from_raw(raw: Raw<'_>) -> Result<LinkSettings, DecodeErrorKind> {
+        let object = match raw {
+            Raw::Object(object) => object,
+            other => return Err(other.wrong(LINK_SHAPE)),
+        };
+        if let Some(first) = [
+            (object.text.is_some(), "text"),
+            (object.hex.is_some(), "hex"),
+            (object.name.is_some(), "name"),
+            (object.value.is_some(), "value"),
+        ]
+        .into_iter()
+        .find_map(|(given, key)| given.then_some(key))
+        {
+            return Err(DecodeErrorKind::UnknownName {
+                found: first.to_owned(),
+                expected: LINK_KEYS,
+            });
+        }
+        if object.keys > object.others.len() {
+            let found = object
+                .other
+                .map_or_else(String::new, |k| k.as_str().to_owned());
+            return Err(DecodeErrorKind::UnknownName {
+                found,
+                expected: LINK_KEYS,
+            });
+        }
+        let mut link = LinkSettings::default();
+        for (key, value) in object.others {
+            match key.as_str() {
+                "delay_ms" => link.delay_ms = number(&value)?,
+                "jitter_ms" => link.jitter_ms = number(&value)?,
+                "loss_percent" => link.loss_percent = number(&value)?,
+                "loss_burst" => link.loss_burst = number(&value)?,
+                "reorder_percent" => link.reorder_percent = number(&value)?,
+                "duplicate_percent" => link.duplicate_percent = number(&value)?,
+                "rate_kbps" => link.rate_kbps = u32::from_raw(value)?,
+                "queue_bytes" => link.queue_bytes = u32::from_raw(value)?,
+                other => {
+                    return Err(DecodeErrorKind::UnknownName {
+                        found: other.to_owned(),
+                        expected: LINK_KEYS,
+                    });
+                }
+            }
+        }
+        Ok(link)
     }
 }

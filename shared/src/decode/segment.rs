@@ -51,6 +51,9 @@ impl WireEvent<'_> {
             direction,
             from_socket: self.from_socket.take(),
             to_socket: self.to_socket.take(),
+            tap: self.tap.take(),
+            crossing: self.crossing.take(),
+            analysis: self.analysis.take().unwrap_or_default(),
             segment,
         }))
     }

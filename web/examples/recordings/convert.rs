@@ -177,6 +177,7 @@ pub fn convert(pcapng: &[u8], calls_json: &[u8]) -> Result<Vec<Event>, ConvertEr
                 interface: "lo".to_owned(),
             },
             allow_remote: false,
+            lab: None,
         },
         limits: Limits::default(),
     });

@@ -71,6 +71,9 @@ pub fn describe(event: &Event) -> String {
         EventKind::CommandError(error) => format!("command refused: {}", error.message),
         EventKind::Capture(_) => "capture status".to_string(),
         EventKind::Lagged { dropped } => format!("{dropped} events dropped by the relay"),
+        EventKind::Path(path) => format!("path: {}", path.path.id()),
+        EventKind::PathDrop(drop) => format!("the path: {:?} ({} bytes)", drop.fate, drop.len),
+        EventKind::PathStats(_) => "path counts".to_string(),
     }
 }
 

@@ -83,7 +83,12 @@ pub fn events_of(model: &Model, scope: Scope) -> Vec<Event> {
         EventKind::State { socket, .. } | EventKind::RecvQueue { socket, .. } => {
             sockets.contains(socket)
         }
-        EventKind::CommandError(_) | EventKind::Capture(_) | EventKind::Lagged { .. } => false,
+        EventKind::CommandError(_)
+        | EventKind::Capture(_)
+        | EventKind::Lagged { .. }
+        | EventKind::Path(_)
+        | EventKind::PathDrop(_)
+        | EventKind::PathStats(_) => false,
     };
     model
         .events

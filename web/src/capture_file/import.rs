@@ -267,6 +267,9 @@ fn segment_event(packet: &Packet, tracked: Tracked, meta: Option<&SegmentMeta>) 
         ),
         from_socket: meta.and_then(|m| m.from_socket),
         to_socket: meta.and_then(|m| m.to_socket),
+        tap: None,
+        crossing: None,
+        analysis: Vec::new(),
         segment,
     }
 }

@@ -159,6 +159,20 @@ fn english(error: &CommandError) -> String {
             "{prefix}the relay failed in a way that is not this command's fault: try again, and \
              see the relay's log"
         ),
+        ErrorCode::BadPath => format!(
+            "{prefix}the path setting \"{field}\" is outside its range: the path form shows each \
+             setting's range"
+        ),
+        ErrorCode::LabUnavailable => format!(
+            "{prefix}the network lab cannot be built on this machine, so the path stays loopback: \
+             {}",
+            error.message
+        ),
+        ErrorCode::PathBusy => format!(
+            "{prefix}sockets are open on the current path: close them first (a path's delay and \
+             loss can change at any time; loopback or the lab, and the MTU, only with no socket \
+             open)"
+        ),
     }
 }
 
@@ -238,6 +252,16 @@ fn chinese(error: &CommandError) -> String {
         ErrorCode::Internal => {
             format!("{prefix}relay 出了错，这不是这条命令的问题：请重试，并查看 relay 的日志")
         }
+        ErrorCode::BadPath => {
+            format!("{prefix}路径设置 \"{field}\" 超出了允许的范围：路径表单上写有每项的范围")
+        }
+        ErrorCode::LabUnavailable => format!(
+            "{prefix}这台机器上无法建立网络实验室，路径仍是回环接口：{}",
+            error.message
+        ),
+        ErrorCode::PathBusy => format!(
+            "{prefix}当前路径上还有打开的套接字：请先关闭它们（延迟和丢包随时可以改；回环与实验室之间的切换、MTU 只能在没有套接字时改）"
+        ),
     }
 }
 
@@ -305,6 +329,9 @@ mod tests {
             ErrorCode::TargetNotAllowed,
             ErrorCode::LimitReached,
             ErrorCode::Internal,
+            ErrorCode::BadPath,
+            ErrorCode::LabUnavailable,
+            ErrorCode::PathBusy,
         ];
         let limit = Limit {
             found: 2_000_000,

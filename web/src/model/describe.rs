@@ -247,6 +247,9 @@ mod tests {
             direction: Direction::Forward,
             from_socket: Some(2),
             to_socket: Some(3),
+            tap: None,
+            crossing: None,
+            analysis: Vec::new(),
             segment: Segment::Tcp {
                 flags: TcpFlags {
                     psh: true,

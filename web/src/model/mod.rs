@@ -150,6 +150,7 @@ impl Model {
             }
             EventKind::Capture(state) => self.capture = Some(state.clone()),
             EventKind::Lagged { dropped } => self.dropped += dropped,
+            EventKind::Path(_) | EventKind::PathDrop(_) | EventKind::PathStats(_) => {}
         }
         self.events.push(event);
     }

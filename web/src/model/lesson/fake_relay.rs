@@ -72,6 +72,7 @@ impl FakeRelay {
                     interface: "lo".into(),
                 },
                 allow_remote: false,
+                lab: None,
             },
             limits: relay.limits,
         }));
@@ -370,6 +371,19 @@ impl FakeRelay {
                 self.call(socket, id, Call::Shutdown { how }, CallResult::Ok);
             }
             Command::AutoAccept { .. } | Command::AutoRead { .. } | Command::Watch { .. } => {}
+            Command::SetPath(path) if !path.path.is_lab() => {}
+            Command::SetPath(_) => {
+                self.push(EventKind::CommandError(CommandError {
+                    request: id,
+                    command: Some("set_path".into()),
+                    code: ErrorCode::LabUnavailable,
+                    message: "this page runs without a relay, and so without a network lab: \
+                              start sockscope and open the page it serves"
+                        .into(),
+                    field: None,
+                    limit: None,
+                }));
+            }
         }
         true
     }

@@ -73,7 +73,8 @@ pub fn named(action: &StepAction) -> Option<(SocketId, Needs)> {
                 Command::TcpListen { .. }
                 | Command::TcpConnect { .. }
                 | Command::UdpBind { .. }
-                | Command::Watch { .. } => return None,
+                | Command::Watch { .. }
+                | Command::SetPath(_) => return None,
             };
             command.socket().map(|socket| (socket, needs))
         }
