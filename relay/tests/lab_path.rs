@@ -16,7 +16,7 @@ use std::{collections::HashMap, time::Duration};
 use common::{Client, Relay, data_of};
 use serde_json::json;
 use sockscope_shared::{
-    CallResult, ErrorCode, EventKind, PathFate, PathPreset, Segment, SegmentEvent, Tap,
+    CallResult, ErrorCode, EventKind, PathFate, PathPreset, Segment, SegmentEvent, Tap, TcpState,
 };
 
 /// One lab test at a time: they count this process's namespaces.
@@ -160,6 +160,15 @@ async fn a_lan_path_carries_mss_sized_segments_seen_on_both_sides() {
     assert_eq!(sent.iter().sum::<u32>(), 5000, "{sent:?}");
     assert!(sent.iter().all(|&len| len <= 1448), "{sent:?}");
     assert!(sent.len() >= 4, "{sent:?}");
+
+    // The close, followed in the lab's own socket table: the side that
+    // closed first waits in TIME_WAIT.
+    page.send(json!({"cmd": "close", "socket": client})).await;
+    page.send(json!({"cmd": "close", "socket": server})).await;
+    page.wait_for(|e| {
+        matches!(e.kind, EventKind::State { socket, state: TcpState::TimeWait } if socket == client)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -362,6 +362,14 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    /// A session that ends takes its lab with it, dropped on a blocking
+    /// thread (the forwarder's thread is joined).
+    fn drop(&mut self) {
+        self.leave_lab();
+    }
+}
+
 fn send_op(handle: &SocketHandle, op: Op) -> Result<(), Refusal> {
     handle.ops.try_send(op).map_err(|err| match err {
         mpsc::error::TrySendError::Full(_) => Refusal::new(

@@ -199,6 +199,7 @@ impl Session {
             let mut tick = interval(TICK);
             tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
             session.events.emit(EventKind::Path(state.clone()));
+            session.lingering.set_lab(Some(Arc::clone(&lab)));
             session.path = SessionPath::Lab(Box::new(LabNow {
                 reports: lab.take_events(),
                 lab,
@@ -214,13 +215,19 @@ impl Session {
 
     /// Drops the lab in use, if any, off the async workers (its forwarder
     /// thread is joined), and goes back to loopback.
-    fn leave_lab(&mut self) {
+    pub(super) fn leave_lab(&mut self) {
         if let SessionPath::Lab(now) = std::mem::replace(&mut self.path, SessionPath::Loopback) {
             // The captures inside the lab go first, then the lab.
             self.capture =
                 SessionCapture::new(&self.capture_state, &self.config, self.events.clone());
+            self.lingering.set_lab(None);
             let LabNow { lab, .. } = *now;
-            tokio::task::spawn_blocking(move || drop(lab));
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn_blocking(move || drop(lab));
+                }
+                Err(_) => drop(lab),
+            }
         }
     }
 
