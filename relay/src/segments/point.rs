@@ -43,6 +43,8 @@ pub struct CapturePoint {
     endpoints: Endpoints,
     /// Which side of a lab this point captures; `None` on loopback.
     side: Option<sockscope_shared::Tap>,
+    /// Wireshark's TCP analysis, as this point sees the wire.
+    analyzer: sockscope_capture::Analyzer,
 }
 
 /// A packet this point captured, as a segment event, with what the
@@ -108,6 +110,7 @@ impl CapturePoint {
             watched: BTreeSet::new(),
             endpoints: Endpoints::new(),
             side,
+            analyzer: sockscope_capture::Analyzer::new(),
         }
     }
 
@@ -299,7 +302,7 @@ impl CapturePoint {
         packet: &Packet,
         tracked: sockscope_capture::Tracked,
     ) -> SegmentEvent {
-        let analysis = Vec::new();
+        let analysis = self.analyzer.observe(packet);
         let transport = match packet.kind {
             PacketKind::Tcp(_) => Transport::Tcp,
             PacketKind::Udp { .. } | PacketKind::IcmpPortUnreachable => Transport::Udp,
