@@ -324,3 +324,101 @@ async fn wait_until_gone() {
     }
     panic!("the lab outlived its use: {:?}", lab_names());
 }
+
+/// A relay in a process of its own, as a person runs it.
+struct RelayProcess {
+    child: std::process::Child,
+    host: String,
+}
+
+impl RelayProcess {
+    fn start() -> RelayProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["--listen", "127.0.0.1:0", "--token", "t0k"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let host = line
+            .trim()
+            .strip_prefix("sockscope listening on http://")
+            .and_then(|url| url.split('/').next())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        RelayProcess { child, host }
+    }
+
+    async fn page(&self) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws?token=t0k", self.host))
+            .await
+            .unwrap();
+        let mut page = Client::from_ws(ws);
+        page.wait_for(|e| matches!(e.kind, EventKind::Hello(_)))
+            .await;
+        page
+    }
+
+    fn names(&self) -> Vec<String> {
+        names_of(self.child.id())
+    }
+
+    fn signal(&mut self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The lab namespaces of process `pid`.
+fn names_of(pid: u32) -> Vec<String> {
+    let prefix = format!("sockscope-{pid}-");
+    std::fs::read_dir("/run/netns")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_removes_the_labs_and_a_crash_is_cleaned_at_the_next_start() {
+    if !may_build_labs() {
+        return;
+    }
+    // Ctrl-C: every session ends, and its lab with it.
+    let mut relay = RelayProcess::start();
+    let mut page = relay.page().await;
+    set_path(&mut page, json!({"cmd": "set_path", "path": "lan"})).await;
+    assert_eq!(relay.names().len(), 2, "{:?}", relay.names());
+    relay.signal("-INT");
+    assert_eq!(relay.names(), Vec::<String>::new());
+
+    // A crash leaves its lab's names behind...
+    let mut crashed = RelayProcess::start();
+    let mut page = crashed.page().await;
+    set_path(&mut page, json!({"cmd": "set_path", "path": "lan"})).await;
+    let pid = crashed.child.id();
+    crashed.signal("-KILL");
+    assert_eq!(names_of(pid).len(), 2, "a crash skips the removal");
+    // ...which the next relay removes when it starts.
+    let next = RelayProcess::start();
+    let _page = next.page().await;
+    assert_eq!(names_of(pid), Vec::<String>::new());
+}
