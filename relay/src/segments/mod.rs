@@ -269,8 +269,9 @@ impl SessionCapture {
             fate,
             len: u32::try_from(report.len).unwrap_or(u32::MAX),
         };
+        // Packets that are neither TCP nor UDP (the kernel's own IPv6
+        // reports) are no socket's: only the path's counts show them.
         let Some(packet) = head_packet(report_head(report)) else {
-            self.events.emit(EventKind::PathDrop(drop));
             return;
         };
         let key = WireKey::of(&packet);
