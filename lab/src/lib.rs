@@ -82,7 +82,7 @@ mod preset;
 
 pub use capability::{Capability, MissingCapabilities};
 pub use error::{ConfigError, LabError, NamespaceStep, NetlinkStep};
-pub use events::{Direction, DirectionStats, PathEvent, PathEventKind, PathStats};
+pub use events::{Direction, DirectionStats, HEAD_BYTES, PathEvent, PathEventKind, PathStats};
 pub use flow::FlowKey;
 pub use lab::{Family, Lab, LabConfig, Side};
 pub use model::DirectionModel;
