@@ -14,7 +14,8 @@
 //! - `lab.rs`: `Lab`, its creation, `in_namespace`, `set_path`, drop.
 //! - `netns.rs`: namespaces, named for `ip netns exec`; `cleanup_stale`.
 //! - `device.rs`: the TUN devices, configured over netlink from inside.
-//! - `forwarder.rs`: the thread between the devices.
+//! - `forwarder.rs`: the thread between the devices; `alarm.rs` its timer
+//!   and how it wakes on time.
 //! - `model.rs`: the impairment model, sans I/O; `path.rs` its settings;
 //!   `flow.rs` a packet's flow; `events.rs` what the path reports.
 //! - `capability.rs`: what is needed, and the command that grants it.
@@ -73,6 +74,7 @@
 //!   run, and nothing of the host's (links, routes, firewall, qdiscs) is
 //!   named, let alone changed.
 
+mod alarm;
 mod capability;
 mod device;
 mod error;
