@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use crate::flow::FlowKey;
 
-/// The most bytes of a packet an event carries: enough for an IPv6 header
-/// with an extension or two and a TCP header with every option (20 + 40
-/// + 60), so the relay can read the packet's ports, sequence and ack
-/// numbers and match the event to the copy its capture saw.
+/// The most bytes of a packet an event carries: an IPv4 header with every
+/// option (60 bytes) or an IPv6 header (40) with a short extension, and a
+/// TCP header with every option (60), so the relay can read the packet's
+/// ports, sequence and ack numbers and match the event to the copy its
+/// capture saw.
 pub const HEAD_BYTES: usize = 128;
 
 /// One of the path's two directions.

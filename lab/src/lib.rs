@@ -12,7 +12,8 @@
 //! ```
 //!
 //! - `lab.rs`: `Lab`, its creation, `in_namespace`, `set_path`, drop.
-//! - `netns.rs`: namespaces, named for `ip netns exec`; `cleanup_stale`.
+//! - `netns.rs`: namespaces, named for `ip netns exec`; `cleanup_stale`,
+//!   `remove_all_of_this_process`.
 //! - `device.rs`: the TUN devices, configured over netlink from inside.
 //! - `forwarder.rs`: the thread between the devices; `alarm.rs` its timer
 //!   and how it wakes on time.
@@ -93,7 +94,7 @@ pub use events::{Direction, DirectionStats, HEAD_BYTES, PathEvent, PathEventKind
 pub use flow::FlowKey;
 pub use lab::{Family, Lab, LabConfig, Side};
 pub use model::DirectionModel;
-pub use netns::{NETNS_DIR, PREFIX, cleanup_stale};
+pub use netns::{NETNS_DIR, PREFIX, cleanup_stale, remove_all_of_this_process};
 pub use path::{DirectionConfig, GilbertElliott, Loss, PathConfig, Rate};
 pub use settings::DEFAULT_QUEUE_BYTES;
 
