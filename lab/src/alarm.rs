@@ -39,10 +39,11 @@ pub const SPIN: Duration = Duration::from_micros(50);
 #[derive(Debug)]
 pub struct Alarm {
     timer: TimerFd,
-    /// When the timer is set to fire, and whether that is `SPIN` early.
+    /// The release the timer is set for, and whether it fires `SPIN`
+    /// early.
     armed: Option<(Instant, bool)>,
-    /// The timer fired early for the coming release: poll until it.
-    spinning: bool,
+    /// The release the timer fired early for: poll until it.
+    spinning: Option<Instant>,
 }
 
 impl Alarm {
@@ -59,7 +60,7 @@ impl Alarm {
         Ok(Alarm {
             timer,
             armed: None,
-            spinning: false,
+            spinning: None,
         })
     }
 
@@ -82,27 +83,28 @@ impl Alarm {
     /// or zero while spinning to the release.
     pub fn prepare(&mut self, next: Option<Instant>, now: Instant) -> Option<TimeSpec> {
         let Some(at) = next else {
-            self.spinning = false;
+            self.spinning = None;
             if self.armed.take().is_some() {
                 let _unset = self.timer.unset();
             }
             return None;
         };
-        let gap = at.saturating_duration_since(now);
-        if gap <= SPIN && self.spinning {
+        if self.spinning == Some(at) {
             return Some(TimeSpec::from_duration(Duration::ZERO));
         }
-        self.spinning = false;
+        // That release is out, and the next was not woken early for.
+        self.spinning = None;
+        let gap = at.saturating_duration_since(now);
         let (fire, early) = match at.checked_sub(SPIN) {
             Some(fire) if gap > SPIN => (fire, true),
             _ => (at, false),
         };
-        if self.armed == Some((fire, early)) {
+        if self.armed == Some((at, early)) {
             return None;
         }
         match self.set(fire) {
             Ok(()) => {
-                self.armed = Some((fire, early));
+                self.armed = Some((at, early));
                 None
             }
             // Without the timer, ppoll's own timeout, less exact.
@@ -113,8 +115,8 @@ impl Alarm {
     /// The timer's file descriptor was readable: it fired.
     pub fn fired(&mut self) {
         let _ticks = nix::unistd::read(&self.timer, &mut [0u8; 8]);
-        if let Some((_, early)) = self.armed.take() {
-            self.spinning = early;
+        if let Some((at, true)) = self.armed.take() {
+            self.spinning = Some(at);
         }
     }
 
@@ -135,5 +137,36 @@ impl Alarm {
 impl AsFd for Alarm {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.timer.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn spins_only_after_an_early_timer() {
+        let mut alarm = Alarm::new().unwrap();
+        let now = Instant::now();
+        let zero = Some(TimeSpec::from_duration(Duration::ZERO));
+        // Nothing to release: sleep until a packet comes.
+        assert_eq!(alarm.prepare(None, now), None);
+        // A release far off: the timer, set early.
+        let far = now + Duration::from_millis(20);
+        assert_eq!(alarm.prepare(Some(far), now), None);
+        assert_eq!(alarm.armed, Some((far, true)));
+        // It fired: spin to the release.
+        alarm.fired();
+        assert_eq!(alarm.prepare(Some(far), far - SPIN), zero);
+        // Packets streaming, each release near: the timer, set exactly.
+        let near = far + Duration::from_micros(10);
+        assert_eq!(alarm.prepare(Some(near), far), None);
+        assert_eq!(alarm.armed, Some((near, false)));
+        alarm.fired();
+        assert_eq!(alarm.prepare(Some(near), far), None, "no spin");
+        assert_eq!(alarm.prepare(None, near), None);
+        assert_eq!(alarm.armed, None);
     }
 }
