@@ -486,6 +486,7 @@ mod tests {
                 payload_len: len,
                 payload: Vec::new(),
             }),
+            ip_id: None,
         }
     }
 
@@ -565,6 +566,7 @@ mod tests {
                 payload_len: 0,
                 payload: Vec::new(),
             },
+            ip_id: None,
         };
         assert!(analyzer.observe(&udp).is_empty());
         for n in 0..REMEMBERED + 10 {

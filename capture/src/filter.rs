@@ -119,6 +119,7 @@ mod tests {
             src: "127.0.0.1:40000".parse().unwrap(),
             dst: "127.0.0.1:9".parse().unwrap(),
             kind: PacketKind::IcmpPortUnreachable,
+            ip_id: None,
         };
         assert!(wanted(&[9], &bounced));
         assert!(wanted(&[40000], &bounced));

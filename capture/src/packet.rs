@@ -23,6 +23,10 @@ pub struct Packet {
     /// closed port the datagram was addressed to.
     pub dst: SocketAddr,
     pub kind: PacketKind,
+    /// The IPv4 header's identification, which Linux gives each packet a
+    /// socket sends anew (a retransmission too); `None` for IPv6. It tells
+    /// apart copies of the same bytes sent twice.
+    pub ip_id: Option<u16>,
 }
 
 impl Packet {

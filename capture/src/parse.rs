@@ -82,6 +82,7 @@ pub fn parse_packet(
         src: SocketAddr::new(ip.src, src_port),
         dst: SocketAddr::new(ip.dst, dst_port),
         kind,
+        ip_id: ip.id,
     })
 }
 
@@ -93,6 +94,8 @@ struct IpEnds {
     /// Bytes the IP header announces beyond those captured: a packet cut
     /// by the snapshot length still reports its real payload length.
     missing: usize,
+    /// IPv4's identification.
+    id: Option<u16>,
 }
 
 impl IpEnds {
@@ -116,6 +119,7 @@ impl IpEnds {
                     src: IpAddr::V4(header.source_addr()),
                     dst: IpAddr::V4(header.destination_addr()),
                     missing,
+                    id: Some(header.identification()),
                 })
             }
             LaxNetSlice::Ipv6(ip) => {
@@ -135,6 +139,7 @@ impl IpEnds {
                     src: IpAddr::V6(header.source_addr()),
                     dst: IpAddr::V6(header.destination_addr()),
                     missing,
+                    id: None,
                 })
             }
             LaxNetSlice::Arp(_) => None,
@@ -200,6 +205,7 @@ fn bounced_datagram(ts_us: u64, quoted: &[u8]) -> Option<Packet> {
             src: SocketAddr::new(ip.src, udp.source_port()),
             dst: SocketAddr::new(ip.dst, udp.destination_port()),
             kind: PacketKind::IcmpPortUnreachable,
+            ip_id: ip.id,
         }),
         _ => None,
     }

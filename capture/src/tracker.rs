@@ -325,6 +325,7 @@ mod tests {
                 payload_len: 0,
                 payload: Vec::new(),
             }),
+            ip_id: None,
         }
     }
 
@@ -344,6 +345,7 @@ mod tests {
                 payload_len: 0,
                 payload: Vec::new(),
             },
+            ip_id: None,
         }
     }
 

@@ -203,7 +203,15 @@ fn a_payload_the_relay_capped_keeps_its_real_length_like_a_snaplen_cut() {
         "14 + 20 + 32 header bytes + 3"
     );
     assert_eq!(first(cut, "frame.len"), "9066");
-    let back = capture_file::open(&std::fs::read(&path).unwrap()).unwrap();
+    let mut back = capture_file::open(&std::fs::read(&path).unwrap()).unwrap();
+    // The made-up 9000 bytes never crossed, so the import's TCP analysis
+    // (which the log had none of) calls what follows out of order, as
+    // Wireshark would: everything else reads back as written.
+    for event in &mut back.events {
+        if let EventKind::Segment(segment) = &mut event.kind {
+            segment.analysis.clear();
+        }
+    }
     assert_eq!(back.events, events);
 }
 

@@ -8,11 +8,13 @@
 //! one arrow per packet, with its delay, or stopping midway.
 //!
 //! Copies are matched by what the path never changes and retransmissions
-//! do: the addresses, the TCP numbers, flags, window, length and timestamp
-//! value, or a UDP datagram's length and first bytes ([`WireKey`]). Copies
-//! with the same key (a retransmission with no timestamps) are matched in
-//! order. An arrival or a drop seen before its sent copy waits for it, at
-//! most [`HOLD`], and is then reported without a number.
+//! do: the addresses, IPv4's identification, the TCP numbers, flags,
+//! window, length and timestamps, or a UDP datagram's length and first
+//! bytes ([`WireKey`]). Copies with the same key (over IPv6, the same bytes
+//! sent twice within a millisecond) are matched in order. An arrival or a
+//! drop seen before its sent copy waits for it, at most [`HOLD`], and is
+//! then reported without a number (or, if a copy with its key arrived
+//! before, as that copy's duplicate).
 //!
 //! Memory is bounded: sent copies wait at most [`SENT_FOR`] for their
 //! arrival, and at most [`MAX_WAITING`] of each kind wait at all.
@@ -47,6 +49,9 @@ impl WireKey {
     /// The key of a captured (or reported) packet.
     pub fn of(packet: &Packet) -> WireKey {
         let mut hasher = DefaultHasher::new();
+        // IPv4's identification differs for every packet a socket sends,
+        // retransmissions of the same bytes included.
+        packet.ip_id.hash(&mut hasher);
         match &packet.kind {
             PacketKind::Tcp(tcp) => {
                 0u8.hash(&mut hasher);
@@ -56,7 +61,12 @@ impl WireKey {
                     flags.syn, flags.ack, flags.fin, flags.rst, flags.psh, flags.urg,
                 )
                     .hash(&mut hasher);
-                tcp.options.timestamps.map(|t| t.value).hash(&mut hasher);
+                // Both timestamps: a retransmission within the same
+                // millisecond has the same value but may echo a newer one.
+                tcp.options
+                    .timestamps
+                    .map(|t| (t.value, t.echo_reply))
+                    .hash(&mut hasher);
             }
             PacketKind::Udp {
                 payload_len,
@@ -141,7 +151,11 @@ impl Crossings {
         (crossing, released)
     }
 
-    /// An arrived copy, or a drop (both end the packet's crossing).
+    /// An arrived copy, or a drop (both end the packet's crossing). One
+    /// whose sent copy is not waiting is held, even if a copy with the same
+    /// key arrived before: it may be a retransmission of the very same
+    /// bytes whose sent copy is still on its way from the other capture.
+    /// Only when it expires is it taken for a duplicate of that arrival.
     pub fn on_arrival(&mut self, key: WireKey, now: Instant, token: u64) -> Paired {
         if let Some(queue) = self.sent.get_mut(&key)
             && let Some((crossing, _)) = queue.pop_front()
@@ -151,9 +165,6 @@ impl Crossings {
                 self.sent.remove(&key);
             }
             self.remember_arrival(key, crossing);
-            return Paired::Now(crossing);
-        }
-        if let Some(&crossing) = self.arrived.get(&key) {
             return Paired::Now(crossing);
         }
         self.hold(key, now, true, token)
@@ -171,15 +182,18 @@ impl Crossings {
         self.hold(key, now, false, token)
     }
 
-    /// The tokens of held copies whose sent copy never came, and forgets
-    /// sent copies too old to arrive.
-    pub fn expired(&mut self, now: Instant) -> Vec<u64> {
+    /// The held copies whose sent copy never came, with the number of
+    /// the last copy that arrived with their key (they were duplicates of
+    /// it) or none; and forgets sent copies too old to arrive.
+    pub fn expired(&mut self, now: Instant) -> Vec<(u64, Option<u64>)> {
         let mut gone = Vec::new();
         while let Some(early) = self.early.front() {
             if now.duration_since(early.since) < HOLD {
                 break;
             }
-            gone.extend(self.early.pop_front().map(|early| early.token));
+            if let Some(early) = self.early.pop_front() {
+                gone.push((early.token, self.arrived.get(&early.key).copied()));
+            }
         }
         let mut forgotten = 0;
         self.sent.retain(|_, queue| {
@@ -245,7 +259,13 @@ mod tests {
         let (second, _) = crossings.on_sent(key(2), now);
         assert_eq!(crossings.on_arrival(key(2), now, 0), Paired::Now(second));
         assert_eq!(crossings.on_arrival(key(1), now, 0), Paired::Now(first));
-        assert_eq!(crossings.on_arrival(key(1), now, 0), Paired::Now(first));
+        // A second arrival waits for a sent copy of its own, and is taken
+        // for a duplicate only when none comes.
+        assert_eq!(
+            crossings.on_arrival(key(1), now, 9),
+            Paired::Held { token: 9 }
+        );
+        assert_eq!(crossings.expired(now + HOLD), vec![(9, Some(first))]);
         assert_ne!(first, second);
     }
 
@@ -273,15 +293,36 @@ mod tests {
         );
         let (crossing, released) = crossings.on_sent(key(3), now);
         assert_eq!(released, vec![41, 42]);
-        // Its later duplicate still finds it.
-        assert_eq!(crossings.on_arrival(key(3), now, 0), Paired::Now(crossing));
+        // Its later duplicate is told apart once nothing else claims it.
+        assert!(matches!(
+            crossings.on_arrival(key(3), now, 44),
+            Paired::Held { .. }
+        ));
+        assert_eq!(crossings.expired(now + HOLD), vec![(44, Some(crossing))]);
 
         assert!(matches!(
             crossings.on_arrival(key(4), now, 43),
             Paired::Held { .. }
         ));
         assert!(crossings.expired(now).is_empty());
-        assert_eq!(crossings.expired(now + HOLD), vec![43]);
+        assert_eq!(crossings.expired(now + HOLD), vec![(43, None)]);
+    }
+
+    #[test]
+    fn a_drop_reported_before_its_sent_copy_is_not_taken_for_an_earlier_twin() {
+        let now = Instant::now();
+        let mut crossings = Crossings::default();
+        // The same bytes twice: the first arrives...
+        let (first, _) = crossings.on_sent(key(6), now);
+        assert_eq!(crossings.on_arrival(key(6), now, 0), Paired::Now(first));
+        // ...the second is reported lost before its sent copy is seen.
+        assert_eq!(
+            crossings.on_arrival(key(6), now, 50),
+            Paired::Held { token: 50 }
+        );
+        let (second, released) = crossings.on_sent(key(6), now);
+        assert_eq!(released, vec![50], "the drop is the second's");
+        assert_ne!(first, second);
     }
 
     #[test]

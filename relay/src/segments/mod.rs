@@ -297,8 +297,9 @@ impl SessionCapture {
         let Some(lab) = self.lab.as_mut() else {
             return;
         };
-        let gone = lab.crossings.expired(Instant::now());
-        self.release(&gone, None);
+        for (token, crossing) in lab.crossings.expired(Instant::now()) {
+            self.release(&[token], crossing);
+        }
     }
 
     /// Whether copies wait for pairing.

@@ -111,6 +111,12 @@ impl Session {
     pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         loop {
             tokio::select! {
+                // The lab's reports first: a drop is reported the moment
+                // the path decides it, long before a retransmission of the
+                // same bytes can be captured, and must meet its packet
+                // before that retransmission's arrival does.
+                biased;
+                news = self.path.next() => self.on_lab_news(news),
                 request = requests.recv() => match request {
                     Some(request) => self.handle(request),
                     None => return,
@@ -121,7 +127,6 @@ impl Session {
                     self.after_path_built();
                 }
                 () = self.capture.next() => {}
-                news = self.path.next() => self.on_lab_news(news),
                 () = self.lingering.next(&self.events) => {}
             }
         }
