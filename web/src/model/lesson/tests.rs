@@ -26,6 +26,7 @@ pub fn lesson(steps: Vec<Step>) -> Lesson {
         title: Text::both("test"),
         explanation: Text::both("test"),
         recording: None,
+        path: None,
         steps,
     }
 }
