@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::common::Client;
 
 /// How long one step may take to finish. The slowest shipped step waits
-/// for a retransmission about three seconds after its send.
+/// for a retransmission about three and a half seconds after its send.
 const STEP_PATIENCE: Duration = Duration::from_secs(20);
 
 /// Reads a shipped lesson from the repository's `lessons/` folder.
@@ -251,8 +251,13 @@ impl LessonRun {
         let patience = deadline
             .saturating_duration_since(Instant::now())
             .min(Duration::from_millis(20));
-        let _ = self.client.try_wait_for(&|_| false, patience).await;
-        let fresh: Vec<Event> = self.client.seen.drain(..).collect();
+        // The first event to come ends the wait; those that came with it
+        // are already in `seen`, after it.
+        let first = self.client.try_wait_for(&|_| true, patience).await;
+        let fresh: Vec<Event> = first
+            .into_iter()
+            .chain(self.client.seen.drain(..))
+            .collect();
         for event in &fresh {
             self.file(event);
         }
@@ -329,12 +334,13 @@ impl LessonRun {
             .collect()
     }
 
-    /// The path's drops and other fates, in order.
+    /// The path's drops and other fates of the lesson's own packets (those
+    /// the capture numbered: not the witnesses' pings), in order.
     pub fn path_drops(&self) -> Vec<sockscope_shared::PathDrop> {
         self.events
             .iter()
             .filter_map(|event| match &event.kind {
-                EventKind::PathDrop(drop) => Some(drop.clone()),
+                EventKind::PathDrop(drop) if drop.crossing.is_some() => Some(drop.clone()),
                 _ => None,
             })
             .collect()
