@@ -86,7 +86,7 @@ pub enum Halt {
     NotSent { step: usize, message: String },
     /// The relay refused the lesson's path (no lab on this relay, or a
     /// setting out of range): no step ran.
-    PathRefused(CommandError),
+    PathRefused(Box<CommandError>),
     /// The lesson's `set_path` could not be handed to the relay.
     PathNotSent { message: String },
     /// The relay session ended during the run: its sockets are gone.
@@ -389,7 +389,7 @@ impl Runner {
             EventKind::CommandError(refusal) if out.is_some() && refusal.request == out => {
                 self.path = PathPhase::Settled;
                 if matches!(self.status, Status::Playing | Status::Paused) {
-                    self.status = Status::Halted(Halt::PathRefused(refusal.clone()));
+                    self.status = Status::Halted(Halt::PathRefused(Box::new(refusal.clone())));
                 }
             }
             _ => {}
