@@ -66,6 +66,9 @@
 //!   receiver }`: the TCP state of each end of one conversation as its
 //!   segments show it ([`EndState`]: SYN_SENT to TIME_WAIT and CLOSED), and
 //!   what a capture cannot see of it (module `states`).
+//! - [`Analyzer`]`::observe(&Packet) -> Vec<TcpAnalysis>` (feature
+//!   `protocol`): Wireshark's `tcp.analysis.*` flags for each packet of one
+//!   capture, fed in capture order (module `analysis`).
 //! - [`Endpoints`] (feature `protocol`): sockets' addresses and the rule
 //!   that links a segment's two ends to the sockets that own them.
 //! - [`read_file`]`(path) -> Result<Vec<Packet>, FileError>`: a pcap or
@@ -89,6 +92,8 @@
 //! against tshark.
 
 #[cfg(feature = "protocol")]
+mod analysis;
+#[cfg(feature = "protocol")]
 mod endpoints;
 #[cfg(feature = "live")]
 mod file;
@@ -106,6 +111,8 @@ mod tracker;
 #[cfg(feature = "live")]
 mod unavailable;
 
+#[cfg(feature = "protocol")]
+pub use analysis::{Analyzer, REMEMBERED as ANALYZED_CONVERSATIONS};
 #[cfg(feature = "protocol")]
 pub use endpoints::{Endpoint, Endpoints};
 #[cfg(feature = "live")]

@@ -70,7 +70,9 @@ impl Unavailable {
         }
     }
 
-    pub(crate) fn failed(reason: String) -> Unavailable {
+    /// A capture that failed for `reason`, with nothing the user can grant
+    /// to fix it.
+    pub fn failed(reason: String) -> Unavailable {
         Unavailable {
             kind: UnavailableKind::Failed,
             reason,

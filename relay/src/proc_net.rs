@@ -23,16 +23,28 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// Reads `/proc/net/tcp` if `v4`, `/proc/net/tcp6` if `v6`. Blocks:
-    /// call it on a blocking thread. A table that cannot be read lists
-    /// nothing, so its connections count as gone.
+    /// Reads the calling thread's network namespace's `tcp` table if
+    /// `v4`, `tcp6` if `v6` (`/proc/thread-self/net`: `/proc/net` is the
+    /// main thread's, which a thread inside a lab's namespace is not in).
+    /// Blocks: call it on a blocking thread. A table that cannot be read
+    /// lists nothing, so its connections count as gone.
     pub fn read(v4: bool, v6: bool) -> Tables {
         let read = |wanted: bool, file: &str| {
             wanted.then(|| std::fs::read_to_string(file).unwrap_or_default())
         };
         Tables {
-            v4: read(v4, "/proc/net/tcp"),
-            v6: read(v6, "/proc/net/tcp6"),
+            v4: read(v4, "/proc/thread-self/net/tcp"),
+            v6: read(v6, "/proc/thread-self/net/tcp6"),
+        }
+    }
+
+    /// Adds another namespace's reading to this one (their addresses
+    /// differ, so a connection is found in the one that has it).
+    pub fn append(&mut self, other: Tables) {
+        for (mine, theirs) in [(&mut self.v4, other.v4), (&mut self.v6, other.v6)] {
+            if let (Some(mine), Some(theirs)) = (mine.as_mut(), theirs) {
+                mine.push_str(&theirs);
+            }
         }
     }
 

@@ -98,6 +98,15 @@ fn probe_capture(source: &dyn crate::segments::PacketSource, interface: &str) ->
 fn probe_lab() -> LabAvailability {
     match sockscope_lab::check_capabilities() {
         Ok(()) => {
+            // Labs a crashed relay left behind (a crash skips their
+            // removal) go now rather than at the next boot.
+            match sockscope_lab::cleanup_stale() {
+                Ok(removed) if !removed.is_empty() => {
+                    tracing::info!(?removed, "removed labs left by a relay that is gone");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not look for labs left behind"),
+            }
             tracing::info!("the network lab is available");
             LabAvailability::On
         }

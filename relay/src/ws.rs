@@ -73,7 +73,12 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         limits: state.config.limits,
     }));
 
-    let session = Session::new(state.config.clone(), state.capture.clone(), events.clone());
+    let session = Session::new(
+        state.config.clone(),
+        state.capture.clone(),
+        state.lab.clone(),
+        events.clone(),
+    );
     let mut stopping = state.stopping.subscribe();
     let mut reader = tokio::spawn(read_requests(
         stream,

@@ -14,7 +14,9 @@ use std::{
 
 use common::{Client, Relay};
 use serde_json::json;
-use sockscope_shared::{CallResult, CaptureState, EventKind, Segment, SegmentEvent};
+use sockscope_shared::{
+    CallResult, CaptureState, EventKind, LabAvailability, Segment, SegmentEvent,
+};
 use tshark::{Seen, Tshark};
 
 /// The relay's TCP segments on `port`, in the order reported, as tshark
@@ -346,6 +348,22 @@ async fn without_permission_capture_is_off_and_sockets_still_work() {
         }
         other => panic!("capture should be off without permission: {other:?}"),
     }
+    // Nor may it build network labs: the hello says why and how to allow
+    // it, set_path is refused with the same words, loopback goes on.
+    match hello.capabilities.lab {
+        Some(LabAvailability::Off { reason, fix }) => {
+            assert!(reason.contains("CAP_NET_ADMIN"), "{reason}");
+            assert!(fix.contains("cap_sys_admin"), "{fix}");
+            assert!(fix.contains(binary), "{fix}");
+        }
+        other => panic!("the lab should be off without permission: {other:?}"),
+    }
+    let id = page
+        .send(serde_json::json!({"cmd": "set_path", "path": "lan"}))
+        .await;
+    let refusal = page.refusal(id).await;
+    assert_eq!(refusal.code, sockscope_shared::ErrorCode::LabUnavailable);
+    assert!(refusal.message.contains("setcap"), "{}", refusal.message);
     let (listener, port) = page.listen(true).await;
     let client = page.connect(port).await;
     page.accepted(listener).await;

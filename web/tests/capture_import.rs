@@ -14,7 +14,7 @@ use std::process::Command;
 
 use common::{all_recordings, capture, event_log, first, scratch, tshark};
 use proptest::prelude::*;
-use sockscope_shared::{Event, EventKind, Segment, SegmentEvent};
+use sockscope_shared::{Event, EventKind, Segment, SegmentEvent, TcpAnalysis};
 use sockscope_web::capture_file::{self, FileKind, Note, OpenError};
 use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
@@ -329,4 +329,41 @@ proptest! {
         let end = cut.index(bytes.len() + 1);
         survives(&bytes[..end]);
     }
+}
+
+/// A lossy capture from the lab: each imported segment carries the
+/// `tcp.analysis.*` flags tshark gives the same frame (retransmissions,
+/// duplicate ACKs, segments never seen, a zero window...).
+#[test]
+fn a_lossy_capture_imports_with_the_analysis_tshark_gives() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../capture/tests/data/lab-lossy-server.pcap");
+    let opened = import(&path);
+    let ours: Vec<Vec<&str>> = segments(&opened.events)
+        .iter()
+        .map(|segment| {
+            let mut names: Vec<&str> = segment.analysis.iter().map(|flag| flag.field()).collect();
+            names.sort_unstable();
+            names
+        })
+        .collect();
+    let fields: Vec<String> = TcpAnalysis::ALL
+        .iter()
+        .map(|flag| format!("tcp.analysis.{}", flag.field()))
+        .collect();
+    let field_names: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let rows = tshark(&path, &field_names);
+    assert_eq!(ours.len(), rows.len(), "segments");
+    let mut flagged = 0;
+    for (i, (our, row)) in ours.iter().zip(&rows).enumerate() {
+        let mut theirs: Vec<&str> = TcpAnalysis::ALL
+            .iter()
+            .filter(|flag| !first(row, &format!("tcp.analysis.{}", flag.field())).is_empty())
+            .map(|flag| flag.field())
+            .collect();
+        theirs.sort_unstable();
+        assert_eq!(*our, theirs, "frame {}", i + 1);
+        flagged += usize::from(!theirs.is_empty());
+    }
+    assert!(flagged > 50, "only {flagged} frames with analysis flags");
 }

@@ -18,89 +18,69 @@
 //! caller awaits in a task of its own, never on the session task. Their
 //! outcomes (the capture open, a filter refused) come back to
 //! [`SessionCapture::next`], which the session polls with everything else.
+//!
+//! On loopback the session has one capture point, on `lo`. In a network
+//! lab it has two, one on each side's device, so every packet is seen
+//! where it was sent and where it arrived; [`crossings`] pairs the copies
+//! and the path's reports of drops, so the page draws one arrow per
+//! packet.
+//!
+//! - [`point`]: one capture point, its filter and conversations.
+//! - [`source`]: where packets come from (libpcap, or a test's stand-in);
+//!   [`lab_source`]: libpcap inside a lab's namespace.
+//! - [`crossings`]: pairing a lab's copies.
 
+mod crossings;
+mod lab_source;
+mod point;
 mod source;
 
-use std::{collections::BTreeSet, net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc};
 
-use sockscope_capture::{
-    CaptureEvent, Endpoint, Endpoints, Packet, PacketKind, Tracker, Unavailable,
+use sockscope_capture::{LinkType, Packet};
+use sockscope_lab::{Direction as LabDirection, Family, Lab, PathEvent, PathEventKind, Side};
+use sockscope_shared::{
+    CaptureState, EventKind, PathDrop, PathFate, SegmentEvent, SocketId, Tap as TapSide, Transport,
 };
-use sockscope_shared::{CaptureState, Direction, EventKind, SegmentEvent, SocketId, Transport};
-use tokio::sync::{mpsc, oneshot};
+use tokio::{sync::oneshot, time::Instant};
 
-pub use self::source::{Libpcap, PacketSource, Tap};
+use self::{
+    crossings::{Crossings, Paired, WireKey},
+    point::{CapturePoint, Captured},
+};
+pub use self::{
+    lab_source::LabSide,
+    source::{Libpcap, PacketSource, Tap},
+};
 use crate::{Config, events::EventTx};
-
-/// Packets waiting between the capture thread and the session; beyond
-/// this the kernel buffers, and counts what it drops.
-const PACKET_QUEUE: usize = 4096;
-
-/// The capture of one session.
-pub struct SessionCapture {
-    events: EventTx,
-    source: Arc<dyn PacketSource>,
-    payload_cap: usize,
-    stage: Stage,
-    /// Packets from the capture, once it has been started.
-    packets: Option<mpsc::Receiver<CaptureEvent>>,
-    tracker: Tracker,
-    /// Outcomes of the capture's slow steps, sent by their tasks.
-    outcomes_tx: mpsc::UnboundedSender<Outcome>,
-    outcomes: mpsc::UnboundedReceiver<Outcome>,
-    ports: BTreeSet<u16>,
-    watched: BTreeSet<u16>,
-    endpoints: Endpoints,
-}
-
-/// Where the session's capture stands.
-enum Stage {
-    /// Capture is off on this machine, or has failed.
-    Off,
-    /// Capture is possible on `interface`; no port has been asked for yet.
-    Idle {
-        interface: String,
-    },
-    /// The capture is opening. Filter changes asked for meanwhile wait for
-    /// it: they are all answered once the current ports are in force.
-    Starting {
-        waiting: Vec<oneshot::Sender<()>>,
-    },
-    Running {
-        tap: Box<dyn Tap>,
-    },
-}
-
-/// What a task working for the capture reports back.
-enum Outcome {
-    /// The capture opened (or could not). The waiting filter changes are
-    /// answered once the current ports are in force.
-    Started(Result<Box<dyn Tap>, Unavailable>),
-    /// A filter change failed: the capture is no longer usable.
-    Failed(Unavailable),
-}
 
 /// Resolves once the filter asked for is in force, or capture is off. The
 /// request has already been sent: dropping this gives up only the wait.
 #[derive(Debug)]
-pub struct Applied(Option<oneshot::Receiver<()>>);
+pub struct Applied(Vec<oneshot::Receiver<()>>);
 
 impl Applied {
     /// Nothing to wait for: the filter already covers it, or there is no
     /// capture.
     fn ready() -> Applied {
-        Applied(None)
+        Applied(Vec::new())
+    }
+
+    /// One answer to wait for.
+    fn one(answer: oneshot::Receiver<()>) -> Applied {
+        Applied(vec![answer])
     }
 
     /// Whether there is nothing to wait for.
     pub fn is_ready(&self) -> bool {
-        self.0.is_none()
+        self.0.is_empty()
     }
 
-    /// Waits until the filter is in force. A capture that fails or ends
-    /// meanwhile also ends the wait: socket calls go on without it.
+    /// Waits until the filter is in force at every capture point. A
+    /// capture that fails or ends meanwhile also ends the wait: socket
+    /// calls go on without it.
     pub async fn wait(self) {
-        if let Some(answer) = self.0 {
+        for answer in self.0 {
             let _ = answer.await;
         }
     }
@@ -119,113 +99,247 @@ impl std::fmt::Display for CaptureIsOff {
     }
 }
 
+/// The capture of one session: one point on loopback, two in a lab.
+pub struct SessionCapture {
+    events: EventTx,
+    points: Vec<CapturePoint>,
+    /// In a lab: which point is which side, and the pairing of copies.
+    lab: Option<LabCapture>,
+}
+
+/// What a lab's capture adds.
+struct LabCapture {
+    /// Each point's side, in the order of `points`.
+    sides: Vec<TapSide>,
+    /// The client side's addresses (a packet from one of them was sent by
+    /// the client).
+    client: [std::net::IpAddr; 2],
+    crossings: Crossings,
+    /// Copies waiting for their sent copy, by token.
+    held: Vec<(u64, Held)>,
+    next_token: u64,
+}
+
+/// A copy waiting for its number.
+enum Held {
+    Segment { t_us: u64, event: SegmentEvent },
+    Drop(PathDrop),
+}
+
 impl SessionCapture {
+    /// The capture of a session on loopback: one point, on the interface
+    /// the relay found it may capture on, if any.
     pub fn new(state: &CaptureState, config: &Config, events: EventTx) -> SessionCapture {
-        let stage = match state {
-            CaptureState::On { interface } => Stage::Idle {
-                interface: interface.clone(),
-            },
-            _ => Stage::Off,
+        let interface = match state {
+            CaptureState::On { interface } => Some(interface.clone()),
+            _ => None,
         };
-        let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        let point = CapturePoint::new(
+            interface,
+            Arc::clone(&config.packet_source),
+            config.limits.segment_payload_cap as usize,
+            None,
+            events.clone(),
+        );
         SessionCapture {
             events,
-            source: Arc::clone(&config.packet_source),
-            payload_cap: config.limits.segment_payload_cap as usize,
-            stage,
-            packets: None,
-            tracker: Tracker::new(),
-            outcomes_tx,
-            outcomes,
-            ports: BTreeSet::new(),
-            watched: BTreeSet::new(),
-            endpoints: Endpoints::new(),
+            points: vec![point],
+            lab: None,
+        }
+    }
+
+    /// The capture of a session in `lab`: a point on each side's device,
+    /// when the relay may capture at all.
+    pub fn in_lab(
+        lab: &Arc<Lab>,
+        state: &CaptureState,
+        config: &Config,
+        events: EventTx,
+    ) -> SessionCapture {
+        let captures = matches!(state, CaptureState::On { .. });
+        let sides = [
+            (Side::Client, TapSide::Client),
+            (Side::Server, TapSide::Server),
+        ];
+        let points = sides
+            .iter()
+            .map(|&(side, tap)| {
+                let source = LabSide {
+                    lab: Arc::clone(lab),
+                    side,
+                };
+                CapturePoint::new(
+                    captures.then(|| Lab::device_name(side).to_owned()),
+                    Arc::new(source),
+                    config.limits.segment_payload_cap as usize,
+                    Some(tap),
+                    events.clone(),
+                )
+            })
+            .collect();
+        SessionCapture {
+            events,
+            points,
+            lab: Some(LabCapture {
+                sides: sides.iter().map(|&(_, tap)| tap).collect(),
+                client: [
+                    Lab::address(Side::Client, Family::V4),
+                    Lab::address(Side::Client, Family::V6),
+                ],
+                crossings: Crossings::default(),
+                held: Vec::new(),
+                next_token: 0,
+            }),
         }
     }
 
     /// Waits for the next captured packet, or the outcome of a slow step,
     /// and reports it. Never returns while there is no capture.
     pub async fn next(&mut self) {
-        let packet = async {
-            match self.packets.as_mut() {
-                Some(packets) => packets.recv().await,
-                None => std::future::pending().await,
-            }
+        let captured = match self.points.as_mut_slice() {
+            [only] => only.next().await.map(|captured| (0, captured)),
+            [first, second] => tokio::select! {
+                captured = first.next() => captured.map(|c| (0, c)),
+                captured = second.next() => captured.map(|c| (1, c)),
+            },
+            _ => std::future::pending().await,
         };
-        tokio::select! {
-            event = packet => self.on_packet(event),
-            Some(outcome) = self.outcomes.recv() => self.on_outcome(outcome),
+        if let Some((point, captured)) = captured {
+            self.on_captured(point, captured);
         }
     }
 
-    fn on_packet(&mut self, event: Option<CaptureEvent>) {
-        match event {
-            Some(CaptureEvent::Packet(packet)) => {
-                let tracked = self.tracker.observe(&packet);
-                let event = self.segment_event(&packet, tracked);
-                self.events.emit_at(packet.ts_us, EventKind::Segment(event));
-            }
-            Some(CaptureEvent::Stats {
-                received,
-                dropped_by_kernel,
-                dropped_by_interface,
-            }) => self.events.emit(EventKind::Capture(CaptureState::Stats {
-                received,
-                dropped_by_kernel,
-                dropped_by_interface,
-            })),
-            None => {
-                self.packets = None;
-                let failure = match &self.stage {
-                    Stage::Running { tap } => tap.failure(),
-                    _ => None,
-                };
-                let reason = failure.map_or_else(|| "the capture stopped".to_owned(), |f| f.reason);
-                tracing::warn!(%reason, "capture ended");
-                self.events.emit(EventKind::Capture(CaptureState::Off {
-                    reason,
-                    fix: "reload the page to try again".into(),
-                }));
-                self.stop();
+    fn on_captured(&mut self, point: usize, captured: Captured) {
+        let Captured {
+            t_us,
+            mut event,
+            packet,
+        } = captured;
+        let Some(lab) = self.lab.as_mut() else {
+            self.events.emit_at(t_us, EventKind::Segment(event));
+            return;
+        };
+        let key = WireKey::of(&packet);
+        let now = Instant::now();
+        let here = lab.sides.get(point).copied();
+        let sent_by_client = lab.client.contains(&packet.src.ip());
+        let sent_here = match here {
+            Some(TapSide::Client) => sent_by_client,
+            Some(TapSide::Server) => !sent_by_client,
+            None => true,
+        };
+        if sent_here {
+            let (crossing, released) = lab.crossings.on_sent(key, now);
+            event.crossing = Some(crossing);
+            self.events.emit_at(t_us, EventKind::Segment(event));
+            self.release(&released, Some(crossing));
+        } else {
+            let token = lab.token();
+            match lab.crossings.on_arrival(key, now, token) {
+                Paired::Now(crossing) => {
+                    event.crossing = Some(crossing);
+                    self.events.emit_at(t_us, EventKind::Segment(event));
+                }
+                Paired::Held { token } => lab.held.push((token, Held::Segment { t_us, event })),
             }
         }
     }
 
-    fn on_outcome(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Started(Ok(tap)) => {
-                let Stage::Starting { waiting } = std::mem::replace(&mut self.stage, Stage::Off)
-                else {
-                    // The capture failed meanwhile; this one is not needed.
-                    source::release(tap);
-                    return;
-                };
-                let applying = send_filter(tap.as_ref(), &self.filter_ports(), &self.outcomes_tx);
-                self.stage = Stage::Running { tap };
-                tokio::spawn(async move {
-                    applying.wait().await;
-                    for answer in waiting {
-                        let _ = answer.send(());
-                    }
-                });
+    /// What the lab's path did to a packet: paired with the packet's
+    /// crossing and reported.
+    pub fn on_path_event(&mut self, report: &PathEvent) {
+        let Some(lab) = self.lab.as_mut() else {
+            return;
+        };
+        let fate = match report.kind {
+            PathEventKind::Lost => PathFate::Lost,
+            PathEventKind::QueueOverflow => PathFate::QueueOverflow,
+            PathEventKind::Oversize => PathFate::Oversize,
+            PathEventKind::DelayLineFull => PathFate::DelayLineFull,
+            PathEventKind::Duplicated => PathFate::Duplicated,
+            PathEventKind::Reordered => PathFate::Reordered,
+        };
+        let tap = match report.direction {
+            LabDirection::ClientToServer => TapSide::Client,
+            LabDirection::ServerToClient => TapSide::Server,
+        };
+        let mut drop = PathDrop {
+            crossing: None,
+            tap,
+            fate,
+            len: u32::try_from(report.len).unwrap_or(u32::MAX),
+        };
+        // Packets that are neither TCP nor UDP (the kernel's own IPv6
+        // reports) are no socket's: only the path's counts show them.
+        let Some(packet) = head_packet(report_head(report)) else {
+            return;
+        };
+        let key = WireKey::of(&packet);
+        let token = lab.token();
+        let now = Instant::now();
+        let paired = if fate.is_drop() {
+            lab.crossings.on_arrival(key, now, token)
+        } else {
+            lab.crossings.on_report(key, now, token)
+        };
+        match paired {
+            Paired::Now(crossing) => {
+                drop.crossing = Some(crossing);
+                self.events.emit(EventKind::PathDrop(drop));
             }
-            Outcome::Started(Err(unavailable)) | Outcome::Failed(unavailable) => {
-                if !matches!(self.stage, Stage::Off) {
-                    self.capture_failed(unavailable);
+            Paired::Held { token } => lab.held.push((token, Held::Drop(drop))),
+        }
+    }
+
+    /// Reports, without a number, the copies whose sent copy never came.
+    /// The session calls it a few times a second while something waits.
+    pub fn expire(&mut self) {
+        let Some(lab) = self.lab.as_mut() else {
+            return;
+        };
+        let gone = lab.crossings.expired(Instant::now());
+        self.release(&gone, None);
+    }
+
+    /// Whether copies wait for pairing.
+    pub fn is_pairing(&self) -> bool {
+        self.lab
+            .as_ref()
+            .is_some_and(|lab| !lab.held.is_empty() || lab.crossings.is_waiting())
+    }
+
+    /// Emits the held copies `tokens` with `crossing`.
+    fn release(&mut self, tokens: &[u64], crossing: Option<u64>) {
+        let Some(lab) = self.lab.as_mut() else {
+            return;
+        };
+        for token in tokens {
+            let Some(at) = lab.held.iter().position(|(held, _)| held == token) else {
+                continue;
+            };
+            let (_, held) = lab.held.swap_remove(at);
+            match held {
+                Held::Segment { t_us, mut event } => {
+                    event.crossing = crossing;
+                    self.events.emit_at(t_us, EventKind::Segment(event));
+                }
+                Held::Drop(mut drop) => {
+                    drop.crossing = crossing;
+                    self.events.emit(EventKind::PathDrop(drop));
                 }
             }
         }
     }
 
     /// Adds a port the session uses. The returned [`Applied`] resolves once
-    /// packets of that port are being captured (well under a millisecond on
-    /// loopback).
+    /// packets of that port are being captured at every point (well under
+    /// a millisecond on loopback).
     pub fn add_port(&mut self, port: u16) -> Applied {
-        if port != 0 && self.ports.insert(port) {
-            self.apply_filter()
-        } else {
-            Applied::ready()
+        let mut applied = Applied::ready();
+        for point in &mut self.points {
+            applied.0.extend(point.add_port(port).0);
         }
+        applied
     }
 
     /// Replaces the watched ports (programs sockscope did not start).
@@ -233,11 +347,11 @@ impl SessionCapture {
     /// # Errors
     /// [`CaptureIsOff`] when there is no capture here to watch them with.
     pub fn watch(&mut self, ports: Vec<u16>) -> Result<Applied, CaptureIsOff> {
-        if matches!(self.stage, Stage::Off) && !ports.is_empty() {
-            return Err(CaptureIsOff);
+        let mut applied = Applied::ready();
+        for point in &mut self.points {
+            applied.0.extend(point.watch(ports.clone())?.0);
         }
-        self.watched = ports.into_iter().collect();
-        Ok(self.apply_filter())
+        Ok(applied)
     }
 
     /// Remembers a socket's addresses, owned since `since_us`, so its
@@ -250,119 +364,26 @@ impl SessionCapture {
         peer: Option<SocketAddr>,
         since_us: u64,
     ) {
-        self.endpoints.push(Endpoint {
-            socket,
-            transport,
-            local,
-            peer,
-            since_us,
-        });
-    }
-
-    /// Asks for the filter on the current ports, starting the capture
-    /// first if need be.
-    fn apply_filter(&mut self) -> Applied {
-        let ports = self.filter_ports();
-        match &mut self.stage {
-            Stage::Off => Applied::ready(),
-            Stage::Idle { interface } => {
-                let (tx, packets) = mpsc::channel(PACKET_QUEUE);
-                self.packets = Some(packets);
-                let starting = self.source.start(interface, self.payload_cap, tx);
-                let outcomes = self.outcomes_tx.clone();
-                tokio::spawn(async move {
-                    let started = starting.await;
-                    if let Err(mpsc::error::SendError(Outcome::Started(Ok(tap)))) =
-                        outcomes.send(Outcome::Started(started))
-                    {
-                        // The session is gone.
-                        source::release(tap);
-                    }
-                });
-                let (answer, answered) = oneshot::channel();
-                self.stage = Stage::Starting {
-                    waiting: vec![answer],
-                };
-                Applied(Some(answered))
-            }
-            Stage::Starting { waiting } => {
-                let (answer, answered) = oneshot::channel();
-                waiting.push(answer);
-                Applied(Some(answered))
-            }
-            Stage::Running { tap } => send_filter(tap.as_ref(), &ports, &self.outcomes_tx),
-        }
-    }
-
-    /// The ports the filter should let through.
-    fn filter_ports(&self) -> Vec<u16> {
-        self.ports.union(&self.watched).copied().collect()
-    }
-
-    fn capture_failed(&mut self, unavailable: Unavailable) {
-        tracing::warn!(reason = %unavailable.reason, "capture failed");
-        self.events.emit(EventKind::Capture(CaptureState::Off {
-            reason: unavailable.reason,
-            fix: unavailable.fix,
-        }));
-        self.stop();
-    }
-
-    /// Capture is off from now on; a running one is stopped off the async
-    /// workers.
-    fn stop(&mut self) {
-        if let Stage::Running { tap } = std::mem::replace(&mut self.stage, Stage::Off) {
-            source::release(tap);
-        }
-        self.packets = None;
-    }
-
-    fn segment_event(&self, packet: &Packet, tracked: sockscope_capture::Tracked) -> SegmentEvent {
-        let transport = match packet.kind {
-            PacketKind::Tcp(_) => Transport::Tcp,
-            PacketKind::Udp { .. } | PacketKind::IcmpPortUnreachable => Transport::Udp,
-        };
-        let segment = sockscope_capture::to_segment(packet, &tracked);
-        SegmentEvent {
-            conn: tracked.conn,
-            src: packet.src.to_string(),
-            dst: packet.dst.to_string(),
-            direction: if tracked.forward {
-                Direction::Forward
-            } else {
-                Direction::Reverse
-            },
-            from_socket: self
-                .endpoints
-                .find(transport, packet.src, packet.dst, packet.ts_us),
-            to_socket: self
-                .endpoints
-                .find(transport, packet.dst, packet.src, packet.ts_us),
-            tap: None,
-            crossing: None,
-            analysis: Vec::new(),
-            segment,
+        for point in &mut self.points {
+            point.register(socket, transport, local, peer, since_us);
         }
     }
 }
 
-/// Sends `ports` to a running capture; a task waits for the answer and
-/// reports a failure.
-fn send_filter(tap: &dyn Tap, ports: &[u16], outcomes: &mpsc::UnboundedSender<Outcome>) -> Applied {
-    let applying = tap.set_ports(ports);
-    let outcomes = outcomes.clone();
-    let (answer, answered) = oneshot::channel();
-    tokio::spawn(async move {
-        if let Err(unavailable) = applying.await {
-            let _ = outcomes.send(Outcome::Failed(unavailable));
-        }
-        let _ = answer.send(());
-    });
-    Applied(Some(answered))
+impl LabCapture {
+    fn token(&mut self) -> u64 {
+        self.next_token += 1;
+        self.next_token
+    }
 }
 
-impl Drop for SessionCapture {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// The packet whose first bytes a lab reported, parsed as the captures
+/// parse theirs.
+fn head_packet(head: &[u8]) -> Option<Packet> {
+    sockscope_capture::parse_packet(LinkType::RawIp, 0, head, 64)
+}
+
+/// The first bytes of the packet a lab's report is about.
+fn report_head(_report: &PathEvent) -> &[u8] {
+    &[]
 }

@@ -11,7 +11,9 @@
 //! thread, and the session only picks up the result: like every slow step,
 //! it never holds up the session's other work.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use sockscope_lab::{Lab, Side};
 
 use sockscope_shared::{EventKind, SocketId, TcpState};
 use tokio::{
@@ -31,6 +33,9 @@ const FOLLOW_FOR: Duration = Duration::from_secs(75);
 /// The closed connections of one session.
 pub struct Lingering {
     entries: Vec<Entry>,
+    /// The lab the session's sockets live in, whose namespaces' tables
+    /// are read as well.
+    lab: Option<Arc<Lab>>,
     tick: Interval,
     /// A reading of the tables under way on a blocking thread.
     reading: Option<JoinHandle<Tables>>,
@@ -52,10 +57,17 @@ impl Lingering {
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         Lingering {
             entries: Vec::new(),
+            lab: None,
             tick,
             reading: None,
             due: false,
         }
+    }
+
+    /// The lab whose namespaces hold the session's sockets from now on,
+    /// or none. Connections followed in a lab that goes away end with it.
+    pub fn set_lab(&mut self, lab: Option<Arc<Lab>>) {
+        self.lab = lab;
     }
 
     /// Starts following `connection`, which `socket` has just closed.
@@ -83,7 +95,19 @@ impl Lingering {
             self.due = false;
             let v4 = self.entries.iter().any(|e| e.connection.local.is_ipv4());
             let v6 = self.entries.iter().any(|e| e.connection.local.is_ipv6());
-            self.reading = Some(tokio::task::spawn_blocking(move || Tables::read(v4, v6)));
+            let lab = self.lab.clone();
+            self.reading = Some(tokio::task::spawn_blocking(move || {
+                let mut tables = Tables::read(v4, v6);
+                for side in [Side::Client, Side::Server] {
+                    let inside = lab
+                        .as_ref()
+                        .and_then(|lab| lab.in_namespace(side, || Tables::read(v4, v6)).ok());
+                    if let Some(inside) = inside {
+                        tables.append(inside);
+                    }
+                }
+                tables
+            }));
         }
         let Some(reading) = self.reading.as_mut() else {
             return;

@@ -22,6 +22,7 @@
 
 mod lingering;
 mod open;
+mod path;
 mod policy;
 mod resolve;
 mod steps;
@@ -32,13 +33,16 @@ use std::{
     sync::Arc,
 };
 
-use sockscope_shared::{CaptureState, Command, ErrorCode, EventKind, Request, SocketId};
+use sockscope_shared::{
+    CaptureState, Command, ErrorCode, EventKind, LabAvailability, Request, SocketId,
+};
 use tokio::sync::mpsc;
 
 pub use self::resolve::{Resolve, SystemResolver};
 use self::{
     lingering::Lingering,
     open::ListenOptions,
+    path::SessionPath,
     policy::{Refusal, Role},
     steps::{Asked, Steps},
 };
@@ -65,12 +69,25 @@ pub struct Session {
     steps: Steps,
     lingering: Lingering,
     capture: SessionCapture,
+    /// Whether the relay may capture here, to start captures in a lab.
+    capture_state: CaptureState,
+    /// Whether the relay may build labs.
+    lab_availability: LabAvailability,
+    /// Loopback, or the lab the sockets live in.
+    path: SessionPath,
+    /// Requests that arrived while a lab was being built, in order.
+    waiting_for_path: std::collections::VecDeque<Request>,
 }
 
 impl Session {
-    pub fn new(config: Arc<Config>, capture: CaptureState, events: EventTx) -> Session {
+    pub fn new(
+        config: Arc<Config>,
+        capture_state: CaptureState,
+        lab_availability: LabAvailability,
+        events: EventTx,
+    ) -> Session {
         let (notices_tx, notices) = mpsc::channel(256);
-        let capture = SessionCapture::new(&capture, &config, events.clone());
+        let capture = SessionCapture::new(&capture_state, &config, events.clone());
         Session {
             config,
             events,
@@ -83,6 +100,10 @@ impl Session {
             steps: Steps::new(),
             lingering: Lingering::new(),
             capture,
+            capture_state,
+            lab_availability,
+            path: SessionPath::Loopback,
+            waiting_for_path: std::collections::VecDeque::new(),
         }
     }
 
@@ -95,14 +116,35 @@ impl Session {
                     None => return,
                 },
                 Some(notice) = self.notices.recv() => self.on_notice(notice),
-                Some(resume) = self.steps.done.recv() => self.resume(resume),
+                Some(resume) = self.steps.done.recv() => {
+                    self.resume(resume);
+                    self.after_path_built();
+                }
                 () = self.capture.next() => {}
+                news = self.path.next() => self.on_lab_news(news),
                 () = self.lingering.next(&self.events) => {}
             }
         }
     }
 
     fn handle(&mut self, request: Request) {
+        if matches!(self.path, SessionPath::Building) {
+            // The sockets' world is being built: everything waits for it.
+            if self.waiting_for_path.len() < 256 {
+                self.waiting_for_path.push_back(request);
+            } else {
+                let asked = Asked {
+                    request: request.id,
+                    command: request.command.name(),
+                };
+                let refusal = Refusal::new(
+                    ErrorCode::LimitReached,
+                    "too many commands wait for the lab being built; wait for the path event",
+                );
+                self.report(asked, Err(refusal));
+            }
+            return;
+        }
         let Some(request) = self.hold_if_busy(request) else {
             return;
         };
@@ -117,6 +159,16 @@ impl Session {
             Err(limit) => Err(limit.into()),
         };
         self.report(asked, result);
+    }
+
+    /// Runs the requests that waited for a lab, once it is built (or not).
+    fn after_path_built(&mut self) {
+        while !matches!(self.path, SessionPath::Building) {
+            let Some(request) = self.waiting_for_path.pop_front() else {
+                return;
+            };
+            self.handle(request);
+        }
     }
 
     /// Tells the page why a command was refused, if it was.
@@ -230,10 +282,7 @@ impl Session {
                 let recv_from = Op::RecvFrom { request, bufsize };
                 self.op(socket, Kind::Udp, "recv_from", recv_from)
             }
-            Command::SetPath(_) => Err(Refusal::new(
-                ErrorCode::LabUnavailable,
-                "the network lab is not wired into sessions yet",
-            )),
+            Command::SetPath(path) => self.set_path(asked, path),
             Command::Watch { ports } => {
                 if ports.contains(&0) {
                     return Err(Refusal::new(ErrorCode::BadPort, "port 0 cannot be watched"));
@@ -310,6 +359,14 @@ impl Session {
             ));
         }
         send_op(handle, op)
+    }
+}
+
+impl Drop for Session {
+    /// A session that ends takes its lab with it, dropped on a blocking
+    /// thread (the forwarder's thread is joined).
+    fn drop(&mut self) {
+        self.leave_lab();
     }
 }
 

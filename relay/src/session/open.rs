@@ -6,6 +6,9 @@
 //! `connect()`), each reported as a call event, and then handed to a task
 //! of its own ([`crate::sockets`]) that owns it from there.
 //!
+//! In a network lab each socket is made inside the namespace of its side
+//! ([`super::path`]); from there on it is used like any other.
+//!
 //! The capture must be watching a socket's port before its first packet:
 //! before a connect's SYN, and before a listener or a UDP socket is
 //! announced to peers. The filter takes the capture thread a moment, so a
@@ -21,7 +24,7 @@ use tokio::{
     sync::mpsc,
 };
 
-use super::{Session, policy::Refusal, steps::Asked};
+use super::{Session, path::Placement, policy::Refusal, steps::Asked};
 use crate::{
     clock,
     sockets::{self, Context, Kind, Notice, Op, SocketHandle, kernel, report::After},
@@ -61,7 +64,11 @@ impl Session {
             addr: addr.to_string(),
             reuse_addr: options.reuse_addr,
         };
-        let socket = match bound_socket(addr, Type::STREAM, Protocol::TCP, options.reuse_addr) {
+        let reuse_addr = options.reuse_addr;
+        let made = self.make_socket(Placement::Bound(addr), || {
+            bound_socket(addr, Type::STREAM, Protocol::TCP, reuse_addr)
+        });
+        let socket = match made {
             Ok(socket) => socket,
             Err(err) => {
                 let result = CallResult::Error(sockets::describe(&err, Context::Bind(addr)));
@@ -148,7 +155,8 @@ impl Session {
         // already be watching the port, and know which socket sends it.
         // Binding to an ephemeral port first tells us that socket's port.
         let applied = self.capture.add_port(addr.port());
-        let socket = match unconnected_stream(addr) {
+        let made = self.make_socket(Placement::Reaching(addr), || unconnected_stream(addr));
+        let socket = match made {
             Ok(socket) => socket,
             Err(err) => {
                 let result = CallResult::Error(sockets::describe(&err, Context::Connect(addr)));
@@ -196,7 +204,10 @@ impl Session {
             addr: addr.to_string(),
             reuse_addr: false,
         };
-        let udp = bound_socket(addr, Type::DGRAM, Protocol::UDP, false)
+        let udp = self
+            .make_socket(Placement::Bound(addr), || {
+                bound_socket(addr, Type::DGRAM, Protocol::UDP, false)
+            })
             .and_then(|socket| UdpSocket::from_std(socket.into()));
         let udp = match udp {
             Ok(udp) => udp,
@@ -283,12 +294,11 @@ impl Session {
                     Ok(stream) => {
                         let local = stream.local_addr().ok();
                         let state = kernel::tcp_state(&stream);
-                        // The destination port is already watched, so the
-                        // connection's packets are captured whenever this
-                        // takes effect: nothing waits for it.
-                        if let Some(local) = local {
-                            let _ = self.capture.add_port(local.port());
-                        }
+                        // The destination port is already watched, which
+                        // covers the connection's packets: its own port
+                        // is not added. (A new filter makes libpcap drop
+                        // what it holds under the old one, the packets
+                        // crossing at this very moment.)
                         let ops = sockets::spawn_stream(
                             socket,
                             stream,

@@ -160,7 +160,7 @@ impl Session {
     {
         policy::check_port(port, role)?;
         if let Some(ip) = policy::literal(host) {
-            let addr = policy::allowed(&self.config, SocketAddr::new(ip, port), role)?;
+            let addr = self.allowed(SocketAddr::new(ip, port), role)?;
             return then(self, addr);
         }
         let lookup = resolve::lookup(
@@ -170,7 +170,7 @@ impl Session {
             port,
         );
         self.defer(asked, socket, lookup, move |session, found| {
-            let addr = policy::allowed(&session.config, found?, role)?;
+            let addr = session.allowed(found?, role)?;
             then(session, addr)
         });
         Ok(())

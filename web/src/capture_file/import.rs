@@ -2,7 +2,9 @@
 //!
 //! Every frame goes through the capture crate's [`parse_packet`] and one
 //! [`Tracker`], as live capture does, so conversations, directions and
-//! Wireshark's relative numbers come out the same. What a file from
+//! Wireshark's relative numbers come out the same; one [`Analyzer`] gives
+//! each segment Wireshark's TCP analysis flags (retransmission, duplicate
+//! ACK, zero window...), as tshark would for the same file. What a file from
 //! anywhere lacks is the program's side: with no socket calls, the page
 //! knows which segments crossed the wire but not what each recv() returned,
 //! and [`Imported::notes`] says so.
@@ -13,8 +15,8 @@
 //! same model.
 
 use serde::{Deserialize, Serialize};
-use sockscope_capture::{LinkType, Packet, Tracked, Tracker, parse_packet};
-use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent};
+use sockscope_capture::{Analyzer, LinkType, Packet, Tracked, Tracker, parse_packet};
+use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent, TcpAnalysis};
 
 use super::comment::{self, SegmentMeta};
 use super::read::{self, Frame, Frames, Stop};
@@ -163,6 +165,8 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpenError> {
         limited: frames.limited,
     };
     let mut tracker = Tracker::new();
+    // A file is one capture point: one analyzer follows all of it.
+    let mut analyzer = Analyzer::new();
     for (frame, decoded) in frames.frames.iter().zip(decoded) {
         broken += decoded.broken;
         entries.extend(decoded.events.into_iter().map(|event| Entry {
@@ -172,6 +176,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpenError> {
         match packet_of(frame, cap) {
             Ok(Some(packet)) => {
                 let tracked = tracker.observe(&packet);
+                let analysis = analyzer.observe(&packet);
                 let meta = decoded.segment;
                 out.segments += 1;
                 entries.push(Entry {
@@ -179,7 +184,12 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpenError> {
                     event: Event {
                         index: 0,
                         t_us: packet.ts_us,
-                        kind: EventKind::Segment(segment_event(&packet, tracked, meta.as_ref())),
+                        kind: EventKind::Segment(segment_event(
+                            &packet,
+                            tracked,
+                            analysis,
+                            meta.as_ref(),
+                        )),
                     },
                 });
             }
@@ -249,9 +259,15 @@ fn in_order(mut entries: Vec<Entry>) -> Vec<Event> {
         .collect()
 }
 
-/// The segment event the relay would have sent for this packet; `meta`
-/// (from an exported file's comment) supplies what the wire cannot say.
-fn segment_event(packet: &Packet, tracked: Tracked, meta: Option<&SegmentMeta>) -> SegmentEvent {
+/// The segment event the relay would have sent for this packet, with
+/// Wireshark's analysis of it; `meta` (from an exported file's comment)
+/// supplies what the wire cannot say.
+fn segment_event(
+    packet: &Packet,
+    tracked: Tracked,
+    analysis: Vec<TcpAnalysis>,
+    meta: Option<&SegmentMeta>,
+) -> SegmentEvent {
     let segment = sockscope_capture::to_segment(packet, &tracked);
     SegmentEvent {
         conn: meta.map_or(tracked.conn, |m| m.conn),
@@ -269,7 +285,7 @@ fn segment_event(packet: &Packet, tracked: Tracked, meta: Option<&SegmentMeta>) 
         to_socket: meta.and_then(|m| m.to_socket),
         tap: None,
         crossing: None,
-        analysis: Vec::new(),
+        analysis,
         segment,
     }
 }
