@@ -57,8 +57,8 @@ async fn run_in_lab(file: &str) -> Option<Ran> {
     let (client_ns, server_ns) = newest_lab();
     let witnesses = tokio::task::spawn_blocking(move || {
         [
-            Witness::start(Tap::Client, &client_ns, port),
-            Witness::start(Tap::Server, &server_ns, port),
+            Witness::start(Tap::Client, &client_ns, &server_ns, port),
+            Witness::start(Tap::Server, &server_ns, &server_ns, port),
         ]
     })
     .await

@@ -5,11 +5,12 @@
 //! The lab's namespaces are `sockscope-<pid>-<n>-client` and `-server`
 //! (under `/run/netns`), each with one device, `sockscope-cli` or
 //! `sockscope-srv`. tshark says "Capturing on" a little before it really
-//! captures, so readiness is proven by pinging the other side from inside
-//! the namespace until a ping shows up: ICMP is none of the path's TCP or
-//! UDP flows, so it does not move the seeded losses of the lesson's
-//! connection (`lab/src/model.rs`), and the capture at the sender sees it
-//! even when the path drops it.
+//! captures, so readiness is proven by sending UDP probes to the discard
+//! port until one shows up. Probes always go from the server's side to the
+//! client's: the path numbers each direction's flows in the order they
+//! appear and draws their losses from that number (`lab/src/model.rs`), so
+//! the client's flows, the ones the lessons' seeds choose losses for, keep
+//! their numbers. A probe the path drops is simply sent again.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -105,6 +106,9 @@ pub fn newest_lab() -> (String, String) {
     )
 }
 
+/// The port probes go to: discard, which nothing in a lab listens on.
+const PROBE_PORT: u16 = 9;
+
 /// tshark in one side's namespace.
 pub struct Witness {
     pub tap: Tap,
@@ -114,13 +118,14 @@ pub struct Witness {
 
 impl Witness {
     /// Starts tshark on the device of `tap`'s namespace `netns`, for TCP
-    /// and UDP on `port`, and waits until it captures.
-    pub fn start(tap: Tap, netns: &str, port: u16) -> Witness {
-        let (device, peer) = match tap {
-            Tap::Client => ("sockscope-cli", "10.77.0.2"),
-            Tap::Server => ("sockscope-srv", "10.77.0.1"),
+    /// and UDP on `port`, and waits until it captures (probing from the
+    /// server's namespace, `server_netns`).
+    pub fn start(tap: Tap, netns: &str, server_netns: &str, port: u16) -> Witness {
+        let device = match tap {
+            Tap::Client => "sockscope-cli",
+            Tap::Server => "sockscope-srv",
         };
-        let filter = format!("tcp port {port} or udp port {port} or icmp");
+        let filter = format!("tcp port {port} or udp port {port} or udp dst port {PROBE_PORT}");
         let mut child = Command::new("ip")
             .args([
                 "netns", "exec", netns, "tshark", "-i", device, "-B", "64", "-l", "-n",
@@ -135,7 +140,7 @@ impl Witness {
                 "-E",
                 "occurrence=f",
             ])
-            .args(["-e", "icmp.type", "-e", "tcp.srcport", "-e", "tcp.dstport"])
+            .args(["-e", "tcp.srcport", "-e", "tcp.dstport"])
             .args([
                 "-e",
                 "tcp.flags",
@@ -166,11 +171,14 @@ impl Witness {
                 Instant::now() < deadline,
                 "tshark in {netns} did not start capturing"
             );
+            // bash's /dev/udp: one datagram, with no tool beyond the shell.
+            let probe = format!("echo probe > /dev/udp/10.77.0.1/{PROBE_PORT}");
             let _ = Command::new("ip")
-                .args(["netns", "exec", netns, "ping", "-c", "1", "-W", "0.2", peer])
+                .args(["netns", "exec", server_netns, "bash", "-c", &probe])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
+            std::thread::sleep(Duration::from_millis(50));
         }
         witness
     }
@@ -196,27 +204,27 @@ impl Drop for Witness {
 }
 
 fn is_probe(line: &str) -> bool {
-    !line.split('\t').next().unwrap_or_default().is_empty()
+    line.split('\t').nth(7) == Some(PROBE_PORT.to_string().as_str())
 }
 
 fn parse_line(line: &str) -> Option<Wire> {
     let f: Vec<&str> = line.split('\t').collect();
     let field = |i: usize| f.get(i).copied().unwrap_or_default();
-    if !field(1).is_empty() {
-        let flags = field(3).trim_start_matches("0x");
+    if !field(0).is_empty() {
+        let flags = field(2).trim_start_matches("0x");
         return Some(Wire::Tcp {
-            src_port: field(1).parse().ok()?,
-            dst_port: field(2).parse().ok()?,
+            src_port: field(0).parse().ok()?,
+            dst_port: field(1).parse().ok()?,
             flags: u16::from_str_radix(flags, 16).ok()?,
-            rel_seq: field(4).parse().ok()?,
-            rel_ack: field(5).parse().ok()?,
-            len: field(6).parse().ok()?,
+            rel_seq: field(3).parse().ok()?,
+            rel_ack: field(4).parse().ok()?,
+            len: field(5).parse().ok()?,
         });
     }
-    let length: u32 = field(9).parse().ok()?;
+    let length: u32 = field(8).parse().ok()?;
     Some(Wire::Udp {
-        src_port: field(7).parse().ok()?,
-        dst_port: field(8).parse().ok()?,
+        src_port: field(6).parse().ok()?,
+        dst_port: field(7).parse().ok()?,
         len: length.checked_sub(8)?,
     })
 }
