@@ -298,7 +298,18 @@ async fn a_lost_segment_is_fast_retransmitted_after_duplicate_acks_with_sack() {
     };
     let drops = ran.run.path_drops();
     let [drop] = drops.as_slice() else {
-        panic!("the seed should lose exactly one packet: {drops:?}");
+        let all: Vec<_> = ran
+            .run
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, sockscope_shared::EventKind::PathDrop(_)))
+            .collect();
+        let sent: Vec<(u32, u32, Option<u64>, Vec<TcpAnalysis>)> = ran
+            .tcp(Tap::Client, true)
+            .iter()
+            .map(|s| (s.rel_seq, s.len, s.event.crossing, s.event.analysis.clone()))
+            .collect();
+        panic!("the seed should lose exactly one packet: {drops:?}; every drop: {all:?}; sent {sent:?}");
     };
     assert_eq!((drop.tap, drop.fate), (Tap::Client, PathFate::Lost));
     let sent = ran.tcp(Tap::Client, true);
