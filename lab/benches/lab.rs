@@ -16,16 +16,25 @@
 //!   datagram's one-way time is read on one monotonic clock. Percentiles of
 //!   its error against 20 ms, beside the same measure with no delay, whose
 //!   spread (threads waiting for a CPU) is the measurement's, not the
-//!   delay line's.
+//!   delay line's. The same datagrams are also timed by the kernel as they
+//!   enter the server's stack (`SO_TIMESTAMPNS`, against the sender's
+//!   realtime clock just before `send`): that one-way time leaves out the
+//!   receiving thread's wake-up, so its error is the delay line's own (the
+//!   forwarder's wake-up and write) plus the client stack and TUN read.
 //!
 //! Prints one line per figure and never fails on a figure.
 
 #![allow(clippy::print_stdout)] // A benchmark's figures are its output.
 
 use std::error::Error;
+use std::io::IoSliceMut;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::time::{Duration, Instant};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
+use nix::sys::time::TimeValLike;
 
 use sockscope_lab::{DirectionConfig, Family, Lab, LabConfig, PathConfig, Side};
 
@@ -56,12 +65,16 @@ fn main() -> Result<()> {
         "forwarder's added latency, p50: {added:.1} µs per round trip ({:.1} µs per crossing)",
         added / 2.0
     );
-    let mut plain_one_way = one_way(&plain, 2000)?;
+    let (mut plain_one_way, mut plain_kernel) = one_way(&plain, 2000)?;
     plain_one_way.sort_by(f64::total_cmp);
+    plain_kernel.sort_by(f64::total_cmp);
     println!(
-        "one-way time with no delay (the measurement's own spread): p50 {:.1} µs, p99 {:.1} µs",
+        "one-way time with no delay (the measurement's own spread): p50 {:.1} µs, p99 {:.1} µs; \
+         to the server's stack (kernel timestamp): p50 {:.1} µs, p99 {:.1} µs",
         percentile(&plain_one_way, 0.50),
-        percentile(&plain_one_way, 0.99)
+        percentile(&plain_one_way, 0.99),
+        percentile(&plain_kernel, 0.50),
+        percentile(&plain_kernel, 0.99)
     );
     drop(plain);
 
@@ -76,25 +89,36 @@ fn main() -> Result<()> {
         },
         ..LabConfig::default()
     })?;
-    let mut errors: Vec<f64> = one_way(&delayed, 2000)?
-        .into_iter()
-        .map(|micros| micros - 20_000.0)
-        .collect();
-    errors.sort_by(f64::total_cmp);
-    println!(
-        "20 ms one-way delay, error: p1 {:+.1} µs, p50 {:+.1} µs, p99 {:+.1} µs, max {:+.1} µs",
-        percentile(&errors, 0.01),
-        percentile(&errors, 0.50),
-        percentile(&errors, 0.99),
-        errors.last().copied().unwrap_or(f64::NAN)
-    );
+    let (user, kernel) = one_way(&delayed, 2000)?;
+    let error = |times: Vec<f64>| {
+        let mut errors: Vec<f64> = times.into_iter().map(|micros| micros - 20_000.0).collect();
+        errors.sort_by(f64::total_cmp);
+        errors
+    };
+    let errors = error(user);
+    let kernel_errors = error(kernel);
+    for (what, errors) in [
+        ("at the receiving thread", &errors),
+        ("into the server's stack", &kernel_errors),
+    ] {
+        println!(
+            "20 ms one-way delay, error {what}: p1 {:+.1} µs, p50 {:+.1} µs, p99 {:+.1} µs, max {:+.1} µs",
+            percentile(errors, 0.01),
+            percentile(errors, 0.50),
+            percentile(errors, 0.99),
+            errors.last().copied().unwrap_or(f64::NAN)
+        );
+    }
     // One line of JSON for `cargo xtask bench`, which keeps the figures.
     println!(
         "{{\"bench\":\"lab\",\"throughput_mbit_s\":{mbits:.0},\"added_latency_p50_us\":{added:.1},\
-         \"delay_20ms_error_p50_us\":{:.1},\"delay_20ms_error_p99_us\":{:.1},\"spread_one_way_p99_us\":{:.1}}}",
+         \"delay_20ms_error_p50_us\":{:.1},\"delay_20ms_error_p99_us\":{:.1},\"spread_one_way_p99_us\":{:.1},\
+         \"delay_20ms_kernel_error_p50_us\":{:.1},\"delay_20ms_kernel_error_p99_us\":{:.1}}}",
         percentile(&errors, 0.50),
         percentile(&errors, 0.99),
-        percentile(&plain_one_way, 0.99)
+        percentile(&plain_one_way, 0.99),
+        percentile(&kernel_errors, 0.50),
+        percentile(&kernel_errors, 0.99)
     );
     Ok(())
 }
@@ -173,37 +197,86 @@ fn ping_pong(lab: &Lab, echo_side: Side, rounds: usize) -> Result<Vec<f64>> {
 }
 
 /// One-way times in microseconds of `count` datagrams from the client to
-/// the server, sent one per millisecond.
-fn one_way(lab: &Lab, count: usize) -> Result<Vec<f64>> {
+/// the server, sent one per millisecond: as the receiving thread sees them
+/// (monotonic clock), and as the kernel stamped them entering the server's
+/// stack (realtime clock, against the sender's realtime clock).
+fn one_way(lab: &Lab, count: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     let server = Lab::address(Side::Server, Family::V4);
     let receiver = lab.in_namespace(Side::Server, || UdpSocket::bind((server, 0)))??;
     let target: SocketAddr = receiver.local_addr()?;
     receiver.set_read_timeout(Some(Duration::from_secs(2)))?;
+    setsockopt(&receiver, sockopt::ReceiveTimestampns, &true)?;
     let origin = Instant::now();
     let collector = std::thread::spawn(move || {
         let mut arrivals = Vec::new();
+        let mut kernel = Vec::new();
         let mut buffer = [0u8; 16];
-        while let Ok(len) = receiver.recv(&mut buffer) {
+        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+        loop {
+            let mut iov = [IoSliceMut::new(&mut buffer)];
+            let Ok(message) = recvmsg::<()>(
+                receiver.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::empty(),
+            ) else {
+                break;
+            };
             let now = origin.elapsed().as_secs_f64() * 1e6;
-            if let Some(sent) = buffer.get(..len).and_then(|bytes| bytes.try_into().ok()) {
-                arrivals.push(now - f64::from_le_bytes(sent));
+            let stamped = message.cmsgs().ok().and_then(|mut cmsgs| {
+                cmsgs.find_map(|cmsg| match cmsg {
+                    ControlMessageOwned::ScmTimestampns(at) => {
+                        Some(at.num_nanoseconds() as f64 / 1e3)
+                    }
+                    _ => None,
+                })
+            });
+            let len = message.bytes;
+            if let Some(sent) = buffer.get(..len).and_then(|bytes| bytes.get(..16)) {
+                let field = |range: std::ops::Range<usize>| {
+                    sent.get(range)
+                        .and_then(|bytes| bytes.try_into().ok())
+                        .map(f64::from_le_bytes)
+                };
+                if let (Some(monotonic), Some(realtime)) = (field(0..8), field(8..16)) {
+                    arrivals.push(now - monotonic);
+                    if let Some(stamped) = stamped {
+                        kernel.push(stamped - realtime);
+                    }
+                }
             }
         }
-        arrivals
+        (arrivals, kernel)
     });
     let sender = lab.in_namespace(Side::Client, || {
         UdpSocket::bind((Lab::address(Side::Client, Family::V4), 0))
     })??;
     for _ in 0..count {
-        let sent = origin.elapsed().as_secs_f64() * 1e6;
-        sender.send_to(&sent.to_le_bytes(), target)?;
+        let mut stamps = [0u8; 16];
+        let (monotonic, realtime) = stamps.split_at_mut(8);
+        realtime.copy_from_slice(&realtime_micros().to_le_bytes());
+        monotonic.copy_from_slice(&(origin.elapsed().as_secs_f64() * 1e6).to_le_bytes());
+        sender.send_to(&stamps, target)?;
         std::thread::sleep(Duration::from_millis(1));
     }
-    let times = collector.join().map_err(|_| "the collector panicked")?;
-    if times.len() < count {
-        return Err(format!("{} of {count} datagrams arrived", times.len()).into());
+    let (times, kernel) = collector.join().map_err(|_| "the collector panicked")?;
+    if times.len() < count || kernel.len() < count {
+        return Err(format!(
+            "{} of {count} datagrams arrived, {} with a kernel timestamp",
+            times.len(),
+            kernel.len()
+        )
+        .into());
     }
-    Ok(times)
+    Ok((times, kernel))
+}
+
+/// The realtime clock in microseconds, the clock of kernel receive
+/// timestamps.
+fn realtime_micros() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64() * 1e6)
 }
 
 /// The `fraction` percentile of sorted values.

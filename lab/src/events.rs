@@ -6,6 +6,13 @@ use std::time::Instant;
 
 use crate::flow::FlowKey;
 
+/// The most bytes of a packet an event carries: an IPv4 header with every
+/// option (60 bytes) or an IPv6 header (40) with a short extension, and a
+/// TCP header with every option (60), so the relay can read the packet's
+/// ports, sequence and ack numbers and match the event to the copy its
+/// capture saw.
+pub const HEAD_BYTES: usize = 128;
+
 /// One of the path's two directions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -31,6 +38,11 @@ pub struct PathEvent {
     pub index: u64,
     /// The packet's length in bytes (IP header included).
     pub len: usize,
+    /// The packet's first bytes (at most `HEAD_BYTES`), from its IP header
+    /// on: parse it as a raw IP packet (`LinkType::Raw`) to read its TCP
+    /// or UDP header. Copied only when an event is made, never for a
+    /// packet the path forwards untouched.
+    pub head: Vec<u8>,
 }
 
 /// What the path did to a packet.

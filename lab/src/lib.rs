@@ -12,14 +12,16 @@
 //! ```
 //!
 //! - `lab.rs`: `Lab`, its creation, `in_namespace`, `set_path`, drop.
-//! - `netns.rs`: namespaces, named for `ip netns exec`; `cleanup_stale`.
+//! - `netns.rs`: namespaces, named for `ip netns exec`; `cleanup_stale`,
+//!   `remove_all_of_this_process`.
 //! - `device.rs`: the TUN devices, configured over netlink from inside.
-//! - `forwarder.rs`: the thread between the devices.
+//! - `forwarder.rs`: the thread between the devices; `alarm.rs` its timer
+//!   and how it wakes on time.
 //! - `model.rs`: the impairment model, sans I/O; `path.rs` its settings;
 //!   `flow.rs` a packet's flow; `events.rs` what the path reports.
 //! - `capability.rs`: what is needed, and the command that grants it.
-//! - `preset.rs`: named paths (LAN, continental, mobile, satellite, lossy)
-//!   for the page's path selector.
+//! - `settings.rs`: `PathConfig::from_settings`, from the protocol's
+//!   `PathSettings` (the named paths are the protocol's `PathPreset`).
 //!
 //! # How the relay is meant to use it
 //!
@@ -35,10 +37,15 @@
 //! - Capture: open libpcap on `Lab::device_name(side)` the same way, from
 //!   `in_namespace`, so its socket lives in that namespace; the capture
 //!   thread then runs as it does on loopback.
-//! - The page's path selector: `Preset::from_id(id).path(seed)` then
-//!   `lab.set_path(…)`, or a `PathConfig` built from the page's fields;
+//! - The page's path selector: `PathPreset::settings()` (or the custom
+//!   `PathSettings`), checked with `PathSettings::check`, then
+//!   `lab.set_path(PathConfig::from_settings(&settings, seed))`; the MTU
+//!   is the lab's (`LabConfig::mtu`), fixed when it is created.
 //!   `take_events` gives the drops to draw where the capture cannot see
-//!   them.
+//!   them, each with its packet's head to match it to a captured copy.
+//! - Shutdown: dropping the `Lab` removes it. A relay that exits on a
+//!   signal without unwinding calls `remove_all_of_this_process()` (see
+//!   `netns.rs`) from its shutdown path.
 //!
 //! # Choices, and why
 //!
@@ -68,6 +75,7 @@
 //!   run, and nothing of the host's (links, routes, firewall, qdiscs) is
 //!   named, let alone changed.
 
+mod alarm;
 mod capability;
 mod device;
 mod error;
@@ -78,17 +86,17 @@ mod lab;
 mod model;
 mod netns;
 mod path;
-mod preset;
+mod settings;
 
 pub use capability::{Capability, MissingCapabilities};
 pub use error::{ConfigError, LabError, NamespaceStep, NetlinkStep};
-pub use events::{Direction, DirectionStats, PathEvent, PathEventKind, PathStats};
+pub use events::{Direction, DirectionStats, HEAD_BYTES, PathEvent, PathEventKind, PathStats};
 pub use flow::FlowKey;
 pub use lab::{Family, Lab, LabConfig, Side};
 pub use model::DirectionModel;
-pub use netns::{NETNS_DIR, PREFIX, cleanup_stale};
+pub use netns::{NETNS_DIR, PREFIX, cleanup_stale, remove_all_of_this_process};
 pub use path::{DirectionConfig, GilbertElliott, Loss, PathConfig, Rate};
-pub use preset::Preset;
+pub use settings::DEFAULT_QUEUE_BYTES;
 
 /// Checks, without creating anything, that this process may build labs.
 ///

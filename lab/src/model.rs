@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
-use crate::events::{Direction, DirectionStats, PathEvent, PathEventKind};
+use crate::events::{Direction, DirectionStats, HEAD_BYTES, PathEvent, PathEventKind};
 use crate::flow::FlowKey;
 use crate::path::{DirectionConfig, Loss};
 
@@ -83,7 +83,33 @@ struct Queued {
 struct Held {
     deadline: Instant,
     packet: Vec<u8>,
-    event: PathEvent,
+    origin: Origin,
+}
+
+/// What an event about a packet says besides its kind and bytes: kept
+/// apart from `PathEvent` so that a packet forwarded untouched costs no
+/// copy of its head.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    at: Instant,
+    direction: Direction,
+    flow: Option<FlowKey>,
+    index: u64,
+}
+
+impl Origin {
+    /// The event, with a copy of the packet's first `HEAD_BYTES`.
+    fn event(self, kind: PathEventKind, packet: &[u8]) -> PathEvent {
+        PathEvent {
+            at: self.at,
+            direction: self.direction,
+            kind,
+            flow: self.flow,
+            index: self.index,
+            len: packet.len(),
+            head: packet.get(..HEAD_BYTES).unwrap_or(packet).to_vec(),
+        }
+    }
 }
 
 /// The five numbers in 0..1 every packet draws.
@@ -195,22 +221,20 @@ impl DirectionModel {
                 draws.loss < probability
             }
         };
-        let event = |kind| PathEvent {
+        let origin = Origin {
             at: now,
             direction,
-            kind,
             flow,
             index,
-            len: packet.len(),
         };
         if packet.len() > self.mtu {
             self.stats.oversize += 1;
-            events.push(event(PathEventKind::Oversize));
+            events.push(origin.event(PathEventKind::Oversize, &packet));
             return;
         }
         if lost {
             self.stats.lost += 1;
-            events.push(event(PathEventKind::Lost));
+            events.push(origin.event(PathEventKind::Lost, &packet));
             return;
         }
         let duplicate = draws.duplicate < self.config.duplicate;
@@ -218,19 +242,16 @@ impl DirectionModel {
         let jitter = draws.jitter;
         if self.queued_bytes + packet.len() * (1 + usize::from(duplicate)) > MAX_DELAY_LINE_BYTES {
             self.stats.delay_line_full += 1;
-            events.push(event(PathEventKind::DelayLineFull));
+            events.push(origin.event(PathEventKind::DelayLineFull, &packet));
             return;
         }
-        let overflow_event = event(PathEventKind::QueueOverflow);
-        let reorder_event = event(PathEventKind::Reordered);
         if duplicate {
             self.stats.duplicated += 1;
-            events.push(event(PathEventKind::Duplicated));
+            events.push(origin.event(PathEventKind::Duplicated, &packet));
             let copy = packet.clone();
-            self.enqueue(now, copy, jitter, None, &overflow_event, events);
+            self.enqueue(copy, jitter, false, origin, events);
         }
-        let reorder = reorder.then_some(reorder_event);
-        self.enqueue(now, packet, jitter, reorder, &overflow_event, events);
+        self.enqueue(packet, jitter, reorder, origin, events);
     }
 
     /// The flow's random stream, numbering a new flow.
@@ -253,13 +274,13 @@ impl DirectionModel {
     /// queue (or aside, when it is to be reordered).
     fn enqueue(
         &mut self,
-        now: Instant,
         packet: Vec<u8>,
         jitter_draw: f64,
-        reorder: Option<PathEvent>,
-        overflow_event: &PathEvent,
+        reorder: bool,
+        origin: Origin,
         events: &mut Vec<PathEvent>,
     ) {
+        let now = origin.at;
         let mut depart = now;
         if let Some(rate) = self.config.rate {
             let start = self.link_free_at.map_or(now, |free| free.max(now));
@@ -267,7 +288,7 @@ impl DirectionModel {
             let backlog = waiting.as_secs_f64() * rate.bits_per_second as f64 / 8.0;
             if backlog + packet.len() as f64 > f64::from(rate.queue_bytes) {
                 self.stats.queue_overflow += 1;
-                events.push(overflow_event.clone());
+                events.push(origin.event(PathEventKind::QueueOverflow, &packet));
                 return;
             }
             let transmit =
@@ -282,13 +303,11 @@ impl DirectionModel {
         if let Some(last) = self.last_release {
             release = release.max(last);
         }
-        if let Some(event) = reorder
-            && self.held.is_none()
-        {
+        if reorder && self.held.is_none() {
             self.held = Some(Held {
                 deadline: release + REORDER_WAIT,
                 packet,
-                event,
+                origin,
             });
             return;
         }
@@ -296,7 +315,7 @@ impl DirectionModel {
         self.queue.push_back(Queued { release, packet });
         if let Some(held) = self.held.take() {
             self.stats.reordered += 1;
-            events.push(held.event);
+            events.push(held.origin.event(PathEventKind::Reordered, &held.packet));
             self.queue.push_back(Queued {
                 release,
                 packet: held.packet,

@@ -187,3 +187,54 @@ fn the_delay_line_is_bounded() {
     model.admit(now, udp(1, 8000), &mut events);
     assert_eq!(model.stats().delay_line_full, 821);
 }
+
+#[test]
+fn every_event_carries_the_head_of_its_packet() {
+    let config = DirectionConfig {
+        loss: Loss::Random { probability: 1.0 },
+        ..DirectionConfig::default()
+    };
+    let mut model = DirectionModel::new(Direction::ClientToServer, config, 1, 1500);
+    let now = Instant::now();
+    let mut events = Vec::new();
+    let long = udp(4321, 1000);
+    let short = udp(4322, 10);
+    model.admit(now, long.clone(), &mut events);
+    model.admit(now, short.clone(), &mut events);
+    let [lost_long, lost_short] = events.as_slice() else {
+        panic!("two losses, not {events:?}");
+    };
+    assert_eq!(lost_long.head.as_slice(), &long[..HEAD_BYTES]);
+    assert_eq!(lost_long.len, long.len());
+    assert_eq!(lost_short.head, short, "a short packet comes whole");
+    // The head is enough to read the ports, as the relay does.
+    let flow = FlowKey::of(&lost_long.head).unwrap();
+    assert_eq!((flow.source_port, flow.destination_port), (4321, 9));
+
+    // Duplicated and reordered packets carry theirs too.
+    model.set_config(
+        DirectionConfig {
+            duplicate: 1.0,
+            reorder: 1.0,
+            ..DirectionConfig::default()
+        },
+        1,
+    );
+    events.clear();
+    let first = udp(1, 10);
+    model.admit(now, first.clone(), &mut events);
+    model.admit(now, udp(2, 10), &mut events);
+    let kinds: Vec<(PathEventKind, u16)> = events
+        .iter()
+        .map(|event| (event.kind, FlowKey::of(&event.head).unwrap().source_port))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (PathEventKind::Duplicated, 1),
+            (PathEventKind::Duplicated, 2),
+            (PathEventKind::Reordered, 1),
+        ]
+    );
+    assert!(events.iter().all(|event| event.head.len() == event.len));
+}

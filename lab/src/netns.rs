@@ -187,6 +187,29 @@ fn owner_pid(name: &str) -> Option<u32> {
 ///
 /// The error reading `/run/netns`; its absence is not an error.
 pub fn cleanup_stale() -> io::Result<Vec<String>> {
+    remove_names(|pid| !Path::new("/proc").join(pid.to_string()).exists())
+}
+
+/// Removes every name this process's labs gave under `/run/netns`, and
+/// returns them: for a shutdown path that ends the process without
+/// dropping its labs (`std::process::exit`, or a runtime whose blocking
+/// threads still hold one). Dropping a `Lab` already removes its names,
+/// and its devices go with the process's file descriptors; but a named
+/// namespace is a bind mount, which outlives the process until the next
+/// lab's `cleanup_stale`. Labs still alive keep working (their namespaces
+/// live on through their open files) but `ip netns exec` no longer finds
+/// them; their `Drop` then has nothing left to do.
+///
+/// # Errors
+///
+/// The error reading `/run/netns`; its absence is not an error.
+pub fn remove_all_of_this_process() -> io::Result<Vec<String>> {
+    let own = std::process::id();
+    remove_names(|pid| pid == own)
+}
+
+/// Removes the names the lab gave whose owner's pid `doomed` picks.
+fn remove_names(doomed: impl Fn(u32) -> bool) -> io::Result<Vec<String>> {
     let entries = match fs::read_dir(NETNS_DIR) {
         Ok(entries) => entries,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -201,7 +224,7 @@ pub fn cleanup_stale() -> io::Result<Vec<String>> {
         let Some(pid) = owner_pid(&name) else {
             continue;
         };
-        if Path::new("/proc").join(pid.to_string()).exists() {
+        if !doomed(pid) {
             continue;
         }
         remove_name(&entry.path());
@@ -235,6 +258,19 @@ mod tests {
         let live = Namespace::create(Some(&own)).unwrap();
         assert!(!cleanup_stale().unwrap().contains(&own));
         assert_eq!(live.name(), Some(own.as_str()));
+
+        // A shutdown path removes this process's names, and only those:
+        // pid 1's is another (live) process's.
+        let others = Namespace::create(Some("sockscope-1-0-client")).unwrap();
+        let removed = remove_all_of_this_process().unwrap();
+        assert!(removed.contains(&own), "{removed:?}");
+        assert!(!removed.iter().any(|name| name.starts_with("sockscope-1-")));
+        assert!(!Path::new(NETNS_DIR).join(&own).exists());
+        assert!(Path::new(NETNS_DIR).join("sockscope-1-0-client").exists());
+        // Dropping finds nothing left to remove, and says nothing.
+        drop(live);
+        drop(others);
+        assert!(!Path::new(NETNS_DIR).join("sockscope-1-0-client").exists());
     }
 
     #[test]

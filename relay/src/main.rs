@@ -50,7 +50,13 @@ async fn main() -> ExitCode {
         }
         tracing::info!("Ctrl-C: closing every session's sockets and stopping");
     };
-    match sockscope::run(listener, config, shutdown).await {
+    let served = sockscope::run(listener, config, shutdown).await;
+    // Every session has dropped its lab by now; a name left by one that
+    // could not finish is removed rather than left to the next start.
+    if let Err(err) = sockscope_lab::remove_all_of_this_process() {
+        tracing::warn!(%err, "could not remove this relay's network labs");
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("sockscope: {err}");

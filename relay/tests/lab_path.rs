@@ -16,7 +16,8 @@ use std::{collections::HashMap, time::Duration};
 use common::{Client, Relay, data_of};
 use serde_json::json;
 use sockscope_shared::{
-    CallResult, ErrorCode, EventKind, PathFate, PathPreset, Segment, SegmentEvent, Tap, TcpState,
+    CallResult, ErrorCode, EventKind, PathFate, PathPreset, Segment, SegmentEvent, Tap,
+    TcpAnalysis, TcpState,
 };
 
 /// One lab test at a time: they count this process's namespaces.
@@ -223,6 +224,20 @@ async fn a_lossy_path_reports_each_drop_against_its_crossing() {
             "crossing {crossing} was sent and never arrived"
         );
     }
+    // Each lost segment was sent again, as Wireshark would label it.
+    let resent = segments
+        .iter()
+        .filter(|s| s.tap == Some(Tap::Client))
+        .filter(|s| {
+            s.analysis.iter().any(|flag| {
+                matches!(
+                    flag,
+                    TcpAnalysis::Retransmission | TcpAnalysis::FastRetransmission
+                )
+            })
+        })
+        .count();
+    assert!(resent >= 1, "no retransmission labelled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

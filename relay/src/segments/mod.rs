@@ -271,7 +271,7 @@ impl SessionCapture {
         };
         // Packets that are neither TCP nor UDP (the kernel's own IPv6
         // reports) are no socket's: only the path's counts show them.
-        let Some(packet) = head_packet(report_head(report)) else {
+        let Some(packet) = head_packet(&report.head) else {
             return;
         };
         let key = WireKey::of(&packet);
@@ -381,9 +381,4 @@ impl LabCapture {
 /// parse theirs.
 fn head_packet(head: &[u8]) -> Option<Packet> {
     sockscope_capture::parse_packet(LinkType::RawIp, 0, head, 64)
-}
-
-/// The first bytes of the packet a lab's report is about.
-fn report_head(_report: &PathEvent) -> &[u8] {
-    &[]
 }

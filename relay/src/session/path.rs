@@ -345,49 +345,8 @@ fn lab_refusal(error: &LabError) -> Refusal {
 fn to_lab_config(settings: &PathSettings, seed: u64) -> LabConfig {
     LabConfig {
         mtu: settings.mtu,
-        path: lab_path(settings, seed),
+        path: PathConfig::from_settings(settings, seed),
         named: true,
-    }
-}
-
-/// A path's settings as the lab's model takes them.
-fn lab_path(settings: &PathSettings, seed: u64) -> PathConfig {
-    use sockscope_lab::{DirectionConfig, GilbertElliott, Loss, Rate};
-    let direction = |link: &sockscope_shared::LinkSettings| {
-        let p = link.loss_percent / 100.0;
-        let loss = if p <= 0.0 {
-            Loss::None
-        } else if link.loss_burst <= 1.0 || p >= 1.0 {
-            Loss::Random { probability: p }
-        } else {
-            let leave_bad = 1.0 / link.loss_burst;
-            Loss::GilbertElliott(GilbertElliott {
-                enter_bad: (p * leave_bad / (1.0 - p)).min(1.0),
-                leave_bad,
-                loss_in_good: 0.0,
-                loss_in_bad: 1.0,
-            })
-        };
-        DirectionConfig {
-            delay: Duration::from_secs_f64(link.delay_ms / 1000.0),
-            jitter: Duration::from_secs_f64(link.jitter_ms / 1000.0),
-            loss,
-            reorder: link.reorder_percent / 100.0,
-            duplicate: link.duplicate_percent / 100.0,
-            rate: (link.rate_kbps > 0).then(|| Rate {
-                bits_per_second: u64::from(link.rate_kbps) * 1000,
-                queue_bytes: if link.queue_bytes == 0 {
-                    64 * 1024
-                } else {
-                    link.queue_bytes
-                },
-            }),
-        }
-    };
-    PathConfig {
-        client_to_server: direction(&settings.client_to_server),
-        server_to_client: direction(&settings.server_to_client),
-        seed,
     }
 }
 
