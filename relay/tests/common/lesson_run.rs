@@ -317,10 +317,13 @@ impl LessonRun {
         }
     }
 
-    /// The segments one side's capture saw on `port`, in the order reported,
-    /// each with its time in microseconds.
+    /// The segments one side's capture saw on `port`, each with its time
+    /// in microseconds, in the order captured. The relay may report a
+    /// copy after later ones (an arrived copy waits for its sent copy to
+    /// pair their crossing numbers), stamped with its capture time.
     pub fn segments(&self, tap: Tap, port: u16) -> Vec<(u64, SegmentEvent)> {
-        self.events
+        let mut segments: Vec<(u64, SegmentEvent)> = self
+            .events
             .iter()
             .filter_map(|event| match &event.kind {
                 EventKind::Segment(segment)
@@ -331,7 +334,9 @@ impl LessonRun {
                 }
                 _ => None,
             })
-            .collect()
+            .collect();
+        segments.sort_by_key(|(t_us, _)| *t_us);
+        segments
     }
 
     /// The path's drops and other fates of the lesson's own packets (those
