@@ -14,6 +14,13 @@
 //! hands out its own ids at run time; the page's lesson runner maps one to
 //! the other, so a lesson reads the same in every session.
 //!
+//! A lesson runs on loopback unless it names a **path** ([`Lesson::path`]):
+//! a network lab whose client and server are two real TCP/IP stacks in
+//! namespaces of their own, joined by a path with an MTU, delay and loss
+//! (`path.rs`). The page sets that path before the first step, and a step
+//! may change it midway with a `set_path` command (a link that goes dark
+//! for three seconds: loss 100%, a pause, the path restored).
+//!
 //! Every text comes in English and Simplified Chinese ([`Text`]).
 //! `docs/LESSONS.md` documents the format for teachers; the lessons the page
 //! ships are in the repository's `lessons/` folder.
@@ -42,7 +49,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Command, Framing, SocketId};
+use crate::{Command, Framing, PathRequest, SocketId};
 
 /// One experiment, ready to run.
 ///
@@ -64,6 +71,19 @@ pub struct Lesson {
     /// when there is one, for comparing a run with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// The path the lesson runs on: a network lab's ([`PathRequest`], the
+    /// `set_path` command's fields without `cmd`), set before the first
+    /// step; absent for loopback. A path is what makes MSS-sized segments,
+    /// delayed ACKs across a real RTT, and losses possible: on loopback
+    /// there are none of them.
+    ///
+    /// ```json
+    /// {"path": "custom", "seed": 15220, "mtu": 1500,
+    ///  "client_to_server": {"delay_ms": 5, "loss_percent": 2},
+    ///  "server_to_client": {"delay_ms": 5}}
+    /// ```
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathRequest>,
     pub steps: Vec<Step>,
 }
 
@@ -322,6 +342,7 @@ mod tests {
                 zh: String::new(),
             },
             recording: None,
+            path: None,
             steps: vec![
                 Step {
                     note: Text::both("bind"),
@@ -363,6 +384,40 @@ mod tests {
         );
         assert!(json.contains(r#""wait":false"#), "{json}");
         assert_eq!(json.matches("\"wait\"").count(), 1, "{json}");
+    }
+
+    #[test]
+    fn a_lesson_names_its_path_as_set_path_does_and_may_change_it_midway() {
+        let json = r#"{
+          "id": "dark", "title": {"en": "Dark"}, "explanation": {"en": "x"},
+          "path": {"path": "custom", "seed": 15220,
+                   "client_to_server": {"delay_ms": 5, "loss_percent": 2}},
+          "steps": [
+            {"note": {"en": "dark"}, "do": {"cmd": "set_path", "path": "lan"}}
+          ]
+        }"#;
+        let lesson: Lesson = serde_json::from_str(json).unwrap();
+        let path = lesson.path.clone().unwrap();
+        assert_eq!((path.path, path.seed), (crate::PathPreset::Custom, 15220));
+        assert_eq!(path.settings.mtu, 1500, "the MTU defaults as in set_path");
+        assert_eq!(path.settings.client_to_server.loss_percent, 2.0);
+        assert_eq!(
+            path.settings.server_to_client,
+            crate::LinkSettings::default()
+        );
+        let StepAction::Do(Command::SetPath(midway)) = &lesson.steps[0].action else {
+            panic!("not a set_path step: {:?}", lesson.steps[0]);
+        };
+        assert_eq!((midway.path, midway.seed), (crate::PathPreset::Lan, 0));
+        let back: Lesson = serde_json::from_str(&serde_json::to_string(&lesson).unwrap()).unwrap();
+        assert_eq!(back, lesson);
+        // Without `path` a lesson runs on loopback, and says nothing of it.
+        let plain: Lesson = serde_json::from_str(EXAMPLE).unwrap();
+        assert_eq!(plain.path, None);
+        assert!(!serde_json::to_string(&plain).unwrap().contains("\"path\""));
+        // A misspelt setting is refused, as set_path refuses it.
+        let typo = json.replace("loss_percent", "loss_pecent");
+        assert!(serde_json::from_str::<Lesson>(&typo).is_err());
     }
 
     #[test]

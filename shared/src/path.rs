@@ -135,13 +135,29 @@ impl PathPreset {
 /// settings given here, and the seed of the path's random decisions. The
 /// same seed gives the same drops at the same packets of the same flow,
 /// so a lesson replays identically.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// The relay reads it as part of a command (`decode/request.rs`); a
+/// lesson's `path` ([`crate::Lesson`]) is the same object without `cmd`,
+/// read by the derive with the same defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathRequest {
     pub path: PathPreset,
+    #[serde(default)]
     pub seed: u64,
     /// For `custom`: the settings; ignored for named paths.
     #[serde(flatten)]
     pub settings: PathSettings,
+}
+
+impl PathRequest {
+    /// Back to loopback: no lab.
+    pub fn loopback() -> PathRequest {
+        PathRequest {
+            path: PathPreset::Loopback,
+            seed: 0,
+            settings: PathSettings::default(),
+        }
+    }
 }
 
 /// What a lab path does: both devices' MTU and each direction's link.

@@ -1,8 +1,9 @@
-//! The lessons the page ships: the fourteen experiments of the tutorials,
-//! one file each in the repository's `lessons/` folder, which Trunk copies
+//! The lessons the page ships: the fourteen experiments of the tutorials
+//! on loopback and nine on the network lab's paths, one file each in the
+//! repository's `lessons/` folder, which Trunk copies
 //! next to the page (`dist/lessons/`) as it does the recordings. A lesson's
 //! file is fetched when the lesson is opened ([`fetch`]), so the page does
-//! not carry all fourteen in its code.
+//! not carry them all in its code.
 //!
 //! The lesson list needs less than the files hold, and needs it at once:
 //! [`SHIPPED`] is that index, kept by hand (id, title in both languages and
@@ -35,20 +36,23 @@ pub struct Shipped {
 }
 
 macro_rules! shipped {
-    ($($file:literal, $id:literal, $en:literal, $zh:literal;)*) => {
+    (@recording $file:literal) => { Some($file) };
+    (@recording $file:literal lab) => { None };
+    ($($file:literal, $id:literal, $en:literal, $zh:literal $(, $lab:ident)?;)*) => {
         [$(Shipped {
             file: concat!($file, ".json"),
             id: $id,
             title_en: $en,
             title_zh: $zh,
-            recording: Some($file),
+            recording: shipped!(@recording $file $($lab)?),
         }),*]
     };
 }
 
-/// Every shipped lesson, in teaching order. Each one's recording is the
-/// one with the same name as its file.
-pub const SHIPPED: [Shipped; 14] = shipped![
+/// Every shipped lesson, in teaching order. Each loopback lesson's
+/// recording is the one with the same name as its file; the lessons on a
+/// lab path (marked `lab`) have none, as recordings are of loopback.
+pub const SHIPPED: [Shipped; 23] = shipped![
     "01-handshake", "handshake",
         "TCP three-way handshake", "TCP 三次握手";
     "02-close-half", "close-half",
@@ -77,6 +81,24 @@ pub const SHIPPED: [Shipped; 14] = shipped![
         "UDP truncation", "UDP 截断";
     "14-udp-empty", "udp-empty",
         "UDP empty datagram", "UDP 空数据报";
+    "15-mss-segments", "mss-segments",
+        "One send(), MSS-sized segments, one recv()", "一次 send()，切成 MSS 大小的报文段，一次 recv()", lab;
+    "16-nagle", "nagle",
+        "Nagle's algorithm, and TCP_NODELAY", "Nagle 算法与 TCP_NODELAY", lab;
+    "17-nagle-delayed-ack", "nagle-delayed-ack",
+        "Write, write, read: Nagle meets the delayed ACK", "写、写、读：Nagle 遇上延迟确认", lab;
+    "18-fast-retransmit", "fast-retransmit",
+        "A lost segment: duplicate ACKs and fast retransmit", "丢失一个报文段：重复 ACK 与快速重传", lab;
+    "19-lost-syn", "lost-syn",
+        "A lost SYN: connect() waits for the retry", "SYN 丢失：connect() 等待重传", lab;
+    "20-rto-backoff", "rto-backoff",
+        "The link goes dark: retransmission timeouts back off", "链路中断：重传超时指数退避", lab;
+    "21-zero-window", "zero-window",
+        "A slow reader: the window closes, probes keep asking", "读得慢：窗口关闭，探测不断", lab;
+    "22-udp-lossy", "udp-lossy",
+        "UDP on a lossy path: lost is lost", "有损路径上的 UDP：丢了就是丢了", lab;
+    "23-ipv6-handshake", "ipv6-handshake",
+        "An IPv6 handshake: MSS 1440", "IPv6 握手：MSS 1440", lab;
 ];
 
 impl Shipped {
@@ -101,6 +123,7 @@ impl Shipped {
             title: self.title(),
             explanation: Text::default(),
             recording: self.recording.map(str::to_string),
+            path: None,
             steps: Vec::new(),
         }
     }
@@ -156,6 +179,7 @@ mod tests {
     use sockscope_shared::{Command, StepAction, Text};
 
     use super::*;
+    use crate::model::lesson::fake_relay::FakeRelay;
     use crate::model::lesson::tests::Drive;
     use crate::model::lesson::{Status, StepResult, StepState};
     use crate::recordings;
@@ -189,7 +213,7 @@ mod tests {
     #[test]
     fn every_lesson_parses_and_passes_its_checks() {
         // `each` fails with the file name and the problems otherwise.
-        assert_eq!(each().count(), 14);
+        assert_eq!(each().count(), 23);
         assert_eq!(
             find("sticky-small-sends").map(|s| s.url()),
             Some("lessons/03-sticky-small-sends.json".to_string())
@@ -279,11 +303,15 @@ mod tests {
         for (file, lesson) in each() {
             assert!(file.ends_with(&format!("{}.json", lesson.id)), "{file}");
             assert!(ids.insert(lesson.id.clone()), "{file}: id used twice");
-            let recording = lesson.recording.as_deref().unwrap_or_default();
-            assert!(
-                recordings::find(recording).is_some(),
-                "{file}: no recording {recording:?}"
-            );
+            // Recordings are of loopback; a lesson on a lab path has none.
+            match (&lesson.recording, &lesson.path) {
+                (Some(recording), None) => assert!(
+                    recordings::find(recording).is_some(),
+                    "{file}: no recording {recording:?}"
+                ),
+                (None, Some(_)) => {}
+                (recording, path) => panic!("{file}: recording {recording:?} with path {path:?}"),
+            }
             // A lesson's fixed ports are its own, so no two runs collide.
             let mine: HashSet<u16> = lesson
                 .steps
@@ -312,8 +340,16 @@ mod tests {
     fn every_lesson_plays_to_its_end_on_a_pretend_relay() {
         for (file, lesson) in each() {
             let steps = lesson.steps.len();
-            let mut drive = Drive::start(lesson, true);
+            let on_lab = lesson.path.is_some();
+            let relay = FakeRelay::new(1_000, 7);
+            let mut drive =
+                Drive::start_on(lesson, true, if on_lab { relay.with_lab() } else { relay });
             drive.settle();
+            assert_eq!(
+                drive.paths.len(),
+                usize::from(on_lab),
+                "{file}: its path is set first"
+            );
             assert_eq!(drive.runner.status(), &Status::Done, "{file}");
             assert_eq!(drive.sent.len(), steps, "{file}");
             assert!(

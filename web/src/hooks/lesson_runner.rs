@@ -4,7 +4,7 @@
 //! The runner decides; this hook acts. After every click and every change
 //! of the live model it feeds the runner what is new and then "drives" it:
 //! sends what [`Runner::poll`] asks for (through `onrequest`, which returns
-//! the request id), asks `App` for a fresh relay session when a run starts,
+//! the request id; the lesson's `set_path` goes the same way), asks `App` for a fresh relay session when a run starts,
 //! and arms a gloo [`Timeout`] when a step must wait (a pause, or the
 //! settling of a fresh session). The hook owns the timer: replacing or
 //! dropping it cancels it, and the timer's closure holds only weak
@@ -115,6 +115,14 @@ fn drive(runner: &Rc<RefCell<Runner>>, timer: &Weak<RefCell<Option<Timeout>>>, e
                 match sent {
                     Ok(request) => runner.sent(step, request, now.unix_ms),
                     Err(message) => runner.not_sent(step, message),
+                }
+            }
+            Output::SetPath { command } => {
+                let sent = effects.onrequest.emit(command);
+                let mut runner = runner.borrow_mut();
+                match sent {
+                    Ok(request) => runner.path_sent(request),
+                    Err(message) => runner.path_not_sent(message),
                 }
             }
             Output::WakeAt(at) => {

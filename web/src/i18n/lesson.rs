@@ -49,6 +49,10 @@ pub fn step_result(lang: Lang, result: &StepResult) -> String {
         StepResult::Call { label } => label.clone(),
         StepResult::Sent => lang.pick("sent", "已发送").to_string(),
         StepResult::Refused(refusal) => super::refusal::refusal(lang, refusal),
+        StepResult::Path { path } => match lang {
+            Lang::En => format!("now on the {} path", path.id()),
+            Lang::Zh => format!("现在走 {} 路径", path.id()),
+        },
     }
 }
 
@@ -69,6 +73,10 @@ pub fn halt(lang: Lang, halt: &Halt) -> String {
             step + 1, preview(data, 24), framing_name_zh(*framing)),
         (Halt::NotSent { step, message }, Lang::En) => format!("Stopped at step {}: the command could not be sent ({message}).", step + 1),
         (Halt::NotSent { step, message }, Lang::Zh) => format!("停在第 {} 步：命令没能发出（{message}）。", step + 1),
+        (Halt::PathRefused(refusal), Lang::En) => format!("Stopped before step 1: the lesson's path could not be set. {}", super::refusal::refusal(lang, refusal)),
+        (Halt::PathRefused(refusal), Lang::Zh) => format!("在第 1 步之前停止：无法设置本课的路径。{}", super::refusal::refusal(lang, refusal)),
+        (Halt::PathNotSent { message }, Lang::En) => format!("Stopped before step 1: the lesson's path could not be sent ({message})."),
+        (Halt::PathNotSent { message }, Lang::Zh) => format!("在第 1 步之前停止：本课的路径设置没能发出（{message}）。"),
         (Halt::SessionEnded, Lang::En) => "Stopped: the relay session ended (was the relay restarted?), and the lesson's sockets with it. Press Run to start again.".into(),
         (Halt::SessionEnded, Lang::Zh) => "已停止：relay 会话结束了（relay 重启过吗？），本课的套接字也随之关闭。按\u{201c}运行\u{201d}重新开始。".into(),
     }

@@ -189,6 +189,7 @@ mod tests {
             title: Text::both("title"),
             explanation: Text::both("why"),
             recording: None,
+            path: None,
             steps: steps.into_iter().map(step).collect(),
         }
     }

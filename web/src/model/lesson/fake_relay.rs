@@ -11,13 +11,17 @@
 //! with nothing to read block, as on the real relay, and are answered once
 //! a later command makes them possible. A command over the limits its
 //! hello announces is refused as the relay refuses it, by the protocol
-//! crate's own check ([`Limits::check`]).
+//! crate's own check ([`Limits::check`]). `set_path` to loopback is
+//! answered with a `path` event; a lab path is refused as by a relay
+//! without a lab, unless the session was made [`FakeRelay::with_lab`],
+//! which answers as a lab would and keeps its toy network.
 
 use std::collections::{HashMap, VecDeque};
 
 use sockscope_shared::{
     Bytes, Call, CallEvent, CallResult, Capabilities, CaptureState, Command, CommandError,
-    ErrorCode, Event, EventKind, Hello, Limits, OsError, Request, SocketId, Transport,
+    ErrorCode, Event, EventKind, Hello, LabAvailability, LabHost, LabPath, Limits, OsError,
+    PathState, Request, SocketId, Transport,
 };
 
 use crate::model::Model;
@@ -48,6 +52,8 @@ pub struct FakeRelay {
     blocked: Vec<Request>,
     /// The limits announced in the hello.
     limits: Limits,
+    /// Whether lab paths are answered as a lab would.
+    lab: bool,
 }
 
 impl FakeRelay {
@@ -63,6 +69,7 @@ impl FakeRelay {
             t_us,
             blocked: Vec::new(),
             limits: Limits::default(),
+            lab: false,
         };
         relay.push(EventKind::Hello(Hello {
             protocol_version: 1,
@@ -77,6 +84,15 @@ impl FakeRelay {
             limits: relay.limits,
         }));
         relay
+    }
+
+    /// The same session on a relay that can build labs.
+    pub fn with_lab(mut self) -> FakeRelay {
+        self.lab = true;
+        if let Some(EventKind::Hello(hello)) = self.events.first_mut().map(|e| &mut e.kind) {
+            hello.capabilities.lab = Some(LabAvailability::On);
+        }
+        self
     }
 
     pub fn model(&self) -> Model {
@@ -289,14 +305,16 @@ impl FakeRelay {
                 };
                 self.call(socket, id, Call::Recv { bufsize }, result);
             }
-            Command::UdpBind { port, .. } => {
+            Command::UdpBind { host, port } => {
                 let socket = self.new_socket(String::new());
                 let port = if port == 0 {
                     50_000 + u16::try_from(self.next_id).unwrap_or(0)
                 } else {
                     port
                 };
-                let addr = format!("127.0.0.1:{port}");
+                // Datagrams find their socket by address: a lab lesson's
+                // server binds the lab's address, not loopback's.
+                let addr = format!("{host}:{port}");
                 if let Some(s) = self.sockets.get_mut(&socket) {
                     s.local = format!("udp {addr}");
                 }
@@ -371,7 +389,23 @@ impl FakeRelay {
                 self.call(socket, id, Call::Shutdown { how }, CallResult::Ok);
             }
             Command::AutoAccept { .. } | Command::AutoRead { .. } | Command::Watch { .. } => {}
-            Command::SetPath(path) if !path.path.is_lab() => {}
+            Command::SetPath(path) if self.lab || !path.path.is_lab() => {
+                let host = |n: u8| LabHost {
+                    ipv4: format!("10.77.0.{n}"),
+                    ipv6: Some(format!("fd77::{n}")),
+                };
+                let lab = path.path.is_lab().then(|| LabPath {
+                    settings: path.path.settings().unwrap_or(path.settings.clone()),
+                    client: host(1),
+                    server: host(2),
+                });
+                self.push(EventKind::Path(PathState {
+                    request: id,
+                    path: path.path,
+                    seed: path.seed,
+                    lab,
+                }));
+            }
             Command::SetPath(_) => {
                 self.push(EventKind::CommandError(CommandError {
                     request: id,

@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use sockscope_shared::{Call, CallResult, Command, CommandError, Event, EventKind, SocketId};
+use sockscope_shared::{
+    Call, CallResult, Command, CommandError, Event, EventKind, PathPreset, SocketId,
+};
 
 use crate::model::describe::call_event_label;
 
@@ -40,6 +42,8 @@ pub enum StepResult {
     /// The relay refused the command before any system call. Kept as
     /// data, so that it is worded in the page's language when shown.
     Refused(CommandError),
+    /// A `set_path` step: the path now in force.
+    Path { path: PathPreset },
 }
 
 /// A lesson socket's relay id, as far as known.
@@ -65,6 +69,8 @@ pub enum Expect {
     Sends { left: u32 },
     /// recv, recv_from: keep what it returned, for replies and bodies.
     Receive,
+    /// set_path: the `path` event answers it.
+    Path,
     /// Any one call event.
     Other,
 }
@@ -80,6 +86,7 @@ impl Expect {
                 left: (*repeat).max(1),
             },
             Command::Recv { .. } | Command::RecvFrom { .. } => Expect::Receive,
+            Command::SetPath(_) => Expect::Path,
             _ => Expect::Other,
         }
     }
@@ -196,6 +203,7 @@ impl Tracker {
         let request = match &event.kind {
             EventKind::Call(call) => call.request,
             EventKind::CommandError(error) => error.request,
+            EventKind::Path(state) => state.request,
             _ => None,
         }?;
         let i = self
@@ -216,6 +224,7 @@ impl Tracker {
                 let error = matches!(call.result, CallResult::Error(_));
                 (finished, StepResult::Call { label }, error, fills)
             }
+            EventKind::Path(state) => (true, StepResult::Path { path: state.path }, false, None),
             // Refused before any system call: a socket it was to create
             // will never exist.
             EventKind::CommandError(refusal) => (
@@ -284,7 +293,7 @@ fn answer(
             };
             (true, None, got)
         }
-        (Expect::Other, _, _) => (true, None, None),
+        (Expect::Other | Expect::Path, _, _) => (true, None, None),
     }
 }
 

@@ -18,8 +18,18 @@
 //! Playing waits for each step's result before the next step (unless the
 //! step says `wait: false`), then for its `pause_ms`. A step that names a
 //! socket still being created waits for it, whatever the mode.
+//!
+//! A lesson that names a path ([`Lesson::path`]) has it set before its
+//! first step, as part of starting the run: the runner sends its
+//! `set_path` ([`Output::SetPath`]) once the fresh session has settled and
+//! waits for the relay's `path` event; a refusal (no lab on this relay,
+//! for one) stops the run and says why ([`Halt::PathRefused`]). A lesson
+//! without a path runs on loopback, and sets loopback first if the session
+//! is on a lab. Opening another lesson while the session is on a lab sets
+//! loopback too, once; the relay refuses it while sockets are open, and
+//! then the next run's fresh session starts on loopback anyway.
 
-use sockscope_shared::{Command, EventKind, Framing, Lesson, SocketId};
+use sockscope_shared::{Command, CommandError, EventKind, Framing, Lesson, PathRequest, SocketId};
 
 use super::build::build;
 use super::results::{Expect, Flight, Slot, StepState, Tracker};
@@ -74,6 +84,11 @@ pub enum Halt {
     },
     /// The command could not be handed to the relay.
     NotSent { step: usize, message: String },
+    /// The relay refused the lesson's path (no lab on this relay, or a
+    /// setting out of range): no step ran.
+    PathRefused(Box<CommandError>),
+    /// The lesson's `set_path` could not be handed to the relay.
+    PathNotSent { message: String },
     /// The relay session ended during the run: its sockets are gone.
     SessionEnded,
 }
@@ -83,6 +98,10 @@ pub enum Halt {
 pub enum Output {
     /// Send this command for this step, then call [`Runner::sent`].
     Send { step: usize, command: Command },
+    /// Send this `set_path`, the lesson's path or loopback, which belongs
+    /// to no step; then call [`Runner::path_sent`] (or
+    /// [`Runner::path_not_sent`]).
+    SetPath { command: Command },
     /// Call [`Runner::poll`] again at this time (milliseconds, the clock of
     /// [`Now::unix_ms`]).
     WakeAt(f64),
@@ -108,6 +127,21 @@ struct Handed {
     silent: bool,
 }
 
+/// Where the session's path stands, for this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathPhase {
+    /// Nothing to do: the path is the lesson's, or it has been asked for.
+    Settled,
+    /// To be set before the first step, once the fresh session has
+    /// settled: the lesson's path, or loopback if the session is on a lab.
+    Due,
+    /// Sent as this request: no step goes until the `path` event.
+    Out { request: u64 },
+    /// Another lesson was opened on a lab: back to loopback, outside any
+    /// run, not waited for.
+    Restore,
+}
+
 /// One run of one lesson.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -130,6 +164,11 @@ pub struct Runner {
     ready_at: f64,
     /// When the last waited-for step finished: pauses count from here.
     last_done: f64,
+    path: PathPhase,
+    /// Whether the session is on a lab path, as its last `path` event said.
+    lab: bool,
+    /// Loopback was asked for once after a lesson switch; not again.
+    restored: bool,
 }
 
 impl Runner {
@@ -148,6 +187,9 @@ impl Runner {
             seen: 0,
             ready_at: 0.0,
             last_done: 0.0,
+            path: PathPhase::Settled,
+            lab: false,
+            restored: false,
         }
     }
 
@@ -294,6 +336,8 @@ impl Runner {
             self.seen = 0;
             self.ready_at = now_ms + SETTLE_MS;
             self.last_done = now_ms;
+            self.lab = false;
+            self.path = PathPhase::Due;
             self.status = match self.mode {
                 Mode::Play => Status::Playing,
                 Mode::Step => Status::Paused,
@@ -301,6 +345,7 @@ impl Runner {
         } else if key != self.session {
             self.session = key;
             self.seen = model.events.len();
+            self.lab = false;
             if matches!(self.status, Status::Playing | Status::Paused) {
                 self.status = Status::Halted(Halt::SessionEnded);
             }
@@ -308,6 +353,7 @@ impl Runner {
         }
         let start = self.seen.min(model.events.len());
         for event in model.events.get(start..).unwrap_or_default() {
+            self.on_path_event(&event.kind, now_ms);
             if let Some(landed) = self.tracker.on_event(event)
                 && landed.waited
             {
@@ -315,11 +361,44 @@ impl Runner {
             }
         }
         self.seen = model.events.len();
+        if self.status == Status::Ready
+            && self.lab
+            && !self.restored
+            && self.path == PathPhase::Settled
+        {
+            self.path = PathPhase::Restore;
+        }
         self.finish_if_done();
+    }
+
+    /// What a `path` event, or the refusal of the run's `set_path`, means
+    /// for the run.
+    fn on_path_event(&mut self, kind: &EventKind, now_ms: f64) {
+        let out = match self.path {
+            PathPhase::Out { request } => Some(request),
+            _ => None,
+        };
+        match kind {
+            EventKind::Path(state) => {
+                self.lab = state.path.is_lab();
+                if out.is_some() && state.request == out {
+                    self.path = PathPhase::Settled;
+                    self.last_done = now_ms;
+                }
+            }
+            EventKind::CommandError(refusal) if out.is_some() && refusal.request == out => {
+                self.path = PathPhase::Settled;
+                if matches!(self.status, Status::Playing | Status::Paused) {
+                    self.status = Status::Halted(Halt::PathRefused(Box::new(refusal.clone())));
+                }
+            }
+            _ => {}
+        }
     }
 
     fn finish_if_done(&mut self) {
         if matches!(self.status, Status::Playing | Status::Paused)
+            && self.path == PathPhase::Settled
             && self.next >= self.lesson.steps.len()
             && !self.tracker.busy()
             && self.handed.is_none()
@@ -331,8 +410,29 @@ impl Runner {
     /// What to do now: send the next step's command, wait until a time, or
     /// nothing.
     pub fn poll(&mut self, now: Now) -> Output {
+        if self.path == PathPhase::Restore && self.status == Status::Ready {
+            return Output::SetPath {
+                command: Command::SetPath(PathRequest::loopback()),
+            };
+        }
         if !matches!(self.status, Status::Playing | Status::Paused) || self.waiting() {
             return Output::Idle;
+        }
+        match self.path {
+            PathPhase::Due if now.unix_ms < self.ready_at => return Output::WakeAt(self.ready_at),
+            PathPhase::Due => {
+                let wanted = self.lesson.path.clone();
+                match wanted.or_else(|| self.lab.then(PathRequest::loopback)) {
+                    Some(path) => {
+                        return Output::SetPath {
+                            command: Command::SetPath(path),
+                        };
+                    }
+                    None => self.path = PathPhase::Settled,
+                }
+            }
+            PathPhase::Out { .. } => return Output::Idle,
+            PathPhase::Settled | PathPhase::Restore => {}
         }
         let Some(step) = self.lesson.steps.get(self.next) else {
             return Output::Idle;
@@ -403,6 +503,29 @@ impl Runner {
             self.last_done = now_ms;
         }
         self.finish_if_done();
+    }
+
+    /// The `set_path` of [`Output::SetPath`] left for the relay as request
+    /// `request`: the run waits for its `path` event (a restore waits for
+    /// nothing).
+    pub fn path_sent(&mut self, request: u64) {
+        self.path = match self.path {
+            PathPhase::Due => PathPhase::Out { request },
+            PathPhase::Restore => {
+                self.restored = true;
+                PathPhase::Settled
+            }
+            other => other,
+        };
+    }
+
+    /// The `set_path` of [`Output::SetPath`] could not be sent at all.
+    pub fn path_not_sent(&mut self, message: String) {
+        if self.path == PathPhase::Due {
+            self.status = Status::Halted(Halt::PathNotSent { message });
+        }
+        self.restored = true;
+        self.path = PathPhase::Settled;
     }
 
     /// The command of step `step` could not be sent at all.

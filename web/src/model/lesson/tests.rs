@@ -2,8 +2,8 @@
 //! replies, failures and lost sessions.
 
 use sockscope_shared::{
-    Command, Framing, Lesson, Payload, RecvBody, Reply, Request, SocketId, Step, StepAction, Text,
-    Transform,
+    Command, Framing, Lesson, PathPreset, PathRequest, PathSettings, Payload, RecvBody, Reply,
+    Request, SocketId, Step, StepAction, Text, Transform,
 };
 
 use super::fake_relay::FakeRelay;
@@ -26,6 +26,7 @@ pub fn lesson(steps: Vec<Step>) -> Lesson {
         title: Text::both("test"),
         explanation: Text::both("test"),
         recording: None,
+        path: None,
         steps,
     }
 }
@@ -81,12 +82,19 @@ pub struct Drive {
     pub request: u64,
     /// Every command sent, with its step.
     pub sent: Vec<(usize, Command)>,
+    /// Every `set_path` sent outside the steps.
+    pub paths: Vec<Command>,
 }
 
 impl Drive {
     /// Starts a run (playing or stepping) in a fresh session whose socket
     /// ids start at 7.
     pub fn start(lesson: Lesson, play: bool) -> Drive {
+        Drive::start_on(lesson, play, FakeRelay::new(1_000, 7))
+    }
+
+    /// Starts a run whose fresh session is `relay`.
+    pub fn start_on(lesson: Lesson, play: bool, relay: FakeRelay) -> Drive {
         let mut runner = Runner::new(lesson);
         let old = FakeRelay::new(500, 1);
         runner.observe(&old.model(), 0.0);
@@ -96,7 +104,6 @@ impl Drive {
         // The old session's events do not start the run.
         runner.observe(&old.model(), 0.0);
         assert_eq!(runner.status(), &Status::Connecting);
-        let relay = FakeRelay::new(1_000, 7);
         runner.observe(&relay.model(), 0.0);
         Drive {
             runner,
@@ -104,6 +111,7 @@ impl Drive {
             now: 0.0,
             request: 100,
             sent: Vec::new(),
+            paths: Vec::new(),
         }
     }
 
@@ -123,6 +131,16 @@ impl Drive {
                 self.request += 1;
                 self.runner.sent(*step, self.request, self.now);
                 self.sent.push((*step, command.clone()));
+                self.relay.answer(&Request {
+                    id: Some(self.request),
+                    command: command.clone(),
+                });
+                self.runner.observe(&self.relay.model(), self.now);
+            }
+            Output::SetPath { command } => {
+                self.request += 1;
+                self.runner.path_sent(self.request);
+                self.paths.push(command.clone());
                 self.relay.answer(&Request {
                     id: Some(self.request),
                     command: command.clone(),
@@ -483,4 +501,120 @@ fn a_lesson_chosen_mid_session_waits_for_a_newer_session() {
     let fresh = FakeRelay::new(50_000, 1);
     d.runner.observe(&fresh.model(), d.now);
     assert_eq!(d.runner.status(), &Status::Playing);
+}
+
+fn on_lab(lesson: Lesson) -> Lesson {
+    Lesson {
+        path: Some(PathRequest {
+            path: PathPreset::Lan,
+            seed: 7,
+            settings: PathSettings::default(),
+        }),
+        ..lesson
+    }
+}
+
+fn set_path(path: PathPreset) -> Step {
+    step(StepAction::Do(Command::SetPath(PathRequest {
+        path,
+        seed: 0,
+        settings: PathSettings::default(),
+    })))
+}
+
+#[test]
+fn a_lesson_on_a_path_sets_it_before_its_first_step_and_waits_for_it() {
+    let lab = FakeRelay::new(1_000, 7).with_lab();
+    let mut d = Drive::start_on(on_lab(sticky()), true, lab);
+    // The fresh session settles first, then the path goes before step 1.
+    assert_eq!(d.once(), Output::WakeAt(SETTLE_MS));
+    assert!(matches!(
+        d.once(),
+        Output::SetPath {
+            command: Command::SetPath(PathRequest {
+                path: PathPreset::Lan,
+                seed: 7,
+                ..
+            })
+        }
+    ));
+    assert!(d.sent.is_empty(), "no step before the path event");
+    d.settle();
+    assert_eq!(d.runner.status(), &Status::Done);
+    assert_eq!((d.paths.len(), d.sent.len()), (1, 6));
+}
+
+#[test]
+fn a_refused_path_stops_the_run_with_the_refusal_and_runs_no_step() {
+    let mut d = Drive::start(on_lab(sticky()), true);
+    d.settle();
+    let Status::Halted(Halt::PathRefused(refusal)) = d.runner.status() else {
+        panic!("not stopped by the path: {:?}", d.runner.status());
+    };
+    assert_eq!(refusal.code, sockscope_shared::ErrorCode::LabUnavailable);
+    assert!(d.sent.is_empty());
+    let words =
+        crate::i18n::lesson::halt(crate::i18n::Lang::En, &Halt::PathRefused(refusal.clone()));
+    assert!(
+        words.starts_with("Stopped before step 1: the lesson's path"),
+        "{words}"
+    );
+}
+
+#[test]
+fn a_loopback_lesson_on_a_lab_session_sets_loopback_first() {
+    let mut lab = FakeRelay::new(1_000, 7).with_lab();
+    lab.answer(&Request {
+        id: Some(1),
+        command: Command::SetPath(PathRequest {
+            path: PathPreset::Wifi,
+            seed: 0,
+            settings: PathSettings::default(),
+        }),
+    });
+    let mut d = Drive::start_on(sticky(), true, lab);
+    d.settle();
+    assert_eq!(d.runner.status(), &Status::Done);
+    assert_eq!(d.paths, vec![Command::SetPath(PathRequest::loopback())]);
+    // On loopback already, a loopback lesson sets nothing.
+    let mut plain = Drive::start(sticky(), true);
+    plain.settle();
+    assert!(plain.paths.is_empty());
+}
+
+#[test]
+fn opening_another_lesson_after_a_lab_lesson_returns_to_loopback_once() {
+    let lab = FakeRelay::new(1_000, 7).with_lab();
+    let mut d = Drive::start_on(on_lab(sticky()), true, lab);
+    d.settle();
+    assert_eq!(d.runner.status(), &Status::Done);
+    d.runner.switch(sticky());
+    d.runner.observe(&d.relay.model(), d.now);
+    assert_eq!(
+        d.once(),
+        Output::SetPath {
+            command: Command::SetPath(PathRequest::loopback())
+        }
+    );
+    assert_eq!(d.runner.status(), &Status::Ready);
+    assert_eq!(d.once(), Output::Idle, "asked once, not again");
+}
+
+#[test]
+fn a_set_path_step_waits_for_the_path_event_and_shows_the_path() {
+    let mut steps = sticky().steps;
+    steps.insert(3, set_path(PathPreset::Lossy));
+    let lab = FakeRelay::new(1_000, 7).with_lab();
+    let mut d = Drive::start_on(on_lab(lesson(steps)), true, lab);
+    d.settle();
+    assert_eq!(d.runner.status(), &Status::Done);
+    assert_eq!(
+        d.runner.states()[3],
+        StepState::Done {
+            result: StepResult::Path {
+                path: PathPreset::Lossy
+            },
+            error: false
+        }
+    );
 }
