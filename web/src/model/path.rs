@@ -191,6 +191,17 @@ impl LabAccess {
     }
 }
 
+/// A one-way delay as its arrow shows it: `+350 µs`, `+20.1 ms`.
+pub fn delay_text(us: u64) -> String {
+    if us < 1000 {
+        format!("+{us} µs")
+    } else {
+        // Tenths of a millisecond, rounded.
+        let tenths = (us + 50) / 100;
+        format!("+{}.{} ms", tenths / 10, tenths % 10)
+    }
+}
+
 /// The TCP analysis flags of a row: its copies' flags (where it was sent
 /// and where it arrived), each once, in the order Wireshark lists them.
 pub fn merged_analysis<'a>(copies: impl Iterator<Item = &'a SegmentEvent>) -> Vec<TcpAnalysis> {
@@ -301,6 +312,15 @@ mod tests {
                 (None, Some(PathFate::QueueOverflow), 0, false),
             ]
         );
+    }
+
+    #[test]
+    fn delays_read_in_microseconds_then_tenths_of_milliseconds() {
+        assert_eq!(delay_text(0), "+0 µs");
+        assert_eq!(delay_text(999), "+999 µs");
+        assert_eq!(delay_text(20_100), "+20.1 ms");
+        assert_eq!(delay_text(20_149), "+20.1 ms");
+        assert_eq!(delay_text(1_234_560), "+1234.6 ms");
     }
 
     #[test]
