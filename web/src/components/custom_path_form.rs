@@ -4,6 +4,9 @@
 //! mid-session it changes the delay or the loss of the path in force (a
 //! loss of 100% takes the link dark).
 //!
+//! It opens over the page, under the selector, rather than in the sticky
+//! bar it belongs to: a bar that tall would hide the diagram.
+//!
 //! The fields are checked before sending with the protocol's own ranges
 //! (`model::path_form`), and the field that is wrong says so beside it.
 
@@ -18,6 +21,8 @@ pub struct Props {
     pub texts: UseStateHandle<PathTexts>,
     /// The field the last try found wrong.
     pub error: Option<PathFormError>,
+    /// Closes the form, leaving the path as it is.
+    pub onclose: Callback<()>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -83,8 +88,8 @@ pub fn CustomPathForm(props: &Props) -> Html {
         <div class="path-custom" id="path-custom">
             <div class="fields">
                 <PathInput texts={texts.clone()} field={PathField::Mtu} error={props.error.clone()} />
-                <label class="check"><input type="checkbox" name="same_both_ways" checked={same} onchange={onsame} />{ lang.pick("same both ways", "双向相同") }</label>
             </div>
+            <label class="check"><input type="checkbox" name="same_both_ways" checked={same} onchange={onsame} />{ lang.pick("same both ways", "双向相同") }</label>
             <table class="path-links">
                 <thead><tr>
                     <th></th>
@@ -101,7 +106,10 @@ pub fn CustomPathForm(props: &Props) -> Html {
                     }) }
                 </tbody>
             </table>
-            <button type="submit" id="path-apply">{ lang.pick("Apply", "应用") }</button>
+            <div class="path-custom-buttons">
+                <button type="submit" id="path-apply">{ lang.pick("Apply", "应用") }</button>
+                <button type="button" class="secondary" id="path-custom-close" onclick={props.onclose.reform(|_: MouseEvent| ())}>{ lang.pick("Close", "关闭") }</button>
+            </div>
         </div>
     }
 }

@@ -80,7 +80,7 @@ pub fn crossing(lang: Lang, mark: &CrossingMark, from: (f64, f64), to: (f64, f64
             (x - 12.0, "end")
         };
         return html! {
-            <g class="path-drop" data-fate={format!("{fate:?}").to_ascii_lowercase()}>
+            <g class="path-drop">
                 <line x1={px(x - s)} y1={px(y - s)} x2={px(x + s)} y2={px(y + s)} />
                 <line x1={px(x - s)} y1={px(y + s)} x2={px(x + s)} y2={px(y - s)} />
                 <text x={px(text_x)} y={px(y + 5.0)} text-anchor={anchor}>{ words::fate(lang, fate) }</text>

@@ -175,6 +175,17 @@ pub fn PathPicker(props: &Props) -> Html {
             send(*chosen);
         })
     };
+    let onclose = {
+        let (chosen, field_error) = (chosen.clone(), field_error.clone());
+        Callback::from(move |()| {
+            field_error.set(None);
+            chosen.set(in_force_path);
+        })
+    };
+    // The path in force is said when it is not what the selector shows, or
+    // when it is a lab (whose addresses the forms need).
+    let show_in_force =
+        *chosen != in_force_path || props.state.as_ref().is_some_and(|s| s.lab.is_some());
     let seed_error = (*field_error)
         .as_ref()
         .filter(|e| e.field == PathField::Seed.key())
@@ -223,14 +234,16 @@ pub fn PathPicker(props: &Props) -> Html {
                 <span class="path-line" id="path-description">{ words::preset_description(lang, *chosen) }</span>
             </div>
             <div class="path-status">
-                <span id="path-in-force">{ in_force(lang, props.state.as_ref()) }</span>
+                if show_in_force {
+                    <span id="path-in-force">{ in_force(lang, props.state.as_ref()) }</span>
+                }
                 if let Some(counts) = counts {
                     <span class="path-counts" id="path-counts">{ counts }</span>
                 }
             </div>
             <FormError local={form.local_error()} remote={props.error.clone()} />
             if *chosen == PathPreset::Custom {
-                <CustomPathForm {texts} error={(*field_error).clone()} />
+                <CustomPathForm {texts} error={(*field_error).clone()} {onclose} />
             }
             { for note }
         </form>

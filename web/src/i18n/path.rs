@@ -25,10 +25,7 @@ pub fn preset(lang: Lang, path: PathPreset) -> &'static str {
     }
 }
 
-/// A number as people write it: `20`, `0.5`.
-fn num(value: f64) -> String {
-    format!("{value}")
-}
+use crate::model::describe::number as num;
 
 /// A rate: `20 Mbit/s`, `512 kbit/s`.
 fn rate(kbps: u32) -> String {

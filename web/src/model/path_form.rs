@@ -9,6 +9,8 @@
 
 use sockscope_shared::{LinkSettings, PathPreset, PathRequest, PathSettings};
 
+use super::describe::number as written;
+
 /// One setting of a direction of the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinkField {
@@ -52,12 +54,12 @@ impl LinkField {
     /// The setting's value in `link`, as the field shows it.
     pub fn text(self, link: &LinkSettings) -> String {
         match self {
-            LinkField::Delay => link.delay_ms.to_string(),
-            LinkField::Jitter => link.jitter_ms.to_string(),
-            LinkField::Loss => link.loss_percent.to_string(),
-            LinkField::Burst => link.loss_burst.to_string(),
-            LinkField::Reorder => link.reorder_percent.to_string(),
-            LinkField::Duplicate => link.duplicate_percent.to_string(),
+            LinkField::Delay => written(link.delay_ms),
+            LinkField::Jitter => written(link.jitter_ms),
+            LinkField::Loss => written(link.loss_percent),
+            LinkField::Burst => written(link.loss_burst),
+            LinkField::Reorder => written(link.reorder_percent),
+            LinkField::Duplicate => written(link.duplicate_percent),
             LinkField::Rate => link.rate_kbps.to_string(),
             LinkField::Queue => link.queue_bytes.to_string(),
         }
@@ -199,17 +201,40 @@ pub struct PathFormError {
     pub problem: FieldProblem,
 }
 
+/// A decimal as typed: digits, at most one point, nothing else (no sign,
+/// no exponent: no setting is negative or needs one). Read through
+/// integers, as the page writes numbers (`describe::decimal`), which keeps
+/// the float parser out of the page.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || whole.len() > 15
+    {
+        return None;
+    }
+    let mut value = 0.0;
+    for b in whole.bytes() {
+        value = value * 10.0 + f64::from(b - b'0');
+    }
+    let mut scale = 1.0;
+    for b in fraction.bytes().take(9) {
+        scale /= 10.0;
+        value += f64::from(b - b'0') * scale;
+    }
+    Some(value)
+}
+
 fn number(texts: &PathTexts, field: PathField) -> Result<f64, PathFormError> {
     let text = texts.get(field).trim();
-    text.parse::<f64>()
-        .ok()
-        .filter(|value| value.is_finite())
-        .ok_or_else(|| PathFormError {
-            field: field.key(),
-            problem: FieldProblem::NotANumber {
-                found: text.to_string(),
-            },
-        })
+    parse_decimal(text).ok_or_else(|| PathFormError {
+        field: field.key(),
+        problem: FieldProblem::NotANumber {
+            found: text.to_string(),
+        },
+    })
 }
 
 /// A whole number in `0..=max` for `field`.
@@ -394,6 +419,17 @@ mod tests {
             )),
             Ok((100.0, 0.5))
         );
+    }
+
+    #[test]
+    fn decimals_are_read_without_sign_or_exponent() {
+        assert_eq!(parse_decimal("20"), Some(20.0));
+        assert_eq!(parse_decimal("0.5"), Some(0.5));
+        assert_eq!(parse_decimal(".25"), Some(0.25));
+        assert_eq!(parse_decimal("3."), Some(3.0));
+        for bad in ["", ".", "-1", "1e3", "1.2.3", "ten", " 1"] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
