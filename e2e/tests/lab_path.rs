@@ -2,7 +2,8 @@
 //!
 //! The selector sits beside the connection status: loopback is chosen,
 //! the custom path form opens from "custom…" and says which field is out
-//! of range before sending anything. A lab session's event log (hand-written
+//! of range before sending anything; a named path is sent to the relay,
+//! whose answer (the path in force, or its refusal) shows there. A lab session's event log (hand-written
 //! in the relay's format: `web/tests/live/lab-internet.events.json`), opened
 //! with "Open capture…", draws each packet once: the lost one's arrow stops
 //! at a ✕ with its fate, the others carry their one-way delay, the
@@ -68,6 +69,19 @@ async fn the_selector_offers_loopback_and_checks_a_custom_path() -> Result<()> {
             .await?;
         assert_eq!(complaint.as_str(), Some("must be from 0 to 100"));
         b.screenshot("custom").await?;
+        // A named path goes to the relay: it is in force, or the refusal
+        // shows beside the selector (a relay whose sessions have no lab yet).
+        b.choose("#path-picker select[name=path]", "internet")
+            .await?;
+        let answer = b
+            .wait(
+                "the relay's answer to set_path",
+                "document.querySelector('#path-picker .form-error')?.textContent \
+                 || (document.querySelector('#path-picker')?.dataset.path === 'internet' && 'in force')",
+            )
+            .await?;
+        assert!(!answer.as_str().unwrap_or_default().is_empty(), "{answer}");
+        b.screenshot("internet").await?;
     } else {
         let note = b
             .wait(
