@@ -20,6 +20,7 @@ use super::ladder::Ladder;
 use super::lang_switch::LangSwitch;
 use super::lesson_panel::LessonPanel;
 use super::listen_form::{self, ListenForm};
+use super::path_picker::{self, PathPicker};
 use super::player_bar::PlayerBar;
 use super::recording_picker::RecordingPicker;
 use super::socket_actions::SocketActions;
@@ -27,10 +28,12 @@ use super::socket_list::SocketList;
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
 use crate::fetch_log::{log_parameter, open_recording};
+use crate::hooks::field_values::TargetHost;
 use crate::hooks::shortcuts::use_shortcuts;
 use crate::i18n::{self, Lang, refusal};
 use crate::model::Model;
 use crate::model::describe::{call_event_label, segment_label};
+use crate::model::path::LabAccess;
 use crate::relay::{Relay, page_websocket_url};
 use crate::state::{Action, State};
 
@@ -296,14 +299,25 @@ pub fn App() -> Html {
         Some(stream.unread_at(state.live.events.len().saturating_sub(1)))
     });
     let log_name = state.log.as_ref().map(|l| l.name.clone());
+    let lab_access = LabAccess::from_hello(
+        state
+            .live
+            .hello
+            .as_ref()
+            .and_then(|h| h.capabilities.lab.as_ref()),
+    );
+    let target_host = TargetHost(state.live.path.server_host());
 
     html! {
         <ContextProvider<Lang> context={*lang}>
+        <ContextProvider<TargetHost> context={target_host}>
         <div class="app">
             <header class="topbar">
                 <h1>{ "sockscope" }</h1>
                 <LangSwitch lang={*lang} onchange={handlers.onlang} />
                 <ConnectionStatus link={state.link.clone()} onretry={handlers.onretry} />
+                <PathPicker access={lab_access} state={state.live.path.state.clone()} counts={state.live.path.counts}
+                    error={error(path_picker::FORM)} onsubmit={handlers.onsubmit.clone()} />
                 <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped}
                     stale={state.link != crate::model::connection::Link::Connected} />
                 <RecordingPicker onload={handlers.onlogload.clone()} onerror={handlers.onlogerror.clone()} />
@@ -357,6 +371,7 @@ pub fn App() -> Html {
                 </main>
             </div>
         </div>
+        </ContextProvider<TargetHost>>
         </ContextProvider<Lang>>
     }
 }

@@ -6,6 +6,7 @@
 use sockscope_shared::{Bytes, Call, CallEvent, CallResult, EventKind, Segment, SegmentEvent};
 use yew::prelude::*;
 
+use super::detail_path::{analysis_fields, crossing_fields};
 use super::hex_dump::HexDump;
 use super::send_class;
 use crate::i18n::{Lang, use_lang};
@@ -56,6 +57,8 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
             { field(lang.pick("from", "来自"), format!("{}{}", seg.src, who(seg.from_socket))) }
             { field(lang.pick("to", "发往"), format!("{}{}", seg.dst, who(seg.to_socket))) }
             { field(lang.pick("connection", "连接"), format!("conn {} · {:?}", seg.conn, seg.direction).to_ascii_lowercase()) }
+            { crossing_fields(lang, model, at) }
+            { analysis_fields(lang, model, at) }
         </>
     };
     match &seg.segment {

@@ -16,6 +16,18 @@ pub fn text(handle: &UseStateHandle<String>) -> Callback<InputEvent> {
     })
 }
 
+/// The text of an input after a keystroke.
+pub fn input_value(e: &InputEvent) -> Option<String> {
+    e.target_dyn_into::<HtmlInputElement>()
+        .map(|input| input.value())
+}
+
+/// Whether a checkbox is ticked after a change.
+pub fn checked(e: &Event) -> Option<bool> {
+    e.target_dyn_into::<HtmlInputElement>()
+        .map(|input| input.checked())
+}
+
 /// Keeps a checkbox's state in step with clicks.
 pub fn checkbox(handle: &UseStateHandle<bool>) -> Callback<Event> {
     let handle = handle.clone();

@@ -240,7 +240,8 @@ pub fn Ladder(props: &Props) -> Html {
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
-                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} sends={props.model.sends_of(row.at)} position={p} {lanes} {width} {start}
+                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} sends={props.model.sends_of(row.at)}
+                            crossing={props.model.crossing_mark(row.at)} analysis={props.model.analysis_of(row.at)} position={p} {lanes} {width} {start}
                             current={row.step == current} selected={props.selected == Some(row.at)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>

@@ -9,12 +9,16 @@
 
 use yew::prelude::*;
 
+use sockscope_shared::TcpAnalysis;
+
+use super::ladder_path;
 use super::length::px;
 use super::send_class;
 use crate::hooks::virtual_rows::Grid;
-use crate::i18n::{Lang, words};
+use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::duration;
 use crate::model::ladder::{self, Band, Row, RowKind};
+use crate::model::path::CrossingMark;
 
 /// Room beside the outer lanes, for the labels of the calls on them.
 pub const MARGIN: f64 = 240.0;
@@ -43,7 +47,15 @@ fn elapsed(t_us: u64, start: u64) -> String {
     format!("+{}", duration(t_us.saturating_sub(start)))
 }
 
-fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
+/// What a packet row draws beyond its arrow: its trip over a lab path and
+/// Wireshark's analysis of it.
+struct PacketNotes<'a> {
+    lang: Lang,
+    crossing: Option<&'a CrossingMark>,
+    analysis: &'a [TcpAnalysis],
+}
+
+fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_>) -> Html {
     let RowKind::Packet {
         from,
         to,
@@ -54,8 +66,12 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
     else {
         return html! {};
     };
-    let (x1, x2) = (lane_x(*from), lane_x(*to));
-    let (y1, y2) = (y + 20.0, y + 38.0);
+    let (x1, full_x2) = (lane_x(*from), lane_x(*to));
+    let (y1, full_y2) = (y + 20.0, y + 38.0);
+    // A packet the path dropped stops halfway.
+    let reach = ladder_path::reach(notes.crossing);
+    let (x2, y2) = (x1 + (full_x2 - x1) * reach, y1 + (full_y2 - y1) * reach);
+    let dropped = reach < 1.0;
     let colour = match (sends.first(), rst, phase) {
         (Some(send), _, _) => send_class(*send),
         (None, true, _) => "rst".to_string(),
@@ -79,16 +95,27 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64) -> Html {
     // A long arrow (many lanes, as in a big capture) keeps its label near
     // its left end, by the clients, where the view starts: in the middle it
     // would be off screen for most of them.
-    let mid = if (x2 - x1).abs() > 2.0 * GAP {
-        x1.min(x2) + GAP / 2.0
+    let mid = if (full_x2 - x1).abs() > 2.0 * GAP {
+        x1.min(full_x2) + GAP / 2.0
     } else {
-        (x1 + x2) / 2.0
+        (x1 + full_x2) / 2.0
+    };
+    let shaft_end = if dropped {
+        (x2, y2)
+    } else {
+        (x2 - ux * 10.0, y2 - uy * 10.0)
     };
     html! {
         <>
-            <line class={classes!("arrow", colour.clone())} x1={px(x1)} y1={px(y1)} x2={px(x2 - ux * 10.0)} y2={px(y2 - uy * 10.0)} />
-            <polygon class={classes!("head", colour)} points={head} />
+            <line class={classes!("arrow", colour.clone(), dropped.then_some("dropped"))} x1={px(x1)} y1={px(y1)} x2={px(shaft_end.0)} y2={px(shaft_end.1)} />
+            if !dropped {
+                <polygon class={classes!("head", colour)} points={head} />
+            }
             <text class="arrow-label" x={px(mid)} y={px(y + 15.0)}>{ label }</text>
+            if let Some(mark) = notes.crossing {
+                { ladder_path::crossing(notes.lang, mark, (x1, y1), (full_x2, full_y2)) }
+            }
+            { ladder_path::analysis(notes.lang, notes.analysis, mid, y + 44.0) }
         </>
     }
 }
@@ -193,6 +220,12 @@ pub struct RowProps {
     /// The sends whose bytes it wrote, carried or read: its colours,
     /// also found only for the rows drawn.
     pub sends: Vec<usize>,
+    /// What a lab path did to the packet (`Model::crossing_mark`).
+    #[prop_or_default]
+    pub crossing: Option<CrossingMark>,
+    /// Wireshark's TCP analysis of the packet (`Model::analysis_of`).
+    #[prop_or_default]
+    pub analysis: Vec<TcpAnalysis>,
     /// The row's place among the rows drawn from the top.
     pub position: usize,
     pub lanes: usize,
@@ -206,6 +239,7 @@ pub struct RowProps {
 
 #[component]
 pub fn LadderRow(props: &RowProps) -> Html {
+    let lang = use_lang();
     let row = &props.row;
     let y = HEADER + props.position as f64 * ROW;
     let at = row.at;
@@ -227,7 +261,7 @@ pub fn LadderRow(props: &RowProps) -> Html {
         <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}>
             <rect class="row-bg" y={px(y)} />
             <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(row.t_us, props.start) }</text>
-            { packet(row, label, &props.sends, y) }
+            { packet(row, label, &props.sends, y, PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: &props.analysis }) }
             { call(row, label, &props.sends, y, props.lanes) }
             { states(row, y, props.lanes) }
         </g>

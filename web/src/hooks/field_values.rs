@@ -35,11 +35,25 @@ impl HostPort {
     }
 }
 
-/// An address that starts as `127.0.0.1:9527`.
+/// The host the address fields start from: loopback, or on a lab path the
+/// lab server's address (the relay opens listeners in the server's
+/// namespace and connects from the client's). `App` provides it as a
+/// context; without one the fields start at 127.0.0.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHost(pub String);
+
+/// An address that starts as `127.0.0.1:9527`, or the lab server's address
+/// on port 9527; a change of path puts the new path's address in the field.
 #[hook]
 pub fn use_host_port() -> HostPort {
+    let target = use_context::<TargetHost>().map_or_else(|| "127.0.0.1".to_string(), |t| t.0);
+    let host = use_state(|| target.clone());
+    {
+        let host = host.clone();
+        use_effect_with(target, move |target| host.set(target.clone()));
+    }
     HostPort {
-        host: use_state(|| "127.0.0.1".to_string()),
+        host,
         port: use_state(|| "9527".to_string()),
     }
 }

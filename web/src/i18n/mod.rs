@@ -7,7 +7,8 @@
 //! and a component's diff stays small; lesson texts come from the lesson
 //! files ([`Lang::text`]). [`lesson`] words the lesson panel's states,
 //! step results and errors; [`capture`] what the page says about capture
-//! files; [`refusal`] what the relay refused and what the kernel
+//! files; [`path`] the paths and the network lab (what the path did to a
+//! packet, Wireshark's TCP analysis flags); [`refusal`] what the relay refused and what the kernel
 //! answered; [`words`] the model terms and facts several views print (socket
 //! roles, the link to the relay, phase notes, a conversation's ends).
 //!
@@ -26,6 +27,7 @@
 
 pub mod capture;
 pub mod lesson;
+pub mod path;
 pub mod refusal;
 pub mod words;
 

@@ -184,6 +184,24 @@ pub fn decimal(n: u64, places: u32) -> String {
     format!("{}.{:0width$}", n / unit, n % unit, width = places as usize)
 }
 
+/// A setting as people write it, to a thousandth: `20`, `0.5`, `12.125`,
+/// through integers like [`decimal`]. Negative and non-finite values (which
+/// no setting takes) read as 0.
+pub fn number(value: f64) -> String {
+    // `as` saturates: NaN becomes 0, never a panic.
+    let thousandths = (value.max(0.0) * 1000.0).round() as u64;
+    let (whole, mut fraction) = (thousandths / 1000, thousandths % 1000);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let mut places = 3;
+    while fraction % 10 == 0 {
+        fraction /= 10;
+        places -= 1;
+    }
+    format!("{whole}.{fraction:0places$}")
+}
+
 /// A span of `us` microseconds: `35 µs` under a millisecond, else
 /// `1.204 ms`.
 pub fn duration(us: u64) -> String {
@@ -236,6 +254,11 @@ mod tests {
         assert_eq!(decimal(0, 1), "0.0");
         assert_eq!(duration(35), "35 µs");
         assert_eq!(duration(1204), "1.204 ms");
+        assert_eq!(number(20.0), "20");
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(0.05), "0.05");
+        assert_eq!(number(12.125), "12.125");
+        assert_eq!(number(f64::NAN), "0");
     }
     use sockscope_shared::{Bytes, Direction, OsError, TcpFlags, TcpOptions, Transport};
 

@@ -25,6 +25,8 @@ pub mod framing;
 pub mod hexdump;
 pub mod ladder;
 pub mod lesson;
+pub mod path;
+pub mod path_form;
 pub mod phases;
 pub mod player;
 pub mod sockets;
@@ -34,10 +36,11 @@ pub mod validate;
 
 use sockscope_shared::{
     Call, CallEvent, CallResult, CaptureState, CommandError, Event, EventKind, Hello, Segment,
-    SegmentEvent, SocketId, Transport,
+    SegmentEvent, SocketId, TcpAnalysis, Transport,
 };
 
 use conversation::Conversations;
+use path::{CopyRole, Crossing, CrossingMark, PathModel};
 use sockets::Sockets;
 use stream::TimeOrder;
 use udp::{ReceivedDatagram, SentDatagram, WireDatagram};
@@ -101,6 +104,8 @@ pub struct Model {
     pub command_errors: Vec<(usize, CommandError)>,
     /// Events the relay dropped because the page read too slowly.
     pub dropped: u64,
+    /// The path in force, its counts, and the lab's crossings.
+    pub path: PathModel,
 }
 
 impl Model {
@@ -133,8 +138,12 @@ impl Model {
                 bytes: *bytes,
             }),
             EventKind::Segment(segment) => {
-                self.link_segment(at, event.t_us, segment);
-                self.add_step(at, event.t_us);
+                let sender = self.path.side_of(&segment.src);
+                // A lab packet's arrived copy annotates its sent copy's row.
+                if self.path.crossings.on_segment(at, segment, sender) != CopyRole::Arrived {
+                    self.link_segment(at, event.t_us, segment);
+                    self.add_step(at, event.t_us);
+                }
             }
             EventKind::CommandError(error) => self.command_errors.push((at, error.clone())),
             EventKind::Capture(CaptureState::Stats {
@@ -150,7 +159,9 @@ impl Model {
             }
             EventKind::Capture(state) => self.capture = Some(state.clone()),
             EventKind::Lagged { dropped } => self.dropped += dropped,
-            EventKind::Path(_) | EventKind::PathDrop(_) | EventKind::PathStats(_) => {}
+            EventKind::Path(state) => self.path.state = Some(state.clone()),
+            EventKind::PathDrop(drop) => self.path.crossings.on_drop(drop),
+            EventKind::PathStats(counts) => self.path.counts = Some(*counts),
         }
         self.events.push(event);
     }
@@ -278,6 +289,55 @@ impl Model {
             }
         }
         Vec::new()
+    }
+
+    /// The segment event at `at`, if it is one.
+    fn segment_at(&self, at: usize) -> Option<&SegmentEvent> {
+        match &self.events.get(at)?.kind {
+            EventKind::Segment(seg) => Some(seg),
+            _ => None,
+        }
+    }
+
+    /// The lab crossing whose sent copy is the event at `at`: what the
+    /// row of that packet says of its trip.
+    pub fn crossing_of(&self, at: usize) -> Option<&Crossing> {
+        let number = self.segment_at(at)?.crossing?;
+        self.path
+            .crossings
+            .get(number)
+            .filter(|crossing| crossing.sent == Some(at))
+    }
+
+    /// What the path did to the packet at `at`, in numbers; `None` for a
+    /// packet that did not cross a lab path.
+    pub fn crossing_mark(&self, at: usize) -> Option<CrossingMark> {
+        let crossing = self.crossing_of(at)?;
+        let sent_t = self.events.get(at)?.t_us;
+        let first = crossing.arrived.first().and_then(|&a| self.events.get(a));
+        Some(CrossingMark {
+            delay_us: first.map(|arrived| arrived.t_us.saturating_sub(sent_t)),
+            dropped: crossing.dropped,
+            copies: crossing.arrived.len(),
+            reordered: crossing.reordered,
+        })
+    }
+
+    /// Wireshark's TCP analysis of the packet at `at`: its own flags and,
+    /// in the lab, those of its arrived copies.
+    pub fn analysis_of(&self, at: usize) -> Vec<TcpAnalysis> {
+        let Some(seg) = self.segment_at(at) else {
+            return Vec::new();
+        };
+        let arrived = self
+            .crossing_of(at)
+            .map(|crossing| crossing.arrived.as_slice())
+            .unwrap_or_default();
+        if seg.analysis.is_empty() && arrived.is_empty() {
+            return Vec::new();
+        }
+        let copies = arrived.iter().filter_map(|&a| self.segment_at(a));
+        path::merged_analysis(std::iter::once(seg).chain(copies))
     }
 
     fn link_segment(&mut self, at: usize, t_us: u64, seg: &SegmentEvent) {
