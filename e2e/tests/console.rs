@@ -70,6 +70,9 @@ async fn opening_a_capture_logs_no_error_or_warning() -> Result<()> {
     )
     .await?;
     let problems = b.console_problems().await?;
-    assert!(problems.is_empty(), "after opening a capture: {problems:#?}");
+    assert!(
+        problems.is_empty(),
+        "after opening a capture: {problems:#?}"
+    );
     session.finish().await
 }
