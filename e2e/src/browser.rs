@@ -1,5 +1,5 @@
 //! Headless Chromium through chromedriver: start it, act on the page, wait
-//! for conditions, take screenshots.
+//! for conditions, take screenshots, read what the browser logged.
 //!
 //! Conditions are JavaScript expressions evaluated in the page: the page's
 //! DOM is the interface the tests check, through the ids and `data-*`
@@ -16,6 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
+use crate::console::{self, BrowserLog, LOGGING_PREFS};
 use crate::paths::{Paths, TempDir, free_port};
 use crate::{DEFAULT_TIMEOUT, HarnessError, Result};
 
@@ -72,6 +73,8 @@ impl Browser {
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": paths.chromium, "args": args },
+            // Keep every browser log entry, for console_problems.
+            LOGGING_PREFS: { "browser": "ALL" },
         });
         let Value::Object(capabilities) = capabilities else {
             return Err(HarnessError("capabilities must be an object".into()));
@@ -194,6 +197,24 @@ impl Browser {
             .await?;
         let input = self.client.find(Locator::Css("#open-file")).await?;
         Ok(input.send_keys(&file.display().to_string()).await?)
+    }
+
+    /// The errors and warnings the browser logged since the session began
+    /// or since the last call (each entry is handed over once): the page's
+    /// `console.error` and `console.warn`, uncaught exceptions, and the
+    /// browser's own messages such as a request that failed. Each is one
+    /// line, `LEVEL source: message`; see [`console`] for which levels count.
+    ///
+    /// # Errors
+    /// When the session is gone or chromedriver's answer cannot be read.
+    pub async fn console_problems(&self) -> Result<Vec<String>> {
+        let session = self
+            .client
+            .session_id()
+            .await?
+            .ok_or_else(|| HarnessError("no WebDriver session to read the log of".into()))?;
+        let entries = self.client.issue_cmd(BrowserLog { session }).await?;
+        console::problems(&entries)
     }
 
     /// [`Browser::wait_for`] with the default timeout.

@@ -14,11 +14,14 @@
 //!
 //! Tests then act through [`browser::Browser`] and wait on conditions with
 //! timeouts ([`browser::Browser::wait_for`]), never on fixed sleeps.
-//! Screenshots go to `target/e2e-screenshots/<test>-<step>.png`. Every
+//! Screenshots go to `target/e2e-screenshots/<test>-<step>.png`; what the
+//! browser logged is read with [`browser::Browser::console_problems`]
+//! ([`console`]). Every
 //! child process is killed when its handle is dropped, so a failing test
 //! leaves nothing running.
 
 pub mod browser;
+pub mod console;
 pub mod forms;
 pub mod paths;
 pub mod relay;

@@ -87,8 +87,9 @@ fn build_front_end() -> Result<(), String> {
 
 /// Builds the page into `dist` in release mode (`trunk build --release
 /// --offline`, with the npm-installed wasm-opt first on PATH so trunk finds
-/// the version Trunk.toml asks for), then minifies its JavaScript glue and
-/// writes the gzipped copies the relay serves ([`pack`]).
+/// the version Trunk.toml asks for), then minifies its JavaScript glue,
+/// takes out what makes the browser warn and writes the gzipped copies the
+/// relay serves ([`pack`]).
 pub fn build_page(dist: &Path) -> Result<(), String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![setup::tools_bin()];
@@ -99,6 +100,7 @@ pub fn build_page(dist: &Path) -> Result<(), String> {
     let args = ["build", "--release", "--offline", "--dist", &dist_arg];
     sh_env("trunk", &args, &[("PATH", &path)])?;
     pack::minify_glue(dist)?;
+    pack::quiet_console(dist)?;
     pack::gzip_copies(dist)
 }
 
