@@ -139,7 +139,12 @@ impl PathPreset {
 /// The relay reads it as part of a command (`decode/request.rs`); a
 /// lesson's `path` ([`crate::Lesson`]) is the same object without `cmd`,
 /// read by the derive with the same defaults.
+///
+/// Read through [`FlatPathRequest`]: serde's `flatten` would buffer the
+/// object into an untyped tree first, machinery that costs the page
+/// kilobytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FlatPathRequest")]
 pub struct PathRequest {
     pub path: PathPreset,
     #[serde(default)]
@@ -147,6 +152,35 @@ pub struct PathRequest {
     /// For `custom`: the settings; ignored for named paths.
     #[serde(flatten)]
     pub settings: PathSettings,
+}
+
+/// [`PathRequest`] as JSON spells it: the settings' fields beside the
+/// path's.
+#[derive(Deserialize)]
+struct FlatPathRequest {
+    path: PathPreset,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default = "PathSettings::default_mtu")]
+    mtu: u16,
+    #[serde(default)]
+    client_to_server: LinkSettings,
+    #[serde(default)]
+    server_to_client: LinkSettings,
+}
+
+impl From<FlatPathRequest> for PathRequest {
+    fn from(flat: FlatPathRequest) -> PathRequest {
+        PathRequest {
+            path: flat.path,
+            seed: flat.seed,
+            settings: PathSettings {
+                mtu: flat.mtu,
+                client_to_server: flat.client_to_server,
+                server_to_client: flat.server_to_client,
+            },
+        }
+    }
 }
 
 impl PathRequest {
@@ -334,20 +368,48 @@ pub struct PathState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<u64>,
     pub path: PathPreset,
-    #[serde(default)]
     pub seed: u64,
     /// The lab's settings and addresses; absent on loopback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lab: Option<LabPath>,
 }
 
-/// A lab path in force.
+/// A lab path in force. Read through [`FlatLabPath`], as
+/// [`PathRequest`] is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FlatLabPath")]
 pub struct LabPath {
     #[serde(flatten)]
     pub settings: PathSettings,
     pub client: LabHost,
     pub server: LabHost,
+}
+
+/// [`LabPath`] as JSON spells it.
+#[derive(Deserialize)]
+struct FlatLabPath {
+    #[serde(default = "PathSettings::default_mtu")]
+    mtu: u16,
+    #[serde(default)]
+    client_to_server: LinkSettings,
+    #[serde(default)]
+    server_to_client: LinkSettings,
+    client: LabHost,
+    server: LabHost,
+}
+
+impl From<FlatLabPath> for LabPath {
+    fn from(flat: FlatLabPath) -> LabPath {
+        LabPath {
+            settings: PathSettings {
+                mtu: flat.mtu,
+                client_to_server: flat.client_to_server,
+                server_to_client: flat.server_to_client,
+            },
+            client: flat.client,
+            server: flat.server,
+        }
+    }
 }
 
 /// One side's addresses.

@@ -46,10 +46,21 @@ pub struct SegmentEvent {
     pub crossing: Option<u64>,
     /// What Wireshark's TCP analysis says of this segment, as seen at this
     /// capture point (`tcp.analysis.*`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_none"
+    )]
     pub analysis: Vec<TcpAnalysis>,
     #[serde(flatten)]
     pub segment: Segment,
+}
+
+/// `null` read as no flags, as the event decoder reads it.
+fn null_as_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<TcpAnalysis>, D::Error> {
+    Ok(Option::<Vec<TcpAnalysis>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Wireshark's TCP analysis flags, named as its `tcp.analysis.*` fields:

