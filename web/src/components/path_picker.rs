@@ -118,6 +118,9 @@ pub fn PathPicker(props: &Props) -> Html {
     let seed = use_state(|| "1".to_string());
     let texts = use_state(|| custom_start(props.state.as_ref()));
     let field_error = use_state(|| None::<PathFormError>);
+    // The custom form opens when the learner asks for it, never because a
+    // lesson moved the session onto a custom path.
+    let editing = use_state(|| false);
     let form = use_command_form(FORM.to_string(), &props.onsubmit);
     {
         // A new path in force (or a refusal's aftermath): the selector
@@ -149,11 +152,12 @@ pub fn PathPicker(props: &Props) -> Html {
         }
     };
     let onchange = {
-        let (chosen, texts, send, state) = (
+        let (chosen, texts, send, state, editing) = (
             chosen.clone(),
             texts.clone(),
             send.clone(),
             props.state.clone(),
+            editing.clone(),
         );
         Callback::from(move |e: Event| {
             let Some(path) = fields::select_value(&e).as_deref().and_then(parse_preset) else {
@@ -163,9 +167,18 @@ pub fn PathPicker(props: &Props) -> Html {
             if path == PathPreset::Custom {
                 // The custom form starts from the path in force.
                 texts.set(custom_start(state.as_ref()));
+                editing.set(true);
             } else {
+                editing.set(false);
                 send(path);
             }
+        })
+    };
+    let onedit = {
+        let (texts, state, editing) = (texts.clone(), props.state.clone(), editing.clone());
+        Callback::from(move |_: MouseEvent| {
+            texts.set(custom_start(state.as_ref()));
+            editing.set(true);
         })
     };
     let onsubmit = {
@@ -176,9 +189,10 @@ pub fn PathPicker(props: &Props) -> Html {
         })
     };
     let onclose = {
-        let (chosen, field_error) = (chosen.clone(), field_error.clone());
+        let (chosen, field_error, editing) = (chosen.clone(), field_error.clone(), editing.clone());
         Callback::from(move |()| {
             field_error.set(None);
+            editing.set(false);
             chosen.set(in_force_path);
         })
     };
@@ -231,6 +245,9 @@ pub fn PathPicker(props: &Props) -> Html {
                 if let Some(error) = seed_error {
                     <span class="field-error" role="alert">{ error }</span>
                 }
+                if *chosen == PathPreset::Custom && !*editing {
+                    <button type="button" class="secondary small" id="path-edit" onclick={onedit}>{ lang.pick("edit…", "修改…") }</button>
+                }
                 <span class="path-line" id="path-description">{ words::preset_description(lang, *chosen) }</span>
             </div>
             <div class="path-status">
@@ -242,7 +259,7 @@ pub fn PathPicker(props: &Props) -> Html {
                 }
             </div>
             <FormError local={form.local_error()} remote={props.error.clone()} />
-            if *chosen == PathPreset::Custom {
+            if *editing {
                 <CustomPathForm {texts} error={(*field_error).clone()} {onclose} />
             }
             { for note }
