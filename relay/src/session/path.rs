@@ -117,6 +117,7 @@ impl Session {
     /// `set_path`: at once for a lab's settings, in a slow step for a new
     /// lab.
     pub(super) fn set_path(&mut self, asked: Asked, request: PathRequest) -> Result<(), Refusal> {
+        tracing::debug!(path = request.path.id(), seed = request.seed, "set_path");
         let settings = match request.path {
             PathPreset::Loopback => None,
             PathPreset::Custom => Some(request.settings.clone()),
@@ -198,6 +199,10 @@ impl Session {
             );
             let mut tick = interval(TICK);
             tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            tracing::info!(
+                path = request.path.id(),
+                "a session moved onto a network lab"
+            );
             session.events.emit(EventKind::Path(state.clone()));
             session.lingering.set_lab(Some(Arc::clone(&lab)));
             session.path = SessionPath::Lab(Box::new(LabNow {

@@ -167,7 +167,10 @@ pub struct Runner {
     path: PathPhase,
     /// Whether the session is on a lab path, as its last `path` event said.
     lab: bool,
-    /// Loopback was asked for once after a lesson switch; not again.
+    /// Loopback was asked for once after a lesson switch, or need not be:
+    /// only a lesson opened (switched to) while the session is on a lab
+    /// takes the session back to loopback, never a path the learner
+    /// chooses while a lesson waits to be run.
     restored: bool,
 }
 
@@ -189,7 +192,7 @@ impl Runner {
             last_done: 0.0,
             path: PathPhase::Settled,
             lab: false,
-            restored: false,
+            restored: true,
         }
     }
 
@@ -308,9 +311,12 @@ impl Runner {
     /// the next run waits for a session newer than it, never for a late
     /// event of the old one.
     pub fn switch(&mut self, lesson: Lesson) {
-        let session = self.session;
+        let (session, on_lab) = (self.session, self.lab);
         *self = Runner::new(lesson);
         self.session = session;
+        // On a lab now, the lesson opened leaves it (once its first look at
+        // the session confirms it); on loopback, nothing is ever restored.
+        self.restored = !on_lab;
     }
 
     fn restart(&mut self, mode: Mode, budget: usize) {
@@ -368,6 +374,10 @@ impl Runner {
         {
             self.path = PathPhase::Restore;
         }
+        // Only a lab the session was on when the lesson was opened is left:
+        // a path the learner chooses later, with the lesson not running,
+        // is theirs to keep.
+        self.restored = true;
         self.finish_if_done();
     }
 

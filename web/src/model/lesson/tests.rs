@@ -583,6 +583,36 @@ fn a_loopback_lesson_on_a_lab_session_sets_loopback_first() {
 }
 
 #[test]
+fn a_path_chosen_while_a_lesson_waits_to_be_run_is_left_alone() {
+    let mut relay = FakeRelay::new(1_000, 7).with_lab();
+    let mut runner = Runner::new(sticky());
+    // The page's first look at the session (its hello) comes before any
+    // of its events.
+    runner.observe(&relay.model(), 0.0);
+    // As the page does: the lesson it shows is fetched, then loaded.
+    runner.switch(sticky());
+    assert_eq!(runner.status(), &Status::Ready);
+    // The learner moves the session onto a lab with the selector.
+    relay.answer(&Request {
+        id: Some(1),
+        command: Command::SetPath(PathRequest {
+            path: PathPreset::Internet,
+            seed: 0,
+            settings: PathSettings::default(),
+        }),
+    });
+    runner.observe(&relay.model(), 10.0);
+    assert_eq!(
+        runner.poll(Now {
+            unix_ms: 10.0,
+            utc_offset_minutes: 0,
+        }),
+        Output::Idle,
+        "the open lesson does not take the path back"
+    );
+}
+
+#[test]
 fn opening_another_lesson_after_a_lab_lesson_returns_to_loopback_once() {
     let lab = FakeRelay::new(1_000, 7).with_lab();
     let mut d = Drive::start_on(on_lab(sticky()), true, lab);
