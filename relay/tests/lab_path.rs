@@ -108,6 +108,9 @@ async fn a_lan_path_carries_mss_sized_segments_seen_on_both_sides() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
+    // The lab of the test before is removed off the workers, after its
+    // session ended: each test starts with none.
+    wait_until_gone().await;
     let relay = Relay::start().await;
     let mut page = relay.client().await;
     let state = set_path(
@@ -178,6 +181,9 @@ async fn a_lossy_path_reports_each_drop_against_its_crossing() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
+    // The lab of the test before is removed off the workers, after its
+    // session ended: each test starts with none.
+    wait_until_gone().await;
     let relay = Relay::start().await;
     let mut page = relay.client().await;
     let (_, client, server) = {
@@ -246,6 +252,9 @@ async fn a_lab_keeps_to_its_addresses_and_changes_world_only_when_empty() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
+    // The lab of the test before is removed off the workers, after its
+    // session ended: each test starts with none.
+    wait_until_gone().await;
     let relay = Relay::start().await;
     let mut page = relay.client().await;
     set_path(
@@ -307,6 +316,9 @@ async fn the_lab_goes_with_its_session() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
+    // The lab of the test before is removed off the workers, after its
+    // session ended: each test starts with none.
+    wait_until_gone().await;
     let relay = Relay::start().await;
     let mut page = relay.client().await;
     set_path(&mut page, json!({"cmd": "set_path", "path": "lan"})).await;
