@@ -17,6 +17,8 @@ mod common;
 mod lab_witness;
 #[path = "common/lesson_run.rs"]
 mod lesson_run;
+#[path = "common/tshark.rs"]
+mod tshark;
 
 use std::time::Duration;
 

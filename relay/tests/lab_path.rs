@@ -330,15 +330,7 @@ async fn the_lab_goes_with_its_session() {
 
 /// The names of this process's lab namespaces.
 fn lab_names() -> Vec<String> {
-    let prefix = format!("sockscope-{}-", std::process::id());
-    std::fs::read_dir("/run/netns")
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with(&prefix))
-                .collect()
-        })
-        .unwrap_or_default()
+    names_of(std::process::id())
 }
 
 /// Waits (at most five seconds) until this process has no lab left.

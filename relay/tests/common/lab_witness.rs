@@ -15,15 +15,14 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
-    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
 };
 
 use sockscope_shared::{Segment, SegmentEvent, Tap};
 
 use super::lesson_run::port_of;
+use super::tshark::{lines_of, wait_until_capturing};
 
 /// One packet as both witnesses can describe it: TCP with relative
 /// numbers, or a UDP datagram's ports and payload length.
@@ -156,31 +155,17 @@ impl Witness {
             .stderr(Stdio::null())
             .spawn()
             .expect("ip and tshark must be installed (apt-get install iproute2 tshark)");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let witness = Witness { tap, child, lines };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !witness.lines.lock().unwrap().iter().any(|l| is_probe(l)) {
-            assert!(
-                Instant::now() < deadline,
-                "tshark in {netns} did not start capturing"
-            );
-            // bash's /dev/udp: one datagram, with no tool beyond the shell.
-            let probe = format!("echo probe > /dev/udp/10.77.0.1/{PROBE_PORT}");
+        let lines = lines_of(&mut child);
+        // bash's /dev/udp: one datagram, with no tool beyond the shell.
+        let probe = format!("echo probe > /dev/udp/10.77.0.1/{PROBE_PORT}");
+        wait_until_capturing(&lines, &format!("tshark in {netns}"), is_probe, || {
             let _ = Command::new("ip")
                 .args(["netns", "exec", server_netns, "bash", "-c", &probe])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        witness
+        });
+        Witness { tap, child, lines }
     }
 
     /// The TCP and UDP packets seen so far. A line that does not read as

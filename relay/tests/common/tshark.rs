@@ -4,7 +4,7 @@
 //! "Capturing on" a little before it really captures, so readiness is
 //! proven by sending UDP probes to a port of its filter until one shows up.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
     io::{BufRead, BufReader},
@@ -66,32 +66,21 @@ impl Tshark {
             .stderr(Stdio::null())
             .spawn()
             .expect("tshark must be installed (apt-get install tshark)");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let tshark = Tshark {
+        let lines = lines_of(&mut child);
+        let probe_line = probe_port.to_string();
+        wait_until_capturing(
+            &lines,
+            "tshark",
+            |line| line.starts_with(&probe_line),
+            || {
+                probe.send_to(b"probe", ("127.0.0.1", probe_port)).unwrap();
+            },
+        );
+        Tshark {
             child,
             lines,
             probe_port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !tshark
-            .lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.starts_with(&probe_port.to_string()))
-        {
-            assert!(Instant::now() < deadline, "tshark did not start capturing");
-            probe.send_to(b"probe", ("127.0.0.1", probe_port)).unwrap();
-            std::thread::sleep(Duration::from_millis(50));
         }
-        tshark
     }
 
     /// The TCP packets seen so far. A line that does not read as one is a
@@ -105,6 +94,39 @@ impl Tshark {
             .filter(|l| !l.starts_with(&probe))
             .map(|line| parse_line(line).unwrap_or_else(|| panic!("tshark printed {line:?}")))
             .collect()
+    }
+}
+
+/// The lines a witness prints, gathered by a thread of their own as they
+/// come.
+pub fn lines_of(child: &mut Child) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let stdout = child.stdout.take().unwrap();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+/// Sends a probe every 50 ms until a line `is_probe` says is one shows up
+/// (tshark captures a little after it says so); fails after 20 s.
+pub fn wait_until_capturing(
+    lines: &Mutex<Vec<String>>,
+    witness: &str,
+    is_probe: impl Fn(&str) -> bool,
+    send_probe: impl Fn(),
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !lines.lock().unwrap().iter().any(|l| is_probe(l)) {
+        assert!(
+            Instant::now() < deadline,
+            "{witness} did not start capturing"
+        );
+        send_probe();
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
