@@ -21,6 +21,11 @@
 //!   callback: 16.7 ms when the step fit in one frame;
 //! - scrolling: the ladder's scroll box moved by four rows (184 px) every
 //!   frame for 120 frames; `frame` is the gap between successive frames.
+//!
+//! Then motion: the gaps between frames while the player plays, with every
+//! new row travelling in: a lesson's recording (lesson 03) at 1× for eight
+//! seconds, and a 10,000-event session (the same traffic, cut to 10,000
+//! packets) at 4× for eight seconds, from its first step.
 
 #![allow(clippy::print_stdout)] // A benchmark's figures are its output.
 
@@ -36,7 +41,11 @@ use sockscope_shared::{
 };
 
 const PACKETS: u32 = 100_000;
+/// The session played with motion.
+const PLAYED: u32 = 10_000;
 const CONNECTIONS: u32 = 10;
+/// How long each play is watched.
+const PLAY_MS: u32 = 8_000;
 
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -51,7 +60,7 @@ async fn run() -> Result<()> {
         println!("{warning}");
     }
     let dir = TempDir::new("sockscope-bench-ui")?;
-    let packets = traffic();
+    let packets = traffic(PACKETS);
     let log = dir.0.join("large-100k.json");
     let json = serde_json::to_vec(&event_log(&packets))
         .map_err(|e| HarnessError(format!("cannot encode the log: {e}")))?;
@@ -59,12 +68,103 @@ async fn run() -> Result<()> {
     let pcap = dir.0.join("large-100k.pcap");
     write(&pcap, &pcap_file(&packets))?;
 
+    let played = dir.0.join("played-10k.json");
+    let json = serde_json::to_vec(&event_log(&traffic(PLAYED)))
+        .map_err(|e| HarnessError(format!("cannot encode the log: {e}")))?;
+    write(&played, &json)?;
+
     let session = Session::start("bench-ui").await?;
+    let b = &session.browser;
     for (case, file) in [("json", &log), ("pcap", &pcap)] {
-        session.browser.goto(&session.relay.url).await?;
-        measure(&session.browser, case, file).await?;
+        b.goto(&session.relay.url).await?;
+        measure(b, case, file).await?;
     }
+    // A lesson's recording, played at 1×.
+    b.goto(&format!("{}&log=03-sticky-small-sends", session.relay.url))
+        .await?;
+    b.wait(
+        "the recording",
+        "document.querySelectorAll('#ladder .row').length > 10",
+    )
+    .await?;
+    measure_playing(b, "lesson 03", "1×").await?;
+    // 10,000 events, played at 4×.
+    b.goto(&session.relay.url).await?;
+    b.wait("the open button", "document.querySelector('#open-file')")
+        .await?;
+    let input = b.client.find(Locator::Css("#open-file")).await?;
+    input.send_keys(&played.display().to_string()).await?;
+    b.wait_for(
+        "10,000 rows",
+        &format!("document.querySelector('#ladder')?.dataset.rows === '{PLAYED}'"),
+        Duration::from_secs(60),
+    )
+    .await?;
+    measure_playing(b, "10,000 events", "4×").await?;
     session.finish().await
+}
+
+/// Plays the session shown from its first step at `speed`, and reports
+/// the gaps between the frames painted meanwhile.
+async fn measure_playing(b: &Browser, case: &str, speed: &str) -> Result<()> {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    b.choose("#speed", speed).await?;
+    // Playing from the live end replays from the first step.
+    b.click("#play").await?;
+    let watched = in_page(
+        b,
+        &format!(
+            "const frame = [];
+            let last = null;
+            const end = performance.now() + {PLAY_MS};
+            const tick = (t) => {{
+                if (last !== null) frame.push(t - last);
+                last = t;
+                if (t < end) requestAnimationFrame(tick);
+                else done({{ frame, flights: document.querySelectorAll('#ladder .flight').length,
+                    step: Number(document.querySelector('#player').dataset.step) }});
+            }};
+            requestAnimationFrame(tick);"
+        ),
+    )
+    .await?;
+    b.click("#play").await?;
+    let frames = stats(&watched["frame"]);
+    let step = &watched["step"];
+    let figures = json!({
+        "bench": "ui_motion",
+        "case": case,
+        "speed": speed,
+        "watched_ms": PLAY_MS,
+        "reached_step": step,
+        "frame": frames,
+    });
+    println!(
+        "motion {case} playing at {speed}: {PLAY_MS} ms watched, reached step {step}; frame p50/p99/max {}/{}/{} ms, {} frames over 20 ms",
+        figures["frame"]["p50_ms"],
+        figures["frame"]["p99_ms"],
+        figures["frame"]["max_ms"],
+        figures["frame"]["frames_over_20_ms"],
+    );
+    println!("{figures}");
+    Ok(())
+}
+
+/// Percentiles of a list of milliseconds, and how many were over 20 ms.
+fn stats(values: &Value) -> Value {
+    let mut v: Vec<f64> = values
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_f64)
+        .collect();
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v.get(i).map_or(f64::NAN, |x| (x * 10.0).round() / 10.0)
+    };
+    let over = v.iter().filter(|&&x| x > 20.0).count();
+    json!({"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0), "frames_over_20_ms": over, "frames": v.len()})
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -116,21 +216,6 @@ async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
     let forward = in_page(b, &steps("ArrowRight")).await?;
     let scroll = in_page(b, SCROLL).await?;
 
-    let stats = |values: &Value| {
-        let mut v: Vec<f64> = values
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_f64)
-            .collect();
-        v.sort_by(f64::total_cmp);
-        let at = |p: f64| {
-            let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-            v.get(i).map_or(f64::NAN, |x| (x * 10.0).round() / 10.0)
-        };
-        let over = v.iter().filter(|&&x| x > 20.0).count();
-        json!({"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0), "frames_over_20_ms": over})
-    };
     let figures = json!({
         "bench": "ui_scale",
         "case": case,
@@ -208,8 +293,9 @@ struct Packet {
     len: u32,
 }
 
-/// Ten connections one after another: handshake, requests each ACKed, close.
-fn traffic() -> Vec<Packet> {
+/// Ten connections one after another: handshake, requests each ACKed,
+/// close; `packets` in all.
+fn traffic(packets: u32) -> Vec<Packet> {
     let flags = |syn, ack, psh, fin| TcpFlags {
         syn,
         ack,
@@ -222,8 +308,8 @@ fn traffic() -> Vec<Packet> {
     let ack = flags(false, true, false, false);
     let psh_ack = flags(false, true, true, false);
     let fin_ack = flags(false, true, false, true);
-    let mut out = Vec::with_capacity(PACKETS as usize);
-    let per_conn = PACKETS / CONNECTIONS;
+    let mut out = Vec::with_capacity(packets as usize);
+    let per_conn = packets / CONNECTIONS;
     for conn in 1..=CONNECTIONS {
         let (c, s) = (conn * 1_000_000, 7_000_000u32);
         let mut push = |forward, flags, seq, ack, len| {

@@ -19,7 +19,7 @@ use yew::Reducible;
 
 use crate::model::connection::Link;
 use crate::model::describe::Numbers;
-use crate::model::player::{Player, Speed};
+use crate::model::player::{Pace, Player, Speed};
 use crate::model::{Horizon, Model};
 
 /// A model shared by reference: props compare by pointer, not by walking
@@ -73,6 +73,9 @@ pub struct State {
     /// The file being read, while it is (a big capture takes a moment).
     pub opening: Option<String>,
     pub player: Player,
+    /// Nothing travels or grows: the reader's system asks for less motion,
+    /// or the reader turned it off.
+    pub reduced_motion: bool,
     pub numbers: Numbers,
     /// The event whose details the detail pane shows, by log position.
     pub selected: Option<usize>,
@@ -125,6 +128,8 @@ pub enum Action {
     Scrub(usize),
     GoLive,
     SetSpeed(Speed),
+    SetPace(Pace),
+    SetReducedMotion(bool),
     Select(Option<usize>),
     /// Show one conversation alone in the ladder, or all of them.
     Focus(Option<usize>),
@@ -278,6 +283,8 @@ impl Reducible for State {
             Action::Scrub(step) => next.player.scrub(step, steps),
             Action::GoLive => next.player.go_live(),
             Action::SetSpeed(speed) => next.player.speed = speed,
+            Action::SetPace(pace) => next.player.pace = pace,
+            Action::SetReducedMotion(reduced) => next.reduced_motion = reduced,
             Action::Select(at) => next.selected = at,
             Action::Focus(conversation) => next.focus = conversation,
             Action::SetNumbers(numbers) => next.numbers = numbers,

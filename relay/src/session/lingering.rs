@@ -3,7 +3,9 @@
 //!
 //! Once the page closes a TCP socket its task ends, yet the connection
 //! lives on in the kernel for up to a minute, and that afterlife is part of
-//! what a learner came to see. Every 20 ms the session reads the kernel's
+//! what a learner came to see. A socket still open can lose its connection
+//! to the table too: a FIN received in FIN_WAIT_2 moves the connection into
+//! a TIME_WAIT entry and leaves the socket reading CLOSED. Every 20 ms the session reads the kernel's
 //! socket tables once for all the connections it follows, and reports each
 //! one's state when it changes.
 //!
@@ -70,7 +72,13 @@ impl Lingering {
         self.lab = lab;
     }
 
-    /// Starts following `connection`, which `socket` has just closed.
+    /// Whether the connection of `socket` is followed already.
+    pub fn follows(&self, socket: SocketId) -> bool {
+        self.entries.iter().any(|e| e.socket == socket)
+    }
+
+    /// Starts following `connection`, which `socket` has just closed, or
+    /// which the kernel moved into TIME_WAIT while `socket` is still open.
     pub fn follow(&mut self, socket: SocketId, connection: Connection) {
         self.entries.push(Entry {
             socket,

@@ -326,9 +326,12 @@ impl Session {
                     }
                 }
             }
+            Notice::Lingers { socket, tcp } => self.lingering.follow(socket, tcp),
             Notice::Closed { socket, tcp } => {
                 self.sockets.remove(&socket);
-                if let Some(connection) = tcp {
+                if let Some(connection) = tcp
+                    && !self.lingering.follows(socket)
+                {
                     self.lingering.follow(socket, connection);
                 }
             }

@@ -106,6 +106,9 @@ pub enum Notice {
         t_us: u64,
         result: std::io::Result<TcpStream>,
     },
+    /// A TCP socket still open reads CLOSED because its connection moved
+    /// into TIME_WAIT in the kernel's table: the session follows it there.
+    Lingers { socket: SocketId, tcp: Connection },
     /// The socket was closed. For TCP, its last addresses, so the session
     /// can follow the connection through TIME_WAIT in the kernel's table.
     Closed {

@@ -68,6 +68,11 @@ impl Reporter {
         );
     }
 
+    /// The TCP state last reported.
+    pub fn last_state(&self) -> Option<TcpState> {
+        self.last_state
+    }
+
     /// Reports the TCP state if it differs from the last one reported.
     pub fn state(&mut self, state: Option<TcpState>) {
         if let Some(state) = state {

@@ -21,7 +21,7 @@ use std::{collections::VecDeque, io, net::SocketAddr, sync::Arc, time::Duration}
 
 use socket2::SockRef;
 use sockscope_shared::{
-    Bytes, Call, CallResult, Framing, ShutdownHow, SocketId, SocketOption, Transport,
+    Bytes, Call, CallResult, Framing, ShutdownHow, SocketId, SocketOption, TcpState, Transport,
 };
 use tokio::{
     net::TcpStream,
@@ -57,6 +57,7 @@ pub fn spawn(
         sent_offset: 0,
         recv_offset: 0,
         eof: false,
+        in_table: false,
     };
     tokio::spawn(task.run());
     ops_tx
@@ -94,6 +95,10 @@ struct StreamTask {
     sent_offset: u64,
     recv_offset: u64,
     eof: bool,
+    /// The connection has moved into a TIME_WAIT entry of the kernel's
+    /// table, which the session follows; this socket no longer tells its
+    /// state.
+    in_table: bool,
 }
 
 impl StreamTask {
@@ -136,12 +141,46 @@ impl StreamTask {
         }
     }
 
-    fn after(&self) -> After {
+    fn after(&mut self) -> After {
         After {
             local: self.local,
             peer: self.peer,
-            state: kernel::tcp_state(&self.stream),
+            state: self.connection_state(),
         }
+    }
+
+    /// The connection's TCP state, as this socket reads it.
+    ///
+    /// When a FIN arrives in FIN_WAIT_2 (or the last ACK in CLOSING), Linux
+    /// moves the connection into a TIME_WAIT entry of its socket table and
+    /// leaves the socket the program holds in CLOSE. The connection is in
+    /// TIME_WAIT, not closed: from then on the session reads its state from
+    /// the table, as it does after close() (`session/lingering.rs`), and
+    /// this socket says nothing more of it.
+    fn connection_state(&mut self) -> Option<TcpState> {
+        if self.in_table {
+            return None;
+        }
+        let state = kernel::tcp_state(&self.stream);
+        let was_closing = matches!(
+            self.report.last_state(),
+            Some(TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing)
+        );
+        if state == Some(TcpState::Closed)
+            && was_closing
+            && let Some((local, peer)) = self.local.zip(self.peer)
+            && self
+                .notices
+                .try_send(Notice::Lingers {
+                    socket: self.report.socket,
+                    tcp: Connection { local, peer },
+                })
+                .is_ok()
+        {
+            self.in_table = true;
+            return None;
+        }
+        state
     }
 
     fn handle(&mut self, op: Op) {
@@ -300,7 +339,8 @@ impl StreamTask {
     }
 
     fn poll_kernel(&mut self) {
-        self.report.state(kernel::tcp_state(&self.stream));
+        let state = self.connection_state();
+        self.report.state(state);
         self.report.recv_queue(kernel::recv_queue(&self.stream));
     }
 

@@ -33,6 +33,7 @@ use crate::hooks::shortcuts::use_shortcuts;
 use crate::i18n::{self, Lang, refusal};
 use crate::model::Model;
 use crate::model::describe::{call_event_label, segment_label};
+use crate::model::motion::{MotionSettings, real_time_wait_ms};
 use crate::model::path::LabAccess;
 use crate::relay::{Relay, page_websocket_url};
 use crate::state::{Action, State};
@@ -219,6 +220,17 @@ impl Handlers {
     }
 }
 
+/// Whether the reader's system asks pages for less motion.
+fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|query| query.matches())
+}
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(State::default);
@@ -238,6 +250,16 @@ pub fn App() -> Html {
         });
     }
     use_effect_with(*lang, |lang| i18n::mark_document(*lang));
+    {
+        // The system's "reduce motion" setting starts the page still; the
+        // player's toggle can turn motion back on.
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            if prefers_reduced_motion() {
+                dispatcher.dispatch(Action::SetReducedMotion(true));
+            }
+        });
+    }
     {
         let dispatcher = state.dispatcher();
         use_shortcuts(move |key| {
@@ -279,6 +301,18 @@ pub fn App() -> Html {
     let current = state.current_step();
     let horizon = state.horizon();
     let current_at = current.and_then(|s| model.steps.get(s).copied());
+    let next_gap_us = current.and_then(|s| {
+        let now = model.events.get(*model.steps.get(s)?)?.t_us;
+        let next = model.events.get(*model.steps.get(s + 1)?)?.t_us;
+        Some(next.saturating_sub(now))
+    });
+    let player = state.player;
+    let motion = MotionSettings::of(
+        !state.reduced_motion,
+        player.speed,
+        player.pace,
+        next_gap_us.map(|gap| real_time_wait_ms(gap, player.speed)),
+    );
     let shown_at = state.selected.or(current_at);
     // The forms show their notes worded in the page's language.
     let errors: Rc<HashMap<String, String>> = Rc::new(
@@ -354,9 +388,10 @@ pub fn App() -> Html {
                     }
                     <PlayerBar player={state.player} steps={model.steps.len()}
                         caption={current_at.and_then(|at| caption(*lang, &model, at, state.numbers))}
+                        {next_gap_us} reduced_motion={state.reduced_motion}
                         ondispatch={handlers.dispatch.clone()} />
                     <div class="diagram-row">
-                        <Ladder model={model.clone()} numbers={state.numbers} {current} selected={state.selected}
+                        <Ladder model={model.clone()} numbers={state.numbers} {current} {motion} live_end={player.is_live() && state.log.is_none()} selected={state.selected}
                             onselect={handlers.onselect.clone()} onnumbers={handlers.onnumbers} focus={state.focus} onfocus={handlers.onfocus.clone()} />
                         <DetailPane model={model.clone()} at={shown_at} focus={state.focus} onfocus={handlers.onfocus} />
                     </div>

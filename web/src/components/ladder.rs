@@ -8,16 +8,26 @@
 //! diagram as it was at that moment. A tall diagram (a capture file of
 //! 100,000 packets) scrolls in a box of its own and draws only the rows in
 //! view ([`crate::hooks::virtual_rows`]).
+//!
+//! Stepping forward sets the new rows in motion (`ladder_motion.rs`), and
+//! above the lanes each socket's kernel shows its state and buffers as of
+//! the current step (`kernel_strip.rs`).
 
 use yew::prelude::*;
 
+use super::kernel_strip::KernelStrip;
 use super::ladder_focus::FocusPicker;
-use super::ladder_rows::{GAP, GRID, HEADER, LadderRow, MARGIN, ROW, band, lane_heads, lane_x};
+use super::ladder_motion::{Flight, flights};
+use super::ladder_path;
+use super::ladder_rows::{
+    GAP, GRID, HEADER, LadderRow, MARGIN, ROW, arrow_colour, band, lane_heads, lane_x,
+};
 use super::length::px;
 use crate::hooks::virtual_rows::{Span, Spot, use_virtual_rows};
 use crate::i18n::{Lang, use_lang, words};
-use crate::model::describe::{Numbers, thousands};
+use crate::model::describe::{Numbers, flight_label, thousands};
 use crate::model::ladder::{self, Row, RowKind};
+use crate::model::motion::{self, InFlight, MotionSettings};
 use crate::state::ModelRef;
 
 #[derive(Properties, PartialEq)]
@@ -33,6 +43,12 @@ pub struct Props {
     #[prop_or_default]
     pub focus: Option<usize>,
     pub onfocus: Callback<Option<usize>>,
+    /// Whether and how fast new rows travel in.
+    #[prop_or_default]
+    pub motion: MotionSettings,
+    /// The player follows the live end: clocks tick in real time.
+    #[prop_or_default]
+    pub live_end: bool,
 }
 
 /// The diagram grows this many rows at a time, the lanes running on below
@@ -114,6 +130,49 @@ pub fn Ladder(props: &Props) -> Html {
             None => full,
         }
     });
+    // What moved: the rows between the step shown before and this one,
+    // queued behind any still in motion.
+    let shown_before = use_mut_ref(|| None::<usize>);
+    let in_flight_rows = use_mut_ref(InFlight::default);
+    {
+        let (diagram, in_flight_rows, motion) =
+            (diagram.clone(), in_flight_rows.clone(), props.motion);
+        use_memo(props.current, move |current| {
+            let before = shown_before.replace(*current);
+            let moved: Vec<usize> = motion::moving(before, *current)
+                .filter(|_| motion.on)
+                .map(|m| {
+                    let first = diagram
+                        .rows
+                        .partition_point(|r| m.after.is_some_and(|a| r.step <= a));
+                    diagram.rows[first..]
+                        .iter()
+                        .take_while(|r| r.step <= m.upto)
+                        .map(|r| r.at)
+                        .collect()
+                })
+                .unwrap_or_default();
+            in_flight_rows.borrow_mut().on_step(
+                before,
+                *current,
+                &moved,
+                js_sys::Date::now(),
+                motion.ms,
+            );
+        });
+    }
+    let in_flight_rows = in_flight_rows.borrow().clone();
+    let arrival_of = |row: &Row| in_flight_rows.arrival(row.at);
+    let lane_addrs = {
+        let diagram = diagram.clone();
+        use_memo((props.model.clone(), props.focus), move |_| {
+            diagram
+                .lanes
+                .iter()
+                .map(|l| l.addr.clone())
+                .collect::<Vec<_>>()
+        })
+    };
     let shown_rows = props.current.map_or(0, |current| {
         diagram.rows.partition_point(|r| r.step <= current)
     });
@@ -213,6 +272,42 @@ pub fn Ladder(props: &Props) -> Html {
     let drawn_bands = bands
         .iter()
         .filter(|(_, first, last)| *first < drawn.end && drawn.start <= *last);
+    // The rows in motion are the last few: look among them only.
+    let in_flight: Vec<Flight> = if in_flight_rows.is_empty() {
+        Vec::new()
+    } else {
+        let first = rows.len().saturating_sub(4 * motion::MOST_MOVING);
+        rows[first..]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| {
+                let arrival = arrival_of(row)?;
+                let label = match props.model.events.get(row.at).map(|e| &e.kind) {
+                    Some(sockscope_shared::EventKind::Segment(seg)) => flight_label(seg),
+                    _ => return None,
+                };
+                let reach = ladder_path::reach(props.model.crossing_mark(row.at).as_ref());
+                let colour = arrow_colour(row, &props.model.sends_of(row.at));
+                Flight::of(row, first + i, reach, label, colour, arrival)
+            })
+            .collect()
+    };
+    // The strip's motion follows the current step's row, which moves last.
+    let strip_arrival = rows
+        .iter()
+        .rev()
+        .find(|r| r.step == current)
+        .and_then(&arrival_of);
+    let frozen_at_us = (!props.live_end)
+        .then(|| {
+            props
+                .model
+                .steps
+                .get(current)
+                .and_then(|&at| props.model.events.get(at))
+        })
+        .flatten()
+        .map(|e| e.t_us);
 
     html! {
         <section class="panel ladder-panel" id="ladder" data-rows={rows.len().to_string()} data-drawn={drawn.len().to_string()}>
@@ -226,13 +321,15 @@ pub fn Ladder(props: &Props) -> Html {
             </header>
             { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroll.scroller.clone()} onscroll={scroll.onscroll.clone()}>
+                <KernelStrip model={props.model.clone()} step={current} lanes={lane_addrs.clone()} {width}
+                    arrival={strip_arrival} {frozen_at_us} />
                 if tall {
                     <svg class="ladder ladder-head" width={px(width)} height={px(HEADER)} aria-hidden="true">
                         { lane_heads(lang, &diagram, HEADER) }
                     </svg>
                 }
-                <svg class="ladder" width={px(width)} height={px(height)} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}
-                    style={tall.then(|| format!("margin-top:-{}px", px(HEADER)))}>
+                <div class="ladder-canvas" style={tall.then(|| format!("margin-top:-{}px", px(HEADER)))}>
+                <svg class="ladder" width={px(width)} height={px(height)} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}>
                     // Each growing list has a parent of its own: Yew flattens
                     // `for` children into their parent's list, and a list
                     // with unkeyed siblings is patched from its end, so one
@@ -242,9 +339,11 @@ pub fn Ladder(props: &Props) -> Html {
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
                         <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} sends={props.model.sends_of(row.at)}
                             crossing={props.model.crossing_mark(row.at)} analysis={props.model.analysis_of(row.at)} position={p} {lanes} {width} {start}
-                            current={row.step == current} selected={props.selected == Some(row.at)} onselect={props.onselect.clone()} />
+                            current={row.step == current} selected={props.selected == Some(row.at)} arrival={arrival_of(row)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>
+                { flights(&in_flight) }
+                </div>
             </div>
             if !notes.is_empty() {
                 <ul class="notes" id="phase-notes">

@@ -11,6 +11,7 @@ use yew::prelude::*;
 
 use sockscope_shared::TcpAnalysis;
 
+use super::ladder_motion::Arrival;
 use super::ladder_path;
 use super::length::px;
 use super::send_class;
@@ -53,17 +54,26 @@ struct PacketNotes<'a> {
     lang: Lang,
     crossing: Option<&'a CrossingMark>,
     analysis: &'a [TcpAnalysis],
+    /// The arrow is drawn along its length as the packet arrives.
+    arriving: bool,
+}
+
+/// A packet arrow's colour class: the send whose bytes it carries, else
+/// RST, else its phase (handshake, close).
+pub fn arrow_colour(row: &Row, sends: &[usize]) -> String {
+    let RowKind::Packet { rst, phase, .. } = &row.kind else {
+        return "plain".to_string();
+    };
+    match (sends.first(), rst, phase) {
+        (Some(send), _, _) => send_class(*send),
+        (None, true, _) => "rst".to_string(),
+        (None, false, Some(phase)) => format!("phase-{}", phase.label()),
+        (None, false, None) => "plain".to_string(),
+    }
 }
 
 fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_>) -> Html {
-    let RowKind::Packet {
-        from,
-        to,
-        phase,
-        rst,
-        ..
-    } = &row.kind
-    else {
+    let RowKind::Packet { from, to, .. } = &row.kind else {
         return html! {};
     };
     let (x1, full_x2) = (lane_x(*from), lane_x(*to));
@@ -72,12 +82,7 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_
     let reach = ladder_path::reach(notes.crossing);
     let (x2, y2) = (x1 + (full_x2 - x1) * reach, y1 + (full_y2 - y1) * reach);
     let dropped = reach < 1.0;
-    let colour = match (sends.first(), rst, phase) {
-        (Some(send), _, _) => send_class(*send),
-        (None, true, _) => "rst".to_string(),
-        (None, false, Some(phase)) => format!("phase-{}", phase.label()),
-        (None, false, None) => "plain".to_string(),
-    };
+    let colour = arrow_colour(row, sends);
     // The arrowhead: a triangle pointing along the line at its end.
     let (dx, dy) = (x2 - x1, y2 - y1);
     let len = (dx * dx + dy * dy).sqrt().max(1.0);
@@ -107,7 +112,10 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_
     };
     html! {
         <>
-            <line class={classes!("arrow", colour.clone(), dropped.then_some("dropped"))} x1={px(x1)} y1={px(y1)} x2={px(shaft_end.0)} y2={px(shaft_end.1)} />
+            // Drawn along its length on arrival: a path length of 1 lets
+            // one dash of length 1 cover the line, whatever its length.
+            <line class={classes!("arrow", colour.clone(), dropped.then_some("dropped"))} x1={px(x1)} y1={px(y1)} x2={px(shaft_end.0)} y2={px(shaft_end.1)}
+                pathLength={(notes.arriving && !dropped).then_some("1")} />
             if !dropped {
                 <polygon class={classes!("head", colour)} points={head} />
             }
@@ -171,8 +179,10 @@ fn states(row: &Row, y: f64, lanes: usize) -> Html {
             let w = text.chars().count() as f64 * 8.6 + 14.0;
             let mark_x = if rightward { x + 12.0 } else { x - 12.0 - w };
             let mark_y = y + 6.0 + (i % 2) as f64 * 19.0;
+            // It grows out of its lane, on whichever side it sits.
+            let side = if rightward { "right-of-lane" } else { "left-of-lane" };
             html! {
-                <g class="state-mark" data-state={mark.state.name()} data-socket={mark.socket.to_string()}>
+                <g class={classes!("state-mark", side)} data-state={mark.state.name()} data-socket={mark.socket.to_string()}>
                     <rect x={px(mark_x)} y={px(mark_y)} width={px(w)} height="18" rx="9" />
                     <text x={px(mark_x + w / 2.0)} y={px(mark_y + 13.5)}>{ text }</text>
                 </g>
@@ -234,6 +244,9 @@ pub struct RowProps {
     pub start: u64,
     pub current: bool,
     pub selected: bool,
+    /// The row travels in (`ladder_motion`) rather than appears.
+    #[prop_or_default]
+    pub arrival: Option<Arrival>,
     pub onselect: Callback<usize>,
 }
 
@@ -255,13 +268,15 @@ pub fn LadderRow(props: &RowProps) -> Html {
         kind,
         props.current.then_some("current"),
         props.selected.then_some("selected"),
+        props.arrival.is_some().then_some("arriving"),
     );
     let width = props.width;
     html! {
-        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}>
+        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}
+            style={props.arrival.map(Arrival::style)}>
             <rect class="row-bg" y={px(y)} />
             <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(row.t_us, props.start) }</text>
-            { packet(row, label, &props.sends, y, PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: &props.analysis }) }
+            { packet(row, label, &props.sends, y, PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: &props.analysis, arriving: props.arrival.is_some() }) }
             { call(row, label, &props.sends, y, props.lanes) }
             { states(row, y, props.lanes) }
         </g>

@@ -2,16 +2,19 @@
 //! and "live" to follow new events again. Keyboard: ← → and space (bound in
 //! `App`, so they work wherever the focus is outside a form field).
 //!
-//! The bar owns the play timer: a gloo `Interval` that exists only while
-//! playing and is dropped (so cancelled) when playing stops, the speed
-//! changes or the bar goes away.
+//! The bar owns the play timer: a gloo `Timeout` for the next step that
+//! exists only while playing and is dropped (so cancelled) when the step,
+//! the speed or the pace changes, playing stops or the bar goes away. At a
+//! steady pace every step waits the speed's interval; in real time it waits
+//! the true gap to the next step, scaled by the speed.
 
-use gloo_timers::callback::Interval;
+use gloo_timers::callback::Timeout;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, use_lang};
-use crate::model::player::{Player, Speed};
+use crate::model::motion::{real_time_cut, real_time_wait_ms};
+use crate::model::player::{Pace, Player, Speed};
 use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
@@ -21,6 +24,10 @@ pub struct Props {
     /// What the current step shows, in words.
     #[prop_or_default]
     pub caption: Option<String>,
+    /// The true time from the current step to the next, for real time.
+    #[prop_or_default]
+    pub next_gap_us: Option<u64>,
+    pub reduced_motion: bool,
     pub ondispatch: Callback<Action>,
 }
 
@@ -28,15 +35,26 @@ pub struct Props {
 pub fn PlayerBar(props: &Props) -> Html {
     let lang = use_lang();
     let player = props.player;
+    let current = player.current(props.steps);
+    let wait_ms = match player.pace {
+        Pace::Steady => player.speed.interval_ms(),
+        Pace::RealTime => real_time_wait_ms(props.next_gap_us.unwrap_or(0), player.speed),
+    };
     {
         let ondispatch = props.ondispatch.clone();
-        use_effect_with((player.playing, player.speed), move |&(playing, speed)| {
-            let timer = playing
-                .then(|| Interval::new(speed.interval_ms(), move || ondispatch.emit(Action::Tick)));
-            move || drop(timer)
-        });
+        use_effect_with(
+            (player.playing, wait_ms, current),
+            move |&(playing, wait_ms, _)| {
+                let timer =
+                    playing.then(|| Timeout::new(wait_ms, move || ondispatch.emit(Action::Tick)));
+                move || drop(timer)
+            },
+        );
     }
-    let current = player.current(props.steps);
+    let cut = player.pace == Pace::RealTime
+        && props
+            .next_gap_us
+            .is_some_and(|gap| real_time_cut(gap, player.speed));
     let send = |action: Action| props.ondispatch.reform(move |_: MouseEvent| action.clone());
     let onscrub = props.ondispatch.reform(|e: InputEvent| {
         let step = e
@@ -58,6 +76,18 @@ pub fn PlayerBar(props: &Props) -> Html {
         },
         None => lang.pick("no events yet", "还没有事件").to_string(),
     };
+    let real_time = player.pace == Pace::RealTime;
+    let onpace = props.ondispatch.reform(move |_: MouseEvent| {
+        Action::SetPace(if real_time {
+            Pace::Steady
+        } else {
+            Pace::RealTime
+        })
+    });
+    let reduced = props.reduced_motion;
+    let onmotion = props
+        .ondispatch
+        .reform(move |_: MouseEvent| Action::SetReducedMotion(!reduced));
     let empty = props.steps == 0;
     html! {
         <div class="player" id="player" data-step={current.map(|s| s.to_string()).unwrap_or_default()} data-live={player.is_live().to_string()}>
@@ -73,7 +103,14 @@ pub fn PlayerBar(props: &Props) -> Html {
                         { for Speed::ALL.iter().map(|s| html! { <option value={s.label()} selected={*s == player.speed}>{ s.label() }</option> }) }
                     </select>
                 </label>
+                <button type="button" id="real-time" class={classes!("toggle-button", real_time.then_some("on"))} aria-pressed={real_time.to_string()}
+                    title={lang.pick("Space the steps by their true time gaps (scaled by the speed)", "按真实的时间间隔（乘以速度）播放各步")} onclick={onpace}>{ lang.pick("real time", "真实时间") }</button>
+                <button type="button" id="motion" class={classes!("toggle-button", (!reduced).then_some("on"))} aria-pressed={(!reduced).to_string()}
+                    title={lang.pick("Animate segments, buffers and states", "以动画显示报文段、缓冲区与状态")} onclick={onmotion}>{ lang.pick("motion", "动画") }</button>
                 <span class="position" id="position">{ position }</span>
+                if cut {
+                    <span class="hint" id="real-time-cut">{ lang.pick("a long wait, shortened", "较长的等待，已缩短") }</span>
+                }
             </div>
             <input type="range" id="scrub" class="scrub" aria-label={lang.pick("scrub through the steps", "拖动浏览各步")}
                 min="0" max={props.steps.saturating_sub(1).to_string()} value={current.unwrap_or(0).to_string()}

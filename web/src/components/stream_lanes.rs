@@ -53,7 +53,7 @@ fn css_scale(cell: f64) -> String {
     }
 }
 
-fn glyph(byte: Option<u8>) -> String {
+pub fn glyph(byte: Option<u8>) -> String {
     match byte {
         Some(b' ') => "␣".to_string(),
         Some(b) if b.is_ascii_graphic() => (b as char).to_string(),

@@ -54,6 +54,19 @@ pub fn segment_label(seg: &SegmentEvent, numbers: Numbers) -> String {
     }
 }
 
+/// What a travelling packet carries written on it: its flags and payload
+/// size, `PSH, ACK 3 B`, `SYN`, `UDP 20 B`.
+pub fn flight_label(seg: &SegmentEvent) -> String {
+    match &seg.segment {
+        Segment::Tcp {
+            flags, payload_len, ..
+        } if *payload_len > 0 => format!("{} {payload_len} B", flags.label()),
+        Segment::Tcp { flags, .. } => flags.label(),
+        Segment::Udp(datagram) => format!("UDP {} B", datagram.payload_len),
+        Segment::IcmpPortUnreachable => "ICMP".to_string(),
+    }
+}
+
 /// `SO_LINGER {on, 0}` and friends.
 pub fn option_label(option: &SocketOption) -> String {
     match option {

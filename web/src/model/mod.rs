@@ -18,6 +18,7 @@
 
 pub mod addr;
 pub mod backlog;
+pub mod buffers;
 pub mod connection;
 pub mod conversation;
 pub mod describe;
@@ -25,6 +26,7 @@ pub mod framing;
 pub mod hexdump;
 pub mod ladder;
 pub mod lesson;
+pub mod motion;
 pub mod path;
 pub mod path_form;
 pub mod phases;

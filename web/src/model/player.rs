@@ -5,7 +5,11 @@
 //! walk through what happened one step at a time while more events keep
 //! arriving; stepping forward past the last step, or pressing "live",
 //! follows again. Playing advances one step per tick; the component owns
-//! the timer and calls [`Player::tick`], so this stays plain data.
+//! the timer and calls [`Player::tick`], so this stays plain data. The
+//! [`Pace`] says how the ticks are spaced: evenly, or by the true gaps
+//! between the steps.
+
+pub use super::motion::Pace;
 
 /// How fast playing advances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,6 +60,7 @@ pub struct Player {
     position: Option<usize>,
     pub playing: bool,
     pub speed: Speed,
+    pub pace: Pace,
 }
 
 impl Player {

@@ -1,0 +1,234 @@
+//! What each socket's kernel holds, drawn above its lane: its TCP state
+//! (TIME_WAIT counting down its 60 seconds), the bytes waiting in its
+//! receive buffer coloured by the send() that wrote them, and the bytes its
+//! program wrote that have not left yet.
+//!
+//! The numbers are [`crate::model::buffers`]'s, as of the player's step.
+//! When the step moved forward, the bytes a segment brought drop into the
+//! buffer as its packet lands, and the chunk a recv() took lifts out of it:
+//! the sticky-packet story as motion. Stepping back shows the buffer as it
+//! was, at once.
+
+use std::rc::Rc;
+
+use gloo_timers::callback::Interval;
+use yew::prelude::*;
+
+use sockscope_shared::TcpState;
+
+use super::ladder_motion::Arrival;
+use super::ladder_rows::lane_x;
+use super::length::px;
+use super::send_class;
+use super::stream_lanes::glyph;
+use crate::i18n::{Lang, use_lang};
+use crate::model::addr;
+use crate::model::buffers::{EndView, Receive, ends_at};
+use crate::model::stream::{ByteStream, Piece};
+use crate::state::ModelRef;
+
+/// Linux keeps a connection in TIME_WAIT this long (TCP_TIMEWAIT_LEN).
+const TIME_WAIT_US: u64 = 60_000_000;
+/// The width of a buffer's track, in pixels.
+const TRACK: f64 = 300.0;
+/// The widest a byte is drawn, wide enough for its character.
+const BYTE: f64 = 20.0;
+/// One end's height in the strip.
+const END_HEIGHT: f64 = 70.0;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub step: usize,
+    /// The ladder's lanes, by address, left to right.
+    pub lanes: Rc<Vec<String>>,
+    pub width: f64,
+    /// The current step's motion, when it moved forward.
+    #[prop_or_default]
+    pub arrival: Option<Arrival>,
+    /// Where the clock stands: the step's time when looking back, `None`
+    /// at the live end (the TIME_WAIT clock then ticks).
+    #[prop_or_default]
+    pub frozen_at_us: Option<u64>,
+}
+
+#[component]
+pub fn KernelStrip(props: &Props) -> Html {
+    let lang = use_lang();
+    let views = use_memo((props.model.clone(), props.step), |(model, step)| {
+        ends_at(model, *step)
+    });
+    let mut by_lane: Vec<Vec<&EndView>> = vec![Vec::new(); props.lanes.len()];
+    for view in views.iter() {
+        if let Some(lane) = props
+            .lanes
+            .iter()
+            .position(|l| addr::same_endpoint(l, &view.addr))
+        {
+            by_lane[lane].push(view);
+        }
+    }
+    let tallest = by_lane.iter().map(Vec::len).max().unwrap_or(0);
+    if tallest == 0 {
+        return html! {};
+    }
+    let height = tallest as f64 * END_HEIGHT + 6.0;
+    html! {
+        <div class={classes!("kernel-strip", props.arrival.is_some().then_some("moving"))} id="kernel-strip"
+            style={format!("width:{}px;height:{}px;{}", px(props.width), px(height), props.arrival.map(Arrival::style).unwrap_or_default())}>
+            { for by_lane.iter().enumerate().filter(|(_, ends)| !ends.is_empty()).map(|(lane, ends)| html! {
+                <div class="kernel-lane" style={format!("left:{}px", px(lane_x(lane)))}>
+                    { for ends.iter().map(|view| end(lang, &props.model, view, props.frozen_at_us)) }
+                </div>
+            }) }
+        </div>
+    }
+}
+
+fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) -> Html {
+    let stream = model
+        .conversations
+        .get(view.conversation)
+        .map(|c| &c.streams[1 - view.end]);
+    let who = view
+        .socket
+        .map_or_else(|| view.addr.clone(), |id| format!("#{id}"));
+    let badge = view.state.map(|s| {
+        html! {
+            <span class="state-badge" key={format!("{}-{}", who, s.state.name())} data-state={s.state.name()}>
+                { format!("{who} {}", s.state.name()) }
+                if s.state == TcpState::TimeWait {
+                    <TimeWaitClock since_us={s.since_us} {frozen_at_us} />
+                }
+            </span>
+        }
+    });
+    let buffer = match &view.receive {
+        Receive::Known(buffer) => {
+            let shown = buffer.waiting.max(
+                buffer
+                    .taken
+                    .as_ref()
+                    .map_or(0, |t| t.pieces.iter().map(|p| p.len).sum()),
+            );
+            let scale = (TRACK / shown.max(1) as f64).min(BYTE);
+            let poured_from = buffer.poured.map(|(start, _)| start);
+            let pieces = buffer.pieces.iter().map(|piece| {
+                bytes(
+                    stream,
+                    piece,
+                    scale,
+                    poured_from.is_some_and(|s| piece.offset >= s),
+                )
+            });
+            let taken = buffer.taken.as_ref().map(|taken| html! {
+                <div class="taken" title={lang.pick("what this recv() took", "这次 recv() 取走的")}>
+                    { for taken.pieces.iter().map(|p| bytes(stream, p, scale, false)) }
+                    <span class="taken-label">{ match lang {
+                        Lang::En => format!("recv({}) took {} B", taken.bufsize, taken.pieces.iter().map(|p| p.len).sum::<u64>()),
+                        Lang::Zh => format!("recv({}) 取走 {} 字节", taken.bufsize, taken.pieces.iter().map(|p| p.len).sum::<u64>()),
+                    } }</span>
+                </div>
+            });
+            let kernel = buffer.kernel.map(|bytes| match lang {
+                Lang::En => format!(" · kernel says {bytes}"),
+                Lang::Zh => format!(" · 内核报告 {bytes}"),
+            });
+            html! {
+                <div class="rbuf" data-waiting={buffer.waiting.to_string()} data-read={buffer.read.to_string()}
+                    data-kernel={buffer.kernel.map(|k| k.to_string())}
+                    title={lang.pick("receive buffer: bytes that arrived and no recv() has taken yet", "接收缓冲区：已到达、还没有被 recv() 取走的字节")}>
+                    <span class="buf-label">{ match lang {
+                        Lang::En => if buffer.waiting == 0 { "recv buffer empty".to_string() } else { format!("recv buffer {} B", buffer.waiting) },
+                        Lang::Zh => if buffer.waiting == 0 { "接收缓冲区为空".to_string() } else { format!("接收缓冲区 {} 字节", buffer.waiting) },
+                    } }{ kernel.unwrap_or_default() }</span>
+                    <div class="buf-track">{ for pieces }</div>
+                    { for taken }
+                </div>
+            }
+        }
+        Receive::ArrivedOnly { arrived, poured } => {
+            let scale = (TRACK / poured.iter().map(|p| p.len).sum::<u64>().max(1) as f64).min(BYTE);
+            html! {
+                <div class="rbuf arrived-only" data-arrived={arrived.to_string()}
+                    title={lang.pick("a capture shows what arrived, not what recv() took", "抓包只能看到到达的数据，看不到 recv() 取走了什么")}>
+                    <span class="buf-label">{ match lang {
+                        Lang::En => format!("{arrived} B arrived (reads not recorded)"),
+                        Lang::Zh => format!("已到达 {arrived} 字节（未记录读取）"),
+                    } }</span>
+                    <div class="buf-track">{ for poured.iter().map(|p| bytes(stream, p, scale, true)) }</div>
+                </div>
+            }
+        }
+    };
+    let unsent = (view.unsent > 0).then(|| {
+        html! {
+            <div class="sbuf" data-unsent={view.unsent.to_string()}>{ match lang {
+                Lang::En => format!("send buffer: {} B not sent yet", view.unsent),
+                Lang::Zh => format!("发送缓冲区：{} 字节尚未发出", view.unsent),
+            } }</div>
+        }
+    });
+    html! {
+        <div class="kernel-end" data-socket={view.socket.map(|s| s.to_string())} data-conversation={view.conversation.to_string()} data-end={view.end.to_string()}>
+            <div class="kernel-head">{ for badge }{ for unsent }</div>
+            { buffer }
+        </div>
+    }
+}
+
+/// A run of bytes from one send(), in that send's colour, its characters
+/// written in when they fit.
+fn bytes(stream: Option<&ByteStream>, piece: &Piece, scale: f64, poured: bool) -> Html {
+    let width = piece.len as f64 * scale;
+    let text: String = if scale >= 9.0 {
+        (piece.offset..piece.offset + piece.len)
+            .map(|o| glyph(stream.and_then(|s| s.byte(o))))
+            .collect()
+    } else {
+        String::new()
+    };
+    let colour = piece
+        .send
+        .map_or_else(|| "unknown-send".to_string(), send_class);
+    html! {
+        <span key={piece.offset.to_string()} class={classes!("buf-bytes", colour, poured.then_some("poured"))}
+            style={format!("width:{}px;--cell:{}px", px(width), px(scale))} data-offset={piece.offset.to_string()} data-len={piece.len.to_string()}>
+            { text }
+        </span>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ClockProps {
+    since_us: u64,
+    frozen_at_us: Option<u64>,
+}
+
+/// TIME_WAIT's remaining time: counting down each second at the live
+/// end, standing still at a step in the past.
+#[component]
+fn TimeWaitClock(props: &ClockProps) -> Html {
+    let lang = use_lang();
+    let now_us = || (js_sys::Date::now() * 1000.0) as u64;
+    let ticks = use_state(now_us);
+    {
+        let ticks = ticks.setter();
+        use_effect_with(props.frozen_at_us, move |frozen| {
+            let timer = frozen
+                .is_none()
+                .then(|| Interval::new(1000, move || ticks.set(now_us())));
+            move || drop(timer)
+        });
+    }
+    let now = props.frozen_at_us.unwrap_or(*ticks);
+    let left_s = TIME_WAIT_US
+        .saturating_sub(now.saturating_sub(props.since_us))
+        .div_ceil(1_000_000);
+    html! {
+        <span class="time-wait-left" data-left={left_s.to_string()}>{ match lang {
+            Lang::En => format!(" · {left_s} s left"),
+            Lang::Zh => format!(" · 还剩 {left_s} 秒"),
+        } }</span>
+    }
+}
