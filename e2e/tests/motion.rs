@@ -201,7 +201,8 @@ async fn the_close_changes_each_sides_state_and_time_wait_counts_down() -> Resul
     // At the live end the client waits in TIME_WAIT, its clock running.
     b.wait("the client's TIME_WAIT", "document.querySelector(\"#kernel-strip .kernel-end[data-socket='2'] .state-badge\")?.dataset.state === 'TIME_WAIT'")
         .await?;
-    let left = "Number(document.querySelector('#kernel-strip .time-wait-left')?.dataset.left)";
+    // The clock the page shows: the integer the browser counts down.
+    let left = "Number(getComputedStyle(document.querySelector('#kernel-strip .time-wait-left')).getPropertyValue('--time-wait-left'))";
     let first = b.eval(left).await?.as_u64().unwrap_or(0);
     assert!(
         (50..=60).contains(&first),

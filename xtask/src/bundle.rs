@@ -32,8 +32,10 @@ pub const TARGET: u64 = 250_000;
 /// 300 KB when the network lab came (its path selector and custom form,
 /// one ladder row per crossing with its fate, Wireshark's analysis labels
 /// and their meanings in two languages, the path events): 363.5 KB as
-/// served (docs/BENCHMARKS.md, "Page size").
-pub const BUDGET: u64 = 340_000;
+/// served; and from 340 KB when motion came (packets in flight, each
+/// socket's kernel strip, the real-time pace): 376.2 KB as served
+/// (docs/BENCHMARKS.md, "Bundle").
+pub const BUDGET: u64 = 345_000;
 
 /// How far over the budget the test suite lets the page go, in percent.
 pub const TOLERANCE_PERCENT: u64 = 10;

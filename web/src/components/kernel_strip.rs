@@ -9,9 +9,6 @@
 //! the sticky-packet story as motion. Stepping back shows the buffer as it
 //! was, at once.
 
-use std::rc::Rc;
-
-use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
 use sockscope_shared::TcpState;
@@ -21,9 +18,10 @@ use super::ladder_rows::lane_x;
 use super::length::px;
 use super::send_class;
 use super::stream_lanes::glyph;
-use crate::i18n::{Lang, use_lang};
+use crate::i18n::Lang;
 use crate::model::addr;
 use crate::model::buffers::{EndView, Receive, ends_at};
+use crate::model::ladder::Lane;
 use crate::model::stream::{ByteStream, Piece};
 use crate::state::ModelRef;
 
@@ -36,34 +34,31 @@ const BYTE: f64 = 20.0;
 /// One end's height in the strip.
 const END_HEIGHT: f64 = 70.0;
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub model: ModelRef,
+/// What the strip shows: the session at a step, over the ladder's lanes.
+pub struct Strip<'a> {
+    pub model: &'a ModelRef,
     pub step: usize,
     /// The ladder's lanes, by address, left to right.
-    pub lanes: Rc<Vec<String>>,
+    pub lanes: &'a [Lane],
     pub width: f64,
     /// The current step's motion, when it moved forward.
-    #[prop_or_default]
     pub arrival: Option<Arrival>,
     /// Where the clock stands: the step's time when looking back, `None`
-    /// at the live end (the TIME_WAIT clock then ticks).
-    #[prop_or_default]
+    /// at the live end (the TIME_WAIT clock then runs).
     pub frozen_at_us: Option<u64>,
 }
 
-#[component]
-pub fn KernelStrip(props: &Props) -> Html {
-    let lang = use_lang();
-    let views = use_memo((props.model.clone(), props.step), |(model, step)| {
-        ends_at(model, *step)
-    });
-    let mut by_lane: Vec<Vec<&EndView>> = vec![Vec::new(); props.lanes.len()];
-    for view in views.iter() {
-        if let Some(lane) = props
+/// The strip above the lanes; nothing when no TCP connection is shown.
+/// A function of the ladder rather than a component of its own: it changes
+/// whenever the ladder does, and a component costs the page's size.
+pub fn kernel_strip(lang: Lang, strip: &Strip<'_>) -> Html {
+    let views = ends_at(strip.model, strip.step);
+    let mut by_lane: Vec<Vec<&EndView>> = vec![Vec::new(); strip.lanes.len()];
+    for view in &views {
+        if let Some(lane) = strip
             .lanes
             .iter()
-            .position(|l| addr::same_endpoint(l, &view.addr))
+            .position(|l| addr::same_endpoint(&l.addr, &view.addr))
         {
             by_lane[lane].push(view);
         }
@@ -74,11 +69,11 @@ pub fn KernelStrip(props: &Props) -> Html {
     }
     let height = tallest as f64 * END_HEIGHT + 6.0;
     html! {
-        <div class={classes!("kernel-strip", props.arrival.is_some().then_some("moving"))} id="kernel-strip"
-            style={format!("width:{}px;height:{}px;{}", px(props.width), px(height), props.arrival.map(Arrival::style).unwrap_or_default())}>
+        <div class={classes!("kernel-strip", strip.arrival.is_some().then_some("moving"))} id="kernel-strip"
+            style={format!("width:{}px;height:{}px;{}", px(strip.width), px(height), strip.arrival.map(Arrival::style).unwrap_or_default())}>
             { for by_lane.iter().enumerate().filter(|(_, ends)| !ends.is_empty()).map(|(lane, ends)| html! {
                 <div class="kernel-lane" style={format!("left:{}px", px(lane_x(lane)))}>
-                    { for ends.iter().map(|view| end(lang, &props.model, view, props.frozen_at_us)) }
+                    { for ends.iter().map(|view| end(lang, strip.model, view, strip.frozen_at_us)) }
                 </div>
             }) }
         </div>
@@ -98,7 +93,7 @@ fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) 
             <span class="state-badge" key={format!("{}-{}", who, s.state.name())} data-state={s.state.name()}>
                 { format!("{who} {}", s.state.name()) }
                 if s.state == TcpState::TimeWait {
-                    <TimeWaitClock since_us={s.since_us} {frozen_at_us} />
+                    { time_wait_left(lang, s.since_us, frozen_at_us) }
                 }
             </span>
         }
@@ -177,6 +172,25 @@ fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) 
     }
 }
 
+/// TIME_WAIT's remaining time. The browser counts it down (a CSS
+/// animation of an integer property shown through a counter), started as
+/// far into the minute as the connection already waited; at a step in
+/// the past it stands still at that step's time.
+fn time_wait_left(lang: Lang, since_us: u64, frozen_at_us: Option<u64>) -> Html {
+    let now_us = frozen_at_us.unwrap_or_else(|| (js_sys::Date::now() * 1000.0) as u64);
+    let waited_us = now_us.saturating_sub(since_us).min(TIME_WAIT_US);
+    let left_s = (TIME_WAIT_US - waited_us).div_ceil(1_000_000);
+    let (before, after) = match lang {
+        Lang::En => (" · ", " s left"),
+        Lang::Zh => (" · 还剩 ", " 秒"),
+    };
+    html! {
+        <span class={classes!("time-wait-left", frozen_at_us.is_some().then_some("frozen"))}
+            data-left={left_s.to_string()} data-before={before} data-after={after}
+            style={format!("--waited:-{}ms", waited_us / 1000)}></span>
+    }
+}
+
 /// A run of bytes from one send(), in that send's colour, its characters
 /// written in when they fit.
 fn bytes(stream: Option<&ByteStream>, piece: &Piece, scale: f64, poured: bool) -> Html {
@@ -196,39 +210,5 @@ fn bytes(stream: Option<&ByteStream>, piece: &Piece, scale: f64, poured: bool) -
             style={format!("width:{}px;--cell:{}px", px(width), px(scale))} data-offset={piece.offset.to_string()} data-len={piece.len.to_string()}>
             { text }
         </span>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ClockProps {
-    since_us: u64,
-    frozen_at_us: Option<u64>,
-}
-
-/// TIME_WAIT's remaining time: counting down each second at the live
-/// end, standing still at a step in the past.
-#[component]
-fn TimeWaitClock(props: &ClockProps) -> Html {
-    let lang = use_lang();
-    let now_us = || (js_sys::Date::now() * 1000.0) as u64;
-    let ticks = use_state(now_us);
-    {
-        let ticks = ticks.setter();
-        use_effect_with(props.frozen_at_us, move |frozen| {
-            let timer = frozen
-                .is_none()
-                .then(|| Interval::new(1000, move || ticks.set(now_us())));
-            move || drop(timer)
-        });
-    }
-    let now = props.frozen_at_us.unwrap_or(*ticks);
-    let left_s = TIME_WAIT_US
-        .saturating_sub(now.saturating_sub(props.since_us))
-        .div_ceil(1_000_000);
-    html! {
-        <span class="time-wait-left" data-left={left_s.to_string()}>{ match lang {
-            Lang::En => format!(" · {left_s} s left"),
-            Lang::Zh => format!(" · 还剩 {left_s} 秒"),
-        } }</span>
     }
 }

@@ -15,7 +15,7 @@
 
 use yew::prelude::*;
 
-use super::kernel_strip::KernelStrip;
+use super::kernel_strip::{Strip, kernel_strip};
 use super::ladder_focus::FocusPicker;
 use super::ladder_motion::{Flight, flights};
 use super::ladder_path;
@@ -134,45 +134,32 @@ pub fn Ladder(props: &Props) -> Html {
     // queued behind any still in motion.
     let shown_before = use_mut_ref(|| None::<usize>);
     let in_flight_rows = use_mut_ref(InFlight::default);
-    {
-        let (diagram, in_flight_rows, motion) =
-            (diagram.clone(), in_flight_rows.clone(), props.motion);
-        use_memo(props.current, move |current| {
-            let before = shown_before.replace(*current);
-            let moved: Vec<usize> = motion::moving(before, *current)
-                .filter(|_| motion.on)
-                .map(|m| {
-                    let first = diagram
-                        .rows
-                        .partition_point(|r| m.after.is_some_and(|a| r.step <= a));
-                    diagram.rows[first..]
-                        .iter()
-                        .take_while(|r| r.step <= m.upto)
-                        .map(|r| r.at)
-                        .collect()
-                })
-                .unwrap_or_default();
-            in_flight_rows.borrow_mut().on_step(
-                before,
-                *current,
-                &moved,
-                js_sys::Date::now(),
-                motion.ms,
-            );
-        });
+    let before = *shown_before.borrow();
+    if before != props.current {
+        *shown_before.borrow_mut() = props.current;
+        let moved: Vec<usize> = motion::moving(before, props.current)
+            .filter(|_| props.motion.on)
+            .map(|m| {
+                let first = diagram
+                    .rows
+                    .partition_point(|r| m.after.is_some_and(|a| r.step <= a));
+                diagram.rows[first..]
+                    .iter()
+                    .take_while(|r| r.step <= m.upto)
+                    .map(|r| r.at)
+                    .collect()
+            })
+            .unwrap_or_default();
+        in_flight_rows.borrow_mut().on_step(
+            before,
+            props.current,
+            &moved,
+            js_sys::Date::now(),
+            props.motion.ms,
+        );
     }
     let in_flight_rows = in_flight_rows.borrow().clone();
     let arrival_of = |row: &Row| in_flight_rows.arrival(row.at);
-    let lane_addrs = {
-        let diagram = diagram.clone();
-        use_memo((props.model.clone(), props.focus), move |_| {
-            diagram
-                .lanes
-                .iter()
-                .map(|l| l.addr.clone())
-                .collect::<Vec<_>>()
-        })
-    };
     let shown_rows = props.current.map_or(0, |current| {
         diagram.rows.partition_point(|r| r.step <= current)
     });
@@ -321,8 +308,7 @@ pub fn Ladder(props: &Props) -> Html {
             </header>
             { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroll.scroller.clone()} onscroll={scroll.onscroll.clone()}>
-                <KernelStrip model={props.model.clone()} step={current} lanes={lane_addrs.clone()} {width}
-                    arrival={strip_arrival} {frozen_at_us} />
+                { kernel_strip(lang, &Strip { model: &props.model, step: current, lanes: &diagram.lanes, width, arrival: strip_arrival, frozen_at_us }) }
                 if tall {
                     <svg class="ladder ladder-head" width={px(width)} height={px(HEADER)} aria-hidden="true">
                         { lane_heads(lang, &diagram, HEADER) }
