@@ -9,6 +9,8 @@
 //! the sticky-packet story as motion. Stepping back shows the buffer as it
 //! was, at once.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use sockscope_shared::TcpState;
@@ -18,7 +20,7 @@ use super::ladder_rows::lane_x;
 use super::length::px;
 use super::send_class;
 use super::stream_lanes::glyph;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, use_lang};
 use crate::model::addr;
 use crate::model::buffers::{EndView, Receive, ends_at};
 use crate::model::ladder::Lane;
@@ -34,25 +36,29 @@ const BYTE: f64 = 20.0;
 /// One end's height in the strip.
 const END_HEIGHT: f64 = 70.0;
 
-/// What the strip shows: the session at a step, over the ladder's lanes.
-pub struct Strip<'a> {
-    pub model: &'a ModelRef,
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
     pub step: usize,
-    /// The ladder's lanes, by address, left to right.
-    pub lanes: &'a [Lane],
+    /// The ladder's lanes, left to right.
+    pub lanes: Rc<Vec<Lane>>,
     pub width: f64,
     /// The current step's motion, when it moved forward.
+    #[prop_or_default]
     pub arrival: Option<Arrival>,
     /// Where the clock stands: the step's time when looking back, `None`
     /// at the live end (the TIME_WAIT clock then runs).
+    #[prop_or_default]
     pub frozen_at_us: Option<u64>,
 }
 
-/// The strip above the lanes; nothing when no TCP connection is shown.
-/// A function of the ladder rather than a component of its own: it changes
-/// whenever the ladder does, and a component costs the page's size.
-pub fn kernel_strip(lang: Lang, strip: &Strip<'_>) -> Html {
-    let views = ends_at(strip.model, strip.step);
+/// The strip above the lanes; nothing when no TCP connection is shown. A
+/// component of its own, so that the ladder's other renders (a scroll, a
+/// selection) do not work the buffers out again.
+#[component]
+pub fn KernelStrip(strip: &Props) -> Html {
+    let lang = use_lang();
+    let views = ends_at(&strip.model, strip.step);
     let mut by_lane: Vec<Vec<&EndView>> = vec![Vec::new(); strip.lanes.len()];
     for view in &views {
         if let Some(lane) = strip
@@ -73,7 +79,7 @@ pub fn kernel_strip(lang: Lang, strip: &Strip<'_>) -> Html {
             style={format!("width:{}px;height:{}px;{}", px(strip.width), px(height), strip.arrival.map(Arrival::style).unwrap_or_default())}>
             { for by_lane.iter().enumerate().filter(|(_, ends)| !ends.is_empty()).map(|(lane, ends)| html! {
                 <div class="kernel-lane" style={format!("left:{}px", px(lane_x(lane)))}>
-                    { for ends.iter().map(|view| end(lang, strip.model, view, strip.frozen_at_us)) }
+                    { for ends.iter().map(|view| end(lang, &strip.model, view, strip.frozen_at_us)) }
                 </div>
             }) }
         </div>

@@ -13,9 +13,11 @@
 //! above the lanes each socket's kernel shows its state and buffers as of
 //! the current step (`kernel_strip.rs`).
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
-use super::kernel_strip::{Strip, kernel_strip};
+use super::kernel_strip::KernelStrip;
 use super::ladder_focus::FocusPicker;
 use super::ladder_motion::{Flight, flights};
 use super::ladder_path;
@@ -164,6 +166,10 @@ pub fn Ladder(props: &Props) -> Html {
         diagram.rows.partition_point(|r| r.step <= current)
     });
     let tall = shown_rows > VIRTUAL_FROM;
+    // In a tall diagram only the packet flies: drawing its arrow along its
+    // length repaints the tall SVG at every frame, a third more work per
+    // step in a 100,000-row capture (docs/BENCHMARKS.md, "Motion").
+    let row_arrival = |row: &Row| arrival_of(row).filter(|_| !tall);
     // The current row, which stepping brings into view when it is off
     // screen: a bisection, rows being in step order.
     let spot = props.current.map(|current| {
@@ -308,7 +314,8 @@ pub fn Ladder(props: &Props) -> Html {
             </header>
             { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroll.scroller.clone()} onscroll={scroll.onscroll.clone()}>
-                { kernel_strip(lang, &Strip { model: &props.model, step: current, lanes: &diagram.lanes, width, arrival: strip_arrival, frozen_at_us }) }
+                <KernelStrip model={props.model.clone()} step={current} lanes={Rc::new(diagram.lanes.clone())} {width}
+                    arrival={strip_arrival} {frozen_at_us} />
                 if tall {
                     <svg class="ladder ladder-head" width={px(width)} height={px(HEADER)} aria-hidden="true">
                         { lane_heads(lang, &diagram, HEADER) }
@@ -325,7 +332,7 @@ pub fn Ladder(props: &Props) -> Html {
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
                         <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} sends={props.model.sends_of(row.at)}
                             crossing={props.model.crossing_mark(row.at)} analysis={props.model.analysis_of(row.at)} position={p} {lanes} {width} {start}
-                            current={row.step == current} selected={props.selected == Some(row.at)} arrival={arrival_of(row)} onselect={props.onselect.clone()} />
+                            current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>
                 { flights(&in_flight) }

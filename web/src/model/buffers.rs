@@ -233,7 +233,8 @@ fn end_view(
             kernel,
         })
     };
-    let unsent = if seen_wire {
+    // Without send() calls (a capture file) nothing is known to wait.
+    let unsent = if seen_wire && !outgoing.sends.is_empty() {
         let carried = outgoing
             .wire
             .iter()
@@ -268,23 +269,38 @@ fn sent_end(stream: &ByteStream, shown: &impl Fn(usize) -> bool) -> u64 {
 }
 
 /// One past the last byte that arrived in order: the receiver can hand
-/// out bytes only up to the first hole a lost segment left.
+/// out bytes only up to the first hole a lost segment left. One pass over
+/// the segments shown (a capture may hold 100,000), setting aside only
+/// those that arrived beyond a hole until a later one fills it.
 fn arrived_end(model: &Model, stream: &ByteStream, shown: &impl Fn(usize) -> bool) -> u64 {
-    let mut ranges: Vec<(u64, u64)> = stream
-        .wire
-        .iter()
-        .filter(|w| shown(w.at))
-        .filter(|w| {
-            model
-                .crossing_mark(w.at)
-                .is_none_or(|m| m.dropped.is_none())
-        })
-        .map(|w| (w.offset, w.offset + w.len))
-        .collect();
-    // Nearly always in order already, which the sort checks in one pass.
-    ranges.sort_unstable();
-    ranges.into_iter().fold(
-        0,
+    // In time order the segments shown are a prefix, found by bisection.
+    let wire = if stream.wire_order.holds() {
+        &stream.wire[..stream.wire.partition_point(|w| shown(w.at))]
+    } else {
+        &stream.wire[..]
+    };
+    let lab = model.path.in_lab();
+    let mut end = 0;
+    let mut beyond: Vec<(u64, u64)> = Vec::new();
+    for w in wire {
+        if !shown(w.at)
+            || (lab
+                && model
+                    .crossing_mark(w.at)
+                    .is_some_and(|m| m.dropped.is_some()))
+        {
+            continue;
+        }
+        let (start, stop) = (w.offset, w.offset + w.len);
+        if start <= end {
+            end = end.max(stop);
+        } else {
+            beyond.push((start, stop));
+        }
+    }
+    beyond.sort_unstable();
+    beyond.into_iter().fold(
+        end,
         |end, (start, stop)| if start <= end { end.max(stop) } else { end },
     )
 }
