@@ -8,7 +8,7 @@
 //! | `pipeline` | events a second through the writer to a WebSocket      | `relay/benches/pipeline.rs` |
 //! | `capture`  | bulk transfer with capture on and off; count vs tshark | `relay/benches/capture.rs`  |
 //! | `latency`  | socket operation to event on screen in Chromium        | `e2e/benches/latency.rs`    |
-//! | `ui`       | 100,000 segments in the page: load, step, scroll       | `e2e/benches/ui_scale.rs`   |
+//! | `ui`       | 100,000 segments: load, step, scroll; frames in motion | `e2e/benches/ui_scale.rs`   |
 //! | `lab`      | the network lab: throughput, added latency, delay      | `lab/benches/lab.rs`        |
 //!
 //! The page is built in release mode into `<target>/bench-dist` (not
