@@ -284,11 +284,23 @@ async fn a_recording_moves_forward_and_stepping_back_moves_nothing() -> Result<(
     assert_eq!(after_back, 0, "stepping back moves nothing");
     // Motion off: stepping on shows the row at once.
     b.click("#motion").await?;
+    let before = b
+        .eval("document.querySelector('#player').dataset.step")
+        .await?;
     b.press(Key::Right).await?;
+    b.wait(
+        "the next step",
+        &format!("document.querySelector('#player').dataset.step !== {before}"),
+    )
+    .await?;
     let moving = b
         .eval("document.querySelectorAll('#ladder .flight, #ladder .row.arriving').length")
         .await?;
     assert_eq!(moving, 0, "with motion off nothing travels");
+    let shown = b
+        .eval("(() => { const step = document.querySelector('#player').dataset.step; const row = document.querySelector(`#ladder .row[data-step='${step}']`); return row !== null && getComputedStyle(row).opacity === '1'; })()")
+        .await?;
+    assert_eq!(shown, true, "the new row is there, whole");
     session.finish().await
 }
 
@@ -301,9 +313,19 @@ async fn the_handshake_in_frames_and_in_both_languages() -> Result<()> {
     b.choose("#speed", "¼×").await?;
     b.click("#lesson-step").await?;
     // A sequence of pictures while the handshake's packets travel.
+    let mut in_flight = 0;
     for n in 0..8 {
+        in_flight += b
+            .eval("document.querySelectorAll('#ladder .flight').length")
+            .await?
+            .as_u64()
+            .unwrap_or(0);
         b.screenshot(&format!("handshake-frame-{n}")).await?;
     }
+    assert!(
+        in_flight > 0,
+        "the handshake's packets travel while pictured"
+    );
     b.wait(
         "the handshake's last ACK",
         "Array.from(document.querySelectorAll('#ladder .row.packet')).some(r => r.dataset.label === 'ACK seq=1 ack=1')",

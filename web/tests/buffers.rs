@@ -110,10 +110,16 @@ fn the_close_shows_each_kernel_state_when_it_changes() {
     assert_eq!(time_wait.since_us, model.events[26].t_us);
     // The last ACK closes the server's end, shown at that step only.
     assert_eq!(state(3, 27), Some(TcpState::Closed));
-    let after = step_of(&model, 29);
+    let after = ends_at(&model, step_of(&model, 29));
     assert!(
-        ends_at(&model, after).iter().all(|v| v.socket != Some(3)),
-        "a closed end leaves the picture"
+        after.iter().all(|v| v.socket != Some(3)),
+        "a closed end leaves the picture: {after:#?}"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|v| v.socket == Some(2) && v.state.is_some_and(|s| s.state == TcpState::TimeWait)),
+        "the client's end stays, in TIME_WAIT: {after:#?}"
     );
 }
 

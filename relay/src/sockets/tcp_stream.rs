@@ -169,15 +169,14 @@ impl StreamTask {
         if state == Some(TcpState::Closed)
             && was_closing
             && let Some((local, peer)) = self.local.zip(self.peer)
-            && self
-                .notices
-                .try_send(Notice::Lingers {
-                    socket: self.report.socket,
-                    tcp: Connection { local, peer },
-                })
-                .is_ok()
         {
-            self.in_table = true;
+            let handed = self.notices.try_send(Notice::Lingers {
+                socket: self.report.socket,
+                tcp: Connection { local, peer },
+            });
+            // A full queue is tried again at the next poll: saying CLOSED
+            // meanwhile would be wrong, and would end the hand-over.
+            self.in_table = handed.is_ok();
             return None;
         }
         state
@@ -351,6 +350,7 @@ impl StreamTask {
             local,
             peer,
             notices,
+            in_table,
             ..
         } = self;
         drop(stream);
@@ -364,8 +364,11 @@ impl StreamTask {
                 state: None,
             },
         );
+        // A connection handed to the table already is followed there; its
+        // end (CLOSED) is the follower's to report, once.
         let tcp = local
             .zip(peer)
+            .filter(|_| !in_table)
             .map(|(local, peer)| Connection { local, peer });
         let _ = notices
             .send(Notice::Closed {

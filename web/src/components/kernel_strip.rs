@@ -96,7 +96,7 @@ fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) 
         .map_or_else(|| view.addr.clone(), |id| format!("#{id}"));
     let badge = view.state.map(|s| {
         html! {
-            <span class="state-badge" key={format!("{}-{}", who, s.state.name())} data-state={s.state.name()}>
+            <span class={classes!("state-badge", s.changed_now.then_some("changed"))} key={format!("{}-{}", who, s.state.name())} data-state={s.state.name()}>
                 { format!("{who} {}", s.state.name()) }
                 if s.state == TcpState::TimeWait {
                     { time_wait_left(lang, s.since_us, frozen_at_us) }
@@ -190,8 +190,11 @@ fn time_wait_left(lang: Lang, since_us: u64, frozen_at_us: Option<u64>) -> Html 
         Lang::En => (" · ", " s left"),
         Lang::Zh => (" · 还剩 ", " 秒"),
     };
+    // A new element whenever the start changes: changing the delay of a
+    // running animation would count the time already waited twice.
+    let key = format!("{}-{}", waited_us / 1000, frozen_at_us.is_some());
     html! {
-        <span class={classes!("time-wait-left", frozen_at_us.is_some().then_some("frozen"))}
+        <span {key} class={classes!("time-wait-left", frozen_at_us.is_some().then_some("frozen"))}
             data-left={left_s.to_string()} data-before={before} data-after={after}
             style={format!("--waited:-{}ms", waited_us / 1000)}></span>
     }

@@ -139,8 +139,8 @@ pub fn Ladder(props: &Props) -> Html {
     let before = *shown_before.borrow();
     if before != props.current {
         *shown_before.borrow_mut() = props.current;
-        let moved: Vec<usize> = motion::moving(before, props.current)
-            .filter(|_| props.motion.on)
+        let moving = motion::moving(before, props.current).filter(|_| props.motion.on);
+        let moved: Vec<usize> = moving
             .map(|m| {
                 let first = diagram
                     .rows
@@ -152,13 +152,17 @@ pub fn Ladder(props: &Props) -> Html {
                     .collect()
             })
             .unwrap_or_default();
-        in_flight_rows.borrow_mut().on_step(
-            before,
-            props.current,
-            &moved,
-            js_sys::Date::now(),
-            props.motion.ms,
-        );
+        // A step on whose rows this ladder does not show (another
+        // connection, when one is shown alone) leaves the motions be.
+        if moving.is_none() || !moved.is_empty() {
+            in_flight_rows.borrow_mut().on_step(
+                before,
+                props.current,
+                &moved,
+                js_sys::Date::now(),
+                props.motion.ms,
+            );
+        }
     }
     let in_flight_rows = in_flight_rows.borrow().clone();
     let arrival_of = |row: &Row| in_flight_rows.arrival(row.at);

@@ -25,6 +25,8 @@ use super::{Horizon, Model};
 pub struct StateSince {
     pub state: TcpState,
     pub since_us: u64,
+    /// The kernel entered it at the step shown.
+    pub changed_now: bool,
 }
 
 /// The chunk a recv() took from the buffer at this step.
@@ -148,34 +150,21 @@ fn end_view(
     {
         return None;
     }
-    let state = info.and_then(|info| {
-        let change = info
-            .states
+    let change = info.and_then(|info| {
+        info.states
             .iter()
             .rev()
-            .find(|change| model.shows(horizon, change.at))?;
-        Some(StateSince {
-            state: change.state,
-            since_us: model.events.get(change.at).map_or(0, |e| e.t_us),
-        })
+            .find(|change| model.shows(horizon, change.at))
+    });
+    let state = change.map(|change| StateSince {
+        state: change.state,
+        since_us: model.events.get(change.at).map_or(0, |e| e.t_us),
+        changed_now: model.step_of(change.at) == model.step_of(at),
     });
     // A connection the kernel has let go of leaves the picture, except at
     // the step that closed it.
-    if let Some(StateSince {
-        state: TcpState::Closed,
-        ..
-    }) = state
-    {
-        let closed_now = info.is_some_and(|info| {
-            info.states
-                .iter()
-                .rev()
-                .find(|c| model.shows(horizon, c.at))
-                .is_some_and(|c| model.step_of(c.at) == model.step_of(at))
-        });
-        if !closed_now {
-            return None;
-        }
+    if state.is_some_and(|s| s.state == TcpState::Closed && !s.changed_now) {
+        return None;
     }
     let incoming = &conversation.streams[1 - end];
     let outgoing = &conversation.streams[end];

@@ -222,7 +222,7 @@ impl MotionSettings {
     pub fn of(on: bool, speed: Speed, pace: Pace, wait_ms: Option<u32>) -> MotionSettings {
         let steady = speed.motion_ms();
         let ms = match (pace, wait_ms) {
-            (Pace::RealTime, Some(wait)) => wait.clamp(100, steady),
+            (Pace::RealTime, Some(wait)) => wait.max(100).min(steady),
             _ => steady,
         };
         MotionSettings { on, ms }
