@@ -22,7 +22,7 @@ use super::send_class;
 use super::stream_lanes::glyph;
 use crate::i18n::{Lang, use_lang};
 use crate::model::addr;
-use crate::model::buffers::{EndView, Receive, ends_at};
+use crate::model::buffers::{EndView, Receive, Taken, ends_at};
 use crate::model::ladder::Lane;
 use crate::model::stream::{ByteStream, Piece};
 use crate::state::ModelRef;
@@ -106,12 +106,9 @@ fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) 
     });
     let buffer = match &view.receive {
         Receive::Known(buffer) => {
-            let shown = buffer.waiting.max(
-                buffer
-                    .taken
-                    .as_ref()
-                    .map_or(0, |t| t.pieces.iter().map(|p| p.len).sum()),
-            );
+            let shown = buffer
+                .waiting
+                .max(buffer.taken.as_ref().map_or(0, Taken::len));
             let scale = (TRACK / shown.max(1) as f64).min(BYTE);
             let poured_from = buffer.poured.map(|(start, _)| start);
             let pieces = buffer.pieces.iter().map(|piece| {
@@ -126,8 +123,8 @@ fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) 
                 <div class="taken" title={lang.pick("what this recv() took", "这次 recv() 取走的")}>
                     { for taken.pieces.iter().map(|p| bytes(stream, p, scale, false)) }
                     <span class="taken-label">{ match lang {
-                        Lang::En => format!("recv({}) took {} B", taken.bufsize, taken.pieces.iter().map(|p| p.len).sum::<u64>()),
-                        Lang::Zh => format!("recv({}) 取走 {} 字节", taken.bufsize, taken.pieces.iter().map(|p| p.len).sum::<u64>()),
+                        Lang::En => format!("recv({}) took {} B", taken.bufsize, taken.len()),
+                        Lang::Zh => format!("recv({}) 取走 {} 字节", taken.bufsize, taken.len()),
                     } }</span>
                 </div>
             });

@@ -142,12 +142,11 @@ pub fn Ladder(props: &Props) -> Html {
         let moving = motion::moving(before, props.current).filter(|_| props.motion.on);
         let moved: Vec<usize> = moving
             .map(|m| {
-                let first = diagram
-                    .rows
-                    .partition_point(|r| m.after.is_some_and(|a| r.step <= a));
+                // Rows are in step order: bisect to the first that moves.
+                let first = diagram.rows.partition_point(|r| r.step < m.first);
                 diagram.rows[first..]
                     .iter()
-                    .take_while(|r| r.step <= m.upto)
+                    .take_while(|r| m.contains(r.step))
                     .map(|r| r.at)
                     .collect()
             })

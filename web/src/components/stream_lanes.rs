@@ -316,27 +316,10 @@ pub fn StreamLanes(props: &Props) -> Html {
         });
     let sel = props.selected;
     let onselect = &props.onselect;
-    let read_end = stream
-        .recvs
-        .iter()
-        .filter(|r| seen(r.at))
-        .map(|r| r.offset + r.data.len() as u64)
-        .max()
-        .unwrap_or(0);
+    let read_end = stream.read_end_when(seen);
     let sent_end = stream
-        .sends
-        .iter()
-        .filter(|s| seen(s.at))
-        .map(|s| s.offset + s.data.len() as u64)
-        .chain(
-            stream
-                .wire
-                .iter()
-                .filter(|w| seen(w.at))
-                .map(|w| w.offset + w.len),
-        )
-        .max()
-        .unwrap_or(0);
+        .sent_end_when(seen)
+        .max(stream.carried_end_when(seen));
     // A plain capture file knows no calls: nothing is "waiting" to be read,
     // the reads are simply unknown.
     let unknown = stream.calls_unknown();

@@ -36,6 +36,17 @@ pub struct Taken {
     pub pieces: Vec<Piece>,
 }
 
+impl Taken {
+    /// How many bytes it took.
+    pub fn len(&self) -> u64 {
+        self.pieces.iter().map(|p| p.len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The receive buffer of an end whose reads the session saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiveBuffer {
@@ -150,12 +161,7 @@ fn end_view(
     {
         return None;
     }
-    let change = info.and_then(|info| {
-        info.states
-            .iter()
-            .rev()
-            .find(|change| model.shows(horizon, change.at))
-    });
+    let change = info.and_then(|info| info.change_when(|a| model.shows(horizon, a)));
     let state = change.map(|change| StateSince {
         state: change.state,
         since_us: model.events.get(change.at).map_or(0, |e| e.t_us),
@@ -178,17 +184,11 @@ fn end_view(
                 .unwrap_or_default(),
         }
     } else {
-        let read = incoming
-            .recvs
-            .iter()
-            .filter(|r| shown(r.at))
-            .map(|r| r.offset + r.data.len() as u64)
-            .max()
-            .unwrap_or(0);
+        let read = incoming.read_end_when(shown);
         let arrived = if incoming.wire.is_empty() {
             // Capture off: sent bytes are taken to have arrived (on
             // loopback they arrive within the send()).
-            sent_end(incoming, &shown)
+            incoming.sent_end_when(shown)
         } else {
             arrived_end(model, incoming, &shown)
         };
@@ -224,14 +224,9 @@ fn end_view(
     };
     // Without send() calls (a capture file) nothing is known to wait.
     let unsent = if seen_wire && !outgoing.sends.is_empty() {
-        let carried = outgoing
-            .wire
-            .iter()
-            .filter(|w| shown(w.at))
-            .map(|w| w.offset + w.len)
-            .max()
-            .unwrap_or(0);
-        sent_end(outgoing, &shown).saturating_sub(carried)
+        outgoing
+            .sent_end_when(shown)
+            .saturating_sub(outgoing.carried_end_when(shown))
     } else {
         0
     };
@@ -244,17 +239,6 @@ fn end_view(
         receive,
         unsent,
     })
-}
-
-/// One past the last byte a shown send() wrote.
-fn sent_end(stream: &ByteStream, shown: &impl Fn(usize) -> bool) -> u64 {
-    stream
-        .sends
-        .iter()
-        .filter(|s| shown(s.at))
-        .map(|s| s.offset + s.data.len() as u64)
-        .max()
-        .unwrap_or(0)
 }
 
 /// One past the last byte that arrived in order: the receiver can hand

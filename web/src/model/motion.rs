@@ -17,22 +17,18 @@ use super::player::Speed;
 /// At most this many steps move at once; a larger jump shows at once.
 pub const MOST_MOVING: usize = 4;
 
-/// The rows whose steps are in `after < step <= upto` travel, one after
-/// another.
+/// The rows whose steps are in `first..=upto` travel, in step order (the
+/// queue, [`InFlight`], puts them one after another).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Moving {
-    /// The step before the first that moves; `None` when the first step of
-    /// all moves.
-    pub after: Option<usize>,
+    pub first: usize,
     pub upto: usize,
 }
 
 impl Moving {
-    /// Whether `step` is one that moves, and if so, its place in the queue
-    /// (0 moves first).
-    pub fn place(&self, step: usize) -> Option<usize> {
-        let first = self.after.map_or(0, |a| a + 1);
-        (first..=self.upto).contains(&step).then(|| step - first)
+    /// Whether `step` is one that moves.
+    pub fn contains(&self, step: usize) -> bool {
+        (self.first..=self.upto).contains(&step)
     }
 }
 
@@ -43,13 +39,9 @@ pub fn moving(before: Option<usize>, now: Option<usize>) -> Option<Moving> {
     if now < first || now - first >= MOST_MOVING {
         return None;
     }
-    Some(Moving {
-        after: before,
-        upto: now,
-    })
+    Some(Moving { first, upto: now })
 }
 
-/// How the player spaces steps while playing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pace {
     /// Every step takes the same time, set by the speed: what a person can
@@ -236,25 +228,22 @@ mod tests {
     #[test]
     fn one_step_forward_moves_that_step() {
         let moving = moving(Some(4), Some(5)).expect("a step on moves");
-        assert_eq!(moving.place(5), Some(0));
-        assert_eq!(moving.place(4), None);
-        assert_eq!(moving.place(6), None);
+        assert!(moving.contains(5));
+        assert!(!moving.contains(4));
+        assert!(!moving.contains(6));
     }
 
     #[test]
     fn the_first_step_of_all_moves() {
         let moving = moving(None, Some(0)).expect("the first step moves");
-        assert_eq!(moving.place(0), Some(0));
+        assert!(moving.contains(0));
     }
 
     #[test]
     fn a_few_new_steps_move_one_after_another() {
         let moving = moving(Some(2), Some(5)).expect("three new steps move");
-        let places: Vec<_> = (0..8).map(|s| moving.place(s)).collect();
-        assert_eq!(
-            places,
-            [None, None, None, Some(0), Some(1), Some(2), None, None]
-        );
+        let moves: Vec<_> = (0..8).map(|s| moving.contains(s)).collect();
+        assert_eq!(moves, [false, false, false, true, true, true, false, false]);
     }
 
     #[test]

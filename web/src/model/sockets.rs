@@ -75,11 +75,13 @@ impl SocketInfo {
     /// The latest state among the changes `seen` accepts (by position):
     /// the state as the player shows it.
     pub fn state_when(&self, seen: impl Fn(usize) -> bool) -> Option<TcpState> {
-        self.states
-            .iter()
-            .filter(|change| seen(change.at))
-            .last()
-            .map(|change| change.state)
+        self.change_when(seen).map(|change| change.state)
+    }
+
+    /// The latest state change among those `seen` accepts, with where it
+    /// was reported.
+    pub fn change_when(&self, seen: impl Fn(usize) -> bool) -> Option<&StateChange> {
+        self.states.iter().rev().find(|change| seen(change.at))
     }
 
     /// The latest TCP state.

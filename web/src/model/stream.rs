@@ -273,6 +273,36 @@ impl ByteStream {
         self.len() == 0
     }
 
+    /// One past the last byte a send() that `seen` accepts wrote.
+    pub fn sent_end_when(&self, seen: impl Fn(usize) -> bool) -> u64 {
+        self.sends
+            .iter()
+            .filter(|s| seen(s.at))
+            .map(|s| s.offset + s.data.len() as u64)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// One past the last byte a segment that `seen` accepts carried.
+    pub fn carried_end_when(&self, seen: impl Fn(usize) -> bool) -> u64 {
+        self.wire
+            .iter()
+            .filter(|w| seen(w.at))
+            .map(|w| w.offset + w.len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// One past the last byte a recv() that `seen` accepts returned.
+    pub fn read_end_when(&self, seen: impl Fn(usize) -> bool) -> u64 {
+        self.recvs
+            .iter()
+            .filter(|r| seen(r.at))
+            .map(|r| r.offset + r.data.len() as u64)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Bytes sent but not yet read by position `at`: what sits in the
     /// receiver's buffer (or still in flight).
     pub fn unread_at(&self, at: usize) -> u64 {
