@@ -92,7 +92,14 @@ fn lesson_port(steps: &[sockscope_shared::Step]) -> u16 {
 }
 
 /// What the relay reported for one side equals what tshark captured there,
-/// packet for packet, once both have stopped growing.
+/// packet for packet in each direction, once both have stopped growing.
+///
+/// Each direction is compared in order; how the two directions interleave
+/// is not. Two packets crossing the device in opposite directions a few
+/// microseconds apart are handed to each packet socket by whichever CPU
+/// carries them, so two captures of the same device may list such a pair
+/// in either order (seen with Nagle's lesson on two cores: an ACK and the
+/// next one-byte send swapped).
 async fn same_as_witness(run: &mut LessonRun, witness: &Witness, port: u16) {
     let ours = |run: &LessonRun| -> Vec<Wire> {
         run.segments(witness.tap, port)
@@ -119,15 +126,39 @@ async fn same_as_witness(run: &mut LessonRun, witness: &Witness, port: u16) {
         theirs.len(),
         ours.len()
     );
-    if let Some(at) = (0..ours.len().max(theirs.len())).find(|&i| ours.get(i) != theirs.get(i)) {
-        panic!(
-            "{:?} side: relay and tshark disagree at packet {at} of {}/{}: relay {:?}, tshark {:?}",
-            witness.tap,
-            ours.len(),
-            theirs.len(),
-            ours.get(at),
-            theirs.get(at)
-        );
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{:?} side: the relay reported {} packets, tshark saw {}",
+        witness.tap,
+        ours.len(),
+        theirs.len()
+    );
+    let mut directions: Vec<(u16, u16)> = theirs.iter().map(Wire::direction).collect();
+    directions.sort_unstable();
+    directions.dedup();
+    for direction in directions {
+        let one_way = |packets: &[Wire]| -> Vec<Wire> {
+            packets
+                .iter()
+                .filter(|p| p.direction() == direction)
+                .cloned()
+                .collect()
+        };
+        let (ours, theirs) = (one_way(&ours), one_way(&theirs));
+        if let Some(at) = (0..ours.len().max(theirs.len())).find(|&i| ours.get(i) != theirs.get(i))
+        {
+            panic!(
+                "{:?} side, {} → {}: relay and tshark disagree at packet {at} of {}/{}: relay {:?}, tshark {:?}",
+                witness.tap,
+                direction.0,
+                direction.1,
+                ours.len(),
+                theirs.len(),
+                ours.get(at),
+                theirs.get(at)
+            );
+        }
     }
 }
 

@@ -44,6 +44,18 @@ pub enum Wire {
 }
 
 impl Wire {
+    /// The packet's source and destination ports.
+    pub fn direction(&self) -> (u16, u16) {
+        match *self {
+            Wire::Tcp {
+                src_port, dst_port, ..
+            }
+            | Wire::Udp {
+                src_port, dst_port, ..
+            } => (src_port, dst_port),
+        }
+    }
+
     /// The relay's segment as tshark would print it.
     pub fn of(segment: &SegmentEvent) -> Option<Wire> {
         let (src_port, dst_port) = (port_of(&segment.src), port_of(&segment.dst));
