@@ -22,6 +22,7 @@
 
 pub mod browser;
 pub mod console;
+pub mod devtools;
 pub mod forms;
 pub mod paths;
 pub mod relay;

@@ -77,6 +77,7 @@ pub fn use_render_marks(live: &ModelRef) {
     let shown = use_mut_ref(|| 0usize);
     use_effect_with(live.clone(), move |live| {
         if enabled() {
+            let live = live.get();
             let mut shown = shown.borrow_mut();
             if *shown > live.events.len() {
                 // A new relay session started over.

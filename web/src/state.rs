@@ -9,6 +9,7 @@
 //! event log opened from a file. The views show the file while one is open,
 //! so studying a recording never mixes with what the relay is doing.
 
+use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -22,21 +23,65 @@ use crate::model::describe::Numbers;
 use crate::model::player::{Pace, Player, Speed};
 use crate::model::{Horizon, Model};
 
-/// A model shared by reference: props compare by pointer, not by walking
-/// every event.
+/// A model the views share, changed in place.
+///
+/// A live session grows by thousands of events. Copying it for each batch
+/// made every event cost as much as the whole session so far, so the live
+/// model is one store the reducer appends to, and what props compare is
+/// the store's identity and its version: each batch is a new version, so
+/// the views that show the model render again, and comparing costs the
+/// same at the millionth event as at the first.
+///
+/// The reducer is the only writer and runs between renders, never inside
+/// one, so a view's [`ModelRef::get`] and the reducer's write never meet.
 #[derive(Debug, Clone, Default)]
-pub struct ModelRef(pub Rc<Model>);
+pub struct ModelRef {
+    store: Rc<RefCell<Model>>,
+    version: u64,
+}
 
 impl PartialEq for ModelRef {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        Rc::ptr_eq(&self.store, &other.store) && self.version == other.version
     }
 }
 
-impl std::ops::Deref for ModelRef {
-    type Target = Model;
-    fn deref(&self) -> &Model {
-        &self.0
+impl ModelRef {
+    /// A store holding `model`.
+    pub fn new(model: Model) -> ModelRef {
+        ModelRef {
+            store: Rc::new(RefCell::new(model)),
+            version: 0,
+        }
+    }
+
+    /// The model as it is now, for a view to read while it renders.
+    pub fn get(&self) -> Ref<'_, Model> {
+        self.store.borrow()
+    }
+
+    /// Whether `other` is this store, perhaps at another version: the same
+    /// session or file, grown or not.
+    pub fn same_store(&self, other: &ModelRef) -> bool {
+        Rc::ptr_eq(&self.store, &other.store)
+    }
+
+    /// Folds `event` into the store. Should something still be reading
+    /// it (nothing does between renders), the store is copied first, so
+    /// that the reader keeps what it had and nothing panics.
+    fn apply(&mut self, event: Event) {
+        if let Ok(mut model) = self.store.try_borrow_mut() {
+            model.apply(event);
+            return;
+        }
+        let mut copy = self.get().clone();
+        copy.apply(event);
+        self.store = Rc::new(RefCell::new(copy));
+    }
+
+    /// Marks the store changed, so props that hold it compare unequal.
+    fn bump(&mut self) {
+        self.version = self.version.wrapping_add(1);
     }
 }
 
@@ -151,6 +196,7 @@ impl State {
     /// The relay's limits, or the protocol's defaults before the hello.
     pub fn limits(&self) -> Limits {
         self.live
+            .get()
             .hello
             .as_ref()
             .map_or_else(Limits::default, |h| h.limits)
@@ -158,21 +204,21 @@ impl State {
 
     /// The step the player stands on, in the model shown.
     pub fn current_step(&self) -> Option<usize> {
-        self.player.current(self.model().steps.len())
+        self.player.current(self.model().get().steps.len())
     }
 
     /// What the views show: everything that happened up to the current
     /// step, including its state changes; `None` before the first step.
     pub fn horizon(&self) -> Option<Horizon> {
         let step = self.current_step()?;
-        Some(self.model().horizon(step))
+        Some(self.model().get().horizon(step))
     }
 
     /// Shows a log or capture from its first step.
     fn open(&mut self, name: String, events: Vec<Event>, notes: Vec<String>) {
         self.log = Some(OpenLog {
             name,
-            model: ModelRef(Rc::new(Model::from_events(events))),
+            model: ModelRef::new(Model::from_events(events)),
             notes,
         });
         self.log_error = None;
@@ -189,15 +235,14 @@ impl State {
     }
 
     fn steps(&self) -> usize {
-        self.model().steps.len()
+        self.model().get().steps.len()
     }
 
     fn apply_events(&mut self, events: Vec<Event>) {
-        let mut live = (*self.live.0).clone();
         for event in events {
-            if matches!(event.kind, EventKind::Hello(_)) && !live.events.is_empty() {
+            if matches!(event.kind, EventKind::Hello(_)) && !self.live.get().events.is_empty() {
                 // A new relay session: its socket ids start again at 1.
-                live = Model::default();
+                self.live = ModelRef::new(Model::default());
                 self.requests.clear();
                 if self.log.is_none() {
                     self.views_start_over();
@@ -206,9 +251,9 @@ impl State {
             }
             self.note_errors(&event);
             self.note_new_socket(&event);
-            live.apply(event);
+            self.live.apply(event);
         }
-        self.live = ModelRef(Rc::new(live));
+        self.live.bump();
     }
 
     /// Puts a refused command's message, or a failed call's errno, beside
@@ -235,7 +280,7 @@ impl State {
                 .request
                 .is_some_and(|id| self.requests.contains_key(&id))
             && !matches!(call.result, CallResult::Error(_))
-            && self.live.sockets.get(call.socket).is_none()
+            && self.live.get().sockets.get(call.socket).is_none()
         {
             self.chosen_socket = Some(call.socket);
         }
@@ -437,10 +482,42 @@ mod tests {
         );
         state = reduce(state, Action::Events(vec![connect(1, Some(1), true)]));
         assert_eq!(state.chosen_socket, Some(2));
-        assert_eq!(state.model().steps.len(), 1);
+        assert_eq!(state.model().get().steps.len(), 1);
         state = reduce(state, Action::Events(vec![hello(0)]));
-        assert_eq!(state.model().events.len(), 1, "a fresh session");
+        assert_eq!(state.model().get().events.len(), 1, "a fresh session");
         assert_eq!(state.chosen_socket, None);
+    }
+
+    #[test]
+    fn a_batch_grows_the_live_store_in_place_and_a_hello_starts_another() {
+        let mut state = Rc::new(State::default());
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        let before = state.live.clone();
+        state = reduce(state, Action::Events(vec![connect(1, None, true)]));
+        assert!(state.live.same_store(&before), "no copy of the session");
+        assert_ne!(state.live, before, "the views see a new version");
+        assert_eq!(before.get().events.len(), 2, "one store, read by all");
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        assert!(!state.live.same_store(&before), "a new session");
+        assert_eq!(
+            before.get().events.len(),
+            2,
+            "the old session is left as it was"
+        );
+        assert_eq!(state.live.get().events.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_read_while_the_store_is_borrowed_goes_into_a_copy() {
+        let mut state = Rc::new(State::default());
+        state = reduce(state, Action::Events(vec![hello(0)]));
+        let reader = state.live.clone();
+        let reading = reader.get();
+        state = reduce(state, Action::Events(vec![connect(1, None, true)]));
+        assert_eq!(reading.events.len(), 1, "the reader keeps what it had");
+        drop(reading);
+        assert!(!state.live.same_store(&reader));
+        assert_eq!(state.live.get().events.len(), 2);
     }
 
     #[test]
@@ -483,12 +560,12 @@ mod tests {
                 events: vec![hello(0), connect(1, None, true), connect(2, None, true)],
             },
         );
-        assert_eq!(state.model().steps.len(), 2);
+        assert_eq!(state.model().get().steps.len(), 2);
         state = reduce(state, Action::StepBack);
         assert_eq!(state.current_step(), Some(0));
         let horizon = state.horizon().unwrap();
-        assert!(state.model().shows(horizon, 1));
-        assert!(!state.model().shows(horizon, 2));
+        assert!(state.model().get().shows(horizon, 1));
+        assert!(!state.model().get().shows(horizon, 2));
         state = reduce(state, Action::Events(vec![connect(1, None, true)]));
         assert_eq!(
             state.current_step(),
@@ -496,7 +573,7 @@ mod tests {
             "live events do not move the log"
         );
         state = reduce(state, Action::CloseLog);
-        assert_eq!(state.model().steps.len(), 1);
+        assert_eq!(state.model().get().steps.len(), 1);
         assert!(state.player.is_live());
     }
 
@@ -523,6 +600,6 @@ mod tests {
             (state.opening.clone(), state.log_error.clone()),
             (None, None)
         );
-        assert_eq!(state.model().steps.len(), 1);
+        assert_eq!(state.model().get().steps.len(), 1);
     }
 }

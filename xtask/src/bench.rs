@@ -8,6 +8,7 @@
 //! | `pipeline` | events a second through the writer to a WebSocket      | `relay/benches/pipeline.rs` |
 //! | `capture`  | bulk transfer with capture on and off; count vs tshark | `relay/benches/capture.rs`  |
 //! | `latency`  | socket operation to event on screen in Chromium        | `e2e/benches/latency.rs`    |
+//! | `growing`  | main-thread time a message as a watched session grows  | `e2e/benches/growing.rs`    |
 //! | `ui`       | 100,000 segments: load, step, scroll; frames in motion | `e2e/benches/ui_scale.rs`   |
 //! | `lab`      | the network lab: throughput, added latency, delay      | `lab/benches/lab.rs`        |
 //!
@@ -28,7 +29,9 @@ use std::process::{Command, Stdio};
 
 use crate::{bundle, root, setup};
 
-const ALL: [&str; 6] = ["bundle", "pipeline", "capture", "latency", "ui", "lab"];
+const ALL: [&str; 7] = [
+    "bundle", "pipeline", "capture", "latency", "growing", "ui", "lab",
+];
 
 /// Runs the benchmarks named in `args` (all of them when none is).
 ///
@@ -47,7 +50,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     let wants = |name: &str| wanted.contains(&name);
-    let browser = wants("latency") || wants("ui");
+    let browser = wants("latency") || wants("growing") || wants("ui");
 
     setup::front_end_tools()?;
     let mut packages = vec![setup::LIBPCAP];
@@ -98,6 +101,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ("pipeline", "sockscope", "pipeline", &[][..]),
         ("capture", "sockscope", "capture", &[][..]),
         ("latency", "sockscope-e2e", "latency", &browser_env[..]),
+        ("growing", "sockscope-e2e", "growing", &browser_env[..]),
         ("ui", "sockscope-e2e", "ui_scale", &browser_env[..]),
         ("lab", "sockscope-lab", "lab", &[][..]),
     ] {

@@ -297,7 +297,9 @@ pub fn App() -> Html {
     // An owned copy, so each view takes its callbacks by moving them out.
     let handlers = (*handlers).clone();
 
-    let model = state.model().clone();
+    let model_ref = state.model().clone();
+    let model = model_ref.get();
+    let live = state.live.get();
     let current = state.current_step();
     let horizon = state.horizon();
     let current_at = current.and_then(|s| model.steps.get(s).copied());
@@ -326,21 +328,19 @@ pub fn App() -> Html {
     let limits = state.limits();
     let chosen = state
         .chosen_socket
-        .and_then(|id| state.live.sockets.get(id).cloned());
+        .and_then(|id| live.sockets.get(id).cloned());
     let waiting = chosen.as_ref().and_then(|s| {
-        let (conv, end) = state.live.conversations.of_socket(s.id)?;
-        let stream = &state.live.conversations.get(conv)?.streams[1 - end];
-        Some(stream.unread_at(state.live.events.len().saturating_sub(1)))
+        let (conv, end) = live.conversations.of_socket(s.id)?;
+        let stream = &live.conversations.get(conv)?.streams[1 - end];
+        Some(stream.unread_at(live.events.len().saturating_sub(1)))
     });
     let log_name = state.log.as_ref().map(|l| l.name.clone());
     let lab_access = LabAccess::from_hello(
-        state
-            .live
-            .hello
+        live.hello
             .as_ref()
             .and_then(|h| h.capabilities.lab.as_ref()),
     );
-    let target_host = TargetHost(state.live.path.server_host());
+    let target_host = TargetHost(live.path.server_host());
 
     html! {
         <ContextProvider<Lang> context={*lang}>
@@ -350,14 +350,14 @@ pub fn App() -> Html {
                 <h1>{ "sockscope" }</h1>
                 <LangSwitch lang={*lang} onchange={handlers.onlang} />
                 <ConnectionStatus link={state.link.clone()} onretry={handlers.onretry} />
-                <PathPicker access={lab_access} state={state.live.path.state.clone()} counts={state.live.path.counts}
+                <PathPicker access={lab_access} state={live.path.state.clone()} counts={live.path.counts}
                     error={error(path_picker::FORM)} onsubmit={handlers.onsubmit.clone()} />
-                <CaptureStatus capture={state.live.capture.clone()} stats={state.live.capture_stats} dropped={state.live.dropped}
+                <CaptureStatus capture={live.capture.clone()} stats={live.capture_stats} dropped={live.dropped}
                     stale={state.link != crate::model::connection::Link::Connected} />
                 <RecordingPicker onload={handlers.onlogload.clone()} onerror={handlers.onlogerror.clone()} />
                 <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()}
                     onopening={handlers.onopening} onopen={handlers.onopen} onerror={handlers.onlogerror} onclose={handlers.onclose} />
-                <ExportMenu model={model.clone()} name={log_name.clone()} />
+                <ExportMenu model={model_ref.clone()} name={log_name.clone()} />
             </header>
             <div class="layout">
                 <aside class="controls">
@@ -368,7 +368,7 @@ pub fn App() -> Html {
                         <AddressForm kind={AddressKind::TcpConnect} error={error(AddressKind::TcpConnect.form_key())} onsubmit={handlers.onsubmit.clone()} />
                         <AddressForm kind={AddressKind::UdpBind} error={error(AddressKind::UdpBind.form_key())} onsubmit={handlers.onsubmit.clone()} />
                     </section>
-                    <SocketList model={model.clone()} {horizon} chosen={state.chosen_socket}
+                    <SocketList model={model_ref.clone()} {horizon} chosen={state.chosen_socket}
                         onchoose={handlers.onchoose} />
                     if log_name.is_some() {
                         <p class="hint panel">{ lang.pick("The views show the opened log; the forms still drive the live relay.", "视图显示的是打开的日志；表单仍然操作实时的 relay。") }</p>
@@ -391,16 +391,16 @@ pub fn App() -> Html {
                         {next_gap_us} reduced_motion={state.reduced_motion}
                         ondispatch={handlers.dispatch.clone()} />
                     <div class="diagram-row">
-                        <Ladder model={model.clone()} numbers={state.numbers} {current} {motion} live_end={player.is_live() && state.log.is_none()} selected={state.selected}
+                        <Ladder model={model_ref.clone()} numbers={state.numbers} {current} {motion} live_end={player.is_live() && state.log.is_none()} selected={state.selected}
                             onselect={handlers.onselect.clone()} onnumbers={handlers.onnumbers} focus={state.focus} onfocus={handlers.onfocus.clone()} />
-                        <DetailPane model={model.clone()} at={shown_at} focus={state.focus} onfocus={handlers.onfocus} />
+                        <DetailPane model={model_ref.clone()} at={shown_at} focus={state.focus} onfocus={handlers.onfocus} />
                     </div>
                     // Before the first step there are no bytes or datagrams to show.
                     if let Some(horizon) = horizon {
-                        <ByteStreams model={model.clone()} {horizon} selected={state.selected}
+                        <ByteStreams model={model_ref.clone()} {horizon} selected={state.selected}
                             framings={Rc::new(state.framings.clone())}
                             onselect={handlers.onselect.clone()} onframing={handlers.onframing} />
-                        <UdpView model={model.clone()} {horizon} selected={state.selected}
+                        <UdpView model={model_ref.clone()} {horizon} selected={state.selected}
                             onselect={handlers.onselect} />
                     }
                 </main>

@@ -33,7 +33,7 @@ pub struct Props {
 pub fn ByteStreams(props: &Props) -> Html {
     let lang = use_lang();
     let horizon = props.horizon;
-    let model = &props.model;
+    let model = props.model.get();
     let directions: Vec<(usize, usize, Framing, StreamShown)> = model
         .conversations
         .directions(Transport::Tcp)
@@ -59,8 +59,7 @@ pub fn ByteStreams(props: &Props) -> Html {
         )
         .collect();
     // A plain capture has no send() calls to colour the bytes by.
-    let calls_unknown = props
-        .model
+    let calls_unknown = model
         .conversations
         .list
         .iter()

@@ -10,6 +10,7 @@ use super::detail_path::{analysis_fields, crossing_fields};
 use super::hex_dump::HexDump;
 use super::send_class;
 use crate::i18n::{Lang, use_lang};
+use crate::model::Model;
 use crate::model::describe::{call_label, call_name, plural, result_label};
 use crate::state::ModelRef;
 
@@ -28,7 +29,7 @@ fn field(name: &str, value: impl Into<Html>) -> Html {
     html! { <><dt>{ name }</dt><dd>{ value.into() }</dd></> }
 }
 
-fn sends_line(model: &ModelRef, at: usize, verb: &str) -> Html {
+fn sends_line(model: &Model, at: usize, verb: &str) -> Html {
     let sends = model.sends_of(at);
     if sends.is_empty() {
         return html! {};
@@ -43,7 +44,7 @@ fn sends_line(model: &ModelRef, at: usize, verb: &str) -> Html {
     )
 }
 
-fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> Html {
+fn segment_view(lang: Lang, model: &Model, at: usize, seg: &SegmentEvent) -> Html {
     let who = |socket: Option<u32>| {
         socket
             .map(|s| match lang {
@@ -126,7 +127,7 @@ fn segment_view(lang: Lang, model: &ModelRef, at: usize, seg: &SegmentEvent) -> 
     }
 }
 
-fn call_view(lang: Lang, model: &ModelRef, at: usize, call: &CallEvent) -> Html {
+fn call_view(lang: Lang, model: &Model, at: usize, call: &CallEvent) -> Html {
     let (bytes, start): (Bytes, u64) = match (&call.call, &call.result) {
         (Call::Send { data, offset, .. }, _) => (data.clone(), *offset),
         (_, CallResult::Data { data, offset }) => (data.clone(), *offset),
@@ -175,9 +176,10 @@ fn call_view(lang: Lang, model: &ModelRef, at: usize, call: &CallEvent) -> Html 
 #[component]
 pub fn DetailPane(props: &Props) -> Html {
     let lang = use_lang();
+    let model = props.model.get();
     let event = props
         .at
-        .and_then(|at| props.model.events.get(at).map(|e| (at, e)));
+        .and_then(|at| model.events.get(at).map(|e| (at, e)));
     let Some((at, event)) = event else {
         return html! {
             <section class="panel detail" id="detail">
@@ -199,11 +201,11 @@ pub fn DetailPane(props: &Props) -> Html {
                     .pick("ICMP port unreachable", "ICMP 端口不可达")
                     .to_string(),
             },
-            segment_view(lang, &props.model, at, seg),
+            segment_view(lang, &model, at, seg),
         ),
         EventKind::Call(call) => (
             format!("{}()", call_name(&call.call)),
-            call_view(lang, &props.model, at, call),
+            call_view(lang, &model, at, call),
         ),
         other => (
             "event".to_string(),
@@ -211,10 +213,9 @@ pub fn DetailPane(props: &Props) -> Html {
         ),
     };
     // Wireshark's conversation filter, from the packet or call in hand.
-    let focus = props
-        .model
+    let focus = model
         .conversation_at(at)
-        .filter(|_| props.model.conversations.list.len() > 1)
+        .filter(|_| model.conversations.list.len() > 1)
         .map(|conversation| {
             let (text, to) = if props.focus == Some(conversation) {
                 (lang.pick("show every connection", "显示全部连接"), None)

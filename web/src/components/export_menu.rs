@@ -59,7 +59,7 @@ pub fn ExportMenu(props: &Props) -> Html {
     // The pcapng being written, if one is: ended with the menu.
     let job = use_mut_ref(|| None::<FileJob>);
     let saving = use_state(|| false);
-    let model = &props.model;
+    let model = props.model.get();
     // A conversation picked before a new file was opened may not exist.
     let chosen = match *scope {
         Scope::Conversation(id) if model.conversations.get(id).is_none() => Scope::Session,
@@ -75,7 +75,7 @@ pub fn ExportMenu(props: &Props) -> Html {
             job.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let events = export::events_of(&model, chosen);
+            let events = export::events_of(&model.get(), chosen);
             let mut file = stem(name.as_deref().unwrap_or("sockscope-session"));
             if let Scope::Conversation(id) = chosen {
                 file.push_str(&format!("-conversation-{}", id + 1));

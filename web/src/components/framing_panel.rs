@@ -35,6 +35,7 @@ pub fn FramingPanel(props: &Props) -> Html {
         horizon,
         ..
     } = props.stream.clone();
+    let model = model.get();
     let Some(conv) = model.conversations.get(conversation) else {
         return html! {};
     };

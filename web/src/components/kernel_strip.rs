@@ -21,6 +21,7 @@ use super::length::px;
 use super::send_class;
 use super::stream_lanes::glyph;
 use crate::i18n::{Lang, use_lang};
+use crate::model::Model;
 use crate::model::addr;
 use crate::model::buffers::{EndView, Receive, Taken, ends_at};
 use crate::model::ladder::Lane;
@@ -58,7 +59,8 @@ pub struct Props {
 #[component]
 pub fn KernelStrip(strip: &Props) -> Html {
     let lang = use_lang();
-    let views = ends_at(&strip.model, strip.step);
+    let model = strip.model.get();
+    let views = ends_at(&model, strip.step);
     let mut by_lane: Vec<Vec<&EndView>> = vec![Vec::new(); strip.lanes.len()];
     for view in &views {
         if let Some(lane) = strip
@@ -79,14 +81,14 @@ pub fn KernelStrip(strip: &Props) -> Html {
             style={format!("width:{}px;height:{}px;{}", px(strip.width), px(height), strip.arrival.map(Arrival::style).unwrap_or_default())}>
             { for by_lane.iter().enumerate().filter(|(_, ends)| !ends.is_empty()).map(|(lane, ends)| html! {
                 <div class="kernel-lane" style={format!("left:{}px", px(lane_x(lane)))}>
-                    { for ends.iter().map(|view| end(lang, &strip.model, view, strip.frozen_at_us)) }
+                    { for ends.iter().map(|view| end(lang, &model, view, strip.frozen_at_us)) }
                 </div>
             }) }
         </div>
     }
 }
 
-fn end(lang: Lang, model: &ModelRef, view: &EndView, frozen_at_us: Option<u64>) -> Html {
+fn end(lang: Lang, model: &Model, view: &EndView, frozen_at_us: Option<u64>) -> Html {
     let stream = model
         .conversations
         .get(view.conversation)

@@ -27,6 +27,7 @@ use super::ladder_rows::{
 use super::length::px;
 use crate::hooks::virtual_rows::{Span, Spot, use_virtual_rows};
 use crate::i18n::{Lang, use_lang, words};
+use crate::model::Model;
 use crate::model::describe::{Numbers, flight_label, thousands};
 use crate::model::ladder::{self, Row, RowKind};
 use crate::model::motion::{self, InFlight, MotionSettings};
@@ -122,16 +123,40 @@ fn counted(notes: impl Iterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
+/// The diagram of the whole of `model`, kept between renders: a live
+/// session that grew only at its end gets its new rows added
+/// (`ladder::extend`), anything else a fresh layout.
+fn whole_diagram(
+    kept: &mut Option<(ModelRef, Rc<ladder::Ladder>)>,
+    model_ref: &ModelRef,
+    model: &Model,
+) -> Rc<ladder::Ladder> {
+    if let Some((laid_out, full)) = kept {
+        if laid_out == model_ref {
+            return full.clone();
+        }
+        if laid_out.same_store(model_ref) && ladder::extend(Rc::make_mut(full), model) {
+            *laid_out = model_ref.clone();
+            return full.clone();
+        }
+    }
+    let full = Rc::new(ladder::layout(model));
+    *kept = Some((model_ref.clone(), full.clone()));
+    full
+}
+
 #[component]
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
-    let diagram = use_memo((props.model.clone(), props.focus), |(model, focus)| {
-        let full = ladder::layout(model);
-        match focus {
-            Some(conversation) => ladder::focus(&full, model, *conversation),
-            None => full,
-        }
+    let model = props.model.get();
+    let whole = use_mut_ref(|| None::<(ModelRef, Rc<ladder::Ladder>)>);
+    let full = whole_diagram(&mut whole.borrow_mut(), &props.model, &model);
+    // Only the focused diagram is kept here: a second holder of the whole
+    // one would make extending it copy it.
+    let focused = use_memo((props.model.clone(), props.focus), |(_, focus)| {
+        focus.map(|conversation| ladder::focus(&full, &model, conversation))
     });
+    let diagram: &ladder::Ladder = focused.as_ref().as_ref().unwrap_or(&full);
     // What moved: the rows between the step shown before and this one,
     // queued behind any still in motion.
     let shown_before = use_mut_ref(|| None::<usize>);
@@ -278,12 +303,12 @@ pub fn Ladder(props: &Props) -> Html {
             .enumerate()
             .filter_map(|(i, row)| {
                 let arrival = arrival_of(row)?;
-                let label = match props.model.events.get(row.at).map(|e| &e.kind) {
+                let label = match model.events.get(row.at).map(|e| &e.kind) {
                     Some(sockscope_shared::EventKind::Segment(seg)) => flight_label(seg),
                     _ => return None,
                 };
-                let reach = ladder_path::reach(props.model.crossing_mark(row.at).as_ref());
-                let colour = arrow_colour(row, &props.model.sends_of(row.at));
+                let reach = ladder_path::reach(model.crossing_mark(row.at).as_ref());
+                let colour = arrow_colour(row, &model.sends_of(row.at));
                 Flight::of(row, first + i, reach, label, colour, arrival)
             })
             .collect()
@@ -296,11 +321,10 @@ pub fn Ladder(props: &Props) -> Html {
         .and_then(&arrival_of);
     let frozen_at_us = (!props.live_end)
         .then(|| {
-            props
-                .model
+            model
                 .steps
                 .get(current)
-                .and_then(|&at| props.model.events.get(at))
+                .and_then(|&at| model.events.get(at))
         })
         .flatten()
         .map(|e| e.t_us);
@@ -321,7 +345,7 @@ pub fn Ladder(props: &Props) -> Html {
                     arrival={strip_arrival} {frozen_at_us} />
                 if tall {
                     <svg class="ladder ladder-head" width={px(width)} height={px(HEADER)} aria-hidden="true">
-                        { lane_heads(lang, &diagram, HEADER) }
+                        { lane_heads(lang, diagram, HEADER) }
                     </svg>
                 }
                 <div class="ladder-canvas" style={tall.then(|| format!("margin-top:-{}px", px(HEADER)))}>
@@ -331,10 +355,10 @@ pub fn Ladder(props: &Props) -> Html {
                     // with unkeyed siblings is patched from its end, so one
                     // more row would rebuild every row.
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
-                    <g class="lanes">{ lane_heads(lang, &diagram, height) }</g>
+                    <g class="lanes">{ lane_heads(lang, diagram, height) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
-                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&props.model, props.numbers)} sends={props.model.sends_of(row.at)}
-                            crossing={props.model.crossing_mark(row.at)} analysis={props.model.analysis_of(row.at)} position={p} {lanes} {width} {start}
+                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
+                            crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {width} {start}
                             current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>

@@ -38,7 +38,8 @@ pub fn FocusPicker(props: &FocusProps) -> Html {
             }
         });
     }
-    let list = &props.model.conversations.list;
+    let model = props.model.get();
+    let list = &model.conversations.list;
     if list.len() < 2 {
         return html! {};
     }

@@ -22,7 +22,7 @@ pub struct Props {
 #[component]
 pub fn SocketList(props: &Props) -> Html {
     let lang = use_lang();
-    let model = &props.model;
+    let model = props.model.get();
     let seen = |at: usize| props.horizon.is_some_and(|h| model.shows(h, at));
     let sockets: Vec<_> = model
         .sockets

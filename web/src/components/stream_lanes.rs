@@ -259,7 +259,7 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
 #[component]
 pub fn StreamLanes(props: &Props) -> Html {
     let lang = use_lang();
-    let model = &props.stream.model;
+    let model = props.stream.model.get();
     let horizon = props.stream.horizon;
     let Some(conv) = model.conversations.get(props.stream.conversation) else {
         return html! {};

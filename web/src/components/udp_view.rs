@@ -99,7 +99,7 @@ fn datagram_row(
 pub fn UdpView(props: &Props) -> Html {
     let lang = use_lang();
     let horizon = props.horizon;
-    let model = &props.model;
+    let model = props.model.get();
     let seen = |at: usize| model.shows(horizon, at);
     // A datagram shows once any of its sightings has happened.
     let any_seen = |g: &Datagram| {

@@ -175,7 +175,7 @@ where
             handle
                 .runner
                 .borrow_mut()
-                .observe(&model.0, js_sys::Date::now());
+                .observe(&model.get(), js_sys::Date::now());
             handle.drive();
         });
     }

@@ -140,10 +140,10 @@ fn scroll_soon(
     });
 }
 
-/// Whether `new` is `old` with more events: the live session growing, not
-/// a new session or another file (which start at the top).
+/// Whether `new` is `old` grown: the live session's store, not a new
+/// session or another file (which start at the top).
 fn continues(old: &ModelRef, new: &ModelRef) -> bool {
-    new.events.len() >= old.events.len() && new.events.first() == old.events.first()
+    new.same_store(old)
 }
 
 /// Where the box would go to show `spot`, from `now`: the row in the middle

@@ -102,6 +102,49 @@ pub struct Ladder {
     pub lanes: Vec<Lane>,
     pub rows: Vec<Row>,
     pub bands: Vec<Band>,
+    /// What it was laid out from, for [`extend`].
+    from: LaidOutFrom,
+}
+
+/// What a diagram was laid out from: enough to tell whether the model has
+/// since only grown rows at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct LaidOutFrom {
+    /// The model's steps and events then, and the last step's event.
+    steps: usize,
+    events: usize,
+    last_at: Option<usize>,
+    /// What decides the lanes: the sockets' wire addresses and roles, and
+    /// the conversations' ends.
+    lanes_from: LanesFrom,
+    /// Per conversation: whether a segment without SYN, FIN or RST would
+    /// be a data segment that changes no band (TCP with its handshake
+    /// complete or never seen, and no close begun).
+    plain_is_data: Vec<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct LanesFrom {
+    sockets: Vec<(SocketId, Option<String>, Role)>,
+    ends: Vec<[String; 2]>,
+}
+
+impl LanesFrom {
+    fn of(model: &Model) -> LanesFrom {
+        LanesFrom {
+            sockets: model
+                .sockets
+                .iter()
+                .map(|s| (s.id, s.wire_local(), s.role))
+                .collect(),
+            ends: model
+                .conversations
+                .list
+                .iter()
+                .map(|c| [c.ends[0].addr.clone(), c.ends[1].addr.clone()])
+                .collect(),
+        }
+    }
 }
 
 /// The address a call happened at: its socket's, or for a socket that never
@@ -224,11 +267,16 @@ pub fn layout(model: &Model) -> Ladder {
     // Phases of each TCP conversation, by packet position.
     let mut phase_at: HashMap<usize, Phase> = HashMap::new();
     let mut bands = Vec::new();
+    let mut plain_is_data = vec![true; model.conversations.list.len()];
     for conv in &model.conversations.list {
         if conv.transport != Transport::Tcp {
             continue;
         }
         let analysed = phases::analyse(&phases::tcp_segments(conv, &model.events));
+        if let Some(slot) = plain_is_data.get_mut(conv.id) {
+            *slot = analysed.close.is_none()
+                && (analysed.handshake.is_none() || analysed.handshake_complete);
+        }
         phase_at.extend(analysed.labels.iter().copied());
         let spans = [
             (
@@ -323,7 +371,153 @@ pub fn layout(model: &Model) -> Ladder {
         lanes: ordered,
         rows,
         bands,
+        from: LaidOutFrom {
+            steps: model.steps.len(),
+            events: model.events.len(),
+            last_at: model.steps.last().copied(),
+            lanes_from: LanesFrom::of(model),
+            plain_is_data,
+        },
     }
+}
+
+/// Adds to `ladder`, laid out from `model` when it was smaller, the rows
+/// of the steps `model` has gained since, and the state changes; `false`
+/// (and `ladder` untouched) when more changed than rows at the end, and
+/// only [`layout`] can say what the diagram is now.
+///
+/// A live session grows by one data segment or call at a time, and laying
+/// out every row again for each would make each event cost as much as the
+/// session so far. The rows added are those [`layout`] would add: new
+/// steps after the last one laid out, on lanes that already exist, whose
+/// sockets and conversations are unchanged, segments that open, close or
+/// reset nothing (so no band moves and each is data), in conversations
+/// whose handshake is over.
+pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
+    let from = &ladder.from;
+    let grew_at_the_end = from.steps > 0
+        && model.steps.len() >= from.steps
+        && model.steps.get(from.steps - 1) == from.last_at.as_ref();
+    if !grew_at_the_end || LanesFrom::of(model) != from.lanes_from {
+        return false;
+    }
+    let lane_of = |endpoint: &str| existing_lane(&ladder.lanes, endpoint);
+    let socket_lane = |socket: SocketId| {
+        ladder
+            .lanes
+            .iter()
+            .position(|l| l.sockets.iter().any(|(id, _)| *id == socket))
+    };
+    let mut rows = Vec::with_capacity(model.steps.len() - from.steps);
+    for (step, &at) in model.steps.iter().enumerate().skip(from.steps) {
+        let Some(event) = model.events.get(at) else {
+            return false;
+        };
+        let kind = match &event.kind {
+            EventKind::Segment(seg) => {
+                let opens_or_closes = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.syn || flags.fin || flags.rst);
+                if opens_or_closes {
+                    return false;
+                }
+                let (from_end, to_end) = match seg.segment {
+                    Segment::IcmpPortUnreachable => (&seg.dst, &seg.src),
+                    _ => (&seg.src, &seg.dst),
+                };
+                let (Some(from_lane), Some(to_lane)) = (lane_of(from_end), lane_of(to_end)) else {
+                    return false;
+                };
+                let conversation = model.conversation_at(at);
+                let tcp = conversation
+                    .and_then(|c| model.conversations.get(c))
+                    .is_some_and(|c| c.transport == Transport::Tcp);
+                let phase = match conversation {
+                    Some(c) if tcp => {
+                        if !from.plain_is_data.get(c).copied().unwrap_or(false) {
+                            return false;
+                        }
+                        Some(Phase::Data)
+                    }
+                    _ => None,
+                };
+                RowKind::Packet {
+                    from: from_lane,
+                    to: to_lane,
+                    phase,
+                    conversation,
+                    rst: false,
+                    payload_len: seg.segment.payload_len(),
+                }
+            }
+            EventKind::Call(call) => {
+                let endpoint = call_endpoint(model, call.socket, &call.call);
+                let endpoint_lane = match endpoint.as_deref() {
+                    Some(endpoint) => match lane_of(endpoint) {
+                        Some(lane) => Some(lane),
+                        None => return false,
+                    },
+                    None => None,
+                };
+                RowKind::Call {
+                    lane: socket_lane(call.socket).or(endpoint_lane),
+                    socket: call.socket,
+                    failed: matches!(call.result, CallResult::Error(_)),
+                }
+            }
+            _ => return false,
+        };
+        rows.push(Row {
+            step,
+            at,
+            index: event.index,
+            t_us: event.t_us,
+            kind,
+            states: Vec::new(),
+        });
+    }
+    // State changes since, each pinned to its step's row, old or new.
+    let mut marks = Vec::new();
+    for socket in model.sockets.iter() {
+        let new = socket
+            .states
+            .iter()
+            .rev()
+            .take_while(|c| c.at >= from.events);
+        for change in new {
+            if let Some(step) = model.step_of(change.at) {
+                marks.push((
+                    step,
+                    StateMark {
+                        lane: socket_lane(socket.id),
+                        socket: socket.id,
+                        state: change.state,
+                        at: change.at,
+                    },
+                ));
+            }
+        }
+    }
+    ladder.from.steps = model.steps.len();
+    ladder.from.events = model.events.len();
+    ladder.from.last_at = model.steps.last().copied();
+    ladder.rows.extend(rows);
+    for (step, mark) in marks {
+        if let Ok(i) = ladder.rows.binary_search_by_key(&step, |r| r.step) {
+            let states = &mut ladder.rows[i].states;
+            states.push(mark);
+            states.sort_by_key(|m| m.at);
+        }
+    }
+    true
+}
+
+/// The lane of `endpoint` among `lanes`, unless laying it out would add a
+/// lane or make a lane's wildcard address precise.
+fn existing_lane(lanes: &[Lane], endpoint: &str) -> Option<usize> {
+    let lane = lanes
+        .iter()
+        .position(|l| addr::same_endpoint(&l.addr, endpoint))?;
+    let sharpens = addr::is_wildcard(&lanes[lane].addr) && !addr::is_wildcard(endpoint);
+    (!sharpens).then_some(lane)
 }
 
 /// The diagram of one conversation alone, as Wireshark's conversation
@@ -412,6 +606,7 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
     Ladder {
         lanes,
         rows,
+        from: LaidOutFrom::default(),
         bands: diagram
             .bands
             .iter()

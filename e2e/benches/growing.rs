@@ -1,0 +1,159 @@
+//! A growing session: does the page's work per event stay the same as the
+//! session grows?
+//!
+//! Run it with `cargo xtask bench growing` (which builds the release relay
+//! and the page), or `cargo bench -p sockscope-e2e --bench growing` with
+//! `SOCKSCOPE_BIN` and `SOCKSCOPE_DIST` set as for the browser tests.
+//!
+//! Method. The page watches a port (its watch form, as a user would) while
+//! this process, a program sockscope did not start, sends 10,000 small
+//! messages over one loopback connection, one every 10 ms, with Nagle off
+//! so that each is one segment. After each thousand, it waits until the
+//! page has shown every packet (its player's last step stops moving), and
+//! reads DevTools' `Performance.getMetrics` (`e2e/src/devtools.rs`): the
+//! main thread's busy time over that thousand, divided by 1,000, is the
+//! page's cost per message, everything included (JSON, the model, Yew's
+//! render, style, layout, paint, garbage collection). Each message is a
+//! data segment and the ACK that answers it, so two events.
+//! Targets (the live-page issue): at most 0.5 ms a message, and the tenth
+//! thousand within 1.2× of the first.
+
+#![allow(clippy::print_stdout)] // A benchmark's figures are its output.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sockscope_e2e::devtools::MainThread;
+use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const LINK: &str = "document.querySelector('#connection')?.dataset.link";
+/// The player's step, which follows the newest packet while live.
+const STEP: &str = "Number(document.querySelector('#player')?.dataset.step ?? -1)";
+const THOUSANDS: u32 = 10;
+const EVERY: Duration = Duration::from_millis(10);
+
+fn main() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
+    runtime.block_on(run())
+}
+
+async fn run() -> Result<()> {
+    if let Some(warning) = Paths::from_env()?.debug_relay_warning("growing") {
+        println!("{warning}");
+    }
+    let session = Session::start("bench-growing").await?;
+    let b = &session.browser;
+    b.wait("connected", &format!("{LINK} === 'connected'"))
+        .await?;
+    let capture = b
+        .wait(
+            "capture",
+            "document.querySelector('#capture')?.dataset.capture",
+        )
+        .await?;
+    if capture != "on" {
+        return Err(HarnessError(format!(
+            "growing: capture is {capture} here, and watching a port needs it (run as root)"
+        )));
+    }
+
+    // The watched program: a server that reads and discards, and a client.
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| HarnessError(format!("no listener: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| HarnessError(format!("no listener address: {e}")))?
+        .port();
+    b.fill("#watch-form input[name=ports]", &port.to_string())
+        .await?;
+    b.click_in_page("#watch-form button[type=submit]").await?;
+    // The relay answers a watch by refiltering its capture; give it that
+    // moment before the handshake it must see.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await?;
+        let mut sink = vec![0u8; 4096];
+        while socket.read(&mut sink).await? > 0 {}
+        std::io::Result::Ok(())
+    });
+    let mut client = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| HarnessError(format!("cannot connect to the watched port: {e}")))?;
+    client
+        .set_nodelay(true)
+        .map_err(|e| HarnessError(format!("no TCP_NODELAY: {e}")))?;
+    b.wait("the watched handshake", &format!("{STEP} >= 2"))
+        .await?;
+
+    MainThread::enable(b).await?;
+    let mut before = settled(b).await?;
+    let mut first_ms = None;
+    let mut ticks = tokio::time::interval(EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for thousand in 1..=THOUSANDS {
+        for i in 0..1000 {
+            ticks.tick().await;
+            let message = format!("message {:05}\n", (thousand - 1) * 1000 + i);
+            client
+                .write_all(message.as_bytes())
+                .await
+                .map_err(|e| HarnessError(format!("the watched send failed: {e}")))?;
+        }
+        let after = settled(b).await?;
+        let task_ms = (after.thread.task_s - before.thread.task_s) * 1000.0 / 1000.0;
+        let script_ms = (after.thread.script_s - before.thread.script_s) * 1000.0 / 1000.0;
+        let first = *first_ms.get_or_insert(task_ms);
+        println!(
+            "growing  {thousand:>2},000 messages ({steps:>5} steps): {task_ms:.3} ms of main \
+             thread a message ({script_ms:.3} ms script), {ratio:.2}× the first thousand, \
+             JS heap {heap:.1} MB",
+            steps = after.steps + 1,
+            ratio = task_ms / first,
+            heap = after.thread.js_heap_bytes / 1e6,
+        );
+        println!(
+            "{}",
+            json!({"bench": "growing", "messages": thousand * 1000, "steps": after.steps + 1,
+                   "task_ms_per_message": (task_ms * 1000.0).round() / 1000.0,
+                   "script_ms_per_message": (script_ms * 1000.0).round() / 1000.0,
+                   "js_heap_mb": (after.thread.js_heap_bytes / 1e5).round() / 10.0})
+        );
+        before = after;
+    }
+    drop(client);
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    session.finish().await
+}
+
+/// The page once it has caught up, and its main thread's totals then.
+struct Settled {
+    steps: u64,
+    thread: MainThread,
+}
+
+/// Waits until the page's newest step has not moved for 600 ms (every
+/// packet sent so far shown), then reads the main thread's totals.
+async fn settled(b: &Browser) -> Result<Settled> {
+    let (mut last, mut quiet) = (u64::MAX, 0);
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = b.eval(STEP).await?.as_u64().unwrap_or(0);
+        quiet = if now == last { quiet + 1 } else { 0 };
+        last = now;
+        if quiet == 3 {
+            return Ok(Settled {
+                steps: now,
+                thread: MainThread::read(b).await?,
+            });
+        }
+    }
+    Err(HarnessError(
+        "the page never caught up with the watched connection in 2 minutes".into(),
+    ))
+}

@@ -1,0 +1,103 @@
+//! Chrome DevTools Protocol commands through chromedriver, for what
+//! WebDriver cannot measure: how long the page's main thread was busy.
+//!
+//! chromedriver forwards `POST /session/{id}/goog/cdp/execute` with
+//! `{"cmd": "Domain.method", "params": {…}}` to the browser and answers with
+//! the command's result. It is a chromedriver extension, so fantoccini has
+//! no method for it; [`DevtoolsCommand`] is the custom command that asks.
+//!
+//! [`MainThread`] reads `Performance.getMetrics`: `TaskDuration` is the
+//! seconds the renderer's main thread spent running tasks (script, style,
+//! layout, paint, garbage collection) since the page loaded, the figure
+//! DevTools' Performance monitor plots as "CPU usage".
+
+use http::Method;
+use serde_json::{Value, json};
+use url::{ParseError, Url};
+
+use crate::{Browser, HarnessError, Result};
+
+/// One DevTools command for the session `session`.
+#[derive(Debug)]
+pub struct DevtoolsCommand {
+    pub session: String,
+    pub cmd: &'static str,
+    pub params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevtoolsCommand {
+    fn endpoint(
+        &self,
+        base_url: &Url,
+        _session_id: Option<&str>,
+    ) -> std::result::Result<Url, ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", self.session))
+    }
+
+    fn method_and_body(&self, _request_url: &Url) -> (Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (Method::POST, Some(body.to_string()))
+    }
+}
+
+/// What the page's main thread has done since it loaded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MainThread {
+    /// Seconds spent running tasks.
+    pub task_s: f64,
+    /// Seconds of those spent in script.
+    pub script_s: f64,
+    /// The JavaScript heap in use, in bytes (the wasm memory is not in it).
+    pub js_heap_bytes: f64,
+}
+
+impl MainThread {
+    /// Turns DevTools' performance metrics on; [`MainThread::read`] needs it.
+    ///
+    /// # Errors
+    /// When the session is gone or chromedriver refuses the command.
+    pub async fn enable(b: &Browser) -> Result<()> {
+        devtools(b, "Performance.enable", json!({})).await?;
+        Ok(())
+    }
+
+    /// The main thread's totals now.
+    ///
+    /// # Errors
+    /// When the session is gone, or the answer lacks a metric.
+    pub async fn read(b: &Browser) -> Result<MainThread> {
+        let answer = devtools(b, "Performance.getMetrics", json!({})).await?;
+        let metric = |name: &str| -> Result<f64> {
+            answer["metrics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| m["name"] == name)
+                .and_then(|m| m["value"].as_f64())
+                .ok_or_else(|| HarnessError(format!("DevTools reported no {name}: {answer}")))
+        };
+        Ok(MainThread {
+            task_s: metric("TaskDuration")?,
+            script_s: metric("ScriptDuration")?,
+            js_heap_bytes: metric("JSHeapUsedSize")?,
+        })
+    }
+}
+
+/// Runs one DevTools command and returns its result.
+///
+/// # Errors
+/// When the session is gone or chromedriver refuses the command.
+pub async fn devtools(b: &Browser, cmd: &'static str, params: Value) -> Result<Value> {
+    let session =
+        b.client.session_id().await?.ok_or_else(|| {
+            HarnessError("no WebDriver session to send DevTools commands to".into())
+        })?;
+    Ok(b.client
+        .issue_cmd(DevtoolsCommand {
+            session,
+            cmd,
+            params,
+        })
+        .await?)
+}
