@@ -135,7 +135,10 @@ fn whole_diagram(
         if laid_out == model_ref {
             return full.clone();
         }
-        if laid_out.same_store(model_ref) && ladder::extend(Rc::make_mut(full), model) {
+        // Held only here between renders, so never copied to be extended.
+        if laid_out.same_store(model_ref)
+            && Rc::get_mut(full).is_some_and(|full| ladder::extend(full, model))
+        {
             *laid_out = model_ref.clone();
             return full.clone();
         }

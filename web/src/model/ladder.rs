@@ -502,9 +502,10 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
     ladder.rows.extend(rows);
     for (step, mark) in marks {
         if let Ok(i) = ladder.rows.binary_search_by_key(&step, |r| r.step) {
+            // In the order of their events, as `layout` sorts them.
             let states = &mut ladder.rows[i].states;
-            states.push(mark);
-            states.sort_by_key(|m| m.at);
+            let place = states.partition_point(|m| m.at < mark.at);
+            states.insert(place, mark);
         }
     }
     true
