@@ -124,7 +124,8 @@ impl Browser {
     }
 
     /// Saves `target/e2e-screenshots/<test>-<step>.png` of the whole page
-    /// (the window grows to the page's height for the shot, up to 4000 px)
+    /// (the window grows to the page's height for the shot, up to 4000 px,
+    /// and keeps its width)
     /// and returns its path.
     ///
     /// # Errors
@@ -140,9 +141,15 @@ impl Browser {
             .unwrap_or(1000)
             .clamp(600, 4000);
         let height = u32::try_from(height).unwrap_or(1000);
-        self.client.set_window_size(WIDTH, height).await?;
+        // At the window's width, whatever a test set it to.
+        let (width, before) = self.client.get_window_size().await?;
+        let (width, before) = (
+            u32::try_from(width).unwrap_or(WIDTH),
+            u32::try_from(before).unwrap_or(HEIGHT),
+        );
+        self.client.set_window_size(width, height).await?;
         let png = self.client.screenshot().await;
-        self.client.set_window_size(WIDTH, HEIGHT).await?;
+        self.client.set_window_size(width, before).await?;
         let png = png?;
         let path = self.screenshots.join(format!("{}-{step}.png", self.test));
         std::fs::write(&path, png)

@@ -235,6 +235,52 @@ async fn an_accept_loop_serves_three_clients_and_the_third_waits_for_room() -> R
     session.finish().await
 }
 
+/// Lesson 07 draws four lanes: three clients and the server. In a
+/// 1440 × 900 window every lane is in view without scrolling sideways,
+/// the server's included, and no two lane addresses overlap.
+#[tokio::test(flavor = "multi_thread")]
+async fn four_lanes_fit_a_1440_window_with_the_server_in_view() -> Result<()> {
+    let session = open("upper-echo-clients").await?;
+    let b = &session.browser;
+    b.client.set_window_size(1440, 900).await?;
+    run_to_end(b).await?;
+    b.wait(
+        "four lanes",
+        "document.querySelectorAll('#ladder .ladder .lanes g.lane').length === 4",
+    )
+    .await?;
+    // Laid out again for the window's width once the resize is read.
+    let fits = "(() => { const box = document.querySelector('#ladder .ladder-scroll'); \
+        return box.scrollWidth <= box.clientWidth + 1; })()";
+    b.wait("the ladder without sideways scrolling", fits)
+        .await?;
+    let lanes = b
+        .eval(
+            "(() => { const box = document.querySelector('#ladder .ladder-scroll').getBoundingClientRect(); \
+             return Array.from(document.querySelectorAll('#ladder .ladder .lanes g.lane')).map(g => { \
+               const r = g.querySelector('.lane-addr').getBoundingClientRect(); \
+               return {server: g.classList.contains('server'), left: r.left, right: r.right, \
+                       inside: r.left >= box.left && r.right <= box.right}; }); })()",
+        )
+        .await?;
+    let lanes = lanes.as_array().cloned().unwrap_or_default();
+    assert_eq!(lanes.len(), 4, "{lanes:#?}");
+    assert!(
+        lanes.iter().all(|lane| lane["inside"] == true),
+        "a lane's address is out of view: {lanes:#?}"
+    );
+    assert!(
+        lanes.iter().any(|lane| lane["server"] == true),
+        "no server lane: {lanes:#?}"
+    );
+    for pair in lanes.windows(2) {
+        let (left_end, right_start) = (pair[0]["right"].as_f64(), pair[1]["left"].as_f64());
+        assert!(left_end < right_start, "lane addresses overlap: {pair:#?}");
+    }
+    b.screenshot("four-lanes-1440").await?;
+    session.finish().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_closing_client_gives_b_empty_and_an_aborting_one_a_reset() -> Result<()> {
     let session = open("disconnect-fin-vs-rst").await?;

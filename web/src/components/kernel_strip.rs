@@ -16,7 +16,7 @@ use yew::prelude::*;
 use sockscope_shared::TcpState;
 
 use super::ladder_motion::Arrival;
-use super::ladder_rows::lane_x;
+use super::ladder_rows::Columns;
 use super::length::px;
 use super::send_class;
 use super::stream_lanes::glyph;
@@ -43,6 +43,8 @@ pub struct Props {
     pub step: usize,
     /// The ladder's lanes, left to right.
     pub lanes: Rc<Vec<Lane>>,
+    /// Where the lanes stand.
+    pub columns: Columns,
     pub width: f64,
     /// The current step's motion, when it moved forward.
     #[prop_or_default]
@@ -80,7 +82,7 @@ pub fn KernelStrip(strip: &Props) -> Html {
         <div class={classes!("kernel-strip", strip.arrival.is_some().then_some("moving"))} id="kernel-strip"
             style={format!("width:{}px;height:{}px;{}", px(strip.width), px(height), strip.arrival.map(Arrival::style).unwrap_or_default())}>
             { for by_lane.iter().enumerate().filter(|(_, ends)| !ends.is_empty()).map(|(lane, ends)| html! {
-                <div class="kernel-lane" style={format!("left:{}px", px(lane_x(lane)))}>
+                <div class="kernel-lane" style={format!("left:{}px;--lane-room:{}px", px(strip.columns.x(lane)), px(strip.columns.gap() - 16.0))}>
                     { for ends.iter().map(|view| end(lang, &model, view, strip.frozen_at_us)) }
                 </div>
             }) }
@@ -134,14 +136,30 @@ fn end(lang: Lang, model: &Model, view: &EndView, frozen_at_us: Option<u64>) -> 
                 Lang::En => format!(" · kernel says {bytes}"),
                 Lang::Zh => format!(" · 内核报告 {bytes}"),
             });
+            let label = format!(
+                "{}{}",
+                match lang {
+                    Lang::En =>
+                        if buffer.waiting == 0 {
+                            "recv buffer empty".to_string()
+                        } else {
+                            format!("recv buffer {} B", buffer.waiting)
+                        },
+                    Lang::Zh =>
+                        if buffer.waiting == 0 {
+                            "接收缓冲区为空".to_string()
+                        } else {
+                            format!("接收缓冲区 {} 字节", buffer.waiting)
+                        },
+                },
+                kernel.unwrap_or_default()
+            );
             html! {
                 <div class="rbuf" data-waiting={buffer.waiting.to_string()} data-read={buffer.read.to_string()}
                     data-kernel={buffer.kernel.map(|k| k.to_string())}
                     title={lang.pick("receive buffer: bytes that arrived and no recv() has taken yet", "接收缓冲区：已到达、还没有被 recv() 取走的字节")}>
-                    <span class="buf-label">{ match lang {
-                        Lang::En => if buffer.waiting == 0 { "recv buffer empty".to_string() } else { format!("recv buffer {} B", buffer.waiting) },
-                        Lang::Zh => if buffer.waiting == 0 { "接收缓冲区为空".to_string() } else { format!("接收缓冲区 {} 字节", buffer.waiting) },
-                    } }{ kernel.unwrap_or_default() }</span>
+                    // Cut short where lanes stand close; whole on hover.
+                    <span class="buf-label" title={label.clone()}>{ label }</span>
                     <div class="buf-track">{ for pieces }</div>
                     { for taken }
                 </div>

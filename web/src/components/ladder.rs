@@ -21,9 +21,7 @@ use super::kernel_strip::KernelStrip;
 use super::ladder_focus::FocusPicker;
 use super::ladder_motion::{Flight, flights};
 use super::ladder_path;
-use super::ladder_rows::{
-    GAP, GRID, HEADER, LadderRow, MARGIN, ROW, arrow_colour, band, lane_heads, lane_x,
-};
+use super::ladder_rows::{Columns, GRID, HEADER, LadderRow, ROW, arrow_colour, band, lane_heads};
 use super::length::px;
 use crate::hooks::virtual_rows::{Span, Spot, use_virtual_rows};
 use crate::i18n::{Lang, use_lang, words};
@@ -76,10 +74,10 @@ struct Lanes {
 
 impl Lanes {
     /// Where they are drawn, from the first lane's line to the last's.
-    fn span(self) -> Span {
+    fn span(self, columns: Columns) -> Span {
         Span {
-            left: lane_x(self.first),
-            right: lane_x(self.last),
+            left: columns.x(self.first),
+            right: columns.x(self.last),
         }
     }
 }
@@ -123,6 +121,40 @@ fn counted(notes: impl Iterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
+/// What the ladder keeps between renders.
+#[derive(Default)]
+struct Kept {
+    /// The diagram of the whole model, and the model version it shows.
+    whole: Option<(ModelRef, Rc<ladder::Ladder>)>,
+    /// One connection's diagram, for the version and focus it shows.
+    focused: Option<(ModelRef, usize, Rc<ladder::Ladder>)>,
+    /// The lanes' spacing as last fitted to the box.
+    columns: Columns,
+}
+
+/// The diagram to draw: the whole model's, or one connection's alone.
+fn diagram(
+    kept: &mut Kept,
+    model_ref: &ModelRef,
+    model: &Model,
+    focus: Option<usize>,
+) -> Rc<ladder::Ladder> {
+    let full = whole_diagram(&mut kept.whole, model_ref, model);
+    let Some(conversation) = focus else {
+        kept.focused = None;
+        return full;
+    };
+    if let Some((laid_out, shown, focused)) = &kept.focused
+        && laid_out == model_ref
+        && *shown == conversation
+    {
+        return focused.clone();
+    }
+    let focused = Rc::new(ladder::focus(&full, model, conversation));
+    kept.focused = Some((model_ref.clone(), conversation, focused.clone()));
+    focused
+}
+
 /// The diagram of the whole of `model`, kept between renders: a live
 /// session that grew only at its end gets its new rows added
 /// (`ladder::extend`), anything else a fresh layout.
@@ -152,14 +184,8 @@ fn whole_diagram(
 pub fn Ladder(props: &Props) -> Html {
     let lang = use_lang();
     let model = props.model.get();
-    let whole = use_mut_ref(|| None::<(ModelRef, Rc<ladder::Ladder>)>);
-    let full = whole_diagram(&mut whole.borrow_mut(), &props.model, &model);
-    // Only the focused diagram is kept here: a second holder of the whole
-    // one would make extending it copy it.
-    let focused = use_memo((props.model.clone(), props.focus), |(_, focus)| {
-        focus.map(|conversation| ladder::focus(&full, &model, conversation))
-    });
-    let diagram: &ladder::Ladder = focused.as_ref().as_ref().unwrap_or(&full);
+    let kept = use_mut_ref(Kept::default);
+    let diagram = diagram(&mut kept.borrow_mut(), &props.model, &model, props.focus);
     // What moved: the rows between the step shown before and this one,
     // queued behind any still in motion.
     let shown_before = use_mut_ref(|| None::<usize>);
@@ -203,6 +229,8 @@ pub fn Ladder(props: &Props) -> Html {
     let row_arrival = |row: &Row| arrival_of(row).filter(|_| !tall);
     // The current row, which stepping brings into view when it is off
     // screen: a bisection, rows being in step order.
+    // The lanes' spacing fits the box as last measured (a resize redraws).
+    let columns_before = kept.borrow().columns;
     let spot = props.current.map(|current| {
         let row = diagram.rows.partition_point(|r| r.step < current);
         Spot {
@@ -211,10 +239,12 @@ pub fn Ladder(props: &Props) -> Html {
                 .rows
                 .get(row)
                 .and_then(|r| lanes_of(std::slice::from_ref(r)))
-                .map(Lanes::span),
+                .map(|lanes| lanes.span(columns_before)),
         }
     });
     let scroll = use_virtual_rows(GRID, props.model.clone(), props.current, tall, spot);
+    let columns = Columns::fitting(diagram.lanes.len(), scroll.view.width);
+    kept.borrow_mut().columns = columns;
     let numbers_toggle = {
         let relative = props.numbers == Numbers::Relative;
         let set = |n: Numbers| props.onnumbers.reform(move |_: MouseEvent| n);
@@ -235,7 +265,7 @@ pub fn Ladder(props: &Props) -> Html {
     };
     let lanes = diagram.lanes.len().max(1);
     let rows: &[Row] = &diagram.rows[..shown_rows];
-    let width = 2.0 * MARGIN + (lanes - 1) as f64 * GAP;
+    let width = columns.width(lanes);
     let room = rows.len().div_ceil(GROW_ROWS).max(1) * GROW_ROWS;
     let height = HEADER + room as f64 * ROW + 16.0;
     let start = rows.first().map_or(0, |r| r.t_us);
@@ -265,7 +295,8 @@ pub fn Ladder(props: &Props) -> Html {
     // Many connections make many lanes: rows scrolled into view may all be
     // off to the side. Say where they are, and offer to go there.
     let elsewhere = if tall {
-        lanes_of(&rows[scroll.rows(rows.len(), 0)]).filter(|lanes| scroll.aside(lanes.span()))
+        lanes_of(&rows[scroll.rows(rows.len(), 0)])
+            .filter(|lanes| scroll.aside(lanes.span(columns)))
     } else {
         None
     };
@@ -285,7 +316,7 @@ pub fn Ladder(props: &Props) -> Html {
         };
         let onclick = {
             let scroll = scroll.clone();
-            Callback::from(move |_: MouseEvent| scroll.show(lanes.span()))
+            Callback::from(move |_: MouseEvent| scroll.show(lanes.span(columns)))
         };
         html! {
             <p class="hint ladder-jump">{ text }{ " " }
@@ -312,7 +343,7 @@ pub fn Ladder(props: &Props) -> Html {
                 };
                 let reach = ladder_path::reach(model.crossing_mark(row.at).as_ref());
                 let colour = arrow_colour(row, &model.sends_of(row.at));
-                Flight::of(row, first + i, reach, label, colour, arrival)
+                Flight::of(row, (first + i, columns), reach, label, colour, arrival)
             })
             .collect()
     };
@@ -344,11 +375,11 @@ pub fn Ladder(props: &Props) -> Html {
             </header>
             { for jump }
             <div class={classes!("ladder-scroll", tall.then_some("tall"))} ref={scroll.scroller.clone()} onscroll={scroll.onscroll.clone()}>
-                <KernelStrip model={props.model.clone()} step={current} lanes={Rc::new(diagram.lanes.clone())} {width}
+                <KernelStrip model={props.model.clone()} step={current} lanes={Rc::new(diagram.lanes.clone())} {columns} {width}
                     arrival={strip_arrival} {frozen_at_us} />
                 if tall {
                     <svg class="ladder ladder-head" width={px(width)} height={px(HEADER)} aria-hidden="true">
-                        { lane_heads(lang, diagram, HEADER) }
+                        { lane_heads(lang, &diagram, HEADER, columns) }
                     </svg>
                 }
                 <div class="ladder-canvas" style={tall.then(|| format!("margin-top:-{}px", px(HEADER)))}>
@@ -358,10 +389,10 @@ pub fn Ladder(props: &Props) -> Html {
                     // with unkeyed siblings is patched from its end, so one
                     // more row would rebuild every row.
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
-                    <g class="lanes">{ lane_heads(lang, diagram, height) }</g>
+                    <g class="lanes">{ lane_heads(lang, &diagram, height, columns) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
                         <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
-                            crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {width} {start}
+                            crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {columns} {width} {start}
                             current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
                     }) }</g>
                 </svg>

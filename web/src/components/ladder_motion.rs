@@ -12,7 +12,7 @@
 
 use yew::prelude::*;
 
-use super::ladder_rows::{HEADER, ROW, lane_x};
+use super::ladder_rows::{Columns, HEADER, ROW};
 use super::length::px;
 use crate::model::ladder::{Row, RowKind};
 pub use crate::model::motion::Arrival;
@@ -33,11 +33,12 @@ pub struct Flight {
 }
 
 impl Flight {
-    /// The flight of a packet row at `position` among the rows drawn, going
+    /// The flight of a packet row at `position` among the rows drawn, its
+    /// lanes standing at `columns`, going
     /// `reach` of the way (1, or ½ for a dropped packet).
     pub fn of(
         row: &Row,
-        position: usize,
+        (position, columns): (usize, Columns),
         reach: f64,
         label: String,
         colour: String,
@@ -47,8 +48,8 @@ impl Flight {
             return None;
         };
         let y = HEADER + position as f64 * ROW;
-        let (x1, y1) = (lane_x(from), y + 20.0);
-        let (x2, y2) = (lane_x(to), y + 38.0);
+        let (x1, y1) = (columns.x(from), y + 20.0);
+        let (x2, y2) = (columns.x(to), y + 38.0);
         Some(Flight {
             index: row.index,
             label,

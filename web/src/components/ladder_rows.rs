@@ -9,7 +9,7 @@
 
 use yew::prelude::*;
 
-use sockscope_shared::TcpAnalysis;
+use sockscope_shared::{SocketId, TcpAnalysis};
 
 use super::ladder_motion::Arrival;
 use super::ladder_path;
@@ -20,11 +20,23 @@ use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::duration;
 use crate::model::ladder::{self, Band, Row, RowKind};
 use crate::model::path::CrossingMark;
+use crate::model::sockets::Role;
 
-/// Room beside the outer lanes, for the labels of the calls on them.
+/// Room beside the outer lanes, for the labels of the calls on them, when
+/// the box has room to spare.
 pub const MARGIN: f64 = 240.0;
-/// The distance between two lanes.
+/// The distance between two lanes when the box has room to spare.
 pub const GAP: f64 = 420.0;
+/// When the lanes do not fit the box that way, they close up: the room
+/// left of the first lane shrinks to what a state mark needs, right of the
+/// last to a state mark and the rows' times, and the gap between lanes
+/// down to what a lane's address needs. Four lanes then fit a 900-pixel
+/// box, what a 1440-pixel window leaves the ladder. Lanes that would not
+/// all fit even so keep the roomy spacing and scroll sideways, where the
+/// ladder offers to show one connection alone.
+const TIGHT_LEFT: f64 = 150.0;
+const TIGHT_RIGHT: f64 = 230.0;
+const NARROWEST_GAP: f64 = 170.0;
 /// The lane heads' height, above the first row.
 pub const HEADER: f64 = 78.0;
 /// A row's height; `.row-bg` in style.css says it again.
@@ -38,9 +50,59 @@ pub const GRID: Grid = Grid {
     margin: MARGIN,
 };
 
-/// The x of lane `i`'s line.
-pub fn lane_x(i: usize) -> f64 {
-    MARGIN + i as f64 * GAP
+/// Where the lanes stand across the diagram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Columns {
+    left: f64,
+    gap: f64,
+    right: f64,
+}
+
+impl Default for Columns {
+    /// The spacing with room to spare.
+    fn default() -> Columns {
+        Columns {
+            left: MARGIN,
+            gap: GAP,
+            right: MARGIN,
+        }
+    }
+}
+
+impl Columns {
+    /// The spacing that shows `lanes` lanes in a box `width` pixels wide:
+    /// the roomy one if it fits or if nothing does, else the lanes closed
+    /// up to fit, as far apart as they can be.
+    pub fn fitting(lanes: usize, width: f64) -> Columns {
+        let roomy = Columns::default();
+        if lanes <= 1 || roomy.width(lanes) <= width {
+            return roomy;
+        }
+        let gap = ((width - TIGHT_LEFT - TIGHT_RIGHT) / (lanes - 1) as f64).floor();
+        if gap < NARROWEST_GAP {
+            return roomy;
+        }
+        Columns {
+            left: TIGHT_LEFT,
+            gap: gap.min(GAP),
+            right: TIGHT_RIGHT,
+        }
+    }
+
+    /// The x of lane `lane`'s line.
+    pub fn x(self, lane: usize) -> f64 {
+        self.left + lane as f64 * self.gap
+    }
+
+    /// The distance between two lanes.
+    pub fn gap(self) -> f64 {
+        self.gap
+    }
+
+    /// The diagram's width with `lanes` lanes.
+    pub fn width(self, lanes: usize) -> f64 {
+        self.left + lanes.saturating_sub(1) as f64 * self.gap + self.right
+    }
 }
 
 /// `+1.234 ms` since the first row.
@@ -72,11 +134,17 @@ pub fn arrow_colour(row: &Row, sends: &[usize]) -> String {
     }
 }
 
-fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_>) -> Html {
+fn packet(
+    row: &Row,
+    label: &str,
+    sends: &[usize],
+    (y, columns): (f64, Columns),
+    notes: PacketNotes<'_>,
+) -> Html {
     let RowKind::Packet { from, to, .. } = &row.kind else {
         return html! {};
     };
-    let (x1, full_x2) = (lane_x(*from), lane_x(*to));
+    let (x1, full_x2) = (columns.x(*from), columns.x(*to));
     let (y1, full_y2) = (y + 20.0, y + 38.0);
     // A packet the path dropped stops halfway.
     let reach = ladder_path::reach(notes.crossing);
@@ -100,8 +168,8 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_
     // A long arrow (many lanes, as in a big capture) keeps its label near
     // its left end, by the clients, where the view starts: in the middle it
     // would be off screen for most of them.
-    let mid = if (full_x2 - x1).abs() > 2.0 * GAP {
-        x1.min(full_x2) + GAP / 2.0
+    let mid = if (full_x2 - x1).abs() > 2.0 * columns.gap {
+        x1.min(full_x2) + columns.gap / 2.0
     } else {
         (x1 + full_x2) / 2.0
     };
@@ -128,7 +196,13 @@ fn packet(row: &Row, label: &str, sends: &[usize], y: f64, notes: PacketNotes<'_
     }
 }
 
-fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
+fn call(
+    row: &Row,
+    label: &str,
+    sends: &[usize],
+    y: f64,
+    (lanes, columns): (usize, Columns),
+) -> Html {
     let RowKind::Call {
         lane,
         failed,
@@ -139,10 +213,10 @@ fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
     };
     let Some(lane) = lane else {
         return html! {
-            <text class={classes!("call-label", failed.then_some("failed"))} x={px(MARGIN)} y={px(y + 28.0)}>{ format!("#{socket} {label}") }</text>
+            <text class={classes!("call-label", failed.then_some("failed"))} x={px(columns.left)} y={px(y + 28.0)}>{ format!("#{socket} {label}") }</text>
         };
     };
-    let x = lane_x(*lane);
+    let x = columns.x(*lane);
     let leftward = lanes > 1 && *lane == lanes - 1;
     let chips = sends.len().min(8);
     let chip_w = 12.0;
@@ -170,10 +244,10 @@ fn call(row: &Row, label: &str, sends: &[usize], y: f64, lanes: usize) -> Html {
     }
 }
 
-fn states(row: &Row, y: f64, lanes: usize) -> Html {
+fn states(row: &Row, y: f64, (lanes, columns): (usize, Columns)) -> Html {
     html! {
         { for row.states.iter().filter_map(|m| m.lane.map(|l| (l, m))).enumerate().map(|(i, (lane, mark))| {
-            let x = lane_x(lane);
+            let x = columns.x(lane);
             let rightward = lanes > 1 && lane == lanes - 1;
             let text = format!("#{} {}", mark.socket, mark.state.name());
             let w = text.chars().count() as f64 * 8.6 + 14.0;
@@ -192,19 +266,38 @@ fn states(row: &Row, y: f64, lanes: usize) -> Html {
 }
 
 /// The lane addresses and lines.
-pub fn lane_heads(lang: Lang, diagram: &ladder::Ladder, height: f64) -> Html {
+pub fn lane_heads(lang: Lang, diagram: &ladder::Ladder, height: f64, columns: Columns) -> Html {
     html! {
         { for diagram.lanes.iter().enumerate().map(|(i, lane)| {
-            let x = lane_x(i);
+            let x = columns.x(i);
             html! {
                 <g class={classes!("lane", lane.server.then_some("server"))} key={lane.addr.clone()} data-addr={lane.addr.clone()}>
                     <text class="lane-addr" x={px(x)} y="26">{ &lane.addr }</text>
-                    <text class="lane-sockets" x={px(x)} y="48">{ lane.sockets.iter().map(|(id, role)| format!("{} {id}", words::role(lang, *role))).collect::<Vec<_>>().join(" · ") }</text>
+                    <text class="lane-sockets" x={px(x)} y="48">{ sockets_line(lang, &lane.sockets) }</text>
                     <line x1={px(x)} y1={px(HEADER - 14.0)} x2={px(x)} y2={px(height)} />
                 </g>
             }
         }) }
     }
+}
+
+/// A lane's sockets, a role named once for the run of its sockets:
+/// "listener 1 · accepted 5, 6, 7".
+fn sockets_line(lang: Lang, sockets: &[(SocketId, Role)]) -> String {
+    let mut line = String::new();
+    let mut last = None;
+    for (id, role) in sockets {
+        if last == Some(role) {
+            line.push_str(&format!(", {id}"));
+        } else {
+            if last.is_some() {
+                line.push_str(" · ");
+            }
+            line.push_str(&format!("{} {id}", words::role(lang, *role)));
+            last = Some(role);
+        }
+    }
+    line
 }
 
 /// The band behind rows `first..=last` (places among the rows drawn from the
@@ -239,6 +332,7 @@ pub struct RowProps {
     /// The row's place among the rows drawn from the top.
     pub position: usize,
     pub lanes: usize,
+    pub columns: Columns,
     pub width: f64,
     /// The first row's time, which every row's elapsed time counts from.
     pub start: u64,
@@ -276,9 +370,48 @@ pub fn LadderRow(props: &RowProps) -> Html {
             style={props.arrival.map(Arrival::style)}>
             <rect class="row-bg" y={px(y)} />
             <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(row.t_us, props.start) }</text>
-            { packet(row, label, &props.sends, y, PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: &props.analysis, arriving: props.arrival.is_some() }) }
-            { call(row, label, &props.sends, y, props.lanes) }
-            { states(row, y, props.lanes) }
+            { packet(row, label, &props.sends, (y, props.columns), PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: &props.analysis, arriving: props.arrival.is_some() }) }
+            { call(row, label, &props.sends, y, (props.lanes, props.columns)) }
+            { states(row, y, (props.lanes, props.columns)) }
         </g>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Columns, GAP, MARGIN, NARROWEST_GAP};
+
+    #[test]
+    fn two_lanes_keep_the_roomy_spacing_in_a_box_that_holds_it() {
+        let columns = Columns::fitting(2, 900.0);
+        assert_eq!((columns.x(0), columns.x(1)), (MARGIN, MARGIN + GAP));
+        assert_eq!(columns.width(2), 900.0);
+    }
+
+    #[test]
+    fn four_lanes_close_up_to_fit_the_box_a_1440_pixel_window_leaves() {
+        for width in [900.0, 940.0, 1100.0] {
+            let columns = Columns::fitting(4, width);
+            assert!(columns.width(4) <= width, "{width}: {columns:?}");
+            assert!(columns.gap() >= NARROWEST_GAP);
+        }
+        // The roomy spacing would need 1,740 pixels.
+        assert_eq!(Columns::default().width(4), 1740.0);
+    }
+
+    #[test]
+    fn lanes_that_cannot_all_fit_keep_the_roomy_spacing_and_scroll() {
+        // Eleven lanes (ten clients of one server) need 1,980 pixels even
+        // at the narrowest gap.
+        assert_eq!(Columns::fitting(11, 900.0), Columns::default());
+        // Five lanes fit 1,100 pixels closed up, not 900.
+        assert!(Columns::fitting(5, 1100.0).width(5) <= 1100.0);
+        assert_eq!(Columns::fitting(5, 900.0), Columns::default());
+    }
+
+    #[test]
+    fn one_lane_or_none_is_drawn_as_ever() {
+        assert_eq!(Columns::fitting(1, 300.0), Columns::default());
+        assert_eq!(Columns::fitting(0, 300.0), Columns::default());
     }
 }
