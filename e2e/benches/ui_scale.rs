@@ -22,6 +22,11 @@
 //! - scrolling: the ladder's scroll box moved by four rows (184 px) every
 //!   frame for 120 frames; `frame` is the gap between successive frames.
 //!
+//! Then a million packets (the same traffic, ten connections of 100,000), as a
+//! pcap only (its JSON log would be 300 MB): the same timings, and the
+//! memory of Chromium's renderer processes (their summed resident set, read
+//! from `/proc`, the page's wasm memory and its file worker included).
+//!
 //! Then motion: the gaps between frames while the player plays, with every
 //! new row travelling in: a lesson's recording (lesson 03) at 1× for eight
 //! seconds, and a 10,000-event session (the same traffic, cut to 10,000
@@ -41,6 +46,8 @@ use sockscope_shared::{
 };
 
 const PACKETS: u32 = 100_000;
+/// The million-packet case.
+const MILLION: u32 = 1_000_000;
 /// The session played with motion.
 const PLAYED: u32 = 10_000;
 const CONNECTIONS: u32 = 10;
@@ -77,8 +84,20 @@ async fn run() -> Result<()> {
     let b = &session.browser;
     for (case, file) in [("json", &log), ("pcap", &pcap)] {
         b.goto(&session.relay.url).await?;
-        measure(b, case, file).await?;
+        measure(b, case, file, PACKETS).await?;
     }
+    let million = dir.0.join("large-1m.pcap");
+    write(&million, &pcap_file(&traffic(MILLION)))?;
+    b.goto(&session.relay.url).await?;
+    measure(b, "pcap 1M", &million, MILLION).await?;
+    println!(
+        "ui pcap 1M: Chromium's renderers hold {:.0} MB (resident, summed)",
+        renderer_rss_bytes() as f64 / 1e6
+    );
+    println!(
+        "{}",
+        json!({"bench": "ui_scale", "case": "pcap 1M", "renderer_rss_mb": (renderer_rss_bytes() as f64 / 1e6).round()})
+    );
     // A lesson's recording, played at 1×.
     b.goto(&format!("{}&log=03-sticky-small-sends", session.relay.url))
         .await?;
@@ -173,7 +192,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Arms the first-render timer, opens `file`, then steps and scrolls.
-async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
+async fn measure(b: &Browser, case: &str, file: &Path, packets: u32) -> Result<()> {
     b.wait("the open button", "document.querySelector('#open-file')")
         .await?;
     b.eval(&format!(
@@ -183,7 +202,7 @@ async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
                 bench.opened = performance.now();
                 const check = () => {{
                     const ladder = document.querySelector('#ladder');
-                    if (ladder && ladder.dataset.rows === '{PACKETS}' && ladder.querySelector('.row')) {{
+                    if (ladder && ladder.dataset.rows === '{packets}' && ladder.querySelector('.row')) {{
                         requestAnimationFrame(() => setTimeout(() => {{ bench.drawn = performance.now(); }}, 0));
                     }} else {{
                         requestAnimationFrame(check);
@@ -201,7 +220,7 @@ async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
         .wait_for(
             "every row drawn",
             "window.uiBench.drawn && window.uiBench.drawn - window.uiBench.opened",
-            Duration::from_secs(120),
+            Duration::from_secs(300),
         )
         .await?
         .as_f64()
@@ -219,7 +238,7 @@ async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
     let figures = json!({
         "bench": "ui_scale",
         "case": case,
-        "rows": PACKETS,
+        "rows": packets,
         "rows_in_dom": drawn,
         "first_render_ms": first.round(),
         "step_back_work": stats(&back["work"]),
@@ -229,7 +248,7 @@ async fn measure(b: &Browser, case: &str, file: &Path) -> Result<()> {
         "scroll_frame": stats(&scroll["frame"]),
     });
     println!(
-        "ui {case}: {PACKETS} rows ({drawn} in the DOM) drawn {first:.0} ms after the file was chosen; \
+        "ui {case}: {packets} rows ({drawn} in the DOM) drawn {first:.0} ms after the file was chosen; \
          step ← work p50/p99 {}/{} ms, frame p99 {} ms; step → work p50/p99 {}/{} ms, frame p99 {} ms; \
          scroll frame p50/p99/max {}/{}/{} ms",
         figures["step_back_work"]["p50_ms"],
@@ -456,4 +475,32 @@ fn pcap_file(packets: &[Packet]) -> Vec<u8> {
         out.extend(frame);
     }
     out
+}
+
+/// The resident memory of every Chromium renderer process, summed: the
+/// pages' and their workers' memory as the machine sees it.
+fn renderer_rss_bytes() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| {
+            let dir = entry.ok()?.path();
+            let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
+            let renderer = String::from_utf8_lossy(&cmdline).contains("--type=renderer");
+            if !renderer {
+                return None;
+            }
+            let status = std::fs::read_to_string(dir.join("status")).ok()?;
+            let kb = status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()?;
+            Some(kb * 1024)
+        })
+        .sum()
 }

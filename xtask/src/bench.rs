@@ -9,7 +9,7 @@
 //! | `capture`  | bulk transfer with capture on and off; count vs tshark | `relay/benches/capture.rs`  |
 //! | `latency`  | socket operation to event on screen in Chromium        | `e2e/benches/latency.rs`    |
 //! | `growing`  | main-thread time a message as a watched session grows  | `e2e/benches/growing.rs`    |
-//! | `ui`       | 100,000 segments: load, step, scroll; frames in motion | `e2e/benches/ui_scale.rs`   |
+//! | `ui`       | 100,000 and 1,000,000 segments: load, step, scroll, memory; frames in motion | `e2e/benches/ui_scale.rs`   |
 //! | `lab`      | the network lab: throughput, added latency, delay      | `lab/benches/lab.rs`        |
 //!
 //! The page is built in release mode into `<target>/bench-dist` (not
