@@ -192,10 +192,11 @@ impl LaneSet {
 }
 
 /// Lays out the whole session.
-pub fn layout(model: &Model) -> Ladder {
+pub fn layout<'m>(model: &'m Model) -> Ladder {
     let mut lanes = LaneSet { lanes: Vec::new() };
     // Big captures repeat a few addresses many times: each is matched once.
     let mut added: HashSet<&str> = HashSet::new();
+    let mut last_ends = ("", "");
     for &at in &model.steps {
         match model.events.get(at).map(|e| &e.kind) {
             Some(EventKind::Call(call)) => {
@@ -204,7 +205,13 @@ pub fn layout(model: &Model) -> Ladder {
                 }
             }
             Some(EventKind::Segment(seg)) => {
-                for endpoint in [seg.src.as_str(), seg.dst.as_str()] {
+                // A connection's packets come in runs: its two ends again.
+                let ends = (seg.src.as_str(), seg.dst.as_str());
+                if ends == last_ends || (ends.1, ends.0) == last_ends {
+                    continue;
+                }
+                last_ends = ends;
+                for endpoint in [ends.0, ends.1] {
                     if added.insert(endpoint) {
                         lanes.add(endpoint);
                     }
@@ -244,28 +251,39 @@ pub fn layout(model: &Model) -> Ladder {
         renumber[old] = new;
     }
     let ordered: Vec<Lane> = order.iter().map(|&i| lanes.lanes[i].clone()).collect();
-    let found: RefCell<HashMap<String, Option<usize>>> = RefCell::default();
-    let lane_of = |endpoint: &str| {
-        if let Some(&lane) = found.borrow().get(endpoint) {
+    // Each endpoint is looked up once; the last two found are checked
+    // before hashing, a connection's packets coming in runs.
+    let found: RefCell<HashMap<&'m str, Option<usize>>> = RefCell::default();
+    let recent: RefCell<[(&'m str, Option<usize>); 2]> = RefCell::new([("", None); 2]);
+    let lane_of = |endpoint: &'m str| {
+        let mut recent = recent.borrow_mut();
+        if let Some(&(_, lane)) = recent.iter().find(|(e, _)| *e == endpoint && !e.is_empty()) {
             return lane;
         }
-        let lane = lanes.find(endpoint).map(|i| renumber[i]);
-        found.borrow_mut().insert(endpoint.to_string(), lane);
+        let lane = *found
+            .borrow_mut()
+            .entry(endpoint)
+            .or_insert_with(|| lanes.find(endpoint).map(|i| renumber[i]));
+        recent[1] = recent[0];
+        recent[0] = (endpoint, lane);
         lane
     };
-    // The conversation of each packet, by log position.
-    let conversation_of: HashMap<usize, usize> = model
-        .conversations
-        .list
-        .iter()
-        .flat_map(|c| c.segments.iter().map(move |&at| (at, c.id)))
-        .collect();
+    // The conversation and phase of each packet, by log position: indexed
+    // rather than hashed, a capture having a million of them.
+    let mut conversation_of: Vec<Option<usize>> = vec![None; model.events.len()];
+    for conv in &model.conversations.list {
+        for &at in &conv.segments {
+            if let Some(slot) = conversation_of.get_mut(at) {
+                *slot = Some(conv.id);
+            }
+        }
+    }
     for lane in socket_lane.values_mut() {
         *lane = renumber[*lane];
     }
 
     // Phases of each TCP conversation, by packet position.
-    let mut phase_at: HashMap<usize, Phase> = HashMap::new();
+    let mut phase_at: Vec<Option<Phase>> = vec![None; model.events.len()];
     let mut bands = Vec::new();
     let mut plain_is_data = vec![true; model.conversations.list.len()];
     for conv in &model.conversations.list {
@@ -277,7 +295,11 @@ pub fn layout(model: &Model) -> Ladder {
             *slot = analysed.close.is_none()
                 && (analysed.handshake.is_none() || analysed.handshake_complete);
         }
-        phase_at.extend(analysed.labels.iter().copied());
+        for &(at, phase) in &analysed.labels {
+            if let Some(slot) = phase_at.get_mut(at) {
+                *slot = Some(phase);
+            }
+        }
         let spans = [
             (
                 analysed.handshake,
@@ -337,11 +359,11 @@ pub fn layout(model: &Model) -> Ladder {
                     continue;
                 };
                 let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
-                let conversation = conversation_of.get(&at).copied();
+                let conversation = conversation_of.get(at).copied().flatten();
                 RowKind::Packet {
                     from,
                     to,
-                    phase: phase_at.get(&at).copied(),
+                    phase: phase_at.get(at).copied().flatten(),
                     conversation,
                     rst,
                     payload_len: seg.segment.payload_len(),
@@ -349,7 +371,8 @@ pub fn layout(model: &Model) -> Ladder {
             }
             EventKind::Call(call) => RowKind::Call {
                 lane: socket_lane.get(&call.socket).copied().or_else(|| {
-                    call_endpoint(model, call.socket, &call.call).and_then(|e| lane_of(&e))
+                    call_endpoint(model, call.socket, &call.call)
+                        .and_then(|e| lanes.find(&e).map(|i| renumber[i]))
                 }),
                 socket: call.socket,
                 failed: matches!(call.result, CallResult::Error(_)),
