@@ -227,10 +227,10 @@ pub fn Ladder(props: &Props) -> Html {
     // length repaints the tall SVG at every frame, a third more work per
     // step in a 100,000-row capture (docs/BENCHMARKS.md, "Motion").
     let row_arrival = |row: &Row| arrival_of(row).filter(|_| !tall);
-    // The current row, which stepping brings into view when it is off
-    // screen: a bisection, rows being in step order.
     // The lanes' spacing fits the box as last measured (a resize redraws).
     let columns_before = kept.borrow().columns;
+    // The current row, which stepping brings into view when it is off
+    // screen: a bisection, rows being in step order.
     let spot = props.current.map(|current| {
         let row = diagram.rows.partition_point(|r| r.step < current);
         Spot {
