@@ -28,7 +28,6 @@ use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const LINK: &str = "document.querySelector('#connection')?.dataset.link";
 /// The player's step, which follows the newest packet while live.
 const STEP: &str = "Number(document.querySelector('#player')?.dataset.step ?? -1)";
 const THOUSANDS: u32 = 10;
@@ -48,14 +47,8 @@ async fn run() -> Result<()> {
     }
     let session = Session::start("bench-growing").await?;
     let b = &session.browser;
-    b.wait("connected", &format!("{LINK} === 'connected'"))
-        .await?;
-    let capture = b
-        .wait(
-            "capture",
-            "document.querySelector('#capture')?.dataset.capture",
-        )
-        .await?;
+    b.wait_connected().await?;
+    let capture = b.capture_state().await?;
     if capture != "on" {
         return Err(HarnessError(format!(
             "growing: capture is {capture} here, and watching a port needs it (run as root)"

@@ -34,8 +34,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session, forms};
 
-const LINK: &str = "document.querySelector('#connection')?.dataset.link";
-
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,14 +49,8 @@ async fn run() -> Result<()> {
     let session = Session::start("bench-latency").await?;
     let b = &session.browser;
     b.goto(&format!("{}&bench", session.relay.url)).await?;
-    b.wait("connected", &format!("{LINK} === 'connected'"))
-        .await?;
-    let capture = b
-        .wait(
-            "capture",
-            "document.querySelector('#capture')?.dataset.capture",
-        )
-        .await?;
+    b.wait_connected().await?;
+    let capture = b.capture_state().await?;
     if capture != "on" {
         println!("latency: capture is off here (run as root): segments will be missing");
     }

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::console::{self, BrowserLog, LOGGING_PREFS};
+use crate::console::{self, LOGGING_PREFS};
 use crate::paths::{Paths, TempDir, free_port};
 use crate::{DEFAULT_TIMEOUT, HarnessError, Result};
 
@@ -215,13 +215,55 @@ impl Browser {
     /// # Errors
     /// When the session is gone or chromedriver's answer cannot be read.
     pub async fn console_problems(&self) -> Result<Vec<String>> {
+        let entries = self.post("se/log", json!({ "type": "browser" })).await?;
+        console::problems(&entries)
+    }
+
+    /// Sends `body` to chromedriver's `POST /session/{id}/<path>`, an
+    /// endpoint of its own that WebDriver lacks (the browser log, DevTools
+    /// commands), and returns its answer's value.
+    ///
+    /// # Errors
+    /// When the session is gone or chromedriver refuses the request.
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
         let session = self
             .client
             .session_id()
             .await?
-            .ok_or_else(|| HarnessError("no WebDriver session to read the log of".into()))?;
-        let entries = self.client.issue_cmd(BrowserLog { session }).await?;
-        console::problems(&entries)
+            .ok_or_else(|| HarnessError(format!("no WebDriver session to send {path} to")))?;
+        let request = SessionPost {
+            path: format!("session/{session}/{path}"),
+            body,
+        };
+        Ok(self.client.issue_cmd(request).await?)
+    }
+
+    /// Waits until the page says it is connected to its relay.
+    ///
+    /// # Errors
+    /// As [`Browser::wait`].
+    pub async fn wait_connected(&self) -> Result<()> {
+        self.wait(
+            "the link to say connected",
+            "document.querySelector('#connection')?.dataset.link === 'connected'",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the relay captures, once the page knows: `on`, or the state
+    /// that says why not.
+    ///
+    /// # Errors
+    /// As [`Browser::wait`].
+    pub async fn capture_state(&self) -> Result<String> {
+        let state = self
+            .wait(
+                "the capture capability",
+                "document.querySelector('#capture')?.dataset.capture",
+            )
+            .await?;
+        Ok(state.as_str().unwrap_or_default().to_owned())
     }
 
     /// [`Browser::wait_for`] with the default timeout.
@@ -353,5 +395,27 @@ fn truthy(value: &Value) -> bool {
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
         Value::String(s) => !s.is_empty(),
         Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// A chromedriver extension fantoccini has no method for: a POST of a JSON
+/// body to a path under the session ([`Browser::post`]).
+#[derive(Debug)]
+pub struct SessionPost {
+    path: String,
+    body: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        _session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&self.path)
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }

@@ -6,7 +6,7 @@
 //! ([`LOGGING_PREFS`], a capability `Browser::start` sends), and hands each
 //! entry over once: every read returns what was logged since the last one.
 //! The endpoint is a chromedriver extension, not W3C WebDriver, so fantoccini
-//! has no method for it; [`BrowserLog`] is the custom command that asks.
+//! has no method for it; [`crate::browser::SessionPost`] asks.
 //!
 //! A *problem* is an entry at level `SEVERE` or `WARNING`. `SEVERE` is what
 //! DevTools shows in red: `console.error`, an uncaught exception, a request
@@ -17,9 +17,7 @@
 //! as an error does.
 //! `INFO` and `DEBUG` (`console.log`, `console.debug`) are not problems.
 
-use http::Method;
-use serde_json::{Value, json};
-use url::{ParseError, Url};
+use serde_json::Value;
 
 use crate::{HarnessError, Result};
 
@@ -28,28 +26,6 @@ pub const LOGGING_PREFS: &str = "goog:loggingPrefs";
 
 /// The levels that count as problems, most serious first.
 pub const PROBLEM_LEVELS: [&str; 2] = ["SEVERE", "WARNING"];
-
-/// chromedriver's `POST /session/{id}/se/log` with `{"type": "browser"}`:
-/// the browser log entries since the last read.
-#[derive(Debug)]
-pub struct BrowserLog {
-    /// The WebDriver session whose log is read.
-    pub session: String,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(
-        &self,
-        base_url: &Url,
-        _session_id: Option<&str>,
-    ) -> std::result::Result<Url, ParseError> {
-        base_url.join(&format!("session/{}/se/log", self.session))
-    }
-
-    fn method_and_body(&self, _request_url: &Url) -> (Method, Option<String>) {
-        (Method::POST, Some(json!({ "type": "browser" }).to_string()))
-    }
-}
 
 /// The problems among the log entries chromedriver returned (an array of
 /// `{"level": "SEVERE", "source": "network", "message": "…", "timestamp": …}`),
@@ -87,6 +63,7 @@ pub fn problems(entries: &Value) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn errors_and_warnings_are_problems_and_logs_are_not() {

@@ -4,41 +4,16 @@
 //! chromedriver forwards `POST /session/{id}/goog/cdp/execute` with
 //! `{"cmd": "Domain.method", "params": {…}}` to the browser and answers with
 //! the command's result. It is a chromedriver extension, so fantoccini has
-//! no method for it; [`DevtoolsCommand`] is the custom command that asks.
+//! no method for it; [`crate::browser::SessionPost`] asks.
 //!
 //! [`MainThread`] reads `Performance.getMetrics`: `TaskDuration` is the
 //! seconds the renderer's main thread spent running tasks (script, style,
 //! layout, paint, garbage collection) since the page loaded, the figure
 //! DevTools' Performance monitor plots as "CPU usage".
 
-use http::Method;
 use serde_json::{Value, json};
-use url::{ParseError, Url};
 
 use crate::{Browser, HarnessError, Result};
-
-/// One DevTools command for the session `session`.
-#[derive(Debug)]
-pub struct DevtoolsCommand {
-    pub session: String,
-    pub cmd: &'static str,
-    pub params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for DevtoolsCommand {
-    fn endpoint(
-        &self,
-        base_url: &Url,
-        _session_id: Option<&str>,
-    ) -> std::result::Result<Url, ParseError> {
-        base_url.join(&format!("session/{}/goog/cdp/execute", self.session))
-    }
-
-    fn method_and_body(&self, _request_url: &Url) -> (Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (Method::POST, Some(body.to_string()))
-    }
-}
 
 /// What the page's main thread has done since it loaded.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,16 +63,7 @@ impl MainThread {
 ///
 /// # Errors
 /// When the session is gone or chromedriver refuses the command.
-pub async fn devtools(b: &Browser, cmd: &'static str, params: Value) -> Result<Value> {
-    let session =
-        b.client.session_id().await?.ok_or_else(|| {
-            HarnessError("no WebDriver session to send DevTools commands to".into())
-        })?;
-    Ok(b.client
-        .issue_cmd(DevtoolsCommand {
-            session,
-            cmd,
-            params,
-        })
-        .await?)
+pub async fn devtools(b: &Browser, cmd: &str, params: Value) -> Result<Value> {
+    b.post("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+        .await
 }

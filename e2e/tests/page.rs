@@ -27,17 +27,8 @@ const PACKETS: &str =
 async fn a_page_loads_and_shows_connected_and_capture() -> Result<()> {
     let session = Session::start("loads").await?;
     let b = &session.browser;
-    b.wait(
-        "the link to say connected",
-        &format!("{LINK} === 'connected'"),
-    )
-    .await?;
-    let capture = b
-        .wait(
-            "the capture capability",
-            "document.querySelector('#capture')?.dataset.capture",
-        )
-        .await?;
+    b.wait_connected().await?;
+    let capture = b.capture_state().await?;
     if capture == "off" {
         // Off must say how to turn it on.
         b.wait(
@@ -84,14 +75,8 @@ async fn b_killing_the_relay_shows_reconnecting() -> Result<()> {
 async fn c_three_sends_one_recv_shows_three_colours_in_one_chunk() -> Result<()> {
     let session = Session::start("sticky").await?;
     let b = &session.browser;
-    b.wait("connected", &format!("{LINK} === 'connected'"))
-        .await?;
-    let capture = b
-        .wait(
-            "capture",
-            "document.querySelector('#capture')?.dataset.capture",
-        )
-        .await?;
+    b.wait_connected().await?;
+    let capture = b.capture_state().await?;
     assert_eq!(
         capture, "on",
         "this scenario checks packets on the wire: the relay needs capture (run as root or setcap)"
@@ -224,11 +209,7 @@ async fn c_three_sends_one_recv_shows_three_colours_in_one_chunk() -> Result<()>
 async fn d_a_form_says_what_is_wrong_before_and_after_sending() -> Result<()> {
     let session = Session::start("form-errors").await?;
     let b = &session.browser;
-    b.wait(
-        "the link to say connected",
-        &format!("{LINK} === 'connected'"),
-    )
-    .await?;
+    b.wait_connected().await?;
     const ERROR: &str = "document.querySelector('#connect-form .form-error')?.textContent";
 
     // A port out of range never leaves the page.
@@ -268,8 +249,7 @@ async fn d_a_form_says_what_is_wrong_before_and_after_sending() -> Result<()> {
 async fn e_a_bulk_transfer_arrives_whole_and_the_page_stays_usable() -> Result<()> {
     let session = Session::start("bulk").await?;
     let b = &session.browser;
-    b.wait("connected", &format!("{LINK} === 'connected'"))
-        .await?;
+    b.wait_connected().await?;
     forms::auto_read_pair(b, 65536).await?;
 
     // 40 sends of a pasted quarter megabyte: 10 MiB, every byte of which

@@ -25,22 +25,13 @@ pub async fn open(id: &str) -> Result<Session> {
     let url = format!("{}&lesson={id}", session.relay.url);
     let b = &session.browser;
     b.goto(&url).await?;
-    b.wait(
-        "the link to say connected",
-        "document.querySelector('#connection')?.dataset.link === 'connected'",
-    )
-    .await?;
+    b.wait_connected().await?;
     b.wait(
         &format!("the lesson panel to show {id}"),
         &format!("document.querySelector('#lesson')?.dataset.lesson === '{id}'"),
     )
     .await?;
-    let capture = b
-        .wait(
-            "the capture capability",
-            "document.querySelector('#capture')?.dataset.capture",
-        )
-        .await?;
+    let capture = b.capture_state().await?;
     if capture != "on" {
         return Err(HarnessError(
             "lessons show packets on the wire: the relay needs capture (run as root or setcap)"
