@@ -328,6 +328,67 @@ async fn the_lab_goes_with_its_session() {
     wait_until_gone().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_path_shows_connect_waiting_and_its_rtt_in_tcp_info() {
+    if !may_build_labs() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    wait_until_gone().await;
+    let relay = Relay::start().await;
+    let mut page = relay.client().await;
+    set_path(
+        &mut page,
+        json!({"cmd": "set_path", "path": "custom", "seed": 3, "mtu": 1500,
+               "client_to_server": {"delay_ms": 30}, "server_to_client": {"delay_ms": 30}}),
+    )
+    .await;
+    let id = page
+        .send(json!({"cmd": "tcp_listen", "host": "10.77.0.2", "port": 9104, "auto_accept": true}))
+        .await;
+    page.call_result(id).await;
+    page.call_result(id).await;
+    let id = page
+        .send(json!({"cmd": "tcp_connect", "host": "10.77.0.2", "port": 9104}))
+        .await;
+    // The SYN takes 30 ms to reach the server and its answer 30 more:
+    // connect() waits, and says so before it returns.
+    let first = page
+        .wait_for(|e| match &e.kind {
+            EventKind::Waiting(w) => w.request == Some(id),
+            EventKind::Call(c) => c.request == Some(id),
+            _ => false,
+        })
+        .await;
+    let EventKind::Waiting(waiting) = first.kind else {
+        panic!("connect returned without waiting: {first:?}");
+    };
+    assert_eq!(waiting.why, sockscope_shared::WaitReason::NoAnswer);
+    let returned = page
+        .wait_for(|e| matches!(&e.kind, EventKind::Call(c) if c.request == Some(id)))
+        .await;
+    let EventKind::Call(connect) = returned.kind else {
+        unreachable!()
+    };
+    assert!(matches!(connect.result, CallResult::Ok), "{connect:?}");
+    let waited_us = returned.t_us - first.t_us;
+    assert!(waited_us >= 50_000, "connect waited {waited_us} µs");
+    // The kernel's smoothed RTT is the path's: 60 ms and a little more.
+    let info = page
+        .wait_for(
+            |e| matches!(&e.kind, EventKind::TcpInfo { socket, .. } if *socket == connect.socket),
+        )
+        .await;
+    let EventKind::TcpInfo { info, .. } = info.kind else {
+        unreachable!()
+    };
+    assert!(
+        (60_000..90_000).contains(&info.rtt_us),
+        "rtt {} µs over a 60 ms round trip",
+        info.rtt_us
+    );
+}
+
 /// The names of this process's lab namespaces.
 fn lab_names() -> Vec<String> {
     names_of(std::process::id())

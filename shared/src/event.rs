@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Bytes, CommandError, Framing, LabAvailability, Limits, OsError, PathCounts, PathDrop,
-    PathState, SegmentEvent, ShutdownHow, SocketOption, TcpState,
+    PathState, SegmentEvent, ShutdownHow, SocketOption, TcpInfo, TcpState,
 };
 
 /// A socket's id, unique within one WebSocket session, starting at 1.
@@ -65,6 +65,22 @@ pub enum EventKind {
     /// {"event": "recv_queue", "socket": 3, "bytes": 15}
     /// ```
     RecvQueue { socket: SocketId, bytes: u32 },
+    /// A TCP socket's kernel counters changed: congestion window, RTT,
+    /// bytes in flight (`getsockopt(TCP_INFO)`, sampled after calls and
+    /// while segments pass, at most once per [`TCP_INFO_EVERY_US`]).
+    ///
+    /// ```json
+    /// {"event": "tcp_info", "socket": 2, "info": {"state": "ESTABLISHED", "snd_cwnd": 10, …}}
+    /// ```
+    TcpInfo { socket: SocketId, info: TcpInfo },
+    /// A call that did not return at once: it waits inside the kernel, and
+    /// its call event follows when it returns.
+    ///
+    /// ```json
+    /// {"event": "waiting", "socket": 3, "request": 7, "call": "recv", "bufsize": 1024,
+    ///  "why": "no_data"}
+    /// ```
+    Waiting(WaitingCall),
     /// A TCP segment, UDP datagram or ICMP error seen on the wire.
     Segment(SegmentEvent),
     /// A command that could not be run.
@@ -112,6 +128,33 @@ impl EventKind {
             _ => 0,
         }
     }
+}
+
+/// The shortest time between two `tcp_info` events of one socket, in
+/// microseconds: a bulk transfer changes the counters with every ACK.
+pub const TCP_INFO_EVERY_US: u64 = 5_000;
+
+/// A call waiting in the kernel (see [`EventKind::Waiting`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitingCall {
+    pub socket: SocketId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<u64>,
+    #[serde(flatten)]
+    pub call: Call,
+    pub why: WaitReason,
+}
+
+/// Why a call waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// recv(), recvfrom(): the receive buffer is empty.
+    NoData,
+    /// accept(): no completed connection in the listen queue.
+    NoConnection,
+    /// connect(): the SYN is sent and no SYN-ACK has come back.
+    NoAnswer,
 }
 
 /// The relay's greeting.

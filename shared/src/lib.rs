@@ -32,6 +32,7 @@ mod lesson;
 mod limits;
 mod path;
 mod segment;
+mod tcp_info;
 mod tcp_state;
 #[cfg(test)]
 mod wrong_answers;
@@ -42,7 +43,7 @@ pub use decode::{DecodeError, DecodeErrorKind, Field, Found, RequestError};
 pub use error::{CommandError, ErrorCode, Limit, OsError};
 pub use event::{
     Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SocketId,
-    Transport,
+    TCP_INFO_EVERY_US, Transport, WaitReason, WaitingCall,
 };
 pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
 pub use limits::{Bound, LimitError, Limits};
@@ -54,6 +55,7 @@ pub use segment::{
     Direction, SackBlock, Segment, SegmentEvent, TcpAnalysis, TcpFlags, TcpOptions, Timestamps,
     UdpDatagram,
 };
+pub use tcp_info::{CaState, TcpInfo};
 pub use tcp_state::TcpState;
 
 /// The protocol version sent in [`Hello`]. It changes whenever a command or

@@ -159,15 +159,20 @@ fn export_then_import_gives_the_same_model() {
 fn a_real_relay_session_survives_the_round_trip() {
     // Recorded from the relay itself: hello with its limits, socket ids on
     // every segment, state changes, recv_queue reports.
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/live/three-hellos.events.json"
-    );
-    let events: Vec<Event> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert!(events.len() > 20, "{} events", events.len());
-    let back = capture_file::open(&export::pcapng(&events).unwrap()).unwrap();
-    assert_eq!(back.events, events);
-    assert!(back.notes.is_empty(), "{:?}", back.notes);
+    // The second has the kernel's counters (tcp_info) and a recv() that
+    // waited: they ride in packet comments like every other event.
+    for name in ["three-hellos", "recv-waits"] {
+        let path = format!(
+            "{}/tests/live/{name}.events.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let events: Vec<Event> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(events.len() > 20, "{name}: {} events", events.len());
+        let back = capture_file::open(&export::pcapng(&events).unwrap()).unwrap();
+        assert_eq!(back.events, events, "{name}");
+        assert!(back.notes.is_empty(), "{name}: {:?}", back.notes);
+    }
 }
 
 #[test]

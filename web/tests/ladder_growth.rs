@@ -71,6 +71,16 @@ fn a_lab_session_grown_event_by_event_draws_what_a_fresh_layout_draws() {
 }
 
 #[test]
+fn a_call_that_waits_grown_event_by_event_draws_what_a_fresh_layout_draws() {
+    // A recv() that waited 300 ms for data, with the kernel's counters.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/recv-waits.events.json");
+    let events = common::read_events(&path);
+    replay("recv-waits", events.clone(), 1);
+    replay("recv-waits", events, 3);
+}
+
+#[test]
 fn a_data_exchange_extends_rather_than_lays_out_again() {
     // Lesson 03: three small sends and one recv after the handshake.
     let events = event_log("03-sticky-small-sends");

@@ -207,7 +207,7 @@ fn experiment_07_one_connection_at_a_time_fits_on_two_lanes() {
                     assert_eq!(conversation, Some(conv.id));
                     Some(row.at)
                 }
-                RowKind::Call { .. } => None,
+                RowKind::Call { .. } | RowKind::Waiting { .. } => None,
             })
             .collect();
         assert_eq!(packets, conv.segments);

@@ -15,10 +15,12 @@
 //! new socket waits for it in a slow step ([`super::steps`]) and a connect
 //! waits in its own task, never on the session.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, os::fd::AsFd, time::Duration};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use sockscope_shared::{Call, CallEvent, CallResult, EventKind, SocketId, Transport};
+use sockscope_shared::{
+    Call, CallEvent, CallResult, EventKind, SocketId, TcpState, Transport, WaitReason,
+};
 use tokio::{
     net::{TcpListener, TcpSocket, UdpSocket},
     sync::mpsc,
@@ -174,9 +176,40 @@ impl Session {
         }
         self.connecting.insert(id);
         let notices = self.notices_tx.clone();
+        let mut report = sockets::Reporter::new(id, Transport::Tcp, self.events.clone());
+        // A second descriptor of the same socket, to ask the kernel how
+        // the handshake stands while connect() owns the first.
+        let probe = socket.as_fd().try_clone_to_owned().ok();
         tokio::spawn(async move {
             applied.wait().await;
-            let result = match tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(addr)).await {
+            let connecting = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(addr));
+            let mut connecting = std::pin::pin!(connecting);
+            let at_once = tokio::select! {
+                biased;
+                result = &mut connecting => Some(result),
+                () = std::future::ready(()) => None,
+            };
+            // The connect() system call has run. On loopback the handshake
+            // is over inside it, though the runtime has not yet been told;
+            // if the SYN is still unanswered, the page shows connect()
+            // waiting until it returns.
+            let unanswered = probe
+                .as_ref()
+                .is_some_and(|fd| kernel::tcp_state(fd) == Some(TcpState::SynSent));
+            drop(probe);
+            let result = match at_once {
+                Some(result) => result,
+                None => {
+                    if unanswered {
+                        let call = Call::Connect {
+                            addr: addr.to_string(),
+                        };
+                        report.waiting(request, call, WaitReason::NoAnswer);
+                    }
+                    connecting.await
+                }
+            };
+            let result = match result {
                 Ok(result) => result,
                 Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut)),
             };

@@ -2,12 +2,16 @@
 
 use std::net::SocketAddr;
 
-use sockscope_shared::{Call, CallEvent, CallResult, EventKind, SocketId, TcpState, Transport};
+use sockscope_shared::{
+    Call, CallEvent, CallResult, EventKind, SocketId, TCP_INFO_EVERY_US, TcpInfo, TcpState,
+    Transport, WaitReason, WaitingCall,
+};
 
 use crate::{clock, events::EventTx};
 
-/// Reports the calls of one socket, and remembers the last TCP state and
-/// receive-queue size it announced so that polling only reports changes.
+/// Reports the calls of one socket, and remembers the last TCP state,
+/// counters and receive-queue size it announced so that polling only
+/// reports changes.
 #[derive(Debug)]
 pub struct Reporter {
     pub socket: SocketId,
@@ -15,6 +19,8 @@ pub struct Reporter {
     pub events: EventTx,
     last_state: Option<TcpState>,
     last_queue: Option<u32>,
+    last_info: Option<TcpInfo>,
+    last_info_us: u64,
 }
 
 /// The addresses and state of the socket right after a call.
@@ -33,6 +39,8 @@ impl Reporter {
             events,
             last_state: None,
             last_queue: None,
+            last_info: None,
+            last_info_us: 0,
         }
     }
 
@@ -84,6 +92,41 @@ impl Reporter {
                 });
             }
         }
+    }
+
+    /// Reports a call that waits in the kernel; its call event follows
+    /// when it returns.
+    pub fn waiting(&mut self, request: Option<u64>, call: Call, why: WaitReason) {
+        self.events.emit(EventKind::Waiting(WaitingCall {
+            socket: self.socket,
+            request,
+            call,
+            why,
+        }));
+    }
+
+    /// Reports the TCP counters if they differ from the last ones
+    /// reported, at most once per [`TCP_INFO_EVERY_US`]: a change that
+    /// comes sooner is dropped, and the next poll reads the counters again.
+    /// The `last` reading of a socket (at close) is always reported.
+    pub fn tcp_info(&mut self, info: Option<TcpInfo>, last: bool) {
+        let Some(info) = info else { return };
+        if self.last_info.as_ref() == Some(&info) {
+            return;
+        }
+        let now = clock::now_us();
+        if !last && now.saturating_sub(self.last_info_us) < TCP_INFO_EVERY_US {
+            return;
+        }
+        self.last_info_us = now;
+        self.last_info = Some(info.clone());
+        self.events.emit_at(
+            now,
+            EventKind::TcpInfo {
+                socket: self.socket,
+                info,
+            },
+        );
     }
 
     /// Reports the receive queue if it differs from the last one reported.

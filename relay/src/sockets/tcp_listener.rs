@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use sockscope_shared::{Call, CallResult, SocketId, Transport};
+use sockscope_shared::{Call, CallResult, SocketId, Transport, WaitReason};
 use tokio::{
     net::TcpListener,
     sync::mpsc,
@@ -53,7 +53,12 @@ async fn run(
         let want_accept = auto_accept || !waiting.is_empty();
         tokio::select! {
             op = ops.recv() => match op {
-                Some(Op::Accept { request }) => waiting.push_back(request),
+                Some(Op::Accept { request }) => {
+                    if !kernel::readable_now(&listener) {
+                        report.waiting(request, Call::Accept, WaitReason::NoConnection);
+                    }
+                    waiting.push_back(request);
+                }
                 Some(Op::AutoAccept { on }) => auto_accept = on,
                 Some(Op::Close { request }) => {
                     drop(listener);

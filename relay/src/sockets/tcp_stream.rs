@@ -21,7 +21,8 @@ use std::{collections::VecDeque, io, net::SocketAddr, sync::Arc, time::Duration}
 
 use socket2::SockRef;
 use sockscope_shared::{
-    Bytes, Call, CallResult, Framing, ShutdownHow, SocketId, SocketOption, TcpState, Transport,
+    Bytes, Call, CallResult, Framing, ShutdownHow, SocketId, SocketOption, TcpInfo, TcpState,
+    Transport, WaitReason,
 };
 use tokio::{
     net::TcpStream,
@@ -33,7 +34,7 @@ use super::{
     Connection, Context, Notice, OP_QUEUE, Op, PendingRecv, Reporter, STATE_POLL, describe, kernel,
     report::After,
 };
-use crate::events::EventTx;
+use crate::{clock::now_us, events::EventTx};
 
 /// Starts the task for a connected stream and returns its operation queue.
 pub fn spawn(
@@ -58,6 +59,7 @@ pub fn spawn(
         recv_offset: 0,
         eof: false,
         in_table: false,
+        info: None,
     };
     tokio::spawn(task.run());
     ops_tx
@@ -99,6 +101,8 @@ struct StreamTask {
     /// table, which the session follows; this socket no longer tells its
     /// state.
     in_table: bool,
+    /// The kernel's counters as last read (by [`StreamTask::after`]).
+    info: Option<TcpInfo>,
 }
 
 impl StreamTask {
@@ -149,7 +153,16 @@ impl StreamTask {
         }
     }
 
-    /// The connection's TCP state, as this socket reads it.
+    /// Reports a call that returned (or, for send, was called) at `t_us`,
+    /// with the socket's addresses, state and counters just after it.
+    fn report_call(&mut self, t_us: u64, request: Option<u64>, call: Call, result: CallResult) {
+        let after = self.after();
+        self.report.call_at(t_us, request, call, result, after);
+        self.report.tcp_info(self.info.take(), false);
+    }
+
+    /// The connection's TCP state, as this socket reads it; its counters
+    /// are kept in `self.info` for the caller to report.
     ///
     /// When a FIN arrives in FIN_WAIT_2 (or the last ACK in CLOSING), Linux
     /// moves the connection into a TIME_WAIT entry of its socket table and
@@ -161,7 +174,12 @@ impl StreamTask {
         if self.in_table {
             return None;
         }
-        let state = kernel::tcp_state(&self.stream);
+        // Before Linux 4.9 the counters are too short to read, the state is not.
+        self.info = kernel::tcp_info(&self.stream);
+        let state = match &self.info {
+            Some(info) => Some(info.state),
+            None => kernel::tcp_state(&self.stream),
+        };
         let was_closing = matches!(
             self.report.last_state(),
             Some(TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing)
@@ -177,6 +195,7 @@ impl StreamTask {
             // A full queue is tried again at the next poll: saying CLOSED
             // meanwhile would be wrong, and would end the hand-over.
             self.in_table = handed.is_ok();
+            self.info = None;
             return None;
         }
         state
@@ -207,7 +226,15 @@ impl StreamTask {
                     });
                 }
             }
-            Op::Recv { request, bufsize } => self.recvs.push_back(PendingRecv { request, bufsize }),
+            Op::Recv { request, bufsize } => {
+                // A recv() with nothing to take waits in the kernel: the
+                // page shows it waiting rather than nothing at all.
+                if !self.eof && !kernel::readable_now(&self.stream) {
+                    self.report
+                        .waiting(request, Call::Recv { bufsize }, WaitReason::NoData);
+                }
+                self.recvs.push_back(PendingRecv { request, bufsize });
+            }
             Op::AutoRead { on, delay, bufsize } => {
                 self.auto_read = on.then_some(AutoRead { delay, bufsize });
                 self.auto_due = None;
@@ -218,9 +245,7 @@ impl StreamTask {
                     Ok(()) => CallResult::Ok,
                     Err(err) => CallResult::Error(describe(&err, Context::SetOption)),
                 };
-                let after = self.after();
-                self.report
-                    .call(request, Call::SetOption { option }, result, after);
+                self.report_call(now_us(), request, Call::SetOption { option }, result);
             }
             Op::Shutdown { request, how } => {
                 let std_how = match how {
@@ -232,9 +257,7 @@ impl StreamTask {
                     Ok(()) => CallResult::Ok,
                     Err(err) => CallResult::Error(describe(&err, Context::Shutdown)),
                 };
-                let after = self.after();
-                self.report
-                    .call(request, Call::Shutdown { how }, result, after);
+                self.report_call(now_us(), request, Call::Shutdown { how }, result);
             }
             // Listener and UDP operations are refused by the session.
             Op::Accept { .. }
@@ -289,9 +312,7 @@ impl StreamTask {
                 CallResult::Error(describe(&err, Context::Recv))
             }
         };
-        let after = self.after();
-        self.report
-            .call(request, Call::Recv { bufsize }, result, after);
+        self.report_call(now_us(), request, Call::Recv { bufsize }, result);
         self.report.recv_queue(kernel::recv_queue(&self.stream));
         true
     }
@@ -306,7 +327,7 @@ impl StreamTask {
         // Stamped as the call starts: on loopback the kernel sends the
         // segment inside send(), and the timeline should show the call
         // that caused the segment before it.
-        let called_us = crate::clock::now_us();
+        let called_us = now_us();
         let (result, written) = match self.stream.try_write(rest) {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
             Ok(n) => (CallResult::Sent { bytes: n as u64 }, n),
@@ -333,13 +354,13 @@ impl StreamTask {
         } else if finished {
             self.sends.pop_front();
         }
-        let after = self.after();
-        self.report.call_at(called_us, request, call, result, after);
+        self.report_call(called_us, request, call, result);
     }
 
     fn poll_kernel(&mut self) {
         let state = self.connection_state();
         self.report.state(state);
+        self.report.tcp_info(self.info.take(), false);
         self.report.recv_queue(kernel::recv_queue(&self.stream));
     }
 
@@ -353,6 +374,10 @@ impl StreamTask {
             in_table,
             ..
         } = self;
+        // The last counters, before the socket and they are gone.
+        if !in_table {
+            report.tcp_info(kernel::tcp_info(&stream), true);
+        }
         drop(stream);
         report.call(
             request,

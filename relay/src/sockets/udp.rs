@@ -8,10 +8,12 @@
 
 use std::{collections::VecDeque, io};
 
-use sockscope_shared::{Bytes, Call, CallResult, SocketId, Transport};
+use sockscope_shared::{Bytes, Call, CallResult, SocketId, Transport, WaitReason};
 use tokio::{net::UdpSocket, sync::mpsc};
 
-use super::{Context, Notice, OP_QUEUE, Op, PendingRecv, Reporter, describe, report::After};
+use super::{
+    Context, Notice, OP_QUEUE, Op, PendingRecv, Reporter, describe, kernel, report::After,
+};
 use crate::events::EventTx;
 
 /// The largest UDP payload there can be, for the peek.
@@ -60,7 +62,12 @@ async fn run(
                     let call = Call::SendTo { addr: to.to_string(), data: Bytes::from(data) };
                     report.call_at(called_us, request, call, result, after);
                 }
-                Some(Op::RecvFrom { request, bufsize }) => recvs.push_back(PendingRecv { request, bufsize }),
+                Some(Op::RecvFrom { request, bufsize }) => {
+                    if !kernel::readable_now(&udp) {
+                        report.waiting(request, Call::RecvFrom { bufsize }, WaitReason::NoData);
+                    }
+                    recvs.push_back(PendingRecv { request, bufsize });
+                }
                 Some(Op::Close { request }) => {
                     drop(udp);
                     report.call(request, Call::Close, CallResult::Ok, after);

@@ -40,10 +40,10 @@ use super::capture::take_capture_parts;
 use super::error::{DecodeError, DecodeErrorKind, Found};
 use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::{
-    Bytes, CallEvent, Capabilities, CommandError, Direction, ErrorCode, Event, EventKind, Framing,
-    Hello, LabPath, Limit, Limits, LinkCounts, PathCounts, PathDrop, PathFate, PathPreset,
-    PathState, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalysis, TcpFlags, TcpOptions,
-    TcpState, Transport,
+    Bytes, Call, CallEvent, Capabilities, CommandError, Direction, ErrorCode, Event, EventKind,
+    Framing, Hello, LabPath, Limit, Limits, LinkCounts, PathCounts, PathDrop, PathFate, PathPreset,
+    PathState, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalysis, TcpFlags, TcpInfo,
+    TcpOptions, TcpState, Transport, WaitReason, WaitingCall,
 };
 
 /// The `event` tags, as the derived `Serialize` writes them.
@@ -52,6 +52,8 @@ pub(super) const EVENTS: &[&str] = &[
     "call",
     "state",
     "recv_queue",
+    "tcp_info",
+    "waiting",
     "segment",
     "command_error",
     "capture",
@@ -107,6 +109,8 @@ pub(super) struct WireEvent<'a> {
     #[serde(borrow)]
     pub(super) state: Option<Word<'a>>,
     pub(super) bytes: Option<u32>,
+    pub(super) info: Option<TcpInfo>,
+    pub(super) why: Option<WaitReason>,
 
     // the call's arguments
     pub(super) addr: Option<String>,
@@ -193,6 +197,14 @@ impl WireEvent<'_> {
                     bytes: need(self.bytes.take(), c, "bytes")?,
                 }
             }
+            "tcp_info" => {
+                let c = "tcp_info event";
+                EventKind::TcpInfo {
+                    socket: need(self.socket.take(), c, "socket")?,
+                    info: need(self.info.take(), c, "info")?,
+                }
+            }
+            "waiting" => self.waiting()?,
             "segment" => self.segment()?,
             "command_error" => self.command_error()?,
             "capture" => EventKind::Capture(
@@ -238,12 +250,20 @@ impl WireEvent<'_> {
         }))
     }
 
-    fn call_event(&mut self) -> Result<EventKind, DecodeError> {
-        let c = "call event";
-        let socket = need(self.socket.take(), c, "socket")?;
-        let transport = need(self.transport.take(), c, "transport")?;
+    fn waiting(&mut self) -> Result<EventKind, DecodeError> {
+        let c = "waiting event";
+        Ok(EventKind::Waiting(WaitingCall {
+            socket: need(self.socket.take(), c, "socket")?,
+            request: self.request.take(),
+            call: self.take_call(c)?,
+            why: need(self.why.take(), c, "why")?,
+        }))
+    }
+
+    /// The call and its arguments, as call and waiting events carry them.
+    fn take_call(&mut self, c: &str) -> Result<Call, DecodeError> {
         let call = need(self.call.take(), c, "call")?;
-        let call = Args {
+        Args {
             addr: self.addr.take(),
             reuse_addr: self.reuse_addr.take(),
             backlog: self.backlog.take(),
@@ -255,7 +275,14 @@ impl WireEvent<'_> {
             option: self.option.take(),
             how: self.how.take(),
         }
-        .into_call(call.as_str())?;
+        .into_call(call.as_str())
+    }
+
+    fn call_event(&mut self) -> Result<EventKind, DecodeError> {
+        let c = "call event";
+        let socket = need(self.socket.take(), c, "socket")?;
+        let transport = need(self.transport.take(), c, "transport")?;
+        let call = self.take_call(c)?;
         let result = need(self.result.take(), c, "result")?
             .take_result()
             .map_err(|error| error.within(c))?;

@@ -15,8 +15,8 @@ use crate::wrong_answers::{read_error, wrong_answers};
 use crate::{
     Bytes, Call, CallEvent, CallResult, Capabilities, CaptureState, CommandError, Direction,
     ErrorCode, Event, EventKind, Framing, Hello, Limit, Limits, OsError, SackBlock, Segment,
-    SegmentEvent, ShutdownHow, SocketId, SocketOption, TcpFlags, TcpOptions, TcpState, Timestamps,
-    Transport, UdpDatagram,
+    SegmentEvent, ShutdownHow, SocketId, SocketOption, TcpFlags, TcpInfo, TcpOptions, TcpState,
+    Timestamps, Transport, UdpDatagram, WaitReason, WaitingCall,
 };
 
 /// Every JSON event log in the repository: the page's recordings and
@@ -416,6 +416,29 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
         socket: 3,
         bytes: 15,
     });
+    let info: TcpInfo = serde_json::from_str(
+        r#"{"state":"ESTABLISHED","ca_state":"open","retransmits":0,"backoff":0,
+        "rto_us":204000,"ato_us":40000,"snd_mss":32768,"rcv_mss":536,"unacked":1,"sacked":0,
+        "lost":0,"retrans":0,"total_retrans":0,"rtt_us":31,"rttvar_us":15,"min_rtt_us":18,
+        "snd_cwnd":10,"rcv_space":65483,"delivery_rate":0,"notsent_bytes":0,"bytes_acked":1,
+        "bytes_received":0,"snd_wnd":65536,"rcv_wnd":65483,"total_rto":0}"#,
+    )
+    .unwrap();
+    kinds.push(EventKind::TcpInfo { socket: 3, info });
+    kinds.push(EventKind::Waiting(WaitingCall {
+        socket: 3,
+        request: Some(7),
+        call: Call::Recv { bufsize: 1024 },
+        why: WaitReason::NoData,
+    }));
+    kinds.push(EventKind::Waiting(WaitingCall {
+        socket: 2,
+        request: None,
+        call: Call::Connect {
+            addr: "127.0.0.1:9".into(),
+        },
+        why: WaitReason::NoAnswer,
+    }));
     kinds.push(EventKind::CommandError(CommandError {
         request: Some(4),
         command: Some("recv".into()),
@@ -536,8 +559,8 @@ fn errors_name_the_event_and_the_field() {
         (
             r#"{"index":0,"t_us":1,"event":"hug"}"#.to_string(),
             "unknown variant `hug` in field `event`, expected one of `hello`, `call`, \
-             `state`, `recv_queue`, `segment`, `command_error`, `capture`, `lagged`, \
-             `path`, `path_drop`, `path_stats` \
+             `state`, `recv_queue`, `tcp_info`, `waiting`, `segment`, `command_error`, `capture`, \
+             `lagged`, `path`, `path_drop`, `path_stats` \
              at line 1 column 34",
         ),
         (

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sockscope_shared::{Direction, Event, EventKind, SegmentEvent, SocketId};
 
-use crate::model::describe::{call_event_label, duration};
+use crate::model::describe::{call_event_label, call_label, duration};
 
 /// What starts the JSON of a whole event.
 pub const EVENT: &str = "sockscope-event ";
@@ -67,6 +67,17 @@ pub fn describe(event: &Event) -> String {
         EventKind::RecvQueue { socket, bytes } => {
             format!("socket #{socket}: {bytes} bytes wait in its receive buffer")
         }
+        EventKind::TcpInfo { socket, info } => format!(
+            "socket #{socket}: cwnd {} · rtt {} · {} unacked",
+            info.snd_cwnd,
+            duration(u64::from(info.rtt_us)),
+            info.unacked
+        ),
+        EventKind::Waiting(waiting) => format!(
+            "socket #{}: {} waits",
+            waiting.socket,
+            call_label(&waiting.call)
+        ),
         EventKind::Segment(segment) => format!("segment {} → {}", segment.src, segment.dst),
         EventKind::CommandError(error) => format!("command refused: {}", error.message),
         EventKind::Capture(_) => "capture status".to_string(),

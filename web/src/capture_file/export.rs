@@ -80,9 +80,10 @@ pub fn events_of(model: &Model, scope: Scope) -> Vec<Event> {
                 (Some(_), None) => false,
             }
         }
-        EventKind::State { socket, .. } | EventKind::RecvQueue { socket, .. } => {
-            sockets.contains(socket)
-        }
+        EventKind::State { socket, .. }
+        | EventKind::RecvQueue { socket, .. }
+        | EventKind::TcpInfo { socket, .. } => sockets.contains(socket),
+        EventKind::Waiting(waiting) => sockets.contains(&waiting.socket),
         EventKind::CommandError(_)
         | EventKind::Capture(_)
         | EventKind::Lagged { .. }

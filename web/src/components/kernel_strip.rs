@@ -1,7 +1,8 @@
 //! What each socket's kernel holds, drawn above its lane: its TCP state
-//! (TIME_WAIT counting down its 60 seconds), the bytes waiting in its
-//! receive buffer coloured by the send() that wrote them, and the bytes its
-//! program wrote that have not left yet.
+//! (TIME_WAIT counting down its 60 seconds), its congestion window, bytes
+//! in flight and RTT (TCP_INFO), the bytes waiting in its receive buffer
+//! coloured by the send() that wrote them, and the bytes its program wrote
+//! that have not left yet.
 //!
 //! The numbers are [`crate::model::buffers`]'s, as of the player's step.
 //! When the step moved forward, the bytes a segment brought drop into the
@@ -13,7 +14,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use sockscope_shared::TcpState;
+use sockscope_shared::{TcpInfo, TcpState};
 
 use super::ladder_motion::Arrival;
 use super::ladder_rows::Columns;
@@ -24,6 +25,7 @@ use crate::i18n::{Lang, use_lang};
 use crate::model::Model;
 use crate::model::addr;
 use crate::model::buffers::{EndView, Receive, Taken, ends_at};
+use crate::model::describe::duration;
 use crate::model::ladder::Lane;
 use crate::model::stream::{ByteStream, Piece};
 use crate::state::ModelRef;
@@ -34,8 +36,9 @@ const TIME_WAIT_US: u64 = 60_000_000;
 const TRACK: f64 = 300.0;
 /// The widest a byte is drawn, wide enough for its character.
 const BYTE: f64 = 20.0;
-/// One end's height in the strip.
+/// One end's height in the strip, and what its TCP_INFO line adds.
 const END_HEIGHT: f64 = 70.0;
+const COUNTERS_HEIGHT: f64 = 16.0;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -77,7 +80,12 @@ pub fn KernelStrip(strip: &Props) -> Html {
     if tallest == 0 {
         return html! {};
     }
-    let height = tallest as f64 * END_HEIGHT + 6.0;
+    let end_height = if views.iter().any(|v| v.counters.is_some()) {
+        END_HEIGHT + COUNTERS_HEIGHT
+    } else {
+        END_HEIGHT
+    };
+    let height = tallest as f64 * end_height + 6.0;
     html! {
         <div class={classes!("kernel-strip", strip.arrival.is_some().then_some("moving"))} id="kernel-strip"
             style={format!("width:{}px;height:{}px;{}", px(strip.width), px(height), strip.arrival.map(Arrival::style).unwrap_or_default())}>
@@ -187,11 +195,53 @@ fn end(lang: Lang, model: &Model, view: &EndView, frozen_at_us: Option<u64>) -> 
             } }</div>
         }
     });
+    let counters = view.counters.as_ref().map(|info| counters(lang, info));
     html! {
-        <div class="kernel-end" data-socket={view.socket.map(|s| s.to_string())} data-conversation={view.conversation.to_string()} data-end={view.end.to_string()}>
+        <div class={classes!("kernel-end", view.counters.is_some().then_some("with-counters"))} data-socket={view.socket.map(|s| s.to_string())} data-conversation={view.conversation.to_string()} data-end={view.end.to_string()}>
             <div class="kernel-head">{ for badge }{ for unsent }</div>
+            { for counters }
             { buffer }
         </div>
+    }
+}
+
+/// The sender's side of TCP_INFO in one line: the congestion window, the
+/// bytes in flight and the smoothed RTT; the rest on hover.
+fn counters(lang: Lang, info: &TcpInfo) -> Html {
+    let in_flight = info.in_flight_bytes();
+    let rtt = duration(u64::from(info.rtt_us));
+    let line = match lang {
+        Lang::En => format!(
+            "cwnd {} · {in_flight} B in flight · rtt {rtt}",
+            info.snd_cwnd
+        ),
+        Lang::Zh => format!("cwnd {} · 在途 {in_flight} 字节 · rtt {rtt}", info.snd_cwnd),
+    };
+    let ssthresh = info
+        .snd_ssthresh
+        .map_or_else(|| "∞".to_string(), |s| s.to_string());
+    let rto = duration(u64::from(info.rto_us));
+    let detail = match lang {
+        Lang::En => format!(
+            "TCP_INFO: {} · ssthresh {ssthresh} · rto {rto} · mss {} · retransmitted {} · {} B acknowledged, {} B received",
+            info.ca_state.name(),
+            info.snd_mss,
+            info.total_retrans,
+            info.bytes_acked,
+            info.bytes_received
+        ),
+        Lang::Zh => format!(
+            "TCP_INFO：{} · ssthresh {ssthresh} · rto {rto} · mss {} · 重传 {} · 已确认 {} 字节，已接收 {} 字节",
+            info.ca_state.name(),
+            info.snd_mss,
+            info.total_retrans,
+            info.bytes_acked,
+            info.bytes_received
+        ),
+    };
+    html! {
+        <div class="tcp-counters" data-cwnd={info.snd_cwnd.to_string()} data-rtt-us={info.rtt_us.to_string()}
+            data-in-flight={in_flight.to_string()} title={detail}>{ line }</div>
     }
 }
 

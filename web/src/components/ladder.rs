@@ -87,7 +87,9 @@ fn lanes_of(rows: &[Row]) -> Option<Lanes> {
     rows.iter()
         .flat_map(|row| match &row.kind {
             RowKind::Packet { from, to, .. } => vec![*from, *to],
-            RowKind::Call { lane, .. } => lane.iter().copied().collect(),
+            RowKind::Call { lane, .. } | RowKind::Waiting { lane, .. } => {
+                lane.iter().copied().collect()
+            }
         })
         .fold(None, |lanes, lane| match lanes {
             None => Some(Lanes {
@@ -324,6 +326,28 @@ pub fn Ladder(props: &Props) -> Html {
             </p>
         }
     });
+    // Calls waiting in the kernel, each a bar down its lane from the row
+    // where it began to the row where it returned, or to the last row
+    // shown while it still waits.
+    let row_y = |step: usize| HEADER + rows.partition_point(|r| r.step < step) as f64 * ROW + 24.0;
+    let last_y = HEADER + rows.len() as f64 * ROW;
+    let waits: Vec<Html> = diagram
+        .waits
+        .iter()
+        .filter(|w| w.began <= current)
+        .filter_map(|wait| {
+            let x = columns.x(wait.lane?);
+            let top = row_y(wait.began);
+            let returned = wait.returned.filter(|&r| r <= current);
+            let bottom = returned.map_or(last_y, row_y);
+            let title = words::wait_reason(lang, wait.why);
+            html! {
+                <rect class={classes!("wait-bar", returned.is_none().then_some("open"))} x={px(x - 4.0)} y={px(top)} width="8" height={px((bottom - top).max(8.0))} rx="4"
+                    data-socket={wait.socket.to_string()}><title>{ title }</title></rect>
+            }
+            .into()
+        })
+        .collect();
     let drawn_bands = bands
         .iter()
         .filter(|(_, first, last)| *first < drawn.end && drawn.start <= *last);
@@ -390,6 +414,7 @@ pub fn Ladder(props: &Props) -> Html {
                     // more row would rebuild every row.
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height, columns) }</g>
+                    <g class="waits">{ for waits }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
                         <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
                             crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {columns} {width} {start}

@@ -203,13 +203,14 @@ fn call(
     y: f64,
     (lanes, columns): (usize, Columns),
 ) -> Html {
-    let RowKind::Call {
-        lane,
-        failed,
-        socket,
-    } = &row.kind
-    else {
-        return html! {};
+    let (lane, failed, socket, waiting) = match &row.kind {
+        RowKind::Call {
+            lane,
+            failed,
+            socket,
+        } => (lane, *failed, socket, false),
+        RowKind::Waiting { lane, socket, .. } => (lane, false, socket, true),
+        RowKind::Packet { .. } => return html! {},
     };
     let Some(lane) = lane else {
         return html! {
@@ -231,7 +232,7 @@ fn call(
     html! {
         <>
             if chips == 0 {
-                <circle class={classes!("call-dot", failed.then_some("failed"))} cx={px(x)} cy={px(y + 24.0)} r="6" />
+                <circle class={classes!("call-dot", failed.then_some("failed"), waiting.then_some("waiting"))} cx={px(x)} cy={px(y + 24.0)} r="6" />
             }
             { for sends.iter().take(8).enumerate().map(|(i, send)| html! {
                 <rect class={classes!("chip", send_class(*send))} x={px(chip_x0 + i as f64 * chip_w)} y={px(y + 17.0)} width={px(chip_w - 2.0)} height="14" rx="2" />
@@ -356,7 +357,12 @@ pub fn LadderRow(props: &RowProps) -> Html {
     } else {
         "call"
     };
-    let label = &props.label;
+    let label = &match &row.kind {
+        RowKind::Waiting { why, .. } => {
+            format!("{} {}", props.label, words::wait_reason(lang, *why))
+        }
+        _ => props.label.clone(),
+    };
     let class = classes!(
         "row",
         kind,

@@ -7,7 +7,7 @@
 //! to a Chinese reader. The model keeps its English names for `data-*`
 //! attributes and tests; these are for people.
 
-use sockscope_shared::Framing;
+use sockscope_shared::{Framing, WaitReason};
 
 use super::Lang;
 use crate::model::connection::{GIVE_UP_AFTER, Link, tenths_of_seconds};
@@ -23,6 +23,24 @@ pub fn role(lang: Lang, role: Role) -> &'static str {
         Role::Client => lang.pick("client", "客户端"),
         Role::Accepted => lang.pick("accepted", "已接受"),
         Role::Udp => "UDP",
+    }
+}
+
+/// Why a call waits in the kernel, as its row and its lane's bar say.
+pub fn wait_reason(lang: Lang, why: WaitReason) -> &'static str {
+    match why {
+        WaitReason::NoData => lang.pick(
+            "waits: nothing in the receive buffer",
+            "等待：接收缓冲区里没有数据",
+        ),
+        WaitReason::NoConnection => lang.pick(
+            "waits: no completed connection in the queue",
+            "等待：队列里没有已完成的连接",
+        ),
+        WaitReason::NoAnswer => lang.pick(
+            "waits: SYN sent, no answer yet",
+            "等待：SYN 已发出，还没有应答",
+        ),
     }
 }
 

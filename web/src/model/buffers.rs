@@ -13,7 +13,7 @@
 //! one. A capture file records no calls, so there the buffer can only show
 //! what arrived.
 
-use sockscope_shared::{Call, CallResult, EventKind, SocketId, TcpState, Transport};
+use sockscope_shared::{Call, CallResult, EventKind, SocketId, TcpInfo, TcpState, Transport};
 
 use super::conversation::Conversation;
 use super::stream::{ByteStream, Piece};
@@ -89,6 +89,8 @@ pub struct EndView {
     /// Written by send() and not yet sent (Nagle, a full window): known
     /// only where the capture saw the connection.
     pub unsent: u64,
+    /// The kernel's counters as last reported, for the relay's sockets.
+    pub counters: Option<TcpInfo>,
 }
 
 impl EndView {
@@ -238,6 +240,9 @@ fn end_view(
         state,
         receive,
         unsent,
+        counters: info
+            .and_then(|info| info.counters_when(|at| model.shows(horizon, at)))
+            .cloned(),
     })
 }
 

@@ -12,11 +12,13 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
-use sockscope_shared::{Call, CallResult, EventKind, Segment, SocketId, TcpState, Transport};
+use sockscope_shared::{
+    Call, CallResult, EventKind, Segment, SocketId, TcpState, Transport, WaitReason,
+};
 
 use super::Model;
 use super::addr;
-use super::describe::{Numbers, call_event_label, segment_label};
+use super::describe::{Numbers, call_event_label, call_label, call_name, segment_label};
 use super::phases::{self, Phase, PhaseNote};
 use super::sockets::Role;
 
@@ -48,6 +50,34 @@ pub enum RowKind {
         socket: SocketId,
         failed: bool,
     },
+    /// A call that began and waits in the kernel; a [`Wait`] runs down its
+    /// lane until the call returns.
+    Waiting {
+        lane: Option<usize>,
+        socket: SocketId,
+        why: WaitReason,
+    },
+}
+
+impl RowKind {
+    /// The lane a call or waiting row sits on; a packet's sender's.
+    pub fn lane(&self) -> Option<usize> {
+        match self {
+            RowKind::Packet { from, .. } => Some(*from),
+            RowKind::Call { lane, .. } | RowKind::Waiting { lane, .. } => *lane,
+        }
+    }
+}
+
+/// A call waiting in the kernel, from the step it began to the step it
+/// returned (`None`: it still waits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub socket: SocketId,
+    pub lane: Option<usize>,
+    pub began: usize,
+    pub returned: Option<usize>,
+    pub why: WaitReason,
 }
 
 /// A TCP state change shown on a lane.
@@ -80,6 +110,7 @@ impl Row {
         match model.events.get(self.at).map(|event| &event.kind) {
             Some(EventKind::Segment(seg)) => segment_label(seg, numbers),
             Some(EventKind::Call(call)) => call_event_label(call),
+            Some(EventKind::Waiting(waiting)) => format!("{} …", call_label(&waiting.call)),
             _ => String::new(),
         }
     }
@@ -102,6 +133,8 @@ pub struct Ladder {
     pub lanes: Vec<Lane>,
     pub rows: Vec<Row>,
     pub bands: Vec<Band>,
+    /// Calls that waited, in the order they began.
+    pub waits: Vec<Wait>,
     /// What it was laid out from, for [`extend`].
     from: LaidOutFrom,
 }
@@ -377,6 +410,11 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
                 socket: call.socket,
                 failed: matches!(call.result, CallResult::Error(_)),
             },
+            EventKind::Waiting(waiting) => RowKind::Waiting {
+                lane: socket_lane.get(&waiting.socket).copied(),
+                socket: waiting.socket,
+                why: waiting.why,
+            },
             _ => continue,
         };
         let mut marks = states.remove(&step).unwrap_or_default();
@@ -390,10 +428,15 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
             states: marks,
         });
     }
+    let mut waits = Vec::new();
+    for row in &rows {
+        follow_waits(&mut waits, row, model);
+    }
     Ladder {
         lanes: ordered,
         rows,
         bands,
+        waits,
         from: LaidOutFrom {
             steps: model.steps.len(),
             events: model.events.len(),
@@ -471,6 +514,11 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
                     payload_len: seg.segment.payload_len(),
                 }
             }
+            EventKind::Waiting(waiting) => RowKind::Waiting {
+                lane: socket_lane(waiting.socket),
+                socket: waiting.socket,
+                why: waiting.why,
+            },
             EventKind::Call(call) => {
                 let endpoint = call_endpoint(model, call.socket, &call.call);
                 let endpoint_lane = match endpoint.as_deref() {
@@ -522,6 +570,9 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
     ladder.from.steps = model.steps.len();
     ladder.from.events = model.events.len();
     ladder.from.last_at = model.steps.last().copied();
+    for row in &rows {
+        follow_waits(&mut ladder.waits, row, model);
+    }
     ladder.rows.extend(rows);
     for (step, mark) in marks {
         if let Ok(i) = ladder.rows.binary_search_by_key(&step, |r| r.step) {
@@ -532,6 +583,42 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
         }
     }
     true
+}
+
+/// Opens a [`Wait`] at a waiting row, and closes the one its socket's
+/// call has open when that call returns.
+fn follow_waits(waits: &mut Vec<Wait>, row: &Row, model: &Model) {
+    match (&row.kind, model.events.get(row.at).map(|e| &e.kind)) {
+        (RowKind::Waiting { lane, socket, why }, _) => {
+            waits.push(Wait {
+                socket: *socket,
+                lane: *lane,
+                began: row.step,
+                returned: None,
+                why: *why,
+            });
+        }
+        (RowKind::Call { socket, .. }, Some(EventKind::Call(call))) => {
+            let began_as = |w: &Wait| {
+                model
+                    .steps
+                    .get(w.began)
+                    .and_then(|&at| model.events.get(at))
+                    .is_some_and(|e| matches!(&e.kind, EventKind::Waiting(waiting) if call_name(&waiting.call) == call_name(&call.call)))
+            };
+            // Open waits are few and recent: look from the end.
+            if let Some(wait) = waits
+                .iter_mut()
+                .rev()
+                .find(|w| w.socket == *socket && w.returned.is_none() && began_as(w))
+            {
+                wait.returned = Some(row.step);
+                // A connect() learns its lane when it returns.
+                wait.lane = wait.lane.or(row.kind.lane());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The lane of `endpoint` among `lanes`, unless laying it out would add a
@@ -574,6 +661,7 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
                 conversation: c, ..
             } => *c == Some(conversation),
             RowKind::Call { socket, .. } => ours(*socket) || made_one_of_ours(row.at),
+            RowKind::Waiting { socket, .. } => ours(*socket),
         })
         .collect();
 
@@ -592,8 +680,11 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
             }
             RowKind::Call {
                 lane: Some(lane), ..
+            }
+            | RowKind::Waiting {
+                lane: Some(lane), ..
             } => use_lane(*lane),
-            RowKind::Call { lane: None, .. } => {}
+            RowKind::Call { lane: None, .. } | RowKind::Waiting { lane: None, .. } => {}
         }
     }
     let mut renumber = vec![None; used.len()];
@@ -618,7 +709,9 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
                     *from = moved(*from)?;
                     *to = moved(*to)?;
                 }
-                RowKind::Call { lane, .. } => *lane = lane.and_then(moved),
+                RowKind::Call { lane, .. } | RowKind::Waiting { lane, .. } => {
+                    *lane = lane.and_then(moved);
+                }
             }
             row.states.retain(|mark| ours(mark.socket));
             for mark in &mut row.states {
@@ -627,9 +720,19 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
             Some(row)
         })
         .collect();
+    let waits = diagram
+        .waits
+        .iter()
+        .filter(|wait| ours(wait.socket))
+        .map(|wait| Wait {
+            lane: wait.lane.and_then(moved),
+            ..wait.clone()
+        })
+        .collect();
     Ladder {
         lanes,
         rows,
+        waits,
         from: LaidOutFrom::default(),
         bands: diagram
             .bands

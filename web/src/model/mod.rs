@@ -139,6 +139,9 @@ impl Model {
                 socket: *socket,
                 bytes: *bytes,
             }),
+            EventKind::TcpInfo { socket, info } => self.sockets.on_tcp_info(at, *socket, info),
+            // A call that waits is a step: the moment a program "hangs".
+            EventKind::Waiting(_) => self.add_step(at, event.t_us),
             EventKind::Segment(segment) => {
                 let sender = self.path.side_of(&segment.src);
                 // A lab packet's arrived copy annotates its sent copy's row.

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use sockscope_shared::{Call, CallEvent, CallResult, OsError, SocketId, TcpState, Transport};
+use sockscope_shared::{
+    Call, CallEvent, CallResult, OsError, SocketId, TcpInfo, TcpState, Transport,
+};
 
 use super::addr;
 
@@ -64,6 +66,9 @@ pub struct SocketInfo {
     pub states: Vec<StateChange>,
     /// The last failed call on this socket.
     pub last_error: Option<OsError>,
+    /// The kernel's counters (`tcp_info` events), at the event positions
+    /// that reported them.
+    pub counters: Vec<(usize, TcpInfo)>,
 }
 
 impl SocketInfo {
@@ -82,6 +87,13 @@ impl SocketInfo {
     /// was reported.
     pub fn change_when(&self, seen: impl Fn(usize) -> bool) -> Option<&StateChange> {
         self.states.iter().rev().find(|change| seen(change.at))
+    }
+
+    /// The latest counters among those `seen` accepts (by position).
+    pub fn counters_when(&self, seen: impl Fn(usize) -> bool) -> Option<&TcpInfo> {
+        // Reported in order, so the shown ones are a prefix: bisect.
+        let shown = self.counters.partition_point(|(at, _)| seen(*at));
+        shown.checked_sub(1).map(|i| &self.counters[i].1)
     }
 
     /// The latest TCP state.
@@ -170,6 +182,7 @@ impl Sockets {
             closed_at: None,
             states: Vec::new(),
             last_error: None,
+            counters: Vec::new(),
         });
         // accept() reports the new connection's addresses and state; they
         // belong to the accepted socket, not to the listener.
@@ -213,6 +226,7 @@ impl Sockets {
                     closed_at: None,
                     states: Vec::new(),
                     last_error: None,
+                    counters: Vec::new(),
                 });
                 let local = local.filter(|l| !addr::is_wildcard(l));
                 accepted.learn_addresses(local.as_deref(), Some(peer));
@@ -234,6 +248,13 @@ impl Sockets {
     pub fn on_state(&mut self, at: usize, id: SocketId, state: TcpState) {
         if let Some(socket) = self.map.get_mut(&id) {
             socket.record_state(at, state);
+        }
+    }
+
+    /// Records a `tcp_info` event.
+    pub fn on_tcp_info(&mut self, at: usize, id: SocketId, info: &TcpInfo) {
+        if let Some(socket) = self.map.get_mut(&id) {
+            socket.counters.push((at, info.clone()));
         }
     }
 
