@@ -337,9 +337,11 @@ pub fn Ladder(props: &Props) -> Html {
         .filter(|w| w.began <= current)
         .filter_map(|wait| {
             let x = columns.x(wait.lane?);
-            let top = row_y(wait.began);
+            // From under the call's dot.
+            let top = row_y(wait.began) + 7.0;
             let returned = wait.returned.filter(|&r| r <= current);
-            let bottom = returned.map_or(last_y, row_y);
+            // Still waiting, it runs on below the last row.
+            let bottom = returned.map_or((last_y + ROW / 2.0).max(top + ROW), row_y);
             let title = words::wait_reason(lang, wait.why);
             html! {
                 <rect class={classes!("wait-bar", returned.is_none().then_some("open"))} x={px(x - 4.0)} y={px(top)} width="8" height={px((bottom - top).max(8.0))} rx="4"
@@ -414,12 +416,14 @@ pub fn Ladder(props: &Props) -> Html {
                     // more row would rebuild every row.
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height, columns) }</g>
-                    <g class="waits">{ for waits }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
                         <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
                             crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {columns} {width} {start}
                             current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
                     }) }</g>
+                    // Over the rows, so the current row's highlight does
+                    // not hide a call still waiting.
+                    <g class="waits">{ for waits }</g>
                 </svg>
                 { flights(&in_flight) }
                 </div>
