@@ -23,8 +23,11 @@ async fn a_recv_with_nothing_to_read_shows_waiting_until_data_comes() -> Result<
             "document.querySelector('#socket-list li[data-role=listener] .addr')?.textContent.split(':').pop()",
         )
         .await?;
-    b.fill("#connect-form input[name=port]", port.as_str().unwrap_or_default())
-        .await?;
+    b.fill(
+        "#connect-form input[name=port]",
+        port.as_str().unwrap_or_default(),
+    )
+    .await?;
     b.click("#connect-form button[type=submit]").await?;
     b.wait(
         "the accepted socket",
@@ -117,7 +120,10 @@ async fn a_recv_with_nothing_to_read_shows_waiting_until_data_comes() -> Result<
         let label = b
             .eval("document.querySelector('#ladder .row.current')?.dataset.label ?? ''")
             .await?;
-        if label.as_str().is_some_and(|l| l.starts_with("recv(1024) …")) {
+        if label
+            .as_str()
+            .is_some_and(|l| l.starts_with("recv(1024) …"))
+        {
             break;
         }
     }
