@@ -157,6 +157,21 @@ impl Browser {
         Ok(path)
     }
 
+    /// Saves `target/e2e-screenshots/<test>-<step>.png` of the element
+    /// matching `css` alone, scrolled into view: a part of a page too
+    /// tall for [`Browser::screenshot`].
+    ///
+    /// # Errors
+    /// When there is no such element or the shot cannot be written.
+    pub async fn screenshot_of(&self, css: &str, step: &str) -> Result<PathBuf> {
+        let element = self.client.find(Locator::Css(css)).await?;
+        let png = element.screenshot().await?;
+        let path = self.screenshots.join(format!("{}-{step}.png", self.test));
+        std::fs::write(&path, png)
+            .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
     /// Evaluates `expression` in the page and returns its value.
     ///
     /// # Errors

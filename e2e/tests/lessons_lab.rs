@@ -131,6 +131,22 @@ async fn a_lost_segment_stops_midway_and_its_resend_is_labelled() -> Result<()> 
     );
     show(b, ".path-drop").await?;
     b.screenshot("lost-segment").await?;
+    // The time-sequence graph of the lesson's connection: the lost
+    // segment's bar, the resend's, and the sender's congestion window.
+    b.wait(
+        "the graph's lost and resent bars",
+        "document.querySelector('#seq-graph .seg-bar.dropped') && document.querySelector('#seq-graph .seg-bar.again')",
+    )
+    .await?;
+    let cwnd = b
+        .eval("document.querySelector('#seq-graph .cwnd-line')?.getAttribute('points') ?? ''")
+        .await?;
+    assert!(
+        cwnd.as_str()
+            .is_some_and(|points| points.split(' ').count() >= 2),
+        "the congestion window's line: {cwnd}"
+    );
+    b.screenshot_of("#seq-graph", "seq-graph").await?;
     session.finish().await
 }
 

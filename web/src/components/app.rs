@@ -23,6 +23,7 @@ use super::listen_form::{self, ListenForm};
 use super::path_picker::{self, PathPicker};
 use super::player_bar::PlayerBar;
 use super::recording_picker::RecordingPicker;
+use super::seq_graph::SeqGraphView;
 use super::socket_actions::SocketActions;
 use super::socket_list::SocketList;
 use super::udp_view::UdpView;
@@ -395,6 +396,7 @@ pub fn App() -> Html {
                             onselect={handlers.onselect.clone()} onnumbers={handlers.onnumbers} focus={state.focus} onfocus={handlers.onfocus.clone()} />
                         <DetailPane model={model_ref.clone()} at={shown_at} focus={state.focus} onfocus={handlers.onfocus} />
                     </div>
+                    <SeqGraphView model={model_ref.clone()} {current} focus={state.focus} onselect={handlers.onselect.clone()} />
                     // Before the first step there are no bytes or datagrams to show.
                     if let Some(horizon) = horizon {
                         <ByteStreams model={model_ref.clone()} {horizon} selected={state.selected}

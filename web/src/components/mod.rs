@@ -43,6 +43,7 @@ pub mod recording_picker;
 pub mod recv_form;
 pub mod send_form;
 pub mod send_to_form;
+pub mod seq_graph;
 pub mod shown_stream;
 pub mod shutdown_form;
 pub mod socket_actions;

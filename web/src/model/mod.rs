@@ -31,6 +31,7 @@ pub mod path;
 pub mod path_form;
 pub mod phases;
 pub mod player;
+pub mod seq_graph;
 pub mod sockets;
 pub mod stream;
 pub mod udp;

@@ -1,0 +1,460 @@
+//! The time-sequence graph of one direction of a TCP connection, as
+//! tcptrace and Wireshark's "Stevens" graph draw it: time across, the
+//! relative sequence number up. Each data segment is a vertical bar from
+//! its first byte to one past its last; the receiver's cumulative ACK is a
+//! rising step line under the bars and its advertised window a line above
+//! them (the sender may not go past it); SACK blocks sit between the two.
+//! A segment sent again is marked, and one a lab path dropped never
+//! reaches the ACK line. Under it, the sender's kernel counters
+//! (`tcp_info`): congestion window and bytes in flight, with the smoothed
+//! RTT, on the same time axis.
+//!
+//! A 100,000-segment capture has more segments than the graph has pixels
+//! across: [`SeqGraph::columns`] folds the segments that fall in one pixel
+//! column into one bar from the lowest to the highest byte they carry,
+//! which is all a column can show, so drawing costs the width, not the
+//! capture.
+
+use sockscope_shared::{EventKind, Segment, TcpAnalysis, Transport};
+
+use super::Model;
+
+/// What happened to a data segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DataKind {
+    Sent,
+    /// Wireshark's analysis calls it a retransmission (of any kind).
+    Retransmitted,
+    /// A lab path dropped it: it never arrived.
+    Dropped,
+}
+
+/// One data segment: sent at `t_us`, bytes `seq..seq + len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataMark {
+    pub at: usize,
+    pub t_us: u64,
+    pub seq: u64,
+    pub len: u64,
+    pub kind: DataKind,
+}
+
+/// One segment of the other direction: what it acknowledged, and the
+/// right edge of the window it advertised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckMark {
+    pub at: usize,
+    pub t_us: u64,
+    pub ack: u64,
+    pub window_edge: u64,
+}
+
+/// A SACK block an ACK carried: bytes `left..right` arrived above a hole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SackMark {
+    pub t_us: u64,
+    pub left: u64,
+    pub right: u64,
+}
+
+/// The sender's kernel counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterMark {
+    pub t_us: u64,
+    /// The congestion window in bytes (segments × MSS).
+    pub cwnd_bytes: u64,
+    pub in_flight_bytes: u64,
+    pub rtt_us: u32,
+}
+
+/// One direction of one connection, ready to draw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeqGraph {
+    pub conversation: usize,
+    /// 0: the bytes `ends[0]` (the end that opened) sent.
+    pub direction: usize,
+    /// The time of the connection's first and last packet.
+    pub first_us: u64,
+    pub last_us: u64,
+    /// In time order, as captured.
+    pub data: Vec<DataMark>,
+    pub acks: Vec<AckMark>,
+    pub sacks: Vec<SackMark>,
+    pub counters: Vec<CounterMark>,
+}
+
+/// The data segments of one pixel column, folded into one bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub x: usize,
+    pub low: u64,
+    pub high: u64,
+    /// The worst that happened to a segment in it.
+    pub kind: DataKind,
+    /// The first segment in it, which a click on it selects.
+    pub first_at: usize,
+    pub segments: usize,
+}
+
+/// A time window of the graph, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from_us: u64,
+    pub to_us: u64,
+}
+
+impl Window {
+    /// The pixel column of `t_us` among `width`, if it is inside.
+    pub fn column(self, t_us: u64, width: usize) -> Option<usize> {
+        if t_us < self.from_us || t_us > self.to_us || width == 0 {
+            return None;
+        }
+        let span = (self.to_us - self.from_us).max(1);
+        let x = (t_us - self.from_us) as u128 * width as u128 / span as u128;
+        Some((x as usize).min(width - 1))
+    }
+
+    /// Zoomed by `factor` (below 1 zooms in) around `anchor`, a fraction
+    /// of the width, kept within `whole` and at least a microsecond a
+    /// hundred pixels.
+    pub fn zoomed(self, factor: f64, anchor: f64, whole: Window) -> Window {
+        let span = (self.to_us - self.from_us) as f64;
+        let new_span = (span * factor).clamp(100.0, (whole.to_us - whole.from_us).max(100) as f64);
+        let at = self.from_us as f64 + span * anchor.clamp(0.0, 1.0);
+        let from = (at - new_span * anchor.clamp(0.0, 1.0)).max(whole.from_us as f64);
+        Window {
+            from_us: from as u64,
+            to_us: (from + new_span) as u64,
+        }
+        .within(whole)
+    }
+
+    /// Moved by `fraction` of its width (negative: earlier), within `whole`.
+    pub fn panned(self, fraction: f64, whole: Window) -> Window {
+        let span = self.to_us - self.from_us;
+        let shift = (span as f64 * fraction.abs()) as u64;
+        let (from, to) = if fraction < 0.0 {
+            let shift = shift.min(self.from_us.saturating_sub(whole.from_us));
+            (self.from_us - shift, self.to_us - shift)
+        } else {
+            let shift = shift.min(whole.to_us.saturating_sub(self.to_us));
+            (self.from_us + shift, self.to_us + shift)
+        };
+        Window {
+            from_us: from,
+            to_us: to,
+        }
+    }
+
+    fn within(self, whole: Window) -> Window {
+        let span = (self.to_us - self.from_us).min(whole.to_us - whole.from_us);
+        let to = self.to_us.min(whole.to_us);
+        let from = to.saturating_sub(span).max(whole.from_us);
+        Window {
+            from_us: from,
+            to_us: from + span,
+        }
+    }
+}
+
+impl SeqGraph {
+    /// The graph of TCP conversation `conversation`, of the direction that
+    /// carried more bytes (or `direction`, when given); `None` for UDP or
+    /// an unknown conversation.
+    pub fn of(model: &Model, conversation: usize, direction: Option<usize>) -> Option<SeqGraph> {
+        let conv = model.conversations.get(conversation)?;
+        if conv.transport != Transport::Tcp {
+            return None;
+        }
+        let direction = direction.unwrap_or_else(|| {
+            let sent = |d: usize| conv.streams[d].carried_end_when(|_| true);
+            usize::from(sent(1) > sent(0))
+        });
+        let mut graph = SeqGraph {
+            conversation,
+            direction,
+            ..SeqGraph::default()
+        };
+        // The sender's initial sequence number, which SACK blocks count from.
+        let mut data_isn: Option<u32> = None;
+        let mut sack_raw: Vec<(u64, u32, u32)> = Vec::new();
+        for &at in &conv.segments {
+            let Some(event) = model.events.get(at) else {
+                continue;
+            };
+            let EventKind::Segment(seg) = &event.kind else {
+                continue;
+            };
+            let Segment::Tcp {
+                flags,
+                seq,
+                rel_seq,
+                rel_ack,
+                window_scaled,
+                options,
+                payload_len,
+                ..
+            } = &seg.segment
+            else {
+                continue;
+            };
+            let t_us = event.t_us;
+            if graph.data.is_empty() && graph.acks.is_empty() {
+                graph.first_us = t_us;
+            }
+            graph.last_us = graph.last_us.max(t_us);
+            if conv.direction_from(&seg.src) == direction {
+                data_isn.get_or_insert(seq.wrapping_sub(*rel_seq));
+                if *payload_len > 0 {
+                    graph.data.push(DataMark {
+                        at,
+                        t_us,
+                        seq: u64::from(*rel_seq),
+                        len: u64::from(*payload_len),
+                        kind: data_kind(model, at),
+                    });
+                }
+            } else if flags.ack {
+                let ack = u64::from(*rel_ack);
+                graph.acks.push(AckMark {
+                    at,
+                    t_us,
+                    ack,
+                    window_edge: ack + u64::from(*window_scaled),
+                });
+                for block in &options.sack {
+                    sack_raw.push((t_us, block.left, block.right));
+                }
+            }
+        }
+        if let Some(isn) = data_isn {
+            graph.sacks = sack_raw
+                .into_iter()
+                .map(|(t_us, left, right)| SackMark {
+                    t_us,
+                    left: u64::from(left.wrapping_sub(isn)),
+                    right: u64::from(right.wrapping_sub(isn)),
+                })
+                .collect();
+        }
+        let sender = conv.ends[direction]
+            .socket
+            .and_then(|id| model.sockets.get(id));
+        if let Some(sender) = sender {
+            graph.counters = sender
+                .counters
+                .iter()
+                .filter_map(|(at, info)| {
+                    let t_us = model.events.get(*at)?.t_us;
+                    Some(CounterMark {
+                        t_us,
+                        cwnd_bytes: u64::from(info.snd_cwnd) * u64::from(info.snd_mss),
+                        in_flight_bytes: info.in_flight_bytes(),
+                        rtt_us: info.rtt_us,
+                    })
+                })
+                .collect();
+        }
+        Some(graph)
+    }
+
+    /// The whole connection's time.
+    pub fn whole(&self) -> Window {
+        Window {
+            from_us: self.first_us,
+            to_us: self.last_us.max(self.first_us + 1),
+        }
+    }
+
+    /// The data segments inside `window`, folded into at most `width`
+    /// columns: one pass over those segments, found by bisection.
+    pub fn columns(&self, window: Window, width: usize) -> Vec<Column> {
+        let first = self.data.partition_point(|d| d.t_us < window.from_us);
+        let last = self.data.partition_point(|d| d.t_us <= window.to_us);
+        let mut columns: Vec<Column> = Vec::new();
+        for mark in &self.data[first..last] {
+            let Some(x) = window.column(mark.t_us, width) else {
+                continue;
+            };
+            let high = mark.seq + mark.len;
+            match columns.last_mut() {
+                Some(column) if column.x == x => {
+                    column.low = column.low.min(mark.seq);
+                    column.high = column.high.max(high);
+                    column.kind = column.kind.max(mark.kind);
+                    column.segments += 1;
+                }
+                _ => columns.push(Column {
+                    x,
+                    low: mark.seq,
+                    high,
+                    kind: mark.kind,
+                    first_at: mark.at,
+                    segments: 1,
+                }),
+            }
+        }
+        columns
+    }
+
+    /// The sequence numbers `window` shows: from the lowest byte sent or
+    /// acknowledged in it to the highest byte sent, with room above for
+    /// the window's edge when it is near (an edge a whole window away
+    /// would squash the data to a line at the bottom; it is drawn at the
+    /// top edge instead).
+    pub fn seq_range(&self, window: Window) -> (u64, u64) {
+        let in_window = |t: u64| t >= window.from_us && t <= window.to_us;
+        let data = self.data.iter().filter(|d| in_window(d.t_us));
+        let acks = self.acks.iter().filter(|a| in_window(a.t_us));
+        let low = data
+            .clone()
+            .map(|d| d.seq)
+            .chain(acks.clone().map(|a| a.ack))
+            .min()
+            .unwrap_or(0);
+        let high = data
+            .map(|d| d.seq + d.len)
+            .chain(acks.clone().map(|a| a.ack))
+            .max()
+            .unwrap_or(1)
+            .max(low + 1);
+        let edge = acks.map(|a| a.window_edge).max().unwrap_or(high);
+        let room = (high - low) / 4;
+        let high = if edge <= high + (high - low) {
+            edge.max(high + room)
+        } else {
+            high + room
+        };
+        (low, high.max(low + 1))
+    }
+
+    /// A step line through `marks`' values inside `window`, one point pair
+    /// a column at most: the value in force at each column's end.
+    pub fn steps<T>(
+        marks: &[T],
+        time: impl Fn(&T) -> u64,
+        value: impl Fn(&T) -> u64,
+        window: Window,
+        width: usize,
+    ) -> Vec<(usize, u64)> {
+        let first = marks.partition_point(|m| time(m) < window.from_us);
+        let last = marks.partition_point(|m| time(m) <= window.to_us);
+        let mut points: Vec<(usize, u64)> = Vec::new();
+        // The value in force as the window opens.
+        if let Some(before) = first.checked_sub(1).and_then(|i| marks.get(i)) {
+            points.push((0, value(before)));
+        }
+        for mark in &marks[first..last] {
+            let Some(x) = window.column(time(mark), width) else {
+                continue;
+            };
+            match points.last_mut() {
+                Some(point) if point.0 == x => point.1 = value(mark),
+                _ => points.push((x, value(mark))),
+            }
+        }
+        points
+    }
+
+    /// The data segment nearest to time `t_us`, for a click.
+    pub fn nearest(&self, t_us: u64) -> Option<&DataMark> {
+        let i = self.data.partition_point(|d| d.t_us < t_us);
+        let after = self.data.get(i);
+        let before = i.checked_sub(1).and_then(|i| self.data.get(i));
+        match (before, after) {
+            (Some(b), Some(a)) => Some(if t_us - b.t_us <= a.t_us - t_us { b } else { a }),
+            (b, a) => b.or(a),
+        }
+    }
+}
+
+fn data_kind(model: &Model, at: usize) -> DataKind {
+    if model
+        .crossing_mark(at)
+        .is_some_and(|mark| mark.dropped.is_some())
+    {
+        return DataKind::Dropped;
+    }
+    let again = model.analysis_of(at).iter().any(|a| {
+        matches!(
+            a,
+            TcpAnalysis::Retransmission
+                | TcpAnalysis::FastRetransmission
+                | TcpAnalysis::SpuriousRetransmission
+        )
+    });
+    if again {
+        DataKind::Retransmitted
+    } else {
+        DataKind::Sent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(from_us: u64, to_us: u64) -> Window {
+        Window { from_us, to_us }
+    }
+
+    #[test]
+    fn segments_in_one_pixel_column_fold_into_one_bar() {
+        let mark = |t_us, seq, kind| DataMark {
+            at: t_us as usize,
+            t_us,
+            seq,
+            len: 100,
+            kind,
+        };
+        let graph = SeqGraph {
+            data: vec![
+                mark(0, 0, DataKind::Sent),
+                mark(5, 100, DataKind::Retransmitted),
+                mark(10, 200, DataKind::Sent),
+                mark(95, 300, DataKind::Sent),
+                mark(200, 400, DataKind::Sent),
+            ],
+            ..SeqGraph::default()
+        };
+        // 100 µs across 10 columns: 10 µs a column; the last is outside.
+        let columns = graph.columns(window(0, 100), 10);
+        assert_eq!(columns.len(), 3);
+        assert_eq!(
+            (
+                columns[0].x,
+                columns[0].low,
+                columns[0].high,
+                columns[0].segments
+            ),
+            (0, 0, 200, 2)
+        );
+        assert_eq!(columns[0].kind, DataKind::Retransmitted);
+        assert_eq!((columns[1].x, columns[1].first_at), (1, 10));
+        assert_eq!((columns[2].x, columns[2].low), (9, 300));
+        assert_eq!(graph.nearest(140).map(|d| d.t_us), Some(95));
+        assert_eq!(graph.nearest(160).map(|d| d.t_us), Some(200));
+    }
+
+    #[test]
+    fn zooming_keeps_the_anchor_and_panning_stays_inside() {
+        let whole = window(1_000, 11_000);
+        let zoomed = whole.zoomed(0.5, 0.5, whole);
+        assert_eq!(zoomed, window(3_500, 8_500));
+        // Zooming out past the whole gives the whole.
+        assert_eq!(zoomed.zoomed(10.0, 0.2, whole), whole);
+        assert_eq!(zoomed.panned(-1.0, whole), window(1_000, 6_000));
+        assert_eq!(zoomed.panned(0.2, whole), window(4_500, 9_500));
+        assert_eq!(zoomed.panned(5.0, whole), window(6_000, 11_000));
+        // Never narrower than 100 µs.
+        assert_eq!(whole.zoomed(0.000_001, 0.0, whole).to_us - 1_000, 100);
+    }
+
+    #[test]
+    fn a_step_line_keeps_the_value_in_force_and_one_point_a_column() {
+        let acks = [(0u64, 1u64), (3, 5), (4, 9), (50, 20), (500, 30)];
+        let points = SeqGraph::steps(&acks, |a| a.0, |a| a.1, window(2, 102), 10);
+        // The 1 in force at the start is overtaken in the first column.
+        assert_eq!(points, vec![(0, 9), (4, 20)]);
+    }
+}
