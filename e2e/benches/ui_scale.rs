@@ -22,6 +22,10 @@
 //! - scrolling: the ladder's scroll box moved by four rows (184 px) every
 //!   frame for 120 frames; `frame` is the gap between successive frames.
 //!
+//! Then the time-sequence graph of one connection of 100,000 segments:
+//! how long it takes to work out and draw, and the frames while it is
+//! zoomed and panned (see [`measure_graph`]).
+//!
 //! Then a million packets (the same traffic, ten connections of 100,000), as a
 //! pcap only (its JSON log would be 300 MB): the same timings, and the
 //! memory of Chromium's renderer processes (their summed resident set, read
@@ -86,6 +90,11 @@ async fn run() -> Result<()> {
         b.goto(&session.relay.url).await?;
         measure(b, case, file, PACKETS).await?;
     }
+    // One connection of 100,000 segments, for the time-sequence graph.
+    let one = dir.0.join("one-connection-100k.pcap");
+    write(&one, &pcap_file(&traffic_in(PACKETS, 1)))?;
+    b.goto(&session.relay.url).await?;
+    measure_graph(b, &one).await?;
     let million = dir.0.join("large-1m.pcap");
     write(&million, &pcap_file(&traffic(MILLION)))?;
     b.goto(&session.relay.url).await?;
@@ -264,6 +273,85 @@ async fn measure(b: &Browser, case: &str, file: &Path, packets: u32) -> Result<(
     Ok(())
 }
 
+/// The time-sequence graph of one connection of 100,000 segments: how
+/// long it takes to be worked out and drawn again (its direction flipped
+/// away and back, the second flip timed from the click to the page idle),
+/// and the frames while the wheel zooms in and out at one step a frame and
+/// the arrow keys pan at one step a frame.
+async fn measure_graph(b: &Browser, file: &Path) -> Result<()> {
+    b.wait("the open button", "document.querySelector('#open-file')")
+        .await?;
+    let input = b.client.find(Locator::Css("#open-file")).await?;
+    input.send_keys(&file.display().to_string()).await?;
+    b.wait_for(
+        "the graph of the connection",
+        &format!(
+            "document.querySelector('#seq-graph')?.dataset.segments > {}",
+            PACKETS / 3
+        ),
+        Duration::from_secs(120),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let figures = in_page(b, GRAPH).await?;
+    let segments = b
+        .eval("document.querySelector('#seq-graph').dataset.segments")
+        .await?;
+    let columns = b
+        .eval("document.querySelector('#seq-graph').dataset.columns")
+        .await?;
+    let out = json!({
+        "bench": "ui_scale",
+        "case": "graph 100k",
+        "data_segments": segments,
+        "bars_drawn": columns,
+        "draw_ms": figures["draw"],
+        "zoom_work": stats(&figures["zoom_work"]),
+        "zoom_frame": stats(&figures["zoom_frame"]),
+        "pan_work": stats(&figures["pan_work"]),
+        "pan_frame": stats(&figures["pan_frame"]),
+    });
+    println!(
+        "ui graph: one connection of {PACKETS} segments ({segments} data segments, {columns} bars) drawn again in {} ms; \
+         zoom work p50/p99 {}/{} ms, frame p99 {} ms; pan work p50/p99 {}/{} ms, frame p99 {} ms",
+        out["draw_ms"],
+        out["zoom_work"]["p50_ms"],
+        out["zoom_work"]["p99_ms"],
+        out["zoom_frame"]["p99_ms"],
+        out["pan_work"]["p50_ms"],
+        out["pan_work"]["p99_ms"],
+        out["pan_frame"]["p99_ms"],
+    );
+    println!("{out}");
+    Ok(())
+}
+
+/// The graph's timings (see [`measure_graph`]).
+const GRAPH: &str = "const idle = () => new Promise(r => { const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); });
+    const next = () => new Promise(r => requestAnimationFrame(r));
+    (async () => {
+        const flip = () => document.querySelector('#seq-graph-flip').click();
+        flip(); await idle(); await next();
+        const t0 = performance.now(); flip(); await idle();
+        const draw = Math.round((performance.now() - t0) * 10) / 10;
+        await next();
+        const svg = () => document.querySelector('#seq-graph svg');
+        const zoom_work = [], zoom_frame = [], pan_work = [], pan_frame = [];
+        for (let i = 0; i < 60; i++) {
+            const start = await next(); const t = performance.now();
+            const r = svg().getBoundingClientRect();
+            svg().dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: i < 30 ? -100 : 100, clientX: r.x + r.width * 0.4, clientY: r.y + 50 }));
+            await idle(); zoom_work.push(performance.now() - t); zoom_frame.push((await next()) - start);
+        }
+        for (let i = 0; i < 10; i++) { svg().dispatchEvent(new KeyboardEvent('keydown', { key: '+', bubbles: true })); await idle(); }
+        for (let i = 0; i < 60; i++) {
+            const start = await next(); const t = performance.now();
+            svg().dispatchEvent(new KeyboardEvent('keydown', { key: i < 30 ? 'ArrowRight' : 'ArrowLeft', bubbles: true }));
+            await idle(); pan_work.push(performance.now() - t); pan_frame.push((await next()) - start);
+        }
+        done({ draw, zoom_work, zoom_frame, pan_work, pan_frame });
+    })();";
+
 /// Runs an async script that ends by calling `done(result)`.
 async fn in_page(b: &Browser, script: &str) -> Result<Value> {
     let wrapped = format!("const done = arguments[arguments.length - 1]; {script}");
@@ -314,6 +402,11 @@ struct Packet {
 /// Ten connections one after another: handshake, requests each ACKed,
 /// close; `packets` in all.
 fn traffic(packets: u32) -> Vec<Packet> {
+    traffic_in(packets, CONNECTIONS)
+}
+
+/// [`traffic`] in `connections` connections.
+fn traffic_in(packets: u32, connections: u32) -> Vec<Packet> {
     let flags = |syn, ack, psh, fin| TcpFlags {
         syn,
         ack,
@@ -327,8 +420,8 @@ fn traffic(packets: u32) -> Vec<Packet> {
     let psh_ack = flags(false, true, true, false);
     let fin_ack = flags(false, true, false, true);
     let mut out = Vec::with_capacity(packets as usize);
-    let per_conn = packets / CONNECTIONS;
-    for conn in 1..=CONNECTIONS {
+    let per_conn = packets / connections;
+    for conn in 1..=connections {
         let (c, s) = (conn * 1_000_000, 7_000_000u32);
         let mut push = |forward, flags, seq, ack, len| {
             out.push(Packet {

@@ -44,7 +44,7 @@ fn ss_counters(port: u16) -> (u32, u32, u32, u64) {
 /// The last `tcp_info` event of `socket` the page has seen, after waiting
 /// until the socket has been quiet a while (no new event in 200 ms).
 async fn settled_info(page: &mut Client, socket: u32) -> TcpInfo {
-    let of_socket = |e: &sockscope_shared::Event| matches!(&e.kind, EventKind::TcpInfo { socket: s, .. } if *s == socket);
+    let of_socket = |e: &sockscope_shared::Event| matches!(&e.kind, EventKind::TcpInfo { socket: s, .. } if *s == Some(socket));
     let mut last = None;
     while let Some(event) = page
         .try_wait_for(&of_socket, Duration::from_millis(200))
@@ -197,4 +197,56 @@ async fn accept_waits_for_a_connection_and_recvfrom_for_a_datagram() {
         .await;
     let recv = page.call_result(id).await;
     assert_eq!(data_of(&recv.result), b"dgram");
+}
+
+#[tokio::test]
+async fn a_watched_connection_of_another_program_reports_its_counters_as_ss_does() {
+    use std::io::Write;
+    let relay = Relay::start().await;
+    let mut page = relay.client().await;
+    // Another program's connection, made here with plain std sockets.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let id = page.send(json!({"cmd": "watch", "ports": [port]})).await;
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (_server, _) = listener.accept().unwrap();
+    client.write_all(&[b'w'; 30_000]).unwrap();
+    let local = client.local_addr().unwrap().to_string();
+    let peer = format!("127.0.0.1:{port}");
+    // Its counters settle once all 30,000 bytes are acknowledged.
+    let acked = |e: &sockscope_shared::Event| {
+        matches!(&e.kind, EventKind::TcpInfo { socket: None, local: Some(l), info, .. }
+            if *l == local && info.bytes_acked == 30_001)
+    };
+    let event = page.wait_for(acked).await;
+    let EventKind::TcpInfo {
+        peer: Some(seen_peer),
+        info,
+        ..
+    } = event.kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(seen_peer, peer);
+    let (cwnd, mss, _, bytes_acked) = ss_counters(client.local_addr().unwrap().port());
+    assert_eq!(
+        (info.snd_cwnd, info.snd_mss, info.bytes_acked),
+        (cwnd, mss, bytes_acked),
+        "relay (sock_diag) vs ss -ti"
+    );
+    // The server's end is reported too, by its own addresses.
+    page.wait_for(|e| {
+        matches!(&e.kind, EventKind::TcpInfo { socket: None, local: Some(l), peer: Some(p), info }
+            if *l == peer && *p == local && info.bytes_received == 30_000)
+    })
+    .await;
+    // Nothing refused the watch.
+    assert!(
+        !page
+            .seen
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::CommandError(c) if c.request == Some(id))),
+        "{:?}",
+        page.seen
+    );
 }

@@ -376,7 +376,7 @@ async fn a_slow_path_shows_connect_waiting_and_its_rtt_in_tcp_info() {
     // The kernel's smoothed RTT is the path's: 60 ms and a little more.
     let info = page
         .wait_for(
-            |e| matches!(&e.kind, EventKind::TcpInfo { socket, .. } if *socket == connect.socket),
+            |e| matches!(&e.kind, EventKind::TcpInfo { socket, .. } if *socket == Some(connect.socket)),
         )
         .await;
     let EventKind::TcpInfo { info, .. } = info.kind else {

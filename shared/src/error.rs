@@ -56,6 +56,10 @@ pub enum ErrorCode {
     LabUnavailable,
     /// The path cannot change this way while sockets are open.
     PathBusy,
+    /// The kernel's socket table (sock_diag) could not be read, so the
+    /// counters of watched connections cannot be shown; their packets
+    /// still are. The message says why.
+    CountersUnavailable,
     /// The relay failed in a way that is not the command's fault.
     Internal,
 }

@@ -65,14 +65,26 @@ pub enum EventKind {
     /// {"event": "recv_queue", "socket": 3, "bytes": 15}
     /// ```
     RecvQueue { socket: SocketId, bytes: u32 },
-    /// A TCP socket's kernel counters changed: congestion window, RTT,
-    /// bytes in flight (`getsockopt(TCP_INFO)`, sampled after calls and
-    /// while segments pass, at most once per [`TCP_INFO_EVERY_US`]).
+    /// A TCP connection's kernel counters changed: congestion window,
+    /// RTT, bytes in flight. For the relay's own sockets (`socket`),
+    /// `getsockopt(TCP_INFO)`, sampled after calls and while segments
+    /// pass, at most once per [`TCP_INFO_EVERY_US`]; for a connection of
+    /// another program on a watched port (`local` and `peer`, its two
+    /// addresses as that program's end sees them), the kernel's socket
+    /// table through sock_diag, as `ss -ti` reads it.
     ///
     /// ```json
     /// {"event": "tcp_info", "socket": 2, "info": {"state": "ESTABLISHED", "snd_cwnd": 10, …}}
     /// ```
-    TcpInfo { socket: SocketId, info: TcpInfo },
+    TcpInfo {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        socket: Option<SocketId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        local: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer: Option<String>,
+        info: TcpInfo,
+    },
     /// A call that did not return at once: it waits inside the kernel, and
     /// its call event follows when it returns.
     ///

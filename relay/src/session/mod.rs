@@ -19,6 +19,8 @@
 //! - [`steps`]: running slow steps off the session, in order per socket.
 //! - [`open`]: making sockets: listen, connect, bind; accepted connections.
 //! - [`lingering`]: closed connections followed through TIME_WAIT.
+//! - [`watched`]: the counters of other programs' connections on watched
+//!   ports, through sock_diag.
 
 mod lingering;
 mod open;
@@ -26,6 +28,7 @@ mod path;
 mod policy;
 mod resolve;
 mod steps;
+mod watched;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -45,6 +48,7 @@ use self::{
     path::SessionPath,
     policy::{Refusal, Role},
     steps::{Asked, Steps},
+    watched::Watched,
 };
 use crate::{
     Config,
@@ -68,6 +72,7 @@ pub struct Session {
     notices: mpsc::Receiver<Notice>,
     steps: Steps,
     lingering: Lingering,
+    watched: Watched,
     capture: SessionCapture,
     /// Whether the relay may capture here, to start captures in a lab.
     capture_state: CaptureState,
@@ -99,6 +104,7 @@ impl Session {
             notices,
             steps: Steps::new(),
             lingering: Lingering::new(),
+            watched: Watched::new(),
             capture,
             capture_state,
             lab_availability,
@@ -110,6 +116,8 @@ impl Session {
     /// Serves requests until the page goes away.
     pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         loop {
+            // The relay's own sockets, whose counters their tasks report.
+            let own: HashSet<SocketAddr> = self.sockets.values().map(|s| s.local).collect();
             tokio::select! {
                 // The lab's reports first: a drop is reported the moment
                 // the path decides it, long before a retransmission of the
@@ -128,6 +136,7 @@ impl Session {
                 }
                 () = self.capture.next() => {}
                 () = self.lingering.next(&self.events) => {}
+                () = self.watched.next(&self.events, &own) => {}
             }
         }
     }
@@ -294,6 +303,7 @@ impl Session {
                 }
                 // The new filter takes effect in its own time; a failure is
                 // reported by the capture itself.
+                self.watched.set_ports(ports.clone(), request);
                 self.capture
                     .watch(ports)
                     .map(drop)

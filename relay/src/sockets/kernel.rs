@@ -36,6 +36,31 @@ pub fn tcp_state(socket: &impl AsRawFd) -> Option<TcpState> {
 /// older than Linux 4.9 (the first to return `tcpi_delivery_rate`).
 pub fn tcp_info(socket: &impl AsRawFd) -> Option<TcpInfo> {
     let (raw, len) = raw_tcp_info(socket)?;
+    tcp_info_from(&raw, len)
+}
+
+/// TCP counters from the `struct tcp_info` that sock_diag's
+/// `INET_DIAG_INFO` attribute carries: the same layout as `TCP_INFO`, as
+/// long as the kernel's version of it. At most the part of it this build
+/// of libc knows is read; a shorter one leaves the rest absent.
+pub(crate) fn tcp_info_from_bytes(bytes: &[u8]) -> Option<TcpInfo> {
+    let copied = bytes.len().min(size_of::<libc::tcp_info>());
+    // SAFETY: tcp_info is plain old data; zeroed is a valid value.
+    let mut raw: libc::tcp_info = unsafe { std::mem::zeroed() };
+    // SAFETY: `copied` is at most the length of both the source slice and
+    // the destination struct, and the two do not overlap. Any bytes make a
+    // valid tcp_info: all its fields are integers.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), (&raw mut raw).cast::<u8>(), copied);
+    }
+    tcp_info_from(&raw, copied)
+}
+
+/// TCP counters from a `struct tcp_info` of which the kernel wrote the
+/// first `len` bytes, however it was read: fields past `len` are absent,
+/// and a struct too short to reach `tcpi_delivery_rate` (older than Linux
+/// 4.9) gives `None`.
+pub(crate) fn tcp_info_from(raw: &libc::tcp_info, len: usize) -> Option<TcpInfo> {
     let written = |offset: usize, size: usize| len >= offset + size;
     macro_rules! newer {
         ($field:ident) => {
@@ -175,5 +200,34 @@ mod tests {
             "{info:?}"
         );
         assert!(tcp_info(&listener).is_some_and(|l| l.state == TcpState::Listen));
+    }
+
+    #[test]
+    fn counters_from_bytes_as_long_as_the_kernel_wrote() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (raw, len) = raw_tcp_info(&client).unwrap();
+        // SAFETY: the struct's own bytes, no more than it has.
+        let bytes = unsafe {
+            std::slice::from_raw_parts((&raw const raw).cast::<u8>(), len.min(size_of_val(&raw)))
+        };
+        let full = tcp_info_from_bytes(bytes).unwrap();
+        assert_eq!(Some(&full), tcp_info_from(&raw, len).as_ref());
+        assert!(full.snd_wnd.is_some(), "{full:?}");
+        // A kernel's struct longer than libc's is read as far as libc's.
+        let mut longer = bytes.to_vec();
+        longer.extend([0xff; 64]);
+        assert_eq!(tcp_info_from_bytes(&longer), Some(full.clone()));
+        // A Linux 4.9 struct ends with tcpi_delivery_rate.
+        let linux_4_9 = offset_of!(libc::tcp_info, tcpi_delivery_rate) + 8;
+        let older = TcpInfo {
+            snd_wnd: None,
+            rcv_wnd: None,
+            total_rto: None,
+            ..full
+        };
+        assert_eq!(tcp_info_from_bytes(&bytes[..linux_4_9]), Some(older));
+        assert_eq!(tcp_info_from_bytes(&bytes[..linux_4_9 - 1]), None);
+        assert_eq!(tcp_info_from_bytes(&[]), None);
     }
 }

@@ -11,6 +11,7 @@
 //! Per-socket tasks keep a blocked `recv()` on one socket from holding up a
 //! `send()` on another, exactly as two threads would in a real program.
 
+pub mod diag;
 mod errno;
 pub mod kernel;
 pub mod report;

@@ -123,7 +123,9 @@ impl Reporter {
         self.events.emit_at(
             now,
             EventKind::TcpInfo {
-                socket: self.socket,
+                socket: Some(self.socket),
+                local: None,
+                peer: None,
                 info,
             },
         );

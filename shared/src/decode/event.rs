@@ -200,7 +200,9 @@ impl WireEvent<'_> {
             "tcp_info" => {
                 let c = "tcp_info event";
                 EventKind::TcpInfo {
-                    socket: need(self.socket.take(), c, "socket")?,
+                    socket: self.socket.take(),
+                    local: self.local.take(),
+                    peer: self.peer.take(),
                     info: need(self.info.take(), c, "info")?,
                 }
             }

@@ -424,7 +424,18 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
         "bytes_received":0,"snd_wnd":65536,"rcv_wnd":65483,"total_rto":0}"#,
     )
     .unwrap();
-    kinds.push(EventKind::TcpInfo { socket: 3, info });
+    kinds.push(EventKind::TcpInfo {
+        socket: Some(3),
+        local: None,
+        peer: None,
+        info: info.clone(),
+    });
+    kinds.push(EventKind::TcpInfo {
+        socket: None,
+        local: Some("127.0.0.1:9527".into()),
+        peer: Some("127.0.0.1:41000".into()),
+        info,
+    });
     kinds.push(EventKind::Waiting(WaitingCall {
         socket: 3,
         request: Some(7),

@@ -67,8 +67,17 @@ pub fn describe(event: &Event) -> String {
         EventKind::RecvQueue { socket, bytes } => {
             format!("socket #{socket}: {bytes} bytes wait in its receive buffer")
         }
-        EventKind::TcpInfo { socket, info } => format!(
-            "socket #{socket}: cwnd {} · rtt {} · {} unacked",
+        EventKind::TcpInfo {
+            socket,
+            local,
+            info,
+            ..
+        } => format!(
+            "{}: cwnd {} · rtt {} · {} unacked",
+            socket.map_or_else(
+                || local.clone().unwrap_or_default(),
+                |s| format!("socket #{s}")
+            ),
             info.snd_cwnd,
             duration(u64::from(info.rtt_us)),
             info.unacked

@@ -82,7 +82,19 @@ pub fn events_of(model: &Model, scope: Scope) -> Vec<Event> {
         }
         EventKind::State { socket, .. }
         | EventKind::RecvQueue { socket, .. }
-        | EventKind::TcpInfo { socket, .. } => sockets.contains(socket),
+        | EventKind::TcpInfo {
+            socket: Some(socket),
+            ..
+        } => sockets.contains(socket),
+        EventKind::TcpInfo {
+            socket: None,
+            local,
+            ..
+        } => local.as_deref().is_some_and(|local| {
+            conv.ends
+                .iter()
+                .any(|end| addr::same_endpoint(&end.addr, local))
+        }),
         EventKind::Waiting(waiting) => sockets.contains(&waiting.socket),
         EventKind::CommandError(_)
         | EventKind::Capture(_)

@@ -173,6 +173,11 @@ fn english(error: &CommandError) -> String {
              loss can change at any time; loopback or the lab, and the MTU, only with no socket \
              open)"
         ),
+        ErrorCode::CountersUnavailable => format!(
+            "{prefix}the kernel's socket table could not be read, so the watched connections' \
+             congestion window and RTT will not show (their packets still do): {}",
+            error.message
+        ),
     }
 }
 
@@ -262,6 +267,10 @@ fn chinese(error: &CommandError) -> String {
         ErrorCode::PathBusy => format!(
             "{prefix}当前路径上还有打开的套接字：请先关闭它们（延迟和丢包随时可以改；回环与实验室之间的切换、MTU 只能在没有套接字时改）"
         ),
+        ErrorCode::CountersUnavailable => format!(
+            "{prefix}无法读取内核的套接字表，所以看不到被观察连接的拥塞窗口和 RTT（报文照常显示）：{}",
+            error.message
+        ),
     }
 }
 
@@ -332,6 +341,7 @@ mod tests {
             ErrorCode::BadPath,
             ErrorCode::LabUnavailable,
             ErrorCode::PathBusy,
+            ErrorCode::CountersUnavailable,
         ];
         let limit = Limit {
             found: 2_000_000,

@@ -240,9 +240,16 @@ fn end_view(
         state,
         receive,
         unsent,
-        counters: info
-            .and_then(|info| info.counters_when(|at| model.shows(horizon, at)))
-            .cloned(),
+        counters: match info {
+            Some(info) => info.counters_when(|at| model.shows(horizon, at)).cloned(),
+            None => model
+                .watched_counters_when(
+                    &conversation.ends[end].addr,
+                    &conversation.ends[1 - end].addr,
+                    |at| model.shows(horizon, at),
+                )
+                .cloned(),
+        },
     })
 }
 

@@ -64,6 +64,16 @@ pub struct RecvQueue {
     pub bytes: u32,
 }
 
+/// The counters of a connection of another program (a watched port), as
+/// a `tcp_info` event named it by its addresses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchedCounters {
+    pub at: usize,
+    pub local: String,
+    pub peer: Option<String>,
+    pub info: sockscope_shared::TcpInfo,
+}
+
 /// How many of a stream's sends, segments and recv() chunks a horizon
 /// shows, and whether its end of stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,6 +114,8 @@ pub struct Model {
     /// the step before them.
     pub steps: Vec<usize>,
     pub recv_queues: Vec<RecvQueue>,
+    /// Counters of watched connections, in arrival order.
+    pub watched_counters: Vec<WatchedCounters>,
     pub command_errors: Vec<(usize, CommandError)>,
     /// Events the relay dropped because the page read too slowly.
     pub dropped: u64,
@@ -140,7 +152,23 @@ impl Model {
                 socket: *socket,
                 bytes: *bytes,
             }),
-            EventKind::TcpInfo { socket, info } => self.sockets.on_tcp_info(at, *socket, info),
+            EventKind::TcpInfo {
+                socket: Some(socket),
+                info,
+                ..
+            } => self.sockets.on_tcp_info(at, *socket, info),
+            EventKind::TcpInfo {
+                socket: None,
+                local: Some(local),
+                peer,
+                info,
+            } => self.watched_counters.push(WatchedCounters {
+                at,
+                local: local.clone(),
+                peer: peer.clone(),
+                info: info.clone(),
+            }),
+            EventKind::TcpInfo { .. } => {}
             // A call that waits is a step: the moment a program "hangs".
             EventKind::Waiting(_) => self.add_step(at, event.t_us),
             EventKind::Segment(segment) => {
@@ -170,6 +198,27 @@ impl Model {
             EventKind::PathStats(counts) => self.path.counts = Some(*counts),
         }
         self.events.push(event);
+    }
+
+    /// The latest counters of the watched connection end at `local` (whose
+    /// peer is `peer`) among those `seen` accepts (by position).
+    pub fn watched_counters_when(
+        &self,
+        local: &str,
+        peer: &str,
+        seen: impl Fn(usize) -> bool,
+    ) -> Option<&sockscope_shared::TcpInfo> {
+        let shown = self.watched_counters.partition_point(|c| seen(c.at));
+        self.watched_counters[..shown]
+            .iter()
+            .rev()
+            .find(|c| {
+                addr::same_endpoint(&c.local, local)
+                    && c.peer
+                        .as_deref()
+                        .is_none_or(|p| addr::same_endpoint(p, peer))
+            })
+            .map(|c| &c.info)
     }
 
     /// Where an event sits in time: its timestamp, then its arrival.

@@ -17,7 +17,7 @@
 
 use sockscope_shared::{EventKind, Segment, TcpAnalysis, Transport};
 
-use super::Model;
+use super::{Model, addr};
 
 /// What happened to a data segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -237,24 +237,35 @@ impl SeqGraph {
                 })
                 .collect();
         }
-        let sender = conv.ends[direction]
-            .socket
-            .and_then(|id| model.sockets.get(id));
-        if let Some(sender) = sender {
-            graph.counters = sender
+        // The sender's counters: its socket's, or for another program's
+        // connection (a watched port) those named by its address.
+        let mark = |at: usize, info: &sockscope_shared::TcpInfo| {
+            Some(CounterMark {
+                t_us: model.events.get(at)?.t_us,
+                cwnd_bytes: u64::from(info.snd_cwnd) * u64::from(info.snd_mss),
+                in_flight_bytes: info.in_flight_bytes(),
+                rtt_us: info.rtt_us,
+            })
+        };
+        let (sender, receiver) = (&conv.ends[direction], &conv.ends[1 - direction]);
+        graph.counters = match sender.socket.and_then(|id| model.sockets.get(id)) {
+            Some(socket) => socket
                 .counters
                 .iter()
-                .filter_map(|(at, info)| {
-                    let t_us = model.events.get(*at)?.t_us;
-                    Some(CounterMark {
-                        t_us,
-                        cwnd_bytes: u64::from(info.snd_cwnd) * u64::from(info.snd_mss),
-                        in_flight_bytes: info.in_flight_bytes(),
-                        rtt_us: info.rtt_us,
-                    })
+                .filter_map(|(at, info)| mark(*at, info))
+                .collect(),
+            None => model
+                .watched_counters
+                .iter()
+                .filter(|c| {
+                    addr::same_endpoint(&c.local, &sender.addr)
+                        && c.peer
+                            .as_deref()
+                            .is_none_or(|p| addr::same_endpoint(p, &receiver.addr))
                 })
-                .collect();
-        }
+                .filter_map(|c| mark(c.at, &c.info))
+                .collect(),
+        };
         Some(graph)
     }
 
