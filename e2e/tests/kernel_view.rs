@@ -88,6 +88,18 @@ async fn a_recv_with_nothing_to_read_shows_waiting_until_data_comes() -> Result<
         "Array.from(document.querySelectorAll('#ladder .row.call')).some(r => r.dataset.label.startsWith('recv(1024) → 5 bytes'))",
     )
     .await?;
+    // The sender's kernel stamped the send leaving and acknowledged.
+    let stamped = b
+        .wait(
+            "the send's timestamps in the byte stream",
+            "document.querySelector('.send-times li')?.textContent",
+        )
+        .await?;
+    let stamped = stamped.as_str().unwrap_or_default();
+    assert!(
+        stamped.starts_with("send #0: left after ") && stamped.contains(", acknowledged after "),
+        "{stamped}"
+    );
     b.wait(
         "the bar to close",
         &format!("JSON.stringify({BARS}) === '[1,0]'"),

@@ -135,7 +135,7 @@ async fn a_lost_segment_stops_midway_and_its_resend_is_labelled() -> Result<()> 
     // segment's bar, the resend's, and the sender's congestion window.
     b.wait(
         "the graph's lost and resent bars",
-        "document.querySelector('#seq-graph .seg-bar.dropped') && document.querySelector('#seq-graph .seg-bar.again')",
+        "document.querySelector('#seq-graph .seg-bars.dropped')?.getAttribute('d') && document.querySelector('#seq-graph .seg-bars.again')?.getAttribute('d')",
     )
     .await?;
     let cwnd = b

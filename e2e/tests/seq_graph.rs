@@ -7,8 +7,15 @@ use serde_json::Value;
 use sockscope_e2e::paths::workspace;
 use sockscope_e2e::{HarnessError, Result, Session};
 
-/// The bars drawn: `[low, high, segments, at]` each, left to right.
-const BARS: &str = "Array.from(document.querySelectorAll('#seq-graph .seg-bar')).map(b => [b.dataset.low * 1, b.dataset.high * 1, b.dataset.segments * 1, b.dataset.at * 1])";
+/// The bars drawn: `[low, high, segments, at]` each, left to right, as
+/// the graph lists what its paths draw.
+const BARS: &str = "document.querySelector('#seq-graph').dataset.bars.split(';').filter(s => s).map(s => s.split(' ').map(Number))";
+
+/// The client x of the bars, left to right, read from the paths that
+/// draw them (`M x y V y` each).
+const BAR_XS: &str = "const svg = document.querySelector('#seq-graph svg'); const r = svg.getBoundingClientRect(); \
+    const scale = r.width / svg.viewBox.baseVal.width; \
+    const xs = Array.from(document.querySelectorAll('#seq-graph .seg-bars')).flatMap(p => (p.getAttribute('d').match(/M[0-9.]+/g) || []).map(m => r.left + m.slice(1) * scale)).sort((a, b) => a - b);";
 
 /// tshark's data segments from port `src`: (relative seq, len).
 fn tshark_data(file: &std::path::Path, src: &str) -> Result<Vec<(u64, u64)>> {
@@ -49,7 +56,7 @@ async fn a_capture_files_segments_are_the_graphs_bars() -> Result<()> {
     b.open_capture(&file).await?;
     b.wait(
         "the graph",
-        "document.querySelectorAll('#seq-graph .seg-bar').length > 0",
+        "document.querySelector('#seq-graph')?.dataset.bars?.length > 0",
     )
     .await?;
     // The direction that carried the bytes: the client's three sends.
@@ -81,14 +88,15 @@ async fn a_capture_files_segments_are_the_graphs_bars() -> Result<()> {
     // The wheel just left of the first bar zooms in around it until each
     // segment has a column of its own: then each bar is one segment, where
     // tshark has it.
-    let wheel = "(() => { const bars = document.querySelectorAll('#seq-graph .seg-bar'); const r = bars[0].getBoundingClientRect(); \
-        document.querySelector('#seq-graph svg').dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -100, clientX: r.x - 2, clientY: r.y })); return 0; })()";
+    let wheel = format!(
+        "(() => {{ {BAR_XS} svg.dispatchEvent(new WheelEvent('wheel', {{ bubbles: true, cancelable: true, deltaY: -100, clientX: xs[0] - 2, clientY: r.top + 50 }})); return 0; }})()"
+    );
     let mut bars = bars;
     for _ in 0..80 {
         if bars.len() == expected.len() {
             break;
         }
-        b.eval(wheel).await?;
+        b.eval(&wheel).await?;
         tokio::time::sleep(std::time::Duration::from_millis(40)).await;
         bars = read_bars().await?;
     }
@@ -103,10 +111,9 @@ async fn a_capture_files_segments_are_the_graphs_bars() -> Result<()> {
     // A click on the second bar selects its segment in the detail pane.
     let second = bars.get(1).map(|bar| bar[3]).unwrap_or_default();
     // At the bar's own place across the graph, as a pointer would.
-    b.eval(
-        "(() => { const bar = document.querySelectorAll('#seq-graph .seg-bar')[1]; const r = bar.getBoundingClientRect(); \
-         bar.dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2 })); return 0; })()",
-    )
+    b.eval(&format!(
+        "(() => {{ {BAR_XS} svg.dispatchEvent(new MouseEvent('click', {{ bubbles: true, clientX: xs[1], clientY: r.top + 50 }})); return 0; }})()"
+    ))
     .await?;
     let index = b
         .wait(

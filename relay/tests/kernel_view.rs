@@ -250,3 +250,53 @@ async fn a_watched_connection_of_another_program_reports_its_counters_as_ss_does
         page.seen
     );
 }
+
+#[tokio::test]
+async fn every_send_of_a_mebibyte_is_stamped_leaving_and_acknowledged() {
+    use sockscope_shared::{CallResult, SendStage};
+    let relay = Relay::start().await;
+    let mut page = relay.client().await;
+    let (_, client, server) = page.pair().await;
+    page.send(json!({"cmd": "auto_read", "socket": server, "on": true, "bufsize": 65536}))
+        .await;
+    const MIB: u64 = 1 << 20;
+    page.send(
+        json!({"cmd": "send", "socket": client, "payload": {"hex": "61".repeat(MIB as usize)}}),
+    )
+    .await;
+    // The send() calls the relay made, until the whole mebibyte was taken.
+    let mut ends = Vec::new();
+    while ends.last() != Some(&MIB) {
+        let send = page.call_on(client, "send").await;
+        let (Call::Send { offset, .. }, CallResult::Sent { bytes }) = (&send.call, &send.result)
+        else {
+            panic!("{send:?}");
+        };
+        ends.push(offset + bytes);
+    }
+    assert!(!ends.is_empty());
+    // Each one's last byte, stamped twice: handed to the device, then
+    // covered by the peer's ACK.
+    for stage in [SendStage::Sent, SendStage::Acked] {
+        for &end in &ends {
+            page.wait_for(|e| {
+                matches!(e.kind, EventKind::SendTime { socket, end: e_end, stage: s }
+                    if socket == client && e_end == end && s == stage)
+            })
+            .await;
+        }
+    }
+    // And no stamp names a byte no send ended at.
+    let strays: Vec<_> = page
+        .seen
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::SendTime { end, .. } if !ends.contains(&end) => Some(end),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        strays.is_empty(),
+        "stamps for {strays:?}, sends ended at {ends:?}"
+    );
+}

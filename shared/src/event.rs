@@ -85,6 +85,20 @@ pub enum EventKind {
         peer: Option<String>,
         info: TcpInfo,
     },
+    /// When the last byte of a send() left for the device, or was
+    /// covered by the peer's cumulative ACK, as the kernel stamped it
+    /// (SO_TIMESTAMPING); `t_us` is that stamp. `end` is one past the
+    /// send's last byte: the `offset` of its `send` call event plus its
+    /// length.
+    ///
+    /// ```json
+    /// {"event": "send_time", "socket": 2, "end": 20000, "stage": "acked"}
+    /// ```
+    SendTime {
+        socket: SocketId,
+        end: u64,
+        stage: SendStage,
+    },
     /// A call that did not return at once: it waits inside the kernel, and
     /// its call event follows when it returns.
     ///
@@ -145,6 +159,16 @@ impl EventKind {
 /// The shortest time between two `tcp_info` events of one socket, in
 /// microseconds: a bulk transfer changes the counters with every ACK.
 pub const TCP_INFO_EVERY_US: u64 = 5_000;
+
+/// The moment a [`EventKind::SendTime`] stamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendStage {
+    /// Handed to the device (left the machine, or loopback).
+    Sent,
+    /// Covered by a cumulative ACK from the peer.
+    Acked,
+}
 
 /// A call waiting in the kernel (see [`EventKind::Waiting`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -42,8 +42,8 @@ pub use command::{Command, Framing, Payload, Request, ShutdownHow, SocketOption}
 pub use decode::{DecodeError, DecodeErrorKind, Field, Found, RequestError};
 pub use error::{CommandError, ErrorCode, Limit, OsError};
 pub use event::{
-    Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SocketId,
-    TCP_INFO_EVERY_US, Transport, WaitReason, WaitingCall,
+    Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SendStage,
+    SocketId, TCP_INFO_EVERY_US, Transport, WaitReason, WaitingCall,
 };
 pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
 pub use limits::{Bound, LimitError, Limits};

@@ -89,3 +89,30 @@ fn each_end_shows_its_kernels_counters_as_of_the_step() {
     // The client's FIN counts as one more.
     assert_eq!(counters(last, 3).unwrap().bytes_received, 20_001);
 }
+
+#[test]
+fn the_send_is_stamped_leaving_and_acknowledged_after_its_call() {
+    let model = Model::from_events(session());
+    let (at, send) = model
+        .events
+        .iter()
+        .enumerate()
+        .find_map(|(at, e)| match &e.kind {
+            EventKind::Call(c) => match &c.call {
+                sockscope_shared::Call::Send { offset, data, .. } => {
+                    Some((at, (c.socket, offset + data.len() as u64)))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(send, (2, 20_000));
+    let timing = model
+        .send_timings
+        .get(&send)
+        .expect("a send_time for the send");
+    let called = model.events[at].t_us;
+    let (sent, acked) = (timing.sent.unwrap().1, timing.acked.unwrap().1);
+    assert!(called <= sent && sent <= acked, "{called} {sent} {acked}");
+}

@@ -15,6 +15,7 @@ pub mod diag;
 mod errno;
 pub mod kernel;
 pub mod report;
+pub mod send_times;
 mod tcp_listener;
 mod tcp_stream;
 mod udp;

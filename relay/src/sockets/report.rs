@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use sockscope_shared::{
-    Call, CallEvent, CallResult, EventKind, SocketId, TCP_INFO_EVERY_US, TcpInfo, TcpState,
-    Transport, WaitReason, WaitingCall,
+    Call, CallEvent, CallResult, EventKind, SendStage, SocketId, TCP_INFO_EVERY_US, TcpInfo,
+    TcpState, Transport, WaitReason, WaitingCall,
 };
 
 use crate::{clock, events::EventTx};
@@ -92,6 +92,19 @@ impl Reporter {
                 });
             }
         }
+    }
+
+    /// Reports when the kernel stamped the last byte of the send that
+    /// ends at `end` (one past its last byte).
+    pub fn send_time(&mut self, t_us: u64, end: u64, stage: SendStage) {
+        self.events.emit_at(
+            t_us,
+            EventKind::SendTime {
+                socket: self.socket,
+                end,
+                stage,
+            },
+        );
     }
 
     /// Reports a call that waits in the kernel; its call event follows

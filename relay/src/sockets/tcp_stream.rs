@@ -21,10 +21,11 @@ use std::{collections::VecDeque, io, net::SocketAddr, sync::Arc, time::Duration}
 
 use socket2::SockRef;
 use sockscope_shared::{
-    Bytes, Call, CallResult, Framing, ShutdownHow, SocketId, SocketOption, TcpInfo, TcpState,
-    Transport, WaitReason,
+    Bytes, Call, CallResult, Framing, SendStage, ShutdownHow, SocketId, SocketOption, TcpInfo,
+    TcpState, Transport, WaitReason,
 };
 use tokio::{
+    io::Interest,
     net::TcpStream,
     sync::mpsc,
     time::{Instant, MissedTickBehavior, interval, sleep_until},
@@ -32,7 +33,7 @@ use tokio::{
 
 use super::{
     Connection, Context, Notice, OP_QUEUE, Op, PendingRecv, Reporter, STATE_POLL, describe, kernel,
-    report::After,
+    report::After, send_times,
 };
 use crate::{clock::now_us, events::EventTx};
 
@@ -44,6 +45,8 @@ pub fn spawn(
     notices: mpsc::Sender<Notice>,
 ) -> mpsc::Sender<Op> {
     let (ops_tx, ops) = mpsc::channel(OP_QUEUE);
+    // Before any send, so each report's offset counts from the first byte.
+    let stamping = send_times::enable(&stream).is_ok();
     let task = StreamTask {
         report: Reporter::new(socket, Transport::Tcp, events),
         local: stream.local_addr().ok(),
@@ -60,6 +63,7 @@ pub fn spawn(
         eof: false,
         in_table: false,
         info: None,
+        stamping,
     };
     tokio::spawn(task.run());
     ops_tx
@@ -103,6 +107,8 @@ struct StreamTask {
     in_table: bool,
     /// The kernel's counters as last read (by [`StreamTask::after`]).
     info: Option<TcpInfo>,
+    /// The kernel stamps each send's departure and acknowledgement.
+    stamping: bool,
 }
 
 impl StreamTask {
@@ -137,6 +143,11 @@ impl StreamTask {
                 ready = send_ready(&self.stream, next_send), if next_send.is_some() => {
                     if ready.is_ok() {
                         self.send_once();
+                    }
+                }
+                ready = self.stream.ready(Interest::ERROR), if self.stamping => {
+                    if ready.is_ok() {
+                        self.on_send_times();
                     }
                 }
                 () = self.report.events.room(), if !room => {}
@@ -355,6 +366,35 @@ impl StreamTask {
             self.sends.pop_front();
         }
         self.report_call(called_us, request, call, result);
+    }
+
+    /// Reports the send timestamps waiting on the error queue.
+    fn on_send_times(&mut self) {
+        loop {
+            let read = self
+                .stream
+                .try_io(Interest::ERROR, || send_times::read_one(&self.stream));
+            match read {
+                Ok(Some(time)) => {
+                    // The kernel counts in 32 bits: the send this is is
+                    // the one whose last byte has these low bits, at or
+                    // below the bytes sent so far.
+                    let wrapped = self.sent_offset.saturating_sub(1);
+                    let mut last = (wrapped & !0xffff_ffff) | time.last_byte;
+                    if last > wrapped {
+                        last = last.saturating_sub(1 << 32);
+                    }
+                    let stage = match time.stage {
+                        send_times::Stage::Sent => SendStage::Sent,
+                        send_times::Stage::Acked => SendStage::Acked,
+                    };
+                    self.report.send_time(time.t_us, last + 1, stage);
+                }
+                Ok(None) => {}
+                // Empty (WouldBlock), or a socket that cannot say.
+                Err(_) => return,
+            }
+        }
     }
 
     fn poll_kernel(&mut self) {

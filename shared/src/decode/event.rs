@@ -42,7 +42,7 @@ use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::{
     Bytes, Call, CallEvent, Capabilities, CommandError, Direction, ErrorCode, Event, EventKind,
     Framing, Hello, LabPath, Limit, Limits, LinkCounts, PathCounts, PathDrop, PathFate, PathPreset,
-    PathState, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalysis, TcpFlags, TcpInfo,
+    PathState, SendStage, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalysis, TcpFlags, TcpInfo,
     TcpOptions, TcpState, Transport, WaitReason, WaitingCall,
 };
 
@@ -53,6 +53,7 @@ pub(super) const EVENTS: &[&str] = &[
     "state",
     "recv_queue",
     "tcp_info",
+    "send_time",
     "waiting",
     "segment",
     "command_error",
@@ -111,6 +112,8 @@ pub(super) struct WireEvent<'a> {
     pub(super) bytes: Option<u32>,
     pub(super) info: Option<TcpInfo>,
     pub(super) why: Option<WaitReason>,
+    pub(super) end: Option<u64>,
+    pub(super) stage: Option<SendStage>,
 
     // the call's arguments
     pub(super) addr: Option<String>,
@@ -204,6 +207,14 @@ impl WireEvent<'_> {
                     local: self.local.take(),
                     peer: self.peer.take(),
                     info: need(self.info.take(), c, "info")?,
+                }
+            }
+            "send_time" => {
+                let c = "send_time event";
+                EventKind::SendTime {
+                    socket: need(self.socket.take(), c, "socket")?,
+                    end: need(self.end.take(), c, "end")?,
+                    stage: need(self.stage.take(), c, "stage")?,
                 }
             }
             "waiting" => self.waiting()?,

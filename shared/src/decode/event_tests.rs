@@ -15,8 +15,8 @@ use crate::wrong_answers::{read_error, wrong_answers};
 use crate::{
     Bytes, Call, CallEvent, CallResult, Capabilities, CaptureState, CommandError, Direction,
     ErrorCode, Event, EventKind, Framing, Hello, Limit, Limits, OsError, SackBlock, Segment,
-    SegmentEvent, ShutdownHow, SocketId, SocketOption, TcpFlags, TcpInfo, TcpOptions, TcpState,
-    Timestamps, Transport, UdpDatagram, WaitReason, WaitingCall,
+    SegmentEvent, SendStage, ShutdownHow, SocketId, SocketOption, TcpFlags, TcpInfo, TcpOptions,
+    TcpState, Timestamps, Transport, UdpDatagram, WaitReason, WaitingCall,
 };
 
 /// Every JSON event log in the repository: the page's recordings and
@@ -436,6 +436,16 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
         peer: Some("127.0.0.1:41000".into()),
         info,
     });
+    kinds.push(EventKind::SendTime {
+        socket: 2,
+        end: 20_000,
+        stage: SendStage::Acked,
+    });
+    kinds.push(EventKind::SendTime {
+        socket: 2,
+        end: 5,
+        stage: SendStage::Sent,
+    });
     kinds.push(EventKind::Waiting(WaitingCall {
         socket: 3,
         request: Some(7),
@@ -570,7 +580,7 @@ fn errors_name_the_event_and_the_field() {
         (
             r#"{"index":0,"t_us":1,"event":"hug"}"#.to_string(),
             "unknown variant `hug` in field `event`, expected one of `hello`, `call`, \
-             `state`, `recv_queue`, `tcp_info`, `waiting`, `segment`, `command_error`, `capture`, \
+             `state`, `recv_queue`, `tcp_info`, `send_time`, `waiting`, `segment`, `command_error`, `capture`, \
              `lagged`, `path`, `path_drop`, `path_stats` \
              at line 1 column 34",
         ),

@@ -82,6 +82,13 @@ pub fn describe(event: &Event) -> String {
             duration(u64::from(info.rtt_us)),
             info.unacked
         ),
+        EventKind::SendTime { socket, end, stage } => format!(
+            "socket #{socket}: the send ending at byte {end} was {}",
+            match stage {
+                sockscope_shared::SendStage::Sent => "handed to the device",
+                sockscope_shared::SendStage::Acked => "acknowledged",
+            }
+        ),
         EventKind::Waiting(waiting) => format!(
             "socket #{}: {} waits",
             waiting.socket,

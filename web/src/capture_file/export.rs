@@ -96,6 +96,7 @@ pub fn events_of(model: &Model, scope: Scope) -> Vec<Event> {
                 .any(|end| addr::same_endpoint(&end.addr, local))
         }),
         EventKind::Waiting(waiting) => sockets.contains(&waiting.socket),
+        EventKind::SendTime { socket, .. } => sockets.contains(socket),
         EventKind::CommandError(_)
         | EventKind::Capture(_)
         | EventKind::Lagged { .. }

@@ -10,7 +10,7 @@ use super::length::px;
 use super::send_class;
 use super::shown_stream::ShownStream;
 use crate::i18n::{Lang, use_lang, words};
-use crate::model::describe::plural;
+use crate::model::describe::{duration, plural};
 use crate::model::stream::{ByteStream, Piece};
 
 /// How wide the byte axis may grow, in pixels.
@@ -335,6 +335,57 @@ pub fn StreamLanes(props: &Props) -> Html {
             html! {}
         }
     };
+    // When each send's last byte left and was acknowledged, as the
+    // sender's kernel stamped it: the first few sends of the stream.
+    let timings: Vec<Html> = conv.ends[d]
+        .socket
+        .map(|socket| {
+            stream
+                .sends
+                .iter()
+                .filter(|s| seen(s.at))
+                .filter_map(|s| {
+                    let end = s.offset + s.data.len() as u64;
+                    let timing = model.send_timings.get(&(socket, end))?;
+                    let called = model.events.get(s.at)?.t_us;
+                    let after = |stamp: Option<(usize, u64)>| {
+                        stamp
+                            .filter(|(at, _)| seen(*at))
+                            .map(|(_, t)| duration(t.saturating_sub(called)))
+                    };
+                    let (left, acked) = (after(timing.sent), after(timing.acked));
+                    if left.is_none() && acked.is_none() {
+                        return None;
+                    }
+                    let text = match (lang, left, acked) {
+                        (Lang::En, Some(l), Some(a)) => format!(
+                            "send #{}: left after {l}, acknowledged after {a}",
+                            s.ordinal
+                        ),
+                        (Lang::En, Some(l), None) => {
+                            format!("send #{}: left after {l}, not acknowledged yet", s.ordinal)
+                        }
+                        (Lang::En, None, a) => format!(
+                            "send #{}: acknowledged after {}",
+                            s.ordinal,
+                            a.unwrap_or_default()
+                        ),
+                        (Lang::Zh, Some(l), Some(a)) => {
+                            format!("send #{}：{l} 后发出，{a} 后被确认", s.ordinal)
+                        }
+                        (Lang::Zh, Some(l), None) => {
+                            format!("send #{}：{l} 后发出，尚未被确认", s.ordinal)
+                        }
+                        (Lang::Zh, None, a) => {
+                            format!("send #{}：{} 后被确认", s.ordinal, a.unwrap_or_default())
+                        }
+                    };
+                    Some(html! { <li data-end={end.to_string()}>{ text }</li> })
+                })
+                .take(8)
+                .collect()
+        })
+        .unwrap_or_default();
     let eof = stream.end.filter(|e| seen(e.at));
     let lessons = lessons(lang, stream, seen);
     let lane = |name: String, hint: &'static str, blocks: Html, extra: Html| {
@@ -369,6 +420,11 @@ pub fn StreamLanes(props: &Props) -> Html {
                 { lane(format!("recv(){reader}"), lang.pick("what each call returned", "每次调用返回的"), html! { <>{ for coalesce(recvs.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
                     html! { <>{ for waiting_block }{ for eof_mark }{ unknown_note(lang.pick("unknown: a capture file does not record how recv() calls split these bytes", "未知：抓包文件不记录 recv() 调用如何切分这些字节")) }</> }) }
             </div>
+            if !timings.is_empty() {
+                <ul class="send-times" title={lang.pick("the sender's kernel stamped when each send()'s last byte left and when the peer's ACK covered it (SO_TIMESTAMPING)", "发送方内核记录了每次 send() 的最后一个字节何时发出、何时被对方的 ACK 覆盖（SO_TIMESTAMPING）")}>
+                    { for timings }
+                </ul>
+            }
             if !lessons.is_empty() {
                 <ul class="lessons">{ for lessons.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
             }

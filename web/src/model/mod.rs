@@ -74,6 +74,14 @@ pub struct WatchedCounters {
     pub info: sockscope_shared::TcpInfo,
 }
 
+/// When the kernel stamped a send's last byte leaving, and being
+/// acknowledged (`send_time` events): event position and time of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendTiming {
+    pub sent: Option<(usize, u64)>,
+    pub acked: Option<(usize, u64)>,
+}
+
 /// How many of a stream's sends, segments and recv() chunks a horizon
 /// shows, and whether its end of stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -116,6 +124,8 @@ pub struct Model {
     pub recv_queues: Vec<RecvQueue>,
     /// Counters of watched connections, in arrival order.
     pub watched_counters: Vec<WatchedCounters>,
+    /// Send timestamps, by socket and the end of the send they stamp.
+    pub send_timings: std::collections::HashMap<(SocketId, u64), SendTiming>,
     pub command_errors: Vec<(usize, CommandError)>,
     /// Events the relay dropped because the page read too slowly.
     pub dropped: u64,
@@ -169,6 +179,14 @@ impl Model {
                 info: info.clone(),
             }),
             EventKind::TcpInfo { .. } => {}
+            EventKind::SendTime { socket, end, stage } => {
+                let timing = self.send_timings.entry((*socket, *end)).or_default();
+                let slot = match stage {
+                    sockscope_shared::SendStage::Sent => &mut timing.sent,
+                    sockscope_shared::SendStage::Acked => &mut timing.acked,
+                };
+                *slot = Some((at, event.t_us));
+            }
             // A call that waits is a step: the moment a program "hangs".
             EventKind::Waiting(_) => self.add_step(at, event.t_us),
             EventKind::Segment(segment) => {

@@ -22,7 +22,7 @@ use super::{Model, addr};
 /// What happened to a data segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DataKind {
-    Sent,
+    Sent = 0,
     /// Wireshark's analysis calls it a retransmission (of any kind).
     Retransmitted,
     /// A lab path dropped it: it never arrived.
