@@ -187,3 +187,41 @@ async fn a_reader_that_does_not_read_closes_the_window() -> Result<()> {
     b.screenshot("zero-window").await?;
     session.finish().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_start_shows_the_window_growing_in_the_graph() -> Result<()> {
+    if !may_build_labs() {
+        return Ok(());
+    }
+    let session = open("slow-start").await?;
+    let b = &session.browser;
+    run_to_end(b).await?;
+    // The client's kernel: a window several times its first 10 segments.
+    let cwnd = b
+        .wait(
+            "the client's counters",
+            "document.querySelector('.kernel-end[data-end=\"0\"] .tcp-counters')?.dataset.cwnd",
+        )
+        .await?;
+    let cwnd: u32 = cwnd.as_str().and_then(|c| c.parse().ok()).unwrap_or(0);
+    assert!(cwnd >= 40, "cwnd {cwnd}");
+    // The graph: every data segment of the 150,000 bytes, and the window's
+    // line climbing.
+    let segments = b
+        .wait(
+            "the graph of the transfer",
+            "document.querySelector('#seq-graph')?.dataset.segments",
+        )
+        .await?;
+    let segments: usize = segments.as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+    assert!(segments >= 100, "{segments} data segments in the graph");
+    let climbs = b
+        .eval("new Set((document.querySelector('#seq-graph .cwnd-line')?.getAttribute('points') ?? '').split(' ').map(p => p.split(',')[1])).size")
+        .await?;
+    assert!(
+        climbs.as_u64().unwrap_or(0) >= 3,
+        "the cwnd line's levels: {climbs}"
+    );
+    b.screenshot_of("#seq-graph", "seq-graph").await?;
+    session.finish().await
+}

@@ -26,7 +26,8 @@ use common::Relay;
 use lab_witness::{Wire, Witness, newest_lab};
 use lesson_run::{LessonRun, port_of, shipped};
 use sockscope_shared::{
-    CallResult, Command, PathFate, Segment, SegmentEvent, StepAction, Tap, TcpAnalysis,
+    Call, CallResult, Command, EventKind, PathFate, Segment, SegmentEvent, StepAction, Tap,
+    TcpAnalysis,
 };
 
 /// Labs are built one at a time (see the module's documentation).
@@ -529,4 +530,65 @@ async fn an_ipv6_handshake_announces_mss_1440() {
         .expect("no SYN+ACK");
     assert_eq!(syn_ack.mss, Some(1440));
     assert_eq!(ran.received(5), "hello over IPv6");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_start_sends_ten_segments_then_twenty_then_more_each_round_trip() {
+    let _one = ONE_LAB_AT_A_TIME.lock().await;
+    let Some(ran) = run_in_lab("24-slow-start.json").await else {
+        return;
+    };
+    // The data segments the client sent, by their time, as its side saw.
+    let data: Vec<u64> = ran
+        .run
+        .segments(Tap::Client, ran.port)
+        .into_iter()
+        .filter(|(_, s)| port_of(&s.dst) == ran.port && s.segment.payload_len() > 0)
+        .map(|(t_us, _)| t_us)
+        .collect();
+    assert!(data.len() >= 100, "{} data segments", data.len());
+    // Counted by round trip (50 ms) from the first data segment: the
+    // initial window of 10, then 20 as the first 10 are acknowledged, then
+    // more again. (How many more depends on how fast the ACKs come back:
+    // the server's reads set their pace.)
+    let in_round = |round: u64| {
+        data.iter()
+            .filter(|&&t| (t - data[0]) / 50_000 == round)
+            .count()
+    };
+    let rounds: Vec<usize> = (0..4).map(in_round).collect();
+    assert_eq!(
+        rounds[0], 10,
+        "the initial window, by round trip: {rounds:?}"
+    );
+    assert_eq!(rounds[1], 20, "twice that: {rounds:?}");
+    assert!(rounds[2] > rounds[1], "more again: {rounds:?}");
+    // The client's kernel said so too: its congestion window grew from 10
+    // to several times that, with no loss to set ssthresh.
+    let client = ran
+        .run
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Call(call) if matches!(call.call, Call::Connect { .. }) => Some(call.socket),
+            _ => None,
+        })
+        .expect("the client's connect");
+    let cwnds: Vec<(u32, Option<u32>)> = ran
+        .run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::TcpInfo {
+                socket: Some(s),
+                info,
+                ..
+            } if *s == client => Some((info.snd_cwnd, info.snd_ssthresh)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cwnds.first().map(|c| c.0), Some(10), "{cwnds:?}");
+    let most = cwnds.iter().map(|c| c.0).max().unwrap_or(0);
+    assert!(most >= 40, "cwnd reached {most}: {cwnds:?}");
+    assert!(cwnds.iter().all(|c| c.1.is_none()), "{cwnds:?}");
 }
