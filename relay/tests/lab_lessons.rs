@@ -173,6 +173,32 @@ struct Tcp<'a> {
 }
 
 impl Ran {
+    /// The relay's id of the lesson's client: the socket that connected.
+    fn client_socket(&self) -> u32 {
+        self.run
+            .events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Call(call) if matches!(call.call, Call::Connect { .. }) => {
+                    Some(call.socket)
+                }
+                _ => None,
+            })
+            .expect("the lesson's client connected")
+    }
+
+    /// When the kernel stamped the send of `socket` ending at `end`.
+    fn send_time(&self, socket: u32, end: u64, stage: sockscope_shared::SendStage) -> Option<u64> {
+        self.run.events.iter().find_map(|e| match e.kind {
+            EventKind::SendTime {
+                socket: s,
+                end: e_end,
+                stage: e_stage,
+            } if s == socket && e_end == end && e_stage == stage => Some(e.t_us),
+            _ => None,
+        })
+    }
+
     /// The TCP segments one side saw, going to the server (`to_server`) or
     /// back.
     fn tcp(&self, tap: Tap, to_server: bool) -> Vec<Tcp<'_>> {
@@ -318,6 +344,31 @@ async fn write_write_read_waits_for_the_delayed_ack() {
     });
     assert!(released, "no bare ACK of the header came before the body");
     assert_eq!(ran.received(18), "HEADER;body");
+    // The sender's kernel stamped the body's send leaving about as late:
+    // the delay shows on the send() it held up.
+    let client = ran.client_socket();
+    let (body_called, body_end) = ran
+        .run
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Call(call) if call.socket == client => match &call.call {
+                Call::Send { data, offset, .. } if data.to_vec() == b"body" => {
+                    Some((e.t_us, offset + 4))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the body's send");
+    let left = ran
+        .send_time(client, body_end, sockscope_shared::SendStage::Sent)
+        .expect("the body's send was stamped leaving");
+    assert!(
+        left - body_called >= 30_000,
+        "the body's send left {} µs after it was called",
+        left - body_called
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -391,6 +442,16 @@ async fn a_lost_segment_is_fast_retransmitted_after_duplicate_acks_with_sack() {
     let waited = again.t_us - lost.t_us;
     assert!(waited < 150_000, "resent {waited} µs after the loss");
     assert_eq!(ran.received(5).len(), 20_000);
+    // The sender's kernel counted the retransmission.
+    let client = ran.client_socket();
+    let retransmitted = ran.run.events.iter().any(|e| {
+        matches!(&e.kind, EventKind::TcpInfo { socket: Some(s), info, .. }
+            if *s == client && info.total_retrans >= 1)
+    });
+    assert!(
+        retransmitted,
+        "no tcp_info of the client counts the retransmission"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,6 +467,15 @@ async fn a_lost_syn_makes_connect_wait_for_the_retry() {
         .map(|s| s.t_us)
         .collect();
     assert_eq!(syns.len(), 2, "the SYN and its retry: {syns:?}");
+    // The page shows connect() waiting for an answer all that while.
+    let waiting = ran.run.events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Waiting(w)
+            if w.why == sockscope_shared::WaitReason::NoAnswer)
+    });
+    assert!(
+        waiting,
+        "connect() was not reported waiting for the SYN-ACK"
+    );
     assert!(
         ran.run
             .path_drops()
@@ -565,15 +635,7 @@ async fn slow_start_sends_ten_segments_then_twenty_then_more_each_round_trip() {
     assert!(rounds[2] > rounds[1], "more again: {rounds:?}");
     // The client's kernel said so too: its congestion window grew from 10
     // to several times that, with no loss to set ssthresh.
-    let client = ran
-        .run
-        .events
-        .iter()
-        .find_map(|e| match &e.kind {
-            EventKind::Call(call) if matches!(call.call, Call::Connect { .. }) => Some(call.socket),
-            _ => None,
-        })
-        .expect("the client's connect");
+    let client = ran.client_socket();
     let cwnds: Vec<(u32, Option<u32>)> = ran
         .run
         .events
