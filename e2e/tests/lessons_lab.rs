@@ -225,3 +225,34 @@ async fn slow_start_shows_the_window_growing_in_the_graph() -> Result<()> {
     b.screenshot_of("#seq-graph", "seq-graph").await?;
     session.finish().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_loss_the_window_is_cut_and_ssthresh_set() -> Result<()> {
+    if !may_build_labs() {
+        return Ok(());
+    }
+    let session = open("congestion-avoidance").await?;
+    let b = &session.browser;
+    run_to_end(b).await?;
+    // The client's counters say a threshold now, not ∞.
+    let detail = b
+        .wait(
+            "the client's counters",
+            "document.querySelector('.kernel-end[data-end=\"0\"] .tcp-counters')?.title",
+        )
+        .await?;
+    let detail = detail.as_str().unwrap_or_default();
+    let threshold: Option<u32> = detail
+        .split(" · ")
+        .find_map(|part| part.strip_prefix("ssthresh "))
+        .and_then(|t| t.parse().ok());
+    assert!(threshold.is_some_and(|t| t >= 20), "{detail}");
+    // The graph: the lost segment and its resend.
+    b.wait(
+        "the graph's lost and resent bars",
+        "document.querySelector('#seq-graph .seg-bars.dropped')?.getAttribute('d') && document.querySelector('#seq-graph .seg-bars.again')?.getAttribute('d')",
+    )
+    .await?;
+    b.screenshot_of("#seq-graph", "seq-graph").await?;
+    session.finish().await
+}

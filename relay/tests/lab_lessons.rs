@@ -654,3 +654,57 @@ async fn slow_start_sends_ten_segments_then_twenty_then_more_each_round_trip() {
     assert!(most >= 40, "cwnd reached {most}: {cwnds:?}");
     assert!(cwnds.iter().all(|c| c.1.is_none()), "{cwnds:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_loss_the_window_is_cut_and_grows_slowly() {
+    let _one = ONE_LAB_AT_A_TIME.lock().await;
+    let Some(ran) = run_in_lab("25-congestion-avoidance.json").await else {
+        return;
+    };
+    let drops = ran.run.path_drops();
+    assert_eq!(drops.len(), 1, "the seed loses one packet: {drops:?}");
+    let client = ran.client_socket();
+    let infos: Vec<&sockscope_shared::TcpInfo> = ran
+        .run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::TcpInfo {
+                socket: Some(s),
+                info,
+                ..
+            } if *s == client => Some(info),
+            _ => None,
+        })
+        .collect();
+    // Slow start until the loss (ssthresh unset), then the threshold: 70%
+    // of the window when the loss was found, a window slow start had taken
+    // well past its first 10 segments. (Readings come at most every 5 ms,
+    // so the window's peak itself may fall between two.)
+    let cut_at = infos
+        .iter()
+        .position(|i| i.snd_ssthresh.is_some())
+        .unwrap_or_else(|| panic!("the loss never set ssthresh: {infos:?}"));
+    assert!(
+        infos[..cut_at].iter().all(|i| i.total_retrans == 0),
+        "{infos:?}"
+    );
+    let threshold = infos[cut_at].snd_ssthresh.unwrap_or(0);
+    assert!(threshold >= 20, "ssthresh {threshold}: {infos:?}");
+    // Congestion avoidance: the window stays at or above the threshold
+    // and grows slowly, far from doubling, for the rest of the transfer.
+    let after: Vec<u32> = infos[cut_at..]
+        .iter()
+        .filter(|i| i.ca_state == sockscope_shared::CaState::Open)
+        .map(|i| i.snd_cwnd)
+        .collect();
+    let (first, last) = (after.first().copied(), after.last().copied());
+    let (Some(first), Some(last)) = (first, last) else {
+        panic!("no reading after the recovery: {infos:?}");
+    };
+    assert!(first + 1 >= threshold, "{first} under ssthresh {threshold}");
+    assert!(
+        last > first && last < threshold + threshold / 2,
+        "from {first} to {last} segments after the cut to {threshold}"
+    );
+}

@@ -52,7 +52,7 @@ macro_rules! shipped {
 /// Every shipped lesson, in teaching order. Each loopback lesson's
 /// recording is the one with the same name as its file; the lessons on a
 /// lab path (marked `lab`) have none, as recordings are of loopback.
-pub const SHIPPED: [Shipped; 24] = shipped![
+pub const SHIPPED: [Shipped; 25] = shipped![
     "01-handshake", "handshake",
         "TCP three-way handshake", "TCP 三次握手";
     "02-close-half", "close-half",
@@ -101,6 +101,8 @@ pub const SHIPPED: [Shipped; 24] = shipped![
         "An IPv6 handshake: MSS 1440", "IPv6 握手：MSS 1440", lab;
     "24-slow-start", "slow-start",
         "Slow start: the congestion window doubles every round trip", "慢启动：拥塞窗口每个往返翻一倍", lab;
+    "25-congestion-avoidance", "congestion-avoidance",
+        "After a loss: the window cut, then congestion avoidance", "丢包之后：窗口被削减，然后是拥塞避免", lab;
 ];
 
 impl Shipped {
@@ -215,7 +217,7 @@ mod tests {
     #[test]
     fn every_lesson_parses_and_passes_its_checks() {
         // `each` fails with the file name and the problems otherwise.
-        assert_eq!(each().count(), 24);
+        assert_eq!(each().count(), 25);
         assert_eq!(
             find("sticky-small-sends").map(|s| s.url()),
             Some("lessons/03-sticky-small-sends.json".to_string())

@@ -21,10 +21,12 @@
 
 use std::{
     net::{IpAddr, SocketAddr},
+    os::fd::AsFd,
     sync::Arc,
     time::Duration,
 };
 
+use socket2::SockRef;
 use sockscope_lab::{Family, Lab, LabConfig, LabError, PathConfig, PathEvent, PathStats, Side};
 use sockscope_shared::{
     ErrorCode, EventKind, LabAvailability, LabHost, LabPath, LinkCounts, PathCounts, PathPreset,
@@ -300,13 +302,26 @@ impl Session {
     /// In a lab this starts a short-lived thread inside the namespace and
     /// waits for it (tens of microseconds): a socket takes its namespace
     /// from the thread that creates it.
-    pub(super) fn make_socket<T: Send>(
+    pub(super) fn make_socket<T: Send + AsFd>(
         &self,
         at: Placement,
         make: impl FnOnce() -> std::io::Result<T> + Send,
     ) -> std::io::Result<T> {
         let Some(lab) = self.path.lab() else {
             return make();
+        };
+        // The lab's TCP sockets use CUBIC, Linux's own default, whatever
+        // this host chose: a lesson's window, its cut after a loss and its
+        // slow-start threshold are then the same on every machine (a host
+        // set to BBR keeps no threshold and undoes the cut). A namespace's
+        // default may only be an algorithm the host allows to all users,
+        // so it is set on each socket, which the relay's CAP_NET_ADMIN may
+        // (an accepted socket takes its listener's). A UDP socket, or a
+        // kernel without CUBIC, keeps what it has.
+        let make = move || {
+            let made = make()?;
+            let _kept = SockRef::from(&made).set_tcp_congestion(LAB_CONGESTION_CONTROL);
+            Ok(made)
         };
         let side = match at {
             Placement::Bound(local) => SessionPath::side_of(local.ip()),
@@ -323,6 +338,9 @@ impl Session {
             .and_then(|made| made)
     }
 }
+
+/// The congestion control of the lab's TCP sockets.
+pub const LAB_CONGESTION_CONTROL: &[u8] = b"cubic";
 
 /// Where a new socket's addresses place it.
 #[derive(Debug, Clone, Copy)]
