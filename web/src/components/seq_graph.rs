@@ -11,10 +11,13 @@
 //! Only as many bars as the graph has pixel columns are drawn, whatever
 //! the capture's size.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::length::px;
 use crate::i18n::{Lang, use_lang};
+use crate::model::Model;
 use crate::model::describe::{duration, thousands};
 use crate::model::seq_graph::{SeqGraph, Window};
 use crate::state::ModelRef;
@@ -58,6 +61,8 @@ pub fn SeqGraphView(props: &Props) -> Html {
     let svg = use_node_ref();
     let shown = use_state(|| None::<Shown>);
     let drag = use_mut_ref(|| None::<(f64, Window, bool)>);
+    let dragged = use_mut_ref(|| false);
+    let kept = use_mut_ref(|| None::<Kept>);
     // The connection: shown alone, else the current step's.
     let current_at = props
         .current
@@ -71,24 +76,26 @@ pub fn SeqGraphView(props: &Props) -> Html {
                 .get(c)
                 .is_some_and(|c| c.transport == sockscope_shared::Transport::Tcp)
         });
-    let kept = (*shown).filter(|s| Some(s.conversation) == conversation);
-    let direction = kept.and_then(|s| s.direction);
-    let graph = {
-        let model_ref = props.model.clone();
-        use_memo((model_ref, conversation, direction), |(m, c, d)| {
-            c.and_then(|c| SeqGraph::of(&m.get(), c, *d))
-        })
-    };
-    let (Some(conversation), Some(shown_graph)) = (conversation, graph.as_ref()) else {
+    let shown_now = (*shown).filter(|s| Some(s.conversation) == conversation);
+    let direction = shown_now.and_then(|s| s.direction);
+    let Some(conversation) = conversation else {
         return html! {};
     };
-    if shown_graph.data.is_empty() && shown_graph.acks.is_empty() {
+    let Some(graph) = kept_graph(
+        &mut kept.borrow_mut(),
+        &props.model,
+        &model,
+        conversation,
+        direction,
+    ) else {
+        return html! {};
+    };
+    if graph.data.is_empty() && graph.acks.is_empty() {
         return html! {};
     }
-    let graph_rc = graph.clone();
-    let graph = shown_graph;
+    let graph = &*graph;
     let whole = graph.whole();
-    let window = kept.and_then(|s| s.window).unwrap_or(whole);
+    let window = shown_now.and_then(|s| s.window).unwrap_or(whole);
     let set_window = {
         let shown = shown.clone();
         let direction = graph.direction;
@@ -147,7 +154,6 @@ pub fn SeqGraphView(props: &Props) -> Html {
     };
     // A drag ends at the button's release; the click that follows it is
     // not a choice of segment.
-    let dragged = use_mut_ref(|| false);
     let onmouseup = {
         let drag = drag.clone();
         let dragged = dragged.clone();
@@ -164,8 +170,14 @@ pub fn SeqGraphView(props: &Props) -> Html {
             let at_fraction = fraction(e.client_x()).clamp(0.0, 1.0);
             let t_us =
                 window.from_us + ((window.to_us - window.from_us) as f64 * at_fraction) as u64;
-            if let Some(mark) = graph_rc.as_ref().as_ref().and_then(|g| g.nearest(t_us)) {
-                onselect.emit(mark.at);
+            // The graph as kept, not a copy held by this callback: a copy
+            // would keep the next render from extending it in place.
+            let nearest = kept
+                .borrow()
+                .as_ref()
+                .and_then(|k| k.graph.nearest(t_us).map(|mark| mark.at));
+            if let Some(at) = nearest {
+                onselect.emit(at);
             }
         })
     };
@@ -349,6 +361,52 @@ pub fn SeqGraphView(props: &Props) -> Html {
             </p>
         </section>
     }
+}
+
+/// The graph the view keeps between renders, and what it was made of.
+struct Kept {
+    model: ModelRef,
+    conversation: usize,
+    /// The direction asked for (`None`: the one that carried more bytes).
+    asked: Option<usize>,
+    graph: Rc<SeqGraph>,
+}
+
+/// The graph of `conversation` in `model`: the one kept when nothing
+/// changed, the kept one extended when the session only grew
+/// ([`SeqGraph::extend`]: a live session's graph costs each event the
+/// same), a new one otherwise.
+fn kept_graph(
+    kept: &mut Option<Kept>,
+    model_ref: &ModelRef,
+    model: &Model,
+    conversation: usize,
+    asked: Option<usize>,
+) -> Option<Rc<SeqGraph>> {
+    if let Some(k) = kept.as_mut()
+        && k.conversation == conversation
+        && k.asked == asked
+    {
+        if k.model == *model_ref {
+            return Some(k.graph.clone());
+        }
+        // Held only here between renders, so extended where it is.
+        if k.model.same_store(model_ref)
+            && let Some(graph) = Rc::get_mut(&mut k.graph)
+        {
+            graph.extend(model);
+            k.model = model_ref.clone();
+            return Some(k.graph.clone());
+        }
+    }
+    let graph = Rc::new(SeqGraph::of(model, conversation, asked)?);
+    *kept = Some(Kept {
+        model: model_ref.clone(),
+        conversation,
+        asked,
+        graph: graph.clone(),
+    });
+    Some(graph)
 }
 
 /// A step line's SVG points: across at the old value, then up or down.

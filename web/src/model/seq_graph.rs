@@ -15,7 +15,7 @@
 //! which is all a column can show, so drawing costs the width, not the
 //! capture.
 
-use sockscope_shared::{EventKind, Segment, TcpAnalysis, Transport};
+use sockscope_shared::{EventKind, Segment, SocketId, TcpAnalysis, Transport};
 
 use super::{Model, addr};
 
@@ -81,7 +81,28 @@ pub struct SeqGraph {
     pub acks: Vec<AckMark>,
     pub sacks: Vec<SackMark>,
     pub counters: Vec<CounterMark>,
+    /// How far into the model the graph has read, for [`SeqGraph::extend`].
+    read: Read,
 }
+
+/// What a graph has read of its model so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Read {
+    /// The connection's packets, and its sender's counters (its socket's,
+    /// or the session's watched ones).
+    segments: usize,
+    counters: usize,
+    /// Whose counters those are: the sender's socket, or none (watched).
+    counters_of: Option<SocketId>,
+    /// The sender's initial sequence number, once seen.
+    data_isn: Option<u32>,
+    /// SACK blocks seen before it: (time, left, right) as on the wire.
+    sacks_unplaced: Vec<(u64, u32, u32)>,
+}
+
+/// Data segments looked at again when a graph grows: a lab's drop is
+/// reported a little after the packet it dropped.
+const REVISITED: usize = 64;
 
 /// The data segments of one pixel column, folded into one bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,10 +196,21 @@ impl SeqGraph {
             direction,
             ..SeqGraph::default()
         };
-        // The sender's initial sequence number, which SACK blocks count from.
-        let mut data_isn: Option<u32> = None;
-        let mut sack_raw: Vec<(u64, u32, u32)> = Vec::new();
-        for &at in &conv.segments {
+        graph.extend(model);
+        Some(graph)
+    }
+
+    /// Adds what `model`, the model this graph was made from grown since,
+    /// holds beyond what the graph has read: the connection's new packets
+    /// and its sender's new counters. A live session's graph then costs
+    /// each event the same, however long the session.
+    pub fn extend(&mut self, model: &Model) {
+        let Some(conv) = model.conversations.get(self.conversation) else {
+            return;
+        };
+        let direction = self.direction;
+        let first_new = self.data.len().saturating_sub(REVISITED);
+        for &at in conv.segments.get(self.read.segments..).unwrap_or_default() {
             let Some(event) = model.events.get(at) else {
                 continue;
             };
@@ -199,14 +231,14 @@ impl SeqGraph {
                 continue;
             };
             let t_us = event.t_us;
-            if graph.data.is_empty() && graph.acks.is_empty() {
-                graph.first_us = t_us;
+            if self.data.is_empty() && self.acks.is_empty() {
+                self.first_us = t_us;
             }
-            graph.last_us = graph.last_us.max(t_us);
+            self.last_us = self.last_us.max(t_us);
             if conv.direction_from(&seg.src) == direction {
-                data_isn.get_or_insert(seq.wrapping_sub(*rel_seq));
+                self.read.data_isn.get_or_insert(seq.wrapping_sub(*rel_seq));
                 if *payload_len > 0 {
-                    graph.data.push(DataMark {
+                    self.data.push(DataMark {
                         at,
                         t_us,
                         seq: u64::from(*rel_seq),
@@ -216,26 +248,40 @@ impl SeqGraph {
                 }
             } else if flags.ack {
                 let ack = u64::from(*rel_ack);
-                graph.acks.push(AckMark {
+                self.acks.push(AckMark {
                     at,
                     t_us,
                     ack,
                     window_edge: ack + u64::from(*window_scaled),
                 });
                 for block in &options.sack {
-                    sack_raw.push((t_us, block.left, block.right));
+                    self.read
+                        .sacks_unplaced
+                        .push((t_us, block.left, block.right));
                 }
             }
         }
-        if let Some(isn) = data_isn {
-            graph.sacks = sack_raw
-                .into_iter()
+        self.read.segments = conv.segments.len();
+        // A lab reports a drop after the packet it dropped: the last few
+        // segments read before are looked at again.
+        for mark in self.data.get_mut(first_new..).unwrap_or_default() {
+            if mark.kind == DataKind::Sent {
+                mark.kind = data_kind(model, mark.at);
+            }
+        }
+        // SACK blocks count in the sender's sequence numbers, placed once
+        // its first segment says where they start.
+        if let Some(isn) = self.read.data_isn {
+            let placed = self
+                .read
+                .sacks_unplaced
+                .drain(..)
                 .map(|(t_us, left, right)| SackMark {
                     t_us,
                     left: u64::from(left.wrapping_sub(isn)),
                     right: u64::from(right.wrapping_sub(isn)),
-                })
-                .collect();
+                });
+            self.sacks.extend(placed);
         }
         // The sender's counters: its socket's, or for another program's
         // connection (a watched port) those named by its address.
@@ -248,25 +294,38 @@ impl SeqGraph {
             })
         };
         let (sender, receiver) = (&conv.ends[direction], &conv.ends[1 - direction]);
-        graph.counters = match sender.socket.and_then(|id| model.sockets.get(id)) {
-            Some(socket) => socket
-                .counters
-                .iter()
-                .filter_map(|(at, info)| mark(*at, info))
-                .collect(),
-            None => model
-                .watched_counters
-                .iter()
-                .filter(|c| {
+        // The sender's socket may become known after its first packets.
+        if sender.socket != self.read.counters_of {
+            self.read.counters_of = sender.socket;
+            self.read.counters = 0;
+            self.counters.clear();
+        }
+        match sender.socket.and_then(|id| model.sockets.get(id)) {
+            Some(socket) => {
+                let new = socket
+                    .counters
+                    .get(self.read.counters..)
+                    .unwrap_or_default();
+                self.counters
+                    .extend(new.iter().filter_map(|(at, info)| mark(*at, info)));
+                self.read.counters = socket.counters.len();
+            }
+            None => {
+                let new = model
+                    .watched_counters
+                    .get(self.read.counters..)
+                    .unwrap_or_default();
+                let ours = new.iter().filter(|c| {
                     addr::same_endpoint(&c.local, &sender.addr)
                         && c.peer
                             .as_deref()
                             .is_none_or(|p| addr::same_endpoint(p, &receiver.addr))
-                })
-                .filter_map(|c| mark(c.at, &c.info))
-                .collect(),
-        };
-        Some(graph)
+                });
+                self.counters
+                    .extend(ours.filter_map(|c| mark(c.at, &c.info)));
+                self.read.counters = model.watched_counters.len();
+            }
+        }
     }
 
     /// The whole connection's time.
@@ -445,6 +504,31 @@ mod tests {
         assert_eq!((columns[2].x, columns[2].low), (9, 300));
         assert_eq!(graph.nearest(140).map(|d| d.t_us), Some(95));
         assert_eq!(graph.nearest(160).map(|d| d.t_us), Some(200));
+    }
+
+    #[test]
+    fn a_graph_grown_event_by_event_is_the_graph_of_the_whole() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/live/lab-internet.events.json"
+        );
+        let events: Vec<sockscope_shared::Event> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut model = Model::default();
+        let mut grown: Option<SeqGraph> = None;
+        for event in events {
+            model.apply(event);
+            match &mut grown {
+                Some(graph) => graph.extend(&model),
+                None => grown = SeqGraph::of(&model, 0, Some(0)),
+            }
+            assert_eq!(grown, SeqGraph::of(&model, 0, Some(0)));
+        }
+        let grown = grown.unwrap();
+        assert!(
+            grown.data.iter().any(|d| d.kind == DataKind::Dropped),
+            "{grown:?}"
+        );
     }
 
     #[test]
