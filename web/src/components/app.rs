@@ -396,7 +396,8 @@ pub fn App() -> Html {
                             onselect={handlers.onselect.clone()} onnumbers={handlers.onnumbers} focus={state.focus} onfocus={handlers.onfocus.clone()} />
                         <DetailPane model={model_ref.clone()} at={shown_at} focus={state.focus} onfocus={handlers.onfocus} />
                     </div>
-                    <SeqGraphView model={model_ref.clone()} {current} focus={state.focus} onselect={handlers.onselect.clone()} />
+                    <SeqGraphView model={model_ref.clone()} {current} focus={state.focus} onselect={handlers.onselect.clone()}
+                        live_end={player.is_live() && state.log.is_none()} />
                     // Before the first step there are no bytes or datagrams to show.
                     if let Some(horizon) = horizon {
                         <ByteStreams model={model_ref.clone()} {horizon} selected={state.selected}

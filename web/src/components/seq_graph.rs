@@ -13,6 +13,7 @@
 
 use std::rc::Rc;
 
+use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
 use super::length::px;
@@ -44,6 +45,23 @@ pub struct Props {
     #[prop_or_default]
     pub focus: Option<usize>,
     pub onselect: Callback<usize>,
+    /// The player follows a live session: the graph is redrawn at most
+    /// every [`LIVE_REDRAW_MS`].
+    #[prop_or_default]
+    pub live_end: bool,
+}
+
+/// How often a live session's graph is drawn again at most. It is an
+/// overview of the whole connection: drawn at each event, its 800
+/// columns and lines cost a live page about 5 ms of script a message
+/// (docs/BENCHMARKS.md, "Growing session").
+const LIVE_REDRAW_MS: f64 = 250.0;
+
+/// The graph as last drawn, for a live session's next events.
+struct Drawn {
+    at_ms: f64,
+    conversation: usize,
+    html: Html,
 }
 
 /// What the graph keeps: the connection and direction its window is of.
@@ -63,6 +81,9 @@ pub fn SeqGraphView(props: &Props) -> Html {
     let drag = use_mut_ref(|| None::<(f64, Window, bool)>);
     let dragged = use_mut_ref(|| false);
     let kept = use_mut_ref(|| None::<Kept>);
+    let drawn = use_mut_ref(|| None::<Drawn>);
+    let redraw = use_mut_ref(|| None::<Timeout>);
+    let force = use_force_update();
     // The connection: shown alone, else the current step's.
     let current_at = props
         .current
@@ -94,6 +115,27 @@ pub fn SeqGraphView(props: &Props) -> Html {
         return html! {};
     }
     let graph = &*graph;
+    // Live, and not zoomed by the reader: the last drawing stands for a
+    // moment, and a timer draws the graph again once it is up.
+    let now_ms = js_sys::Date::now();
+    if props.live_end && shown_now.and_then(|s| s.window).is_none() {
+        let recent = drawn
+            .borrow()
+            .as_ref()
+            .filter(|d| d.conversation == conversation && now_ms - d.at_ms < LIVE_REDRAW_MS)
+            .map(|d| (d.at_ms, d.html.clone()));
+        if let Some((at_ms, html)) = recent {
+            if redraw.borrow().is_none() {
+                let (pending, force) = (redraw.clone(), force.clone());
+                let wait = (LIVE_REDRAW_MS - (now_ms - at_ms)).max(0.0) as u32 + 1;
+                *redraw.borrow_mut() = Some(Timeout::new(wait, move || {
+                    pending.borrow_mut().take();
+                    force.force_update();
+                }));
+            }
+            return html;
+        }
+    }
     let whole = graph.whole();
     let window = shown_now.and_then(|s| s.window).unwrap_or(whole);
     let set_window = {
@@ -303,7 +345,7 @@ pub fn SeqGraphView(props: &Props) -> Html {
     let (from, to) = ends.unwrap_or_default();
     let segments: usize = columns.iter().map(|c| c.segments).sum();
     let elapsed = |t: u64| format!("+{}", duration(t.saturating_sub(whole.from_us)));
-    html! {
+    let html = html! {
         <section class="panel seq-graph-panel" id="seq-graph" data-conversation={conversation.to_string()}
             data-direction={graph.direction.to_string()} data-segments={graph.data.len().to_string()}
             data-drawn-segments={segments.to_string()} data-columns={columns.len().to_string()}
@@ -360,7 +402,13 @@ pub fn SeqGraphView(props: &Props) -> Html {
                 } }</span>
             </p>
         </section>
-    }
+    };
+    *drawn.borrow_mut() = Some(Drawn {
+        at_ms: now_ms,
+        conversation,
+        html: html.clone(),
+    });
+    html
 }
 
 /// The graph the view keeps between renders, and what it was made of.
