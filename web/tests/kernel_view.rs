@@ -116,3 +116,21 @@ fn the_send_is_stamped_leaving_and_acknowledged_after_its_call() {
     let (sent, acked) = (timing.sent.unwrap().1, timing.acked.unwrap().1);
     assert!(called <= sent && sent <= acked, "{called} {sent} {acked}");
 }
+
+#[test]
+fn a_call_still_waiting_when_its_socket_closes_ends_there() {
+    // The same session, as if the recv() had never returned: the server's
+    // close() ends its wait.
+    let events: Vec<_> = session()
+        .into_iter()
+        .filter(|e| !matches!(&e.kind, EventKind::Call(c) if c.request == Some(3)))
+        .collect();
+    let model = Model::from_events(events);
+    let diagram = ladder::layout(&model);
+    let closed = step_of(
+        &model,
+        |k| matches!(k, EventKind::Call(c) if c.socket == 3 && matches!(c.call, sockscope_shared::Call::Close)),
+    );
+    assert_eq!(diagram.waits.len(), 1);
+    assert_eq!(diagram.waits[0].returned, Some(closed));
+}

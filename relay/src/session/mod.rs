@@ -303,11 +303,12 @@ impl Session {
                 }
                 // The new filter takes effect in its own time; a failure is
                 // reported by the capture itself.
-                self.watched.set_ports(ports.clone(), request);
+                let watched = ports.clone();
                 self.capture
                     .watch(ports)
-                    .map(drop)
-                    .map_err(|off| Refusal::new(ErrorCode::LimitReached, off.to_string()))
+                    .map_err(|off| Refusal::new(ErrorCode::LimitReached, off.to_string()))?;
+                self.watched.set_ports(watched, request);
+                Ok(())
             }
         }
     }

@@ -65,6 +65,8 @@ impl Watched {
         self.request = request;
         self.failed = false;
         self.last.clear();
+        // A reading of the old ports under way says nothing of the new.
+        self.reading = None;
     }
 
     /// Waits for the next reading of the table and reports the counters

@@ -404,7 +404,11 @@ impl StreamTask {
         self.report.recv_queue(kernel::recv_queue(&self.stream));
     }
 
-    async fn close(self, request: Option<u64>) {
+    async fn close(mut self, request: Option<u64>) {
+        // The stamps already queued, before the socket and they are gone.
+        if self.stamping {
+            self.on_send_times();
+        }
         let StreamTask {
             stream,
             mut report,

@@ -91,6 +91,9 @@ pub fn SeqGraphView(props: &Props) -> Html {
     let conversation = props
         .focus
         .or_else(|| current_at.and_then(|at| model.conversation_at(at)))
+        // A step of no connection (a bind, a call that waits) keeps the
+        // graph last shown.
+        .or_else(|| kept.borrow().as_ref().map(|k| k.conversation))
         .filter(|&c| {
             model
                 .conversations
@@ -438,8 +441,13 @@ fn kept_graph(
         if k.model == *model_ref {
             return Some(k.graph.clone());
         }
-        // Held only here between renders, so extended where it is.
-        if k.model.same_store(model_ref)
+        // Held only here between renders, so extended where it is; unless
+        // the other direction has come to carry more bytes (a download's
+        // graph begins at the SYN, before either has sent any).
+        let same_direction =
+            asked.is_some() || SeqGraph::busier_direction(model, conversation) == k.graph.direction;
+        if same_direction
+            && k.model.same_store(model_ref)
             && let Some(graph) = Rc::get_mut(&mut k.graph)
         {
             graph.extend(model);

@@ -599,19 +599,42 @@ fn follow_waits(waits: &mut Vec<Wait>, row: &Row, model: &Model) {
             });
         }
         (RowKind::Call { socket, .. }, Some(EventKind::Call(call))) => {
-            let began_as = |w: &Wait| {
+            // close() ends every call still waiting on the socket: the
+            // relay drops them with it.
+            if matches!(call.call, Call::Close) {
+                for wait in waits.iter_mut().filter(|w| w.socket == *socket) {
+                    wait.returned.get_or_insert(row.step);
+                }
+                return;
+            }
+            let waiting_of = |w: &Wait| {
                 model
                     .steps
                     .get(w.began)
                     .and_then(|&at| model.events.get(at))
-                    .is_some_and(|e| matches!(&e.kind, EventKind::Waiting(waiting) if call_name(&waiting.call) == call_name(&call.call)))
+                    .and_then(|e| match &e.kind {
+                        EventKind::Waiting(waiting) => Some(waiting),
+                        _ => None,
+                    })
             };
-            // Open waits are few and recent: look from the end.
-            if let Some(wait) = waits
-                .iter_mut()
-                .rev()
-                .find(|w| w.socket == *socket && w.returned.is_none() && began_as(w))
-            {
+            // The call's own wait when its request names it, else the
+            // oldest of its kind: a socket serves its calls in order.
+            let is_open = |w: &Wait| w.socket == *socket && w.returned.is_none();
+            let by_request = call.request.and_then(|request| {
+                waits.iter().position(|w| {
+                    is_open(w)
+                        && waiting_of(w).is_some_and(|waiting| waiting.request == Some(request))
+                })
+            });
+            let found = by_request.or_else(|| {
+                waits.iter().position(|w| {
+                    is_open(w)
+                        && waiting_of(w).is_some_and(|waiting| {
+                            call_name(&waiting.call) == call_name(&call.call)
+                        })
+                })
+            });
+            if let Some(wait) = found.and_then(|i| waits.get_mut(i)) {
                 wait.returned = Some(row.step);
                 // A connect() learns its lane when it returns.
                 wait.lane = wait.lane.or(row.kind.lane());

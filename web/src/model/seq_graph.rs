@@ -187,10 +187,8 @@ impl SeqGraph {
         if conv.transport != Transport::Tcp {
             return None;
         }
-        let direction = direction.unwrap_or_else(|| {
-            let sent = |d: usize| conv.streams[d].carried_end_when(|_| true);
-            usize::from(sent(1) > sent(0))
-        });
+        let direction =
+            direction.unwrap_or_else(|| SeqGraph::busier_direction(model, conversation));
         let mut graph = SeqGraph {
             conversation,
             direction,
@@ -198,6 +196,15 @@ impl SeqGraph {
         };
         graph.extend(model);
         Some(graph)
+    }
+
+    /// The direction of `conversation` that carried more bytes so far (0
+    /// on a tie, or for a conversation not known).
+    pub fn busier_direction(model: &Model, conversation: usize) -> usize {
+        model.conversations.get(conversation).map_or(0, |conv| {
+            let sent = |d: usize| conv.streams[d].carried_end_when(|_| true);
+            usize::from(sent(1) > sent(0))
+        })
     }
 
     /// Adds what `model`, the model this graph was made from grown since,
@@ -432,7 +439,11 @@ impl SeqGraph {
         let after = self.data.get(i);
         let before = i.checked_sub(1).and_then(|i| self.data.get(i));
         match (before, after) {
-            (Some(b), Some(a)) => Some(if t_us - b.t_us <= a.t_us - t_us { b } else { a }),
+            (Some(b), Some(a)) => Some(if t_us.abs_diff(b.t_us) <= a.t_us.abs_diff(t_us) {
+                b
+            } else {
+                a
+            }),
             (b, a) => b.or(a),
         }
     }
