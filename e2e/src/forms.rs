@@ -4,13 +4,12 @@
 use crate::{Browser, Result};
 
 /// Through the forms: a listener on a port the kernel picks, accepting by
-/// itself, and a client connected to it; then auto-read with `bufsize` on
-/// the accepted socket, and the client chosen, so the send form writes to
-/// it.
+/// itself, and a client connected to it, once the accepted socket is
+/// listed.
 ///
 /// # Errors
 /// When a form or the socket it makes never appears.
-pub async fn auto_read_pair(b: &Browser, bufsize: u32) -> Result<()> {
+pub async fn connected_pair(b: &Browser) -> Result<()> {
     b.fill("#listen-form input[name=port]", "0").await?;
     b.click_in_page("#listen-form button[type=submit]").await?;
     let port = b
@@ -30,23 +29,36 @@ pub async fn auto_read_pair(b: &Browser, bufsize: u32) -> Result<()> {
         "document.querySelector('#socket-list li[data-role=accepted]')",
     )
     .await?;
-    b.click_in_page("#socket-list li[data-role=accepted] button")
+    Ok(())
+}
+
+/// Chooses the listed socket of `role` (`accepted`, `client`, …), once its
+/// forms show.
+///
+/// # Errors
+/// When the socket or its forms never appear.
+pub async fn choose(b: &Browser, role: &str) -> Result<()> {
+    b.click_in_page(&format!("#socket-list li[data-role={role}] button"))
         .await?;
     b.wait(
-        "the accepted socket's forms",
-        "document.querySelector('#socket-actions[data-role=accepted]')",
+        &format!("the {role} socket's forms"),
+        &format!("document.querySelector('#socket-actions[data-role={role}]')"),
     )
     .await?;
+    Ok(())
+}
+
+/// [`connected_pair`], then auto-read with `bufsize` on the accepted
+/// socket, and the client chosen, so the send form writes to it.
+///
+/// # Errors
+/// When a form or the socket it makes never appears.
+pub async fn auto_read_pair(b: &Browser, bufsize: u32) -> Result<()> {
+    connected_pair(b).await?;
+    choose(b, "accepted").await?;
     b.fill("#auto-read-form input[name=bufsize]", &bufsize.to_string())
         .await?;
     b.click_in_page("#auto-read-form button[type=submit]")
         .await?;
-    b.click_in_page("#socket-list li[data-role=client] button")
-        .await?;
-    b.wait(
-        "the client's forms",
-        "document.querySelector('#socket-actions[data-role=client]')",
-    )
-    .await?;
-    Ok(())
+    choose(b, "client").await
 }

@@ -4,7 +4,7 @@
 //! bytes in flight and RTT from TCP_INFO.
 
 use fantoccini::key::Key;
-use sockscope_e2e::{Result, Session};
+use sockscope_e2e::{Result, Session, forms};
 
 /// The wait bars drawn: how many, and how many still open.
 const BARS: &str = "[document.querySelectorAll('#ladder .wait-bar').length, document.querySelectorAll('#ladder .wait-bar.open').length]";
@@ -15,25 +15,7 @@ async fn a_recv_with_nothing_to_read_shows_waiting_until_data_comes() -> Result<
     let b = &session.browser;
     b.wait_connected().await?;
 
-    b.fill("#listen-form input[name=port]", "0").await?;
-    b.click("#listen-form button[type=submit]").await?;
-    let port = b
-        .wait(
-            "the listener's port",
-            "document.querySelector('#socket-list li[data-role=listener] .addr')?.textContent.split(':').pop()",
-        )
-        .await?;
-    b.fill(
-        "#connect-form input[name=port]",
-        port.as_str().unwrap_or_default(),
-    )
-    .await?;
-    b.click("#connect-form button[type=submit]").await?;
-    b.wait(
-        "the accepted socket",
-        "document.querySelector('#socket-list li[data-role=accepted]')",
-    )
-    .await?;
+    forms::connected_pair(b).await?;
     // The client's kernel: Linux's initial window of ten segments, nothing
     // in flight, a round trip of microseconds.
     let cwnd = b
@@ -53,13 +35,7 @@ async fn a_recv_with_nothing_to_read_shows_waiting_until_data_comes() -> Result<
     );
 
     // recv(1024) on the accepted socket, which has nothing to read.
-    b.click("#socket-list li[data-role=accepted] button")
-        .await?;
-    b.wait(
-        "the accepted socket's forms",
-        "document.querySelector('#socket-actions[data-role=accepted]')",
-    )
-    .await?;
+    forms::choose(b, "accepted").await?;
     b.fill("#recv-form input[name=bufsize]", "1024").await?;
     b.click("#recv-form button[type=submit]").await?;
     let waiting = b
@@ -75,12 +51,7 @@ async fn a_recv_with_nothing_to_read_shows_waiting_until_data_comes() -> Result<
     b.screenshot("recv-waiting").await?;
 
     // The client sends; the recv returns, and its bar closes there.
-    b.click("#socket-list li[data-role=client] button").await?;
-    b.wait(
-        "the client's forms",
-        "document.querySelector('#socket-actions[data-role=client]')",
-    )
-    .await?;
+    forms::choose(b, "client").await?;
     b.fill("#send-form input[name=message]", "hello").await?;
     b.click("#send-form button[type=submit]").await?;
     b.wait(

@@ -187,6 +187,23 @@ impl Ran {
             .expect("the lesson's client connected")
     }
 
+    /// The `tcp_info` readings of the lesson's client, in order.
+    fn client_counters(&self) -> Vec<&sockscope_shared::TcpInfo> {
+        let client = self.client_socket();
+        self.run
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::TcpInfo {
+                    socket: Some(s),
+                    info,
+                    ..
+                } if *s == client => Some(info),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// When the kernel stamped the send of `socket` ending at `end`.
     fn send_time(&self, socket: u32, end: u64, stage: sockscope_shared::SendStage) -> Option<u64> {
         self.run.events.iter().find_map(|e| match e.kind {
@@ -443,11 +460,10 @@ async fn a_lost_segment_is_fast_retransmitted_after_duplicate_acks_with_sack() {
     assert!(waited < 150_000, "resent {waited} µs after the loss");
     assert_eq!(ran.received(5).len(), 20_000);
     // The sender's kernel counted the retransmission.
-    let client = ran.client_socket();
-    let retransmitted = ran.run.events.iter().any(|e| {
-        matches!(&e.kind, EventKind::TcpInfo { socket: Some(s), info, .. }
-            if *s == client && info.total_retrans >= 1)
-    });
+    let retransmitted = ran
+        .client_counters()
+        .iter()
+        .any(|info| info.total_retrans >= 1);
     assert!(
         retransmitted,
         "no tcp_info of the client counts the retransmission"
@@ -635,19 +651,10 @@ async fn slow_start_sends_ten_segments_then_twenty_then_more_each_round_trip() {
     assert!(rounds[2] > rounds[1], "more again: {rounds:?}");
     // The client's kernel said so too: its congestion window grew from 10
     // to several times that, with no loss to set ssthresh.
-    let client = ran.client_socket();
     let cwnds: Vec<(u32, Option<u32>)> = ran
-        .run
-        .events
+        .client_counters()
         .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::TcpInfo {
-                socket: Some(s),
-                info,
-                ..
-            } if *s == client => Some((info.snd_cwnd, info.snd_ssthresh)),
-            _ => None,
-        })
+        .map(|info| (info.snd_cwnd, info.snd_ssthresh))
         .collect();
     assert_eq!(cwnds.first().map(|c| c.0), Some(10), "{cwnds:?}");
     let most = cwnds.iter().map(|c| c.0).max().unwrap_or(0);
@@ -663,20 +670,7 @@ async fn after_a_loss_the_window_is_cut_and_grows_slowly() {
     };
     let drops = ran.run.path_drops();
     assert_eq!(drops.len(), 1, "the seed loses one packet: {drops:?}");
-    let client = ran.client_socket();
-    let infos: Vec<&sockscope_shared::TcpInfo> = ran
-        .run
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::TcpInfo {
-                socket: Some(s),
-                info,
-                ..
-            } if *s == client => Some(info),
-            _ => None,
-        })
-        .collect();
+    let infos = ran.client_counters();
     // Slow start until the loss (ssthresh unset), then the threshold: 70%
     // of the window when the loss was found, a window slow start had taken
     // well past its first 10 segments. (Readings come at most every 5 ms,
