@@ -32,7 +32,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session, forms};
+use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session, forms, transfer};
 
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -75,42 +75,18 @@ async fn run() -> Result<()> {
 async fn bulk(b: &Browser) -> Result<()> {
     const MESSAGE: u64 = 1 << 18;
     const REPEAT: u64 = 40;
-    // The stream's length, from its heading: "… · 3600 bytes".
-    let length = "Number(document.querySelector('#streams .stream h3 .meta')?.textContent.match(/([0-9]+) bytes/)?.[1] ?? 0)";
-    let before = b.eval(length).await?.as_u64().unwrap_or(0);
-    let message: String = (0..MESSAGE)
-        .map(|i| char::from(b'a' + (i % 26) as u8))
-        .collect();
-    b.paste("#send-form input[name=message]", &message).await?;
-    b.fill("#send-form input[name=repeat]", &REPEAT.to_string())
-        .await?;
-    b.fill("#send-form input[name=interval]", "0").await?;
-    let started = now_ms();
-    b.click_in_page("#send-form button[type=submit]").await?;
-    let total = before + MESSAGE * REPEAT;
-    b.wait_for(
-        "every byte of the transfer read",
-        &format!("{length} === {total} && !document.querySelector('#streams .stream .waiting')"),
-        Duration::from_secs(300),
-    )
-    .await?;
-    let seconds = (now_ms() - started) / 1000.0;
-    let dropped = b
-        .eval("document.querySelector('#dropped')?.textContent ?? ''")
-        .await?;
-    let mb_per_second = (MESSAGE * REPEAT) as f64 / 1e6 / seconds;
+    let transfer =
+        transfer::send_and_read_all(b, MESSAGE, REPEAT, Duration::from_secs(300)).await?;
+    let dropped = transfer::dropped_note(b).await?;
+    let (seconds, mb_per_second) = (transfer.seconds, transfer.mb_per_second());
     println!(
         "latency bulk     40 sends of 256 KiB at once: every byte read on the page after \
          {seconds:.1} s ({mb_per_second:.1} MB/s){}",
-        dropped
-            .as_str()
-            .filter(|d| !d.is_empty())
-            .map(|d| format!("; {d}"))
-            .unwrap_or_default()
+        dropped.map(|d| format!("; {d}")).unwrap_or_default()
     );
     println!(
         "{}",
-        json!({"bench": "latency", "case": "bulk", "bytes": MESSAGE * REPEAT,
+        json!({"bench": "latency", "case": "bulk", "bytes": transfer.bytes,
                "seconds": (seconds * 100.0).round() / 100.0,
                "mb_per_second": (mb_per_second * 10.0).round() / 10.0})
     );

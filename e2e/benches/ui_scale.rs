@@ -43,6 +43,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
+use sockscope_e2e::memory::renderer_rss_bytes;
 use sockscope_e2e::paths::TempDir;
 use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
 use sockscope_shared::{
@@ -567,32 +568,4 @@ fn pcap_file(packets: &[Packet]) -> Vec<u8> {
         out.extend(frame);
     }
     out
-}
-
-/// The resident memory of every Chromium renderer process, summed: the
-/// pages' and their workers' memory as the machine sees it.
-fn renderer_rss_bytes() -> u64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    entries
-        .filter_map(|entry| {
-            let dir = entry.ok()?.path();
-            let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
-            let renderer = String::from_utf8_lossy(&cmdline).contains("--type=renderer");
-            if !renderer {
-                return None;
-            }
-            let status = std::fs::read_to_string(dir.join("status")).ok()?;
-            let kb = status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))?
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()?;
-            Some(kb * 1024)
-        })
-        .sum()
 }

@@ -24,8 +24,10 @@ pub mod browser;
 pub mod console;
 pub mod devtools;
 pub mod forms;
+pub mod memory;
 pub mod paths;
 pub mod relay;
+pub mod transfer;
 
 use std::time::Duration;
 

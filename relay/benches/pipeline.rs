@@ -138,7 +138,7 @@ async fn serialise(rx: EventRx) -> Result<Run> {
         },
     ));
     let started = Instant::now();
-    sockscope::ws::write_events(sink, rx, u32::MAX).await;
+    sockscope::ws::write_events(sink, rx, u32::MAX, sockscope::ws::Encoding::Text).await;
     Ok(Run {
         elapsed: started.elapsed(),
         events: EVENTS,
@@ -165,7 +165,8 @@ async fn over_websocket(rx: EventRx, pace: u32) -> Result<Run> {
                     // other half.
                     let (sink, _stream) = socket.split();
                     let _ = started.send(Instant::now());
-                    sockscope::ws::write_events(sink, rx, pace).await;
+                    sockscope::ws::write_events(sink, rx, pace, sockscope::ws::Encoding::Text)
+                        .await;
                 })
             }
         }),

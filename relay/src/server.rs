@@ -19,6 +19,7 @@ use axum::{
     routing::get,
 };
 use serde::Deserialize;
+use sockscope_shared::frame::BINARY_SUBPROTOCOL;
 use sockscope_shared::{CaptureState, LabAvailability};
 use tokio::sync::{Semaphore, watch};
 
@@ -189,11 +190,17 @@ async fn upgrade(
             .into_response();
     };
     let max_frame = ws::max_request_bytes(&state.config.limits);
+    let upgrade = upgrade.protocols([BINARY_SUBPROTOCOL]);
+    let encoding = ws::Encoding::chosen(
+        upgrade
+            .selected_protocol()
+            .and_then(|chosen| chosen.to_str().ok()),
+    );
     upgrade
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
         .on_upgrade(move |socket| async move {
-            ws::serve(socket, state).await;
+            ws::serve(socket, state, encoding).await;
             drop(permit);
         })
 }

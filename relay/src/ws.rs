@@ -5,7 +5,10 @@
 //! session; the session runs sockets and emits events into a bounded queue;
 //! the writer drains that queue into frames. Each frame the relay sends is a
 //! JSON array of one or more events: under load many events share a frame,
-//! at rest each goes out alone and at once. When any of the three ends
+//! at rest each goes out alone and at once. A client that offered the
+//! subprotocol [`BINARY_SUBPROTOCOL`] gets version 2's binary frames (the
+//! same JSON, its payloads as raw bytes beside it; [`sockscope_shared::frame`]),
+//! any other client version 1's text frames. When any of the three ends
 //! (the page closed, the relay is stopping), the others are stopped and the
 //! session's sockets are closed by drop.
 
@@ -13,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{Sink, SinkExt, StreamExt};
+use sockscope_shared::frame::{self, BINARY_SUBPROTOCOL};
 use sockscope_shared::{
     Capabilities, CommandError, ErrorCode, Event, EventKind, Hello, Limits, PROTOCOL_VERSION,
-    Request,
+    PROTOCOL_VERSION_TEXT, Request,
 };
 use tokio::sync::mpsc;
 
@@ -30,7 +34,7 @@ use crate::{
 /// for the page to parse without a visible pause.
 const MAX_BATCH: usize = 512;
 
-/// JSON bytes after which a frame takes no more events. Small events fill a
+/// Bytes (JSON and payloads) after which a frame takes no more events. Small events fill a
 /// frame up to [`MAX_BATCH`]; events that carry big payloads (a 1 MiB send
 /// is 2 MiB of hex) go out one or a few at a time, rather than piling up
 /// into frames of tens of megabytes that the writer copies as they grow and
@@ -55,15 +59,43 @@ pub fn max_request_bytes(limits: &Limits) -> usize {
     (limits.max_payload as usize) * 2 + 64 * 1024
 }
 
+/// How a session's events are framed: the version its client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Version 1: text frames, payloads as hex.
+    Text,
+    /// Version 2: binary frames, payloads as raw bytes beside the JSON.
+    Binary,
+}
+
+impl Encoding {
+    /// The encoding for a client that offered `subprotocol` (the one the
+    /// upgrade chose), or none.
+    pub fn chosen(subprotocol: Option<&str>) -> Encoding {
+        match subprotocol {
+            Some(BINARY_SUBPROTOCOL) => Encoding::Binary,
+            _ => Encoding::Text,
+        }
+    }
+
+    /// The protocol version the `hello` announces.
+    pub fn version(self) -> u32 {
+        match self {
+            Encoding::Text => PROTOCOL_VERSION_TEXT,
+            Encoding::Binary => PROTOCOL_VERSION,
+        }
+    }
+}
+
 /// Runs one page's session until the page goes away or the relay stops.
-pub async fn serve(socket: WebSocket, state: AppState) {
+pub async fn serve(socket: WebSocket, state: AppState, encoding: Encoding) {
     let (sink, stream) = socket.split();
     let (events, event_rx) =
         events::queue(state.config.event_queue, state.config.event_queue_bytes);
     let (requests_tx, requests_rx) = mpsc::channel(256);
 
     events.emit(EventKind::Hello(Hello {
-        protocol_version: PROTOCOL_VERSION,
+        protocol_version: encoding.version(),
         relay_version: env!("CARGO_PKG_VERSION").into(),
         capabilities: Capabilities {
             capture: state.capture.clone(),
@@ -86,7 +118,12 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         events.clone(),
         state.config.commands_per_second,
     ));
-    let mut writer = tokio::spawn(write_events(sink, event_rx, state.config.events_per_second));
+    let mut writer = tokio::spawn(write_events(
+        sink,
+        event_rx,
+        state.config.events_per_second,
+        encoding,
+    ));
     let mut session = tokio::spawn(session.run(requests_rx));
     drop(events);
 
@@ -189,8 +226,9 @@ pub fn decode_request(text: &str) -> Result<Request, Box<CommandError>> {
     }
 }
 
-/// Drains a session's event queue into `sink`, one JSON array per frame,
-/// until every sender is gone or the sink fails; then closes the sink.
+/// Drains a session's event queue into `sink`, one JSON array per frame
+/// (in a binary frame with its payloads for [`Encoding::Binary`]), until
+/// every sender is gone or the sink fails; then closes the sink.
 ///
 /// Batching: the first waiting event starts a frame, and whatever else is
 /// already queued, or arrives until [`GATHER`] after that event happened,
@@ -202,14 +240,14 @@ pub fn decode_request(text: &str) -> Result<Request, Box<CommandError>> {
 ///
 /// The sink is generic so that the same writer serves axum's WebSocket in
 /// the relay and a channel or a plain socket in benchmarks and tests.
-pub async fn write_events<S>(mut sink: S, mut rx: EventRx, per_second: u32)
+pub async fn write_events<S>(mut sink: S, mut rx: EventRx, per_second: u32, encoding: Encoding)
 where
     S: Sink<Message> + Unpin,
 {
     let mut pace = Throttle::new(per_second);
     let mut index = 0u64;
     while let Some(first) = rx.recv().await {
-        let mut frame = Frame::default();
+        let mut frame = Frame::new(encoding);
         let dropped = rx.take_dropped();
         if dropped > 0 {
             frame.push(&mut index, first.t_us, EventKind::Lagged { dropped });
@@ -246,7 +284,7 @@ where
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        if sink.send(Message::Text(frame.into())).await.is_err() {
+        if sink.send(frame).await.is_err() {
             break;
         }
     }
@@ -261,49 +299,74 @@ fn gather_deadline(t_us: u64) -> tokio::time::Instant {
 }
 
 /// One frame being built: a JSON array, written one event at a time so
-/// that its size is known as it grows.
-#[derive(Default)]
+/// that its size is known as it grows, and for version 2 the payload
+/// section beside it.
 struct Frame {
+    encoding: Encoding,
     json: Vec<u8>,
+    payloads: Vec<u8>,
     events: usize,
 }
 
 impl Frame {
+    fn new(encoding: Encoding) -> Frame {
+        Frame {
+            encoding,
+            json: Vec::new(),
+            payloads: Vec::new(),
+            events: 0,
+        }
+    }
+
     /// Appends an event as number `index`, and counts it. An event that
     /// cannot be encoded is logged and left out without using up a number,
     /// so the page still sees indices without gaps.
     fn push(&mut self, index: &mut u64, t_us: u64, kind: EventKind) {
-        let mark = self.json.len();
+        let (mark, payloads_mark) = (self.json.len(), self.payloads.len());
         self.json.push(if self.events == 0 { b'[' } else { b',' });
         let event = Event {
             index: *index,
             t_us,
             kind,
         };
-        match serde_json::to_writer(&mut self.json, &event) {
+        let written = match self.encoding {
+            Encoding::Text => serde_json::to_writer(&mut self.json, &event),
+            Encoding::Binary => frame::payloads_apart(&mut self.payloads, || {
+                serde_json::to_writer(&mut self.json, &event)
+            }),
+        };
+        match written {
             Ok(()) => {
                 self.events += 1;
                 *index += 1;
             }
             Err(err) => {
                 self.json.truncate(mark);
+                self.payloads.truncate(payloads_mark);
                 tracing::error!(%err, "an event could not be encoded");
             }
         }
     }
 
     fn is_full(&self) -> bool {
-        self.events >= MAX_BATCH || self.json.len() >= MAX_FRAME_BYTES
+        self.events >= MAX_BATCH || self.json.len() + self.payloads.len() >= MAX_FRAME_BYTES
     }
 
-    /// The frame's text, or `None` when no event made it in.
-    fn finish(mut self) -> Option<String> {
+    /// The frame's message, or `None` when no event made it in.
+    fn finish(mut self) -> Option<Message> {
         if self.events == 0 {
             return None;
         }
         self.json.push(b']');
-        // serde_json writes UTF-8 only; the check costs a fast scan.
-        String::from_utf8(self.json).ok()
+        match self.encoding {
+            // serde_json writes UTF-8 only; the check costs a fast scan.
+            Encoding::Text => String::from_utf8(self.json)
+                .ok()
+                .map(|text| Message::Text(text.into())),
+            Encoding::Binary => Some(Message::Binary(
+                frame::binary_frame(&self.json, &self.payloads).into(),
+            )),
+        }
     }
 }
 
@@ -479,7 +542,7 @@ mod tests {
         }
         drop(tx);
         let mut frames: Vec<Message> = Vec::new();
-        write_events(&mut frames, rx, 1_000_000).await;
+        write_events(&mut frames, rx, 1_000_000, Encoding::Text).await;
         let [Message::Text(frame)] = frames.as_slice() else {
             panic!("one text frame expected, got {frames:?}");
         };
@@ -519,7 +582,7 @@ mod tests {
         }
         drop(tx);
         let mut frames: Vec<Message> = Vec::new();
-        write_events(&mut frames, rx, 1_000_000).await;
+        write_events(&mut frames, rx, 1_000_000, Encoding::Text).await;
         let sizes: Vec<usize> = frames
             .iter()
             .map(|frame| match frame {

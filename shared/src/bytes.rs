@@ -204,15 +204,61 @@ impl fmt::Display for Hex<'_> {
 }
 
 impl Serialize for Bytes {
+    /// Hex, or `[start, length]` into the payload section while a binary
+    /// frame is written ([`crate::frame`]).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&Hex(&self.0))
+        match crate::frame::put_apart(&self.0) {
+            Some(start) => (start, self.0.len() as u64).serialize(serializer),
+            None => serializer.collect_str(&Hex(&self.0)),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Bytes {
+    /// Hex, or `[start, length]` into the payload section while a binary
+    /// frame is read ([`crate::frame`]), where hex is not accepted.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Bytes::from_hex(&text).map_err(serde::de::Error::custom)
+        struct BytesVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for BytesVisitor {
+            type Value = Bytes;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a hex string, or [start, length] in a binary frame")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Bytes, E> {
+                Bytes::from_hex(text).map_err(E::custom)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Bytes, A::Error> {
+                use serde::de::Error;
+                let start: u64 = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let len: u64 = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                crate::frame::take_from_section(start, len)
+                    .map(Bytes::from)
+                    .map_err(A::Error::custom)
+            }
+        }
+
+        // Which form to expect is known from the scope, so serde_json is
+        // not asked to read any value (which would bring its whole reader
+        // of numbers into the page).
+        if crate::frame::reading_section() {
+            deserializer.deserialize_seq(BytesVisitor)
+        } else {
+            deserializer.deserialize_str(BytesVisitor)
+        }
     }
 }
 

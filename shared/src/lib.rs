@@ -15,7 +15,8 @@
 //! - [`Limits`]: what one session may ask for, and the one check of a
 //!   command against them ([`Limits::check`]), shared by the relay, the
 //!   page's forms and the lessons' stand-in relay.
-//! - [`Bytes`]: payloads, carried as lowercase hex in JSON.
+//! - [`Bytes`]: payloads, carried as lowercase hex in JSON (version 1), or
+//!   as raw bytes beside it in a binary frame ([`frame`], version 2).
 //! - [`Lesson`]: an experiment as a script of commands, for the page to run
 //!   (not part of the WebSocket protocol; it is here so teachers' tools can
 //!   read and write lessons with the same types).
@@ -28,6 +29,7 @@ mod command;
 mod decode;
 mod error;
 mod event;
+pub mod frame;
 mod lesson;
 mod limits;
 mod path;
@@ -58,6 +60,11 @@ pub use segment::{
 pub use tcp_info::{CaState, TcpInfo};
 pub use tcp_state::TcpState;
 
-/// The protocol version sent in [`Hello`]. It changes whenever a command or
-/// event changes shape in a way an older page or script would misread.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The newest protocol version. It changes whenever a command or event
+/// changes shape in a way an older page or script would misread. A client
+/// is spoken [`PROTOCOL_VERSION_TEXT`] unless it offers
+/// [`frame::BINARY_SUBPROTOCOL`]; the [`Hello`] says which one it got.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// Version 1: every frame JSON text, payloads as hex.
+pub const PROTOCOL_VERSION_TEXT: u32 = 1;

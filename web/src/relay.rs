@@ -8,19 +8,24 @@
 //! component that owns it decides how long it lives, and nothing is leaked
 //! with `forget()`.
 //!
-//! Each text frame is a JSON array of events (one frame may carry a whole
-//! batch); a single event object is accepted too. Frames that queued up
-//! while the page was busy reach the views together, in one render
+//! The page asks for protocol version 2 (the subprotocol
+//! [`BINARY_SUBPROTOCOL`]): each frame is binary, a JSON array of events
+//! with their payloads as raw bytes beside it ([`sockscope_shared::frame`]),
+//! so a bulk transfer's bytes are copied into the page once rather than
+//! parsed out of hex. The JSON and the payloads are copied out of the
+//! browser's buffer separately, the header read first. Frames that queued
+//! up while the page was busy reach the views together, in one render
 //! ([`Backlog`]).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
+use sockscope_shared::frame::{self, BINARY_SUBPROTOCOL, FrameError};
 use sockscope_shared::{Event, Request};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use yew::Callback;
 
 use crate::model::backlog::{Arrival, Backlog};
@@ -50,7 +55,59 @@ pub struct Relay {
     inner: Rc<RefCell<Inner>>,
 }
 
-/// Parses one text frame: an array of events, or a single event.
+/// Why a binary frame from the relay could not be read.
+#[derive(Debug)]
+pub enum BinaryFrameError {
+    Layout(FrameError),
+    NotUtf8(std::str::Utf8Error),
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for BinaryFrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BinaryFrameError::Layout(error) => error.fmt(f),
+            BinaryFrameError::NotUtf8(error) => write!(f, "the JSON is not UTF-8: {error}"),
+            BinaryFrameError::Json(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Reads the events of one binary frame, given its JSON and its payload
+/// section.
+///
+/// The JSON is read as text, through the same decoder as a text frame's:
+/// reading it from bytes would build every event decoder a second time
+/// for serde_json's byte reader (23 KB more page).
+///
+/// # Errors
+/// The JSON error, which names a payload outside the section, or says the
+/// JSON is not UTF-8.
+pub fn parse_binary_frame(json: &[u8], payloads: Vec<u8>) -> Result<Vec<Event>, BinaryFrameError> {
+    let text = std::str::from_utf8(json).map_err(BinaryFrameError::NotUtf8)?;
+    frame::payloads_from(payloads, || serde_json::from_str::<Vec<Event>>(text))
+        .map_err(BinaryFrameError::Json)
+}
+
+/// Reads a binary frame out of the browser's buffer: its header first,
+/// then the JSON and the payloads, each copied into the page once.
+fn read_binary_message(buffer: &js_sys::ArrayBuffer) -> Result<Vec<Event>, BinaryFrameError> {
+    let view = js_sys::Uint8Array::new(buffer);
+    let len = view.length();
+    let mut header = [0u8; 4];
+    let head = view.subarray(0, len.min(4));
+    head.copy_to(header.get_mut(..head.length() as usize).unwrap_or_default());
+    let (start, end) =
+        frame::json_range(&header, len as usize).map_err(BinaryFrameError::Layout)?;
+    // Both ends are within `len`, a u32.
+    let (start, end) = (start as u32, end as u32);
+    let json = view.subarray(start, end).to_vec();
+    let payloads = view.subarray(end, len).to_vec();
+    parse_binary_frame(&json, payloads)
+}
+
+/// Parses one text frame (an event log's, or a version 1 relay's): an
+/// array of events, or a single event.
 ///
 /// # Errors
 /// The JSON error when the frame is neither.
@@ -147,7 +204,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         old.set_onclose(None);
         let _ = old.close();
     }
-    let socket = match WebSocket::new(&url) {
+    let socket = match WebSocket::new_with_str(&url, BINARY_SUBPROTOCOL) {
         Ok(socket) => socket,
         Err(_) => {
             // A malformed URL or a blocked scheme: retrying cannot help.
@@ -156,6 +213,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
             return;
         }
     };
+    socket.set_binary_type(BinaryType::Arraybuffer);
     let weak = Rc::downgrade(inner);
     let open = {
         let weak = weak.clone();
@@ -175,10 +233,15 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         let weak = weak.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(inner) = weak.upgrade() else { return };
-            let Some(text) = event.data().as_string() else {
-                return;
+            let data = event.data();
+            let read = match data.dyn_ref::<js_sys::ArrayBuffer>() {
+                Some(buffer) => read_binary_message(buffer).map_err(|e| e.to_string()),
+                None => data
+                    .as_string()
+                    .ok_or_else(|| "neither binary nor text".to_owned())
+                    .and_then(|text| parse_frame(&text).map_err(|e| e.to_string())),
             };
-            match parse_frame(&text) {
+            match read {
                 Ok(events) => arrived(&inner, events),
                 Err(error) => web_sys::console::warn_1(
                     &format!("sockscope: a frame from the relay is not events: {error}").into(),
@@ -216,8 +279,10 @@ fn arrived(inner: &Rc<RefCell<Inner>>, events: Vec<Event>) {
         .arrive(js_sys::Date::now(), happened_ms, events);
     match arrival {
         Arrival::Now(events) => deliver(inner, events),
-        Arrival::Held { schedule: true } => flush_after_queued_frames(inner),
-        Arrival::Held { schedule: false } => {}
+        Arrival::Held {
+            flush_in_ms: Some(wait),
+        } => flush_after(inner, wait),
+        Arrival::Held { flush_in_ms: None } => {}
     }
 }
 
@@ -226,15 +291,15 @@ fn deliver(inner: &Rc<RefCell<Inner>>, events: Vec<Event>) {
     on_events.emit(events);
 }
 
-/// Delivers the held events in a task of their own: the browser runs it
-/// after the messages already waiting (it takes tasks of one priority in
-/// the order they were queued), so those join the held events first and
-/// all of them render once.
-fn flush_after_queued_frames(inner: &Rc<RefCell<Inner>>) {
+/// Delivers the held events in a task of their own, `wait_ms` from now:
+/// the browser runs it after the messages already waiting (it takes tasks
+/// of one priority in the order they were queued), so those join the held
+/// events first and all of them render once.
+fn flush_after(inner: &Rc<RefCell<Inner>>, wait_ms: f64) {
     let weak = Rc::downgrade(inner);
     let flush = move || {
         if let Some(inner) = weak.upgrade() {
-            let events = inner.borrow_mut().backlog.flush();
+            let events = inner.borrow_mut().backlog.flush(js_sys::Date::now());
             if !events.is_empty() {
                 deliver(&inner, events);
             }
@@ -246,7 +311,11 @@ fn flush_after_queued_frames(inner: &Rc<RefCell<Inner>>) {
     // Freed once it has run.
     let flush = Closure::once_into_js(flush);
     if window
-        .set_timeout_with_callback(flush.unchecked_ref())
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            flush.unchecked_ref(),
+            // Whole milliseconds, at most 100.
+            wait_ms.ceil() as i32,
+        )
         .is_err()
     {
         web_sys::console::warn_1(&"sockscope: could not schedule the held events".into());
@@ -289,5 +358,24 @@ mod tests {
         let single = r#"{"index":0,"t_us":1,"event":"lagged","dropped":2}"#;
         assert_eq!(parse_frame(single).unwrap().len(), 1);
         assert!(parse_frame("{\"oops\":1}").is_err());
+    }
+
+    #[test]
+    fn binary_frames_carry_payloads_beside_the_json() {
+        let json = br#"[{"index":3,"t_us":1,"event":"call","socket":2,"transport":"tcp","call":"recv","bufsize":8,"result":{"kind":"data","data":[2,3],"offset":0}}]"#;
+        let events = parse_binary_frame(json, b"xxabc".to_vec()).unwrap();
+        let sockscope_shared::EventKind::Call(call) = &events[0].kind else {
+            panic!("{events:?}");
+        };
+        assert!(
+            matches!(&call.result, sockscope_shared::CallResult::Data { data, .. } if data == &b"abc"[..])
+        );
+        let outside = parse_binary_frame(json, b"ab".to_vec())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            outside.contains("outside the frame's 2 payload bytes"),
+            "{outside}"
+        );
     }
 }

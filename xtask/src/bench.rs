@@ -9,6 +9,7 @@
 //! | `capture`  | bulk transfer with capture on and off; count vs tshark | `relay/benches/capture.rs`  |
 //! | `latency`  | socket operation to event on screen in Chromium        | `e2e/benches/latency.rs`    |
 //! | `growing`  | main-thread time a message as a watched session grows  | `e2e/benches/growing.rs`    |
+//! | `bulk`     | 100 MiB through a fresh page: throughput, renderer memory | `e2e/benches/bulk.rs`     |
 //! | `ui`       | 100,000 and 1,000,000 segments: load, step, scroll, memory; frames in motion | `e2e/benches/ui_scale.rs`   |
 //! | `lab`      | the network lab: throughput, added latency, delay      | `lab/benches/lab.rs`        |
 //!
@@ -29,8 +30,8 @@ use std::process::{Command, Stdio};
 
 use crate::{bundle, root, setup};
 
-const ALL: [&str; 7] = [
-    "bundle", "pipeline", "capture", "latency", "growing", "ui", "lab",
+const ALL: [&str; 8] = [
+    "bundle", "pipeline", "capture", "latency", "growing", "bulk", "ui", "lab",
 ];
 
 /// Runs the benchmarks named in `args` (all of them when none is).
@@ -50,7 +51,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     let wants = |name: &str| wanted.contains(&name);
-    let browser = wants("latency") || wants("growing") || wants("ui");
+    let browser = wants("latency") || wants("growing") || wants("bulk") || wants("ui");
 
     setup::front_end_tools()?;
     let mut packages = vec![setup::LIBPCAP];
@@ -102,6 +103,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ("capture", "sockscope", "capture", &[][..]),
         ("latency", "sockscope-e2e", "latency", &browser_env[..]),
         ("growing", "sockscope-e2e", "growing", &browser_env[..]),
+        ("bulk", "sockscope-e2e", "bulk", &browser_env[..]),
         ("ui", "sockscope-e2e", "ui_scale", &browser_env[..]),
         ("lab", "sockscope-lab", "lab", &[][..]),
     ] {

@@ -37,9 +37,11 @@ pub const TARGET: u64 = 250_000;
 /// from 345 KB when the kernel's view came (the `tcp_info`, `waiting` and
 /// `send_time` events and their 27 counters read and written, waiting
 /// rows and their bars, each end's counters, each send's timestamps, the
-/// time-sequence graph): 401.3 KB as served (docs/BENCHMARKS.md,
-/// "Bundle").
-pub const BUDGET: u64 = 366_000;
+/// time-sequence graph): 401.3 KB as served; and from 366 KB when
+/// protocol version 2 came (its binary frames read from the browser's
+/// buffer, the payloads' second form): 403.3 KB as served
+/// (docs/BENCHMARKS.md, "Bundle").
+pub const BUDGET: u64 = 368_000;
 
 /// How far over the budget the test suite lets the page go, in percent.
 pub const TOLERANCE_PERCENT: u64 = 10;
