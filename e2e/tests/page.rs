@@ -6,7 +6,7 @@
 
 use fantoccini::key::Key;
 use serde_json::Value;
-use sockscope_e2e::{Result, Session, forms};
+use sockscope_e2e::{Result, Session, forms, transfer};
 
 /// The label of the connection status.
 const LINK: &str = "document.querySelector('#connection')?.dataset.link";
@@ -309,5 +309,73 @@ async fn e_a_bulk_transfer_arrives_whole_and_the_page_stays_usable() -> Result<(
         .await?;
     assert_eq!(lines, 256);
     b.screenshot("bulk-transfer-hex-dump").await?;
+    session.finish().await
+}
+
+/// With `&keep_mib=1` in the address, a 3 MiB transfer keeps its first
+/// mebibyte's bytes and the lengths of the rest: the stream's length and
+/// the ladder stay exact, the byte streams say from which offset on the
+/// bytes were not kept, and a recv() past it says so instead of a dump.
+#[tokio::test]
+async fn f_a_stream_past_its_keep_amount_keeps_lengths_and_says_where_it_stopped() -> Result<()> {
+    let session = Session::start("keep").await?;
+    let b = &session.browser;
+    b.goto(&format!("{}&keep_mib=1", session.relay.url)).await?;
+    b.wait_connected().await?;
+    forms::auto_read_pair(b, 65536).await?;
+    let transfer =
+        transfer::send_and_read_all(b, 1 << 20, 3, std::time::Duration::from_secs(120)).await?;
+    assert_eq!(transfer.bytes, 3 << 20);
+    let note = b
+        .wait(
+            "the note of where the page stopped keeping bytes",
+            "document.querySelector('#streams .stream .kept-note')?.dataset.keptUntil",
+        )
+        .await?;
+    // The second send is let go at 1 MiB; a recv() that would cross the
+    // mebibyte is let go where it starts, within 64 KiB before it.
+    let kept_until: u64 = note.as_str().unwrap_or_default().parse().unwrap_or(0);
+    assert!(
+        ((1 << 20) - 65536..=1 << 20).contains(&kept_until),
+        "kept until {note}"
+    );
+    let text = b
+        .eval("document.querySelector('#streams .stream .kept-note').textContent")
+        .await?;
+    assert!(
+        text.as_str().unwrap_or_default().starts_with(&format!(
+            "bytes from offset {kept_until} on are not kept: the page keeps the first 1 MiB of each stream"
+        )),
+        "{text}"
+    );
+    let length = b
+        .eval("document.querySelector('#streams .stream h3 .meta').textContent")
+        .await?;
+    assert_eq!(
+        length, " · 3145728 bytes",
+        "the stream's length stays exact"
+    );
+    // The last recv() read bytes past the first mebibyte: its length is
+    // in the ladder, its bytes are not in the detail pane.
+    let last_recv =
+        "[...document.querySelectorAll(\"#ladder .row.call[data-label^='recv(65536) → ']\")].pop()";
+    b.eval(&format!(
+        "{last_recv}.dispatchEvent(new MouseEvent('click', {{bubbles: true}}))"
+    ))
+    .await?;
+    let let_go = b
+        .wait(
+            "the detail pane's note that the bytes were not kept",
+            "document.querySelector('#detail .hex-let-go')?.textContent",
+        )
+        .await?;
+    assert!(
+        let_go
+            .as_str()
+            .unwrap_or_default()
+            .contains(" bytes, not kept: past the amount"),
+        "{let_go}"
+    );
+    b.screenshot("keep-past-the-amount").await?;
     session.finish().await
 }

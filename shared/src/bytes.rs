@@ -18,8 +18,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Immutable and shared: a clone is a reference count, not a copy. One recv
 /// may return a megabyte, and the page keeps the same bytes in the event,
 /// in its byte streams and in every version of its model.
+///
+/// A payload may also be *let go* ([`Bytes::let_go`]): its bytes dropped,
+/// its length kept. A page that keeps a bounded amount of each stream does
+/// this to the payloads past its bound, so that counts and offsets stay
+/// exact. [`Bytes::len`] is then the payload's length, while the slice it
+/// derefs to (the bytes kept) is empty; the relay never lets go.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Bytes(Arc<[u8]>);
+pub struct Bytes {
+    kept: Arc<[u8]>,
+    /// Bytes of the payload not kept.
+    let_go: usize,
+}
 
 /// Why a hex string could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,40 +85,60 @@ impl Bytes {
 
     /// Lowercase hex, two digits per byte, no separators.
     pub fn to_hex(&self) -> String {
-        let mut out = Vec::with_capacity(self.0.len() * 2);
-        for &b in self.0.iter() {
+        let mut out = Vec::with_capacity(self.kept.len() * 2);
+        for &b in self.kept.iter() {
             out.extend_from_slice(&hex_pair(b));
         }
         // Hex digits are ASCII, so this never falls back to the default.
         String::from_utf8(out).unwrap_or_default()
     }
 
+    /// The payload's length, whether or not its bytes were kept.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.kept.len() + self.let_go
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
+    /// The bytes kept: all of them unless the payload was let go.
     pub fn as_slice(&self) -> &[u8] {
-        &self.0
+        &self.kept
+    }
+
+    /// Whether every byte of the payload is here.
+    pub fn is_whole(&self) -> bool {
+        self.let_go == 0
+    }
+
+    /// The same payload without its bytes: its length only.
+    pub fn let_go(&self) -> Bytes {
+        Bytes {
+            kept: Arc::from([]),
+            let_go: self.len(),
+        }
     }
 
     /// The first `len` bytes (all of them when there are fewer), shared
     /// rather than copied when that is all of them.
     pub fn prefix(&self, len: usize) -> Bytes {
-        if len >= self.0.len() {
+        if len >= self.len() {
             self.clone()
+        } else if self.is_whole() {
+            Bytes::from(&self.kept[..len])
         } else {
-            Bytes::from(&self.0[..len])
+            Bytes {
+                kept: Arc::from([]),
+                let_go: len,
+            }
         }
     }
 
     /// The bytes as text where they are printable ASCII, `.` elsewhere, as
     /// the right-hand column of a hex dump shows them.
     pub fn to_ascii_lossy(&self) -> String {
-        ascii_lossy(&self.0)
+        ascii_lossy(&self.kept)
     }
 }
 
@@ -130,50 +160,66 @@ pub fn ascii_lossy(bytes: &[u8]) -> String {
 
 impl From<Vec<u8>> for Bytes {
     fn from(v: Vec<u8>) -> Self {
-        Bytes(v.into())
+        Bytes {
+            kept: v.into(),
+            let_go: 0,
+        }
     }
 }
 
 impl From<&[u8]> for Bytes {
     fn from(v: &[u8]) -> Self {
-        Bytes(v.into())
+        Bytes {
+            kept: v.into(),
+            let_go: 0,
+        }
     }
 }
 
 impl Deref for Bytes {
     type Target = [u8];
+    /// The bytes kept.
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.kept
     }
 }
 
 impl PartialEq<[u8]> for Bytes {
     fn eq(&self, other: &[u8]) -> bool {
-        *self.0 == *other
+        self.is_whole() && *self.kept == *other
     }
 }
 
 impl<const N: usize> PartialEq<&[u8; N]> for Bytes {
     fn eq(&self, other: &&[u8; N]) -> bool {
-        *self.0 == other[..]
+        self.is_whole() && *self.kept == other[..]
     }
 }
 
 impl PartialEq<Vec<u8>> for Bytes {
     fn eq(&self, other: &Vec<u8>) -> bool {
-        *self.0 == other[..]
+        self.is_whole() && *self.kept == other[..]
     }
 }
 
 impl PartialEq<Bytes> for Vec<u8> {
     fn eq(&self, other: &Bytes) -> bool {
-        self[..] == *other.0
+        other == self
     }
 }
 
 impl fmt::Debug for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bytes({:?})", self.to_ascii_lossy())
+        if self.is_whole() {
+            write!(f, "Bytes({:?})", self.to_ascii_lossy())
+        } else {
+            write!(
+                f,
+                "Bytes({:?} and {} let go)",
+                self.to_ascii_lossy(),
+                self.let_go
+            )
+        }
     }
 }
 
@@ -205,11 +251,12 @@ impl fmt::Display for Hex<'_> {
 
 impl Serialize for Bytes {
     /// Hex, or `[start, length]` into the payload section while a binary
-    /// frame is written ([`crate::frame`]).
+    /// frame is written ([`crate::frame`]): the bytes kept, so a payload
+    /// that was let go is written empty.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match crate::frame::put_apart(&self.0) {
-            Some(start) => (start, self.0.len() as u64).serialize(serializer),
-            None => serializer.collect_str(&Hex(&self.0)),
+        match crate::frame::put_apart(&self.kept) {
+            Some(start) => (start, self.kept.len() as u64).serialize(serializer),
+            None => serializer.collect_str(&Hex(&self.kept)),
         }
     }
 }
@@ -301,6 +348,21 @@ mod tests {
         let json = serde_json::to_string(&long).unwrap_or_default();
         assert_eq!(json, format!("\"{}\"", long.to_hex()));
         assert_eq!(serde_json::from_str::<Bytes>(&json).ok(), Some(long));
+    }
+
+    #[test]
+    fn a_payload_let_go_keeps_its_length_only() {
+        let whole = Bytes::from(b"hello".to_vec());
+        let gone = whole.let_go();
+        assert_eq!(
+            (gone.len(), gone.as_slice(), gone.is_whole()),
+            (5, &b""[..], false)
+        );
+        assert_ne!(gone, whole);
+        assert!(gone != b"hello".to_vec() && gone != *b"".as_slice());
+        assert_eq!(gone.prefix(3).len(), 3);
+        assert_eq!(whole.prefix(3), Bytes::from(b"hel".to_vec()));
+        assert_eq!(format!("{gone:?}"), "Bytes(\"\" and 5 let go)");
     }
 
     #[test]

@@ -1,15 +1,21 @@
-//! The lesson named in the page's address: `?lesson=sticky-small-sends`
-//! opens that lesson, and choosing a lesson writes its name there, so the
-//! address can be shared (with the relay's `token` kept as it was).
+//! What the page's address says: `?lesson=sticky-small-sends` opens that
+//! lesson, and choosing a lesson writes its name there, so the address can
+//! be shared (with the relay's `token` kept as it was); `keep_mib` sets how
+//! much of each stream's payload the page keeps (`model::kept`).
 
 use wasm_bindgen::JsValue;
 
-/// The `lesson` parameter of the page's address, if any.
-pub fn lesson_parameter() -> Option<String> {
+/// A parameter of the page's address, if it is there.
+pub fn parameter(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search)
         .ok()?
-        .get("lesson")
+        .get(name)
+}
+
+/// The `lesson` parameter of the page's address, if any.
+pub fn lesson_parameter() -> Option<String> {
+    parameter("lesson")
 }
 
 /// Puts `?lesson=<id>` in the address without reloading, keeping every

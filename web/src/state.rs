@@ -188,6 +188,14 @@ pub enum Action {
 }
 
 impl State {
+    /// A page whose live sessions keep payloads as `keeping` says.
+    pub fn keeping(keeping: crate::model::kept::Keeping) -> State {
+        State {
+            live: ModelRef::new(Model::keeping(keeping)),
+            ..State::default()
+        }
+    }
+
     /// The model the views show: the open log, else the live session.
     pub fn model(&self) -> &ModelRef {
         self.log.as_ref().map_or(&self.live, |log| &log.model)
@@ -242,7 +250,8 @@ impl State {
         for event in events {
             if matches!(event.kind, EventKind::Hello(_)) && !self.live.get().events.is_empty() {
                 // A new relay session: its socket ids start again at 1.
-                self.live = ModelRef::new(Model::default());
+                let keeping = self.live.get().keeping.afresh();
+                self.live = ModelRef::new(Model::keeping(keeping));
                 self.requests.clear();
                 if self.log.is_none() {
                     self.views_start_over();

@@ -120,9 +120,10 @@ struct LabCapture {
     next_token: u64,
 }
 
-/// A copy waiting for its number.
+/// A copy waiting for its number. A segment is boxed: few copies wait,
+/// and a drop is a fraction of its size.
 enum Held {
-    Segment { t_us: u64, event: SegmentEvent },
+    Segment { t_us: u64, event: Box<SegmentEvent> },
     Drop(PathDrop),
 }
 
@@ -240,7 +241,13 @@ impl SessionCapture {
                     event.crossing = Some(crossing);
                     self.events.emit_at(t_us, EventKind::Segment(event));
                 }
-                Paired::Held { token } => lab.held.push((token, Held::Segment { t_us, event })),
+                Paired::Held { token } => lab.held.push((
+                    token,
+                    Held::Segment {
+                        t_us,
+                        event: Box::new(event),
+                    },
+                )),
             }
         }
     }
@@ -322,7 +329,7 @@ impl SessionCapture {
             match held {
                 Held::Segment { t_us, mut event } => {
                     event.crossing = crossing;
-                    self.events.emit_at(t_us, EventKind::Segment(event));
+                    self.events.emit_at(t_us, EventKind::Segment(*event));
                 }
                 Held::Drop(mut drop) => {
                     drop.crossing = crossing;

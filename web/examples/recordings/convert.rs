@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 
 use sockscope_capture::Endpoints;
 use sockscope_shared::{
-    Capabilities, CaptureState, Event, EventKind, Hello, Limits, PROTOCOL_VERSION, Segment,
+    Capabilities, CaptureState, Event, EventKind, Hello, Limits, PROTOCOL_VERSION_TEXT, Segment,
     SegmentEvent, Transport,
 };
 use sockscope_web::capture_file::{OpenError, import::import};
@@ -169,8 +169,9 @@ pub fn convert(pcapng: &[u8], calls_json: &[u8]) -> Result<Vec<Event>, ConvertEr
     timeline.sort_by_key(Item::key);
     let first = timeline.first().ok_or(ConvertError::Empty)?.key().0;
 
+    // An event log is JSON text with hex payloads: version 1's form.
     let hello = EventKind::Hello(Hello {
-        protocol_version: PROTOCOL_VERSION,
+        protocol_version: PROTOCOL_VERSION_TEXT,
         relay_version: "recording".to_owned(),
         capabilities: Capabilities {
             capture: CaptureState::On {

@@ -234,7 +234,10 @@ fn prefers_reduced_motion() -> bool {
 
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(State::default);
+    let state = use_reducer(|| {
+        let keep = crate::page_link::parameter(crate::model::kept::KEEP_PARAMETER);
+        State::keeping(crate::model::kept::Keeping::from_parameter(keep.as_deref()))
+    });
     // With `?bench`: when each live event reached the screen.
     crate::bench::use_render_marks(&state.live);
     let relay: Rc<RefCell<Option<Relay>>> = use_mut_ref(|| None);

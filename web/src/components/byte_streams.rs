@@ -10,8 +10,9 @@ use yew::prelude::*;
 use super::framing_panel::FramingPanel;
 use super::shown_stream::ShownStream;
 use super::stream_lanes::StreamLanes;
-use crate::i18n::use_lang;
+use crate::i18n::{Lang, use_lang};
 use crate::model::conversation::OneWay;
+use crate::model::kept::KEEP_PARAMETER;
 use crate::model::{Horizon, StreamShown};
 use crate::state::ModelRef;
 
@@ -80,6 +81,12 @@ pub fn ByteStreams(props: &Props) -> Html {
     html! {
         <section class="panel streams" id="streams">
             <h2>{ lang.pick("Byte streams", "字节流") }<span class="meta">{ subtitle }</span></h2>
+            if let Some(refused) = &model.keeping.refused {
+                <p class="form-error" id="keep-refused">{ match lang {
+                    Lang::En => format!("{}={refused:?} in the address is not a whole number of MiB from 1 to 1000000: keeping the first {} MiB of each stream", KEEP_PARAMETER, model.keeping.limit() >> 20),
+                    Lang::Zh => format!("地址中的 {}={refused:?} 不是 1 到 1000000 之间的整数 MiB：保留每个字节流的前 {} MiB", KEEP_PARAMETER, model.keeping.limit() >> 20),
+                } }</p>
+            }
             // A parent of its own, so a new conversation is appended to a
             // keyed list rather than shifting every lane down by one.
             <div class="directions">{ for directions.into_iter().map(|(conversation, direction, framing, shown)| {

@@ -23,6 +23,12 @@ pub fn HexDump(props: &Props) -> Html {
     if props.bytes.is_empty() {
         return html! { <p class="hint">{ lang.pick("no payload bytes", "没有载荷字节") }</p> };
     }
+    if !props.bytes.is_whole() {
+        return html! { <p class="hint hex-let-go">{ match lang {
+            Lang::En => format!("{} bytes, not kept: past the amount the page keeps of each stream (see the byte streams)", thousands(props.bytes.len() as u64)),
+            Lang::Zh => format!("{} 字节，没有保留：超出了页面为每个字节流保留的量（见字节流）", thousands(props.bytes.len() as u64)),
+        } }</p> };
+    }
     let (kept, left_out) = hexdump::shown(&props.bytes);
     html! {
         <>

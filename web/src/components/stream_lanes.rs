@@ -256,6 +256,22 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
     out
 }
 
+/// Where the page stopped keeping a stream's bytes, and how to keep more.
+fn kept_note(lang: Lang, offset: u64, limit: u64) -> String {
+    let mib = limit >> 20;
+    match lang {
+        Lang::En => format!(
+            "bytes from offset {offset} on are not kept: the page keeps the first {mib} MiB of each stream \
+             (add &{}=N to the address for N MiB); lengths, offsets and counts stay exact",
+            crate::model::kept::KEEP_PARAMETER
+        ),
+        Lang::Zh => format!(
+            "从偏移 {offset} 起的字节没有保留：页面只保留每个字节流的前 {mib} MiB（在地址中加上 &{}=N 可保留 N MiB）；长度、偏移和计数仍然准确",
+            crate::model::kept::KEEP_PARAMETER
+        ),
+    }
+}
+
 #[component]
 pub fn StreamLanes(props: &Props) -> Html {
     let lang = use_lang();
@@ -408,6 +424,9 @@ pub fn StreamLanes(props: &Props) -> Html {
     html! {
         <div class="stream" style={format!("--cell:{}", css_scale(cell))} data-conversation={props.stream.conversation.to_string()} data-direction={d.to_string()}>
             <h3>{ words::direction(lang, conv, d) }<span class="meta">{ match lang { Lang::En => format!(" · {}", plural(stream.len(), "byte")), Lang::Zh => format!(" · {} 字节", stream.len()) } }</span></h3>
+            if let Some(offset) = stream.kept_until() {
+                <p class="kept-note" data-kept-until={offset.to_string()}>{ kept_note(lang, offset, model.keeping.limit()) }</p>
+            }
             <div class="lanes-scroll">
                 { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
                     unknown_note(lang.pick("unknown: a capture file does not record send() calls", "未知：抓包文件不记录 send() 调用"))) }

@@ -15,10 +15,18 @@
 //! first event is more than [`LATE_MS`] later than that waited in a queue
 //! behind several renders.
 //! Such a frame is held, with every one after it until the flush, and the
-//! flush comes no sooner than [`BEHIND_DRAW_EVERY_MS`] after the last
+//! flush comes no sooner than [`BUSY_DRAW_EVERY_MS`] after the last
 //! render: while the page is behind it draws ten times a second, what a
 //! person can follow, and spends the rest of its time taking events in.
-//! A frame on time is drawn at once.
+//!
+//! Frames can also come faster than a person reads while the page keeps
+//! up: a program sending a message every 10 ms makes a hundred frames a
+//! second, each cheap to draw but each a render, a layout and a paint.
+//! While more than [`BUSY_FRAMES_A_SECOND`] frames arrived in the last
+//! second, a frame that comes within [`BUSY_DRAW_EVERY_MS`] of the last
+//! render waits for the next tenth of a second too. A frame at rest (a
+//! learner's send, its segments a few hundred microseconds behind it) is
+//! drawn at once.
 //!
 //! Measured (`cargo xtask bench bulk`): 100 MiB through a fresh page took
 //! 14.8 s when every late frame brought a render of its own (the main
@@ -30,8 +38,12 @@
 /// means events come faster than the page draws them.
 pub const LATE_MS: f64 = 20.0;
 
-/// How often the page draws while it is behind.
-pub const BEHIND_DRAW_EVERY_MS: f64 = 100.0;
+/// How often the page draws while it is behind or frames come fast.
+pub const BUSY_DRAW_EVERY_MS: f64 = 100.0;
+
+/// Frames a second above which they come faster than a person reads: a
+/// learner's sends make a few, each send's events one frame or two.
+pub const BUSY_FRAMES_A_SECOND: usize = 30;
 
 /// What to do with a frame that just arrived.
 #[derive(Debug, PartialEq)]
@@ -53,6 +65,8 @@ pub struct Backlog<T> {
     link_delay_ms: Option<f64>,
     /// When events were last handed to the views, on the page's clock.
     last_drawn_ms: Option<f64>,
+    /// When the frames of the last second arrived, oldest first.
+    recent_ms: VecDeque<f64>,
 }
 
 impl<T> Default for Backlog<T> {
@@ -62,6 +76,7 @@ impl<T> Default for Backlog<T> {
             flush_due: false,
             link_delay_ms: None,
             last_drawn_ms: None,
+            recent_ms: VecDeque::new(),
         }
     }
 }
@@ -74,7 +89,17 @@ impl<T> Backlog<T> {
         let delay = now_ms - happened_ms;
         let link = self.link_delay_ms.map_or(delay, |link| link.min(delay));
         self.link_delay_ms = Some(link);
-        if !self.flush_due && delay - link <= LATE_MS {
+        self.recent_ms.push_back(now_ms);
+        while self.recent_ms.front().is_some_and(|&t| t < now_ms - 1000.0) {
+            self.recent_ms.pop_front();
+        }
+        let busy = self.recent_ms.len() > BUSY_FRAMES_A_SECOND;
+        let drawn_just_now = self
+            .last_drawn_ms
+            .is_some_and(|last| now_ms - last < BUSY_DRAW_EVERY_MS);
+        let late = delay - link > LATE_MS;
+        let wait = self.flush_due || late || (busy && drawn_just_now);
+        if !wait {
             self.last_drawn_ms = Some(now_ms);
             return Arrival::Now(items);
         }
@@ -85,7 +110,7 @@ impl<T> Backlog<T> {
         self.flush_due = true;
         let next_draw = self
             .last_drawn_ms
-            .map_or(now_ms, |last| last + BEHIND_DRAW_EVERY_MS);
+            .map_or(now_ms, |last| last + BUSY_DRAW_EVERY_MS);
         Arrival::Held {
             flush_in_ms: Some((next_draw - now_ms).max(0.0)),
         }
@@ -105,6 +130,8 @@ impl<T> Backlog<T> {
         self.link_delay_ms = None;
     }
 }
+
+use std::collections::VecDeque;
 
 #[cfg(test)]
 mod tests {
@@ -174,6 +201,43 @@ mod tests {
         // A frame 20 ms late (the link's own 1 ms aside) is on time.
         assert_eq!(backlog.flush(201.0), vec![3]);
         assert_eq!(backlog.arrive(300.0, 279.0, vec![4]), Arrival::Now(vec![4]));
+    }
+
+    #[test]
+    fn frames_faster_than_a_person_reads_are_drawn_ten_times_a_second() {
+        let mut backlog = Backlog::default();
+        let mut drawn_at = Vec::new();
+        let mut flush_at: Option<f64> = None;
+        let mut shown = Vec::new();
+        // A frame every 10 ms for two seconds, each on time; a flush runs
+        // when it is due, before the frame of that moment.
+        for n in 0..200 {
+            let now = f64::from(n) * 10.0;
+            if flush_at.is_some_and(|at| at <= now) {
+                shown.extend(backlog.flush(now));
+                drawn_at.push(now);
+                flush_at = None;
+            }
+            match backlog.arrive(now, now - 1.0, vec![n]) {
+                Arrival::Now(items) => {
+                    shown.extend(items);
+                    drawn_at.push(now);
+                }
+                Arrival::Held { flush_in_ms } => {
+                    if let Some(wait) = flush_in_ms {
+                        assert!(flush_at.is_none() && wait <= 100.0);
+                        flush_at = Some(now + wait);
+                    }
+                }
+            }
+        }
+        // Every frame is shown once, in order.
+        shown.extend(backlog.flush(2000.0));
+        assert_eq!(shown, (0..200).collect::<Vec<_>>());
+        // Once more than 30 came in a second, one render every 100 ms.
+        let busy: Vec<f64> = drawn_at.iter().copied().filter(|&t| t > 300.0).collect();
+        assert!(busy.windows(2).all(|w| w[1] - w[0] >= 100.0), "{busy:?}");
+        assert!((16..=18).contains(&busy.len()), "{busy:?}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! they read elsewhere.
 
 use sockscope_shared::{
-    Call, CallEvent, CallResult, Framing, Segment, SegmentEvent, ShutdownHow, SocketOption,
+    Bytes, Call, CallEvent, CallResult, Framing, Segment, SegmentEvent, ShutdownHow, SocketOption,
 };
 
 use super::hexdump::preview;
@@ -130,16 +130,26 @@ pub fn call_label(call: &Call) -> String {
             } else {
                 " framed"
             };
-            format!("send({}){framed}", preview(data.as_slice(), PREVIEW))
+            format!("send({}){framed}", payload_preview(data))
         }
         Call::Recv { bufsize } => format!("recv({bufsize})"),
         Call::SetOption { option } => format!("setsockopt({})", option_label(option)),
         Call::Shutdown { how } => format!("shutdown({})", shutdown_label(*how)),
         Call::Close => "close()".to_string(),
         Call::SendTo { addr, data } => {
-            format!("sendto({}, {addr})", preview(data.as_slice(), PREVIEW))
+            format!("sendto({}, {addr})", payload_preview(data))
         }
         Call::RecvFrom { bufsize } => format!("recvfrom({bufsize})"),
+    }
+}
+
+/// The start of a payload as text, or that its bytes were not kept
+/// (`model::kept`).
+fn payload_preview(data: &Bytes) -> String {
+    if data.is_whole() {
+        preview(data.as_slice(), PREVIEW)
+    } else {
+        "(not kept)".to_string()
     }
 }
 
@@ -151,7 +161,7 @@ pub fn result_label(result: &CallResult) -> String {
         CallResult::Data { data, .. } => format!(
             "{} {}",
             plural(data.len() as u64, "byte"),
-            preview(data.as_slice(), PREVIEW)
+            payload_preview(data)
         ),
         CallResult::EndOfStream { .. } => "b'' (end of stream: the peer sent FIN)".to_string(),
         CallResult::Accepted { new_socket, peer } => format!("socket {new_socket} from {peer}"),
@@ -165,13 +175,13 @@ pub fn result_label(result: &CallResult) -> String {
                 format!(
                     "{} of {datagram_len} bytes from {from} {} ({lost} lost)",
                     data.len(),
-                    preview(data.as_slice(), PREVIEW)
+                    payload_preview(data)
                 )
             } else {
                 format!(
                     "{} from {from} {}",
                     plural(data.len() as u64, "byte"),
-                    preview(data.as_slice(), PREVIEW)
+                    payload_preview(data)
                 )
             }
         }

@@ -24,6 +24,7 @@ pub mod conversation;
 pub mod describe;
 pub mod framing;
 pub mod hexdump;
+pub mod kept;
 pub mod ladder;
 pub mod lesson;
 pub mod motion;
@@ -131,6 +132,8 @@ pub struct Model {
     pub dropped: u64,
     /// The path in force, its counts, and the lab's crossings.
     pub path: PathModel,
+    /// How much of each stream's payload is kept.
+    pub keeping: kept::Keeping,
 }
 
 impl Model {
@@ -143,8 +146,17 @@ impl Model {
         model
     }
 
+    /// An empty model that keeps payloads as `keeping` says.
+    pub fn keeping(keeping: kept::Keeping) -> Model {
+        Model {
+            keeping,
+            ..Model::default()
+        }
+    }
+
     /// Folds one event into the model.
-    pub fn apply(&mut self, event: Event) {
+    pub fn apply(&mut self, mut event: Event) {
+        self.keeping.keep(&mut event.kind);
         let at = self.events.len();
         match &event.kind {
             EventKind::Hello(hello) => {

@@ -252,6 +252,23 @@ impl ByteStream {
         })
     }
 
+    /// Where the page stopped keeping this stream's bytes: the offset of
+    /// the first send() or recv() whose payload was let go
+    /// (`model::kept`), if one was.
+    pub fn kept_until(&self) -> Option<u64> {
+        let sends = self
+            .sends
+            .iter()
+            .filter(|s| !s.data.is_whole())
+            .map(|s| s.offset);
+        let recvs = self
+            .recvs
+            .iter()
+            .filter(|r| !r.data.is_whole())
+            .map(|r| r.offset);
+        sends.chain(recvs).min()
+    }
+
     /// Whether the program's side is unknown: segments crossed the wire
     /// but no send() or recv() was seen, as in a plain capture file.
     pub fn calls_unknown(&self) -> bool {
