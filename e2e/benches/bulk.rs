@@ -48,6 +48,7 @@ async fn run() -> Result<()> {
     forms::auto_read_pair(b, 65536).await?;
     MainThread::enable(b).await?;
     let before = MainThread::read(b).await?;
+    let renderers_before_mb = (renderer_rss_bytes() as f64 / 1e6).round();
     let transfer =
         transfer::send_and_read_all(b, MESSAGE, REPEAT, Duration::from_secs(600)).await?;
     let after = MainThread::read(b).await?;
@@ -61,7 +62,8 @@ async fn run() -> Result<()> {
     println!(
         "bulk             100 sends of 1 MiB at once into a fresh page: every byte read on \
          the page after {seconds:.1} s ({mb_per_second:.1} MB/s), its main thread busy \
-         {busy_s:.1} s (script {script_s:.1} s); renderers {renderers_mb} MB{}",
+         {busy_s:.1} s (script {script_s:.1} s); renderers {renderers_before_mb} MB before, \
+         {renderers_mb} MB after{}",
         dropped.map(|d| format!("; {d}")).unwrap_or_default()
     );
     println!(
@@ -71,6 +73,7 @@ async fn run() -> Result<()> {
                "mb_per_second": (mb_per_second * 10.0).round() / 10.0,
                "main_thread_s": (busy_s * 100.0).round() / 100.0,
                "script_s": (script_s * 100.0).round() / 100.0,
+               "renderers_before_mb": renderers_before_mb,
                "renderers_mb": renderers_mb})
     );
     session.finish().await

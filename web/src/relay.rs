@@ -235,14 +235,20 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
             let Some(inner) = weak.upgrade() else { return };
             let data = event.data();
             let read = match data.dyn_ref::<js_sys::ArrayBuffer>() {
-                Some(buffer) => read_binary_message(buffer).map_err(|e| e.to_string()),
+                Some(buffer) => read_binary_message(buffer)
+                    .map(|events| (events, buffer.byte_length() as usize))
+                    .map_err(|e| e.to_string()),
                 None => data
                     .as_string()
                     .ok_or_else(|| "neither binary nor text".to_owned())
-                    .and_then(|text| parse_frame(&text).map_err(|e| e.to_string())),
+                    .and_then(|text| {
+                        parse_frame(&text)
+                            .map(|events| (events, text.len()))
+                            .map_err(|e| e.to_string())
+                    }),
             };
             match read {
-                Ok(events) => arrived(&inner, events),
+                Ok((events, bytes)) => arrived(&inner, events, bytes),
                 Err(error) => web_sys::console::warn_1(
                     &format!("sockscope: a frame from the relay is not events: {error}").into(),
                 ),
@@ -268,15 +274,16 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
 
 /// Hands a frame's events to the views now, or holds them for the next
 /// task while the page is behind.
-fn arrived(inner: &Rc<RefCell<Inner>>, events: Vec<Event>) {
+fn arrived(inner: &Rc<RefCell<Inner>>, events: Vec<Event>, bytes: usize) {
     let Some(first) = events.first() else {
         return;
     };
     let happened_ms = first.t_us as f64 / 1000.0;
-    let arrival = inner
-        .borrow_mut()
-        .backlog
-        .arrive(js_sys::Date::now(), happened_ms, events);
+    let arrival =
+        inner
+            .borrow_mut()
+            .backlog
+            .arrive(js_sys::Date::now(), happened_ms, bytes, events);
     match arrival {
         Arrival::Now(events) => deliver(inner, events),
         Arrival::Held {
