@@ -242,18 +242,35 @@ async fn a_client_offering_v2_gets_binary_frames_with_its_payloads_beside_the_js
     })
     .await;
     assert!(frames.iter().all(|f| f.binary), "every frame is binary");
-    assert_eq!(send_data_json(&frames), vec![json!([0, message.len()])]);
-    let sent = frames
+    // Each send's payload is [start, length] in the JSON, the lengths
+    // adding up to the mebibyte (however many send() calls it took).
+    let lengths: Vec<u64> = send_data_json(&frames)
+        .iter()
+        .map(|data| {
+            let pair = data
+                .as_array()
+                .unwrap_or_else(|| panic!("not [start, length]: {data}"));
+            assert_eq!(pair.len(), 2, "{data}");
+            pair[1].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        lengths.iter().sum::<u64>(),
+        message.len() as u64,
+        "{lengths:?}"
+    );
+    let sent: Vec<u8> = frames
         .iter()
         .flat_map(|f| &f.events)
-        .find_map(|e| match &e.kind {
+        .filter_map(|e| match &e.kind {
             EventKind::Call(c) => match &c.call {
                 Call::Send { data, .. } => Some(data.to_vec()),
                 _ => None,
             },
             _ => None,
         })
-        .unwrap();
+        .flatten()
+        .collect();
     assert!(sent == message, "the send's payload is the bytes sent");
     assert!(
         read_bytes(&frames) == message,

@@ -251,9 +251,16 @@ impl fmt::Display for Hex<'_> {
 
 impl Serialize for Bytes {
     /// Hex, or `[start, length]` into the payload section while a binary
-    /// frame is written ([`crate::frame`]): the bytes kept, so a payload
-    /// that was let go is written empty.
+    /// frame is written ([`crate::frame`]); a payload that was let go is
+    /// `{"not_kept": length}`, so an event log the page saves says so and
+    /// reads back the same.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if !self.is_whole() {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("not_kept", &(self.len() as u64))?;
+            return map.end();
+        }
         match crate::frame::put_apart(&self.kept) {
             Some(start) => (start, self.kept.len() as u64).serialize(serializer),
             None => serializer.collect_str(&Hex(&self.kept)),
@@ -263,7 +270,7 @@ impl Serialize for Bytes {
 
 impl<'de> Deserialize<'de> for Bytes {
     /// Hex, or `[start, length]` into the payload section while a binary
-    /// frame is read ([`crate::frame`]), where hex is not accepted.
+    /// frame is read ([`crate::frame`]), or `{"not_kept": length}`.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct BytesVisitor;
 
@@ -276,6 +283,28 @@ impl<'de> Deserialize<'de> for Bytes {
 
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Bytes, E> {
                 Bytes::from_hex(text).map_err(E::custom)
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Bytes, A::Error> {
+                use serde::de::Error;
+                let mut len: Option<u64> = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "not_kept" {
+                        len = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                let len = len.ok_or_else(|| A::Error::missing_field("not_kept"))?;
+                let len =
+                    usize::try_from(len).map_err(|_| A::Error::custom("not_kept is too large"))?;
+                Ok(Bytes {
+                    kept: Arc::from([]),
+                    let_go: len,
+                })
             }
 
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
@@ -298,14 +327,8 @@ impl<'de> Deserialize<'de> for Bytes {
             }
         }
 
-        // Which form to expect is known from the scope, so serde_json is
-        // not asked to read any value (which would bring its whole reader
-        // of numbers into the page).
-        if crate::frame::reading_section() {
-            deserializer.deserialize_seq(BytesVisitor)
-        } else {
-            deserializer.deserialize_str(BytesVisitor)
-        }
+        // `[start, length]` is only read inside a binary frame's scope.
+        deserializer.deserialize_any(BytesVisitor)
     }
 }
 
@@ -363,6 +386,10 @@ mod tests {
         assert_eq!(gone.prefix(3).len(), 3);
         assert_eq!(whole.prefix(3), Bytes::from(b"hel".to_vec()));
         assert_eq!(format!("{gone:?}"), "Bytes(\"\" and 5 let go)");
+        // Saved and read back, it is still five bytes not kept.
+        let json = serde_json::to_string(&gone).unwrap();
+        assert_eq!(json, r#"{"not_kept":5}"#);
+        assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), gone);
     }
 
     #[test]

@@ -24,7 +24,9 @@
 //! section is kept in a thread-local for the length of one synchronous
 //! (de)serialization, as serde has no way to hand a value context of its
 //! own. Outside those two calls a payload is hex, as in version 1, so the
-//! event logs and capture-file comments the page writes are unchanged.
+//! event logs and capture-file comments the page writes keep version 1's
+//! form (a payload the page did not keep is `{"not_kept": length}` there;
+//! see [`crate::Bytes`]).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -125,22 +127,46 @@ pub fn split_binary_frame(frame: &[u8]) -> Result<(&[u8], &[u8]), FrameError> {
     Ok((&frame[start..end], &frame[end..]))
 }
 
+type Slot = std::thread::LocalKey<RefCell<Option<Vec<u8>>>>;
+
+/// Puts back what a slot held before a scope, when the scope ends, even
+/// by a panic: a scope left set would make a later version 1 writer on
+/// the same thread put payloads apart, and scopes may nest.
+struct Restore {
+    slot: &'static Slot,
+    previous: Option<Vec<u8>>,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        self.slot.with_borrow_mut(|slot| *slot = previous);
+    }
+}
+
 /// Runs `write` with every payload it serializes appended to `payloads`
 /// and written as `[start, length]`.
 pub fn payloads_apart<R>(payloads: &mut Vec<u8>, write: impl FnOnce() -> R) -> R {
-    WRITING.with_borrow_mut(|slot| *slot = Some(std::mem::take(payloads)));
+    let previous = WRITING.replace(Some(std::mem::take(payloads)));
+    let restore = Restore {
+        slot: &WRITING,
+        previous,
+    };
     let written = write();
     *payloads = WRITING.with_borrow_mut(Option::take).unwrap_or_default();
+    drop(restore);
     written
 }
 
 /// Runs `read` with payloads written as `[start, length]` taken from
 /// `payloads`, a frame's payload section.
 pub fn payloads_from<R>(payloads: Vec<u8>, read: impl FnOnce() -> R) -> R {
-    READING.with_borrow_mut(|slot| *slot = Some(payloads));
-    let read = read();
-    READING.with_borrow_mut(|slot| *slot = None);
-    read
+    let previous = READING.replace(Some(payloads));
+    let _restore = Restore {
+        slot: &READING,
+        previous,
+    };
+    read()
 }
 
 /// Appends `bytes` to the payload section being written, if one is, and
@@ -152,11 +178,6 @@ pub(crate) fn put_apart(bytes: &[u8]) -> Option<u64> {
         section.extend_from_slice(bytes);
         Some(start)
     })
-}
-
-/// Whether a binary frame's payload section is being read.
-pub(crate) fn reading_section() -> bool {
-    READING.with_borrow(Option::is_some)
 }
 
 /// The payload at `[start, length]` of the section being read.
@@ -211,13 +232,37 @@ mod tests {
             serde_json::from_str::<Bytes>("[18446744073709551615,2]")
         });
         assert!(read.is_err());
-        // Outside a binary frame a payload is hex, and inside one it is not.
         let text = serde_json::from_str::<Bytes>("[0,1]")
             .unwrap_err()
             .to_string();
-        assert!(text.contains("invalid type: sequence"), "{text}");
-        let hex = payloads_from(b"abc".to_vec(), || serde_json::from_str::<Bytes>("\"61\""));
-        assert!(hex.is_err());
+        assert!(text.contains("belongs in a binary frame"), "{text}");
+    }
+
+    #[test]
+    fn scopes_nest_and_end_even_by_a_panic() {
+        let mut outer = Vec::new();
+        let json = payloads_apart(&mut outer, || {
+            let mut inner = Vec::new();
+            let inner_json = payloads_apart(&mut inner, || {
+                serde_json::to_string(&Bytes::from(b"in".to_vec()))
+            });
+            assert_eq!(
+                (inner_json.unwrap(), &inner[..]),
+                ("[0,2]".to_owned(), &b"in"[..])
+            );
+            serde_json::to_string(&Bytes::from(b"out".to_vec()))
+        });
+        assert_eq!(
+            (json.unwrap(), &outer[..]),
+            ("[0,3]".to_owned(), &b"out"[..])
+        );
+
+        let panicked = std::panic::catch_unwind(|| {
+            payloads_apart(&mut Vec::new(), || panic!("while writing"));
+        });
+        assert!(panicked.is_err());
+        let hex = serde_json::to_string(&Bytes::from(b"hi".to_vec())).unwrap();
+        assert_eq!(hex, "\"6869\"", "the scope ended with the panic");
     }
 
     #[test]

@@ -106,8 +106,8 @@ fn read_binary_message(buffer: &js_sys::ArrayBuffer) -> Result<Vec<Event>, Binar
     parse_binary_frame(&json, payloads)
 }
 
-/// Parses one text frame (an event log's, or a version 1 relay's): an
-/// array of events, or a single event.
+/// Parses one text frame (an event log's; a relay speaks version 2 to the
+/// page): an array of events, or a single event.
 ///
 /// # Errors
 /// The JSON error when the frame is neither.

@@ -226,7 +226,7 @@ impl State {
     fn open(&mut self, name: String, events: Vec<Event>, notes: Vec<String>) {
         self.log = Some(OpenLog {
             name,
-            model: ModelRef::new(Model::from_events(events)),
+            model: ModelRef::new(Model::keeping_all(self.live.get().keeping.afresh(), events)),
             notes,
         });
         self.log_error = None;

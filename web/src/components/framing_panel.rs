@@ -40,11 +40,10 @@ pub fn FramingPanel(props: &Props) -> Html {
         return html! {};
     };
     let stream = &conv.streams[direction];
-    let chunks: Vec<_> = stream
-        .recvs
-        .iter()
-        .filter(|r| model.shows(horizon, r.at))
-        .collect();
+    let shown = stream.recvs.iter().filter(|r| model.shows(horizon, r.at));
+    // Messages can be read back only as far as the bytes were kept.
+    let chunks: Vec<_> = shown.clone().take_while(|r| r.data.is_whole()).collect();
+    let not_kept = shown.count() - chunks.len();
     if chunks.is_empty() {
         return html! {};
     }
@@ -89,6 +88,12 @@ pub fn FramingPanel(props: &Props) -> Html {
                             <td>{ if step.pending.is_empty() { "—".to_string() } else { format!("{} {}", plural(step.pending.len() as u64, "byte"), preview(&step.pending, 16)) } }</td>
                         </tr>
                     }) }
+                    if not_kept > 0 {
+                        <tr class="framing-not-kept"><td colspan="3" class="hint">{ match lang {
+                            Lang::En => format!("{not_kept} later recv() calls: their bytes were not kept, so they cannot be read back"),
+                            Lang::Zh => format!("之后的 {not_kept} 次 recv()：字节没有保留，无法读回"),
+                        } }</td></tr>
+                    }
                 </tbody>
             </table>
         </div>

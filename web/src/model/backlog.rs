@@ -136,8 +136,10 @@ impl<T> Backlog<T> {
         let next_draw = self
             .last_drawn_ms
             .map_or(now_ms, |last| last + BUSY_DRAW_EVERY_MS);
+        // Clamped: the page's clock may have been set back since the last
+        // render, and no frame should wait for it to catch up.
         Arrival::Held {
-            flush_in_ms: Some((next_draw - now_ms).max(0.0)),
+            flush_in_ms: Some((next_draw - now_ms).clamp(0.0, BUSY_DRAW_EVERY_MS)),
         }
     }
 
@@ -287,6 +289,19 @@ mod tests {
             backlog.arrive(20.0, 20.0, frame, vec![4]),
             Arrival::Held {
                 flush_in_ms: Some(95.0)
+            }
+        );
+    }
+
+    #[test]
+    fn a_clock_set_back_never_holds_a_frame_longer_than_a_tenth_of_a_second() {
+        let mut backlog = Backlog::default();
+        assert_eq!(backlog.arrive(1e6, 1e6, 0, vec![1]), Arrival::Now(vec![1]));
+        // The clock went back an hour; a late frame waits at most 100 ms.
+        assert_eq!(
+            backlog.arrive(1e6 - 3.6e6, 1e6 - 3.6e6 - 500.0, 0, vec![2]),
+            Arrival::Held {
+                flush_in_ms: Some(100.0)
             }
         );
     }

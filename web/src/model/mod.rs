@@ -139,7 +139,12 @@ pub struct Model {
 impl Model {
     /// A model of all of `events`, applied in order.
     pub fn from_events(events: impl IntoIterator<Item = Event>) -> Model {
-        let mut model = Model::default();
+        Model::keeping_all(kept::Keeping::default(), events)
+    }
+
+    /// A model of all of `events`, keeping payloads as `keeping` says.
+    pub fn keeping_all(keeping: kept::Keeping, events: impl IntoIterator<Item = Event>) -> Model {
+        let mut model = Model::keeping(keeping);
         for event in events {
             model.apply(event);
         }

@@ -224,12 +224,17 @@ impl ByteStream {
     }
 
     /// The byte at `offset`, from the send that wrote it or the recv that
-    /// read it (capture may have cut segment payloads, calls never are).
+    /// read it (capture may have cut segment payloads, calls never are,
+    /// though the page may not have kept them), else a segment.
     pub fn byte(&self, offset: u64) -> Option<u8> {
-        if let Some(send) = self.send_at(offset) {
-            return usize::try_from(offset - send.offset)
+        // A payload let go (`model::kept`) has no bytes: look further.
+        let sent = self.send_at(offset).and_then(|send| {
+            usize::try_from(offset - send.offset)
                 .ok()
-                .and_then(|i| send.data.get(i).copied());
+                .and_then(|i| send.data.get(i).copied())
+        });
+        if sent.is_some() {
+            return sent;
         }
         let recv = self
             .recvs
