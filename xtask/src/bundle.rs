@@ -40,9 +40,9 @@ pub const TARGET: u64 = 250_000;
 /// time-sequence graph): 401.3 KB as served; and from 366 KB when
 /// protocol version 2 came (its binary frames read from the browser's
 /// buffer, the payloads' second form, payloads let go past the amount
-/// the page keeps of each stream, and the notes that say so): 406.1 KB as
-/// served (docs/BENCHMARKS.md, "Bundle").
-pub const BUDGET: u64 = 370_000;
+/// the page keeps of each stream, saved as `{"not_kept": length}`, and the
+/// notes that say so): 407.2 KB as served (docs/BENCHMARKS.md, "Bundle").
+pub const BUDGET: u64 = 372_000;
 
 /// How far over the budget the test suite lets the page go, in percent.
 pub const TOLERANCE_PERCENT: u64 = 10;
