@@ -73,6 +73,10 @@ pub struct Crossings {
     by_number: HashMap<u64, Crossing>,
     /// `path_drop` events that named no captured crossing.
     pub unmatched_drops: u64,
+    /// The sent copies a drop was reported for after they were captured,
+    /// in the order the drops came: what a view drawn before the drop
+    /// must mark again (`seq_graph`).
+    pub dropped_after_seen: Vec<usize>,
 }
 
 impl Crossings {
@@ -109,7 +113,12 @@ impl Crossings {
         };
         let crossing = self.by_number.entry(number).or_default();
         match drop.fate {
-            fate if fate.is_drop() => crossing.dropped = Some(fate),
+            fate if fate.is_drop() => {
+                crossing.dropped = Some(fate);
+                if let Some(sent) = crossing.sent {
+                    self.dropped_after_seen.push(sent);
+                }
+            }
             PathFate::Reordered => crossing.reordered = true,
             // The second arrived copy says it; nothing else to note.
             _ => {}

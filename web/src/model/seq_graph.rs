@@ -98,11 +98,9 @@ struct Read {
     data_isn: Option<u32>,
     /// SACK blocks seen before it: (time, left, right) as on the wire.
     sacks_unplaced: Vec<(u64, u32, u32)>,
+    /// The lab's late drops (`Crossings::dropped_after_seen`).
+    drops: usize,
 }
-
-/// Data segments looked at again when a graph grows: a lab's drop is
-/// reported a little after the packet it dropped.
-const REVISITED: usize = 64;
 
 /// The data segments of one pixel column, folded into one bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +214,6 @@ impl SeqGraph {
             return;
         };
         let direction = self.direction;
-        let first_new = self.data.len().saturating_sub(REVISITED);
         for &at in conv.segments.get(self.read.segments..).unwrap_or_default() {
             let Some(event) = model.events.get(at) else {
                 continue;
@@ -269,13 +266,16 @@ impl SeqGraph {
             }
         }
         self.read.segments = conv.segments.len();
-        // A lab reports a drop after the packet it dropped: the last few
-        // segments read before are looked at again.
-        for mark in self.data.get_mut(first_new..).unwrap_or_default() {
-            if mark.kind == DataKind::Sent {
-                mark.kind = data_kind(model, mark.at);
+        // A lab reports a drop a little after the packet it dropped, maybe
+        // after the graph drew it: those packets are marked now. Marks are
+        // in the order of their events, so each is found by its position.
+        let drops = &model.path.crossings.dropped_after_seen;
+        for &sent in drops.get(self.read.drops..).unwrap_or_default() {
+            if let Ok(i) = self.data.binary_search_by_key(&sent, |m| m.at) {
+                self.data[i].kind = DataKind::Dropped;
             }
         }
+        self.read.drops = drops.len();
         // SACK blocks count in the sender's sequence numbers, placed once
         // its first segment says where they start.
         if let Some(isn) = self.read.data_isn {
@@ -540,6 +540,45 @@ mod tests {
             grown.data.iter().any(|d| d.kind == DataKind::Dropped),
             "{grown:?}"
         );
+    }
+
+    #[test]
+    fn a_drop_reported_after_its_packet_was_drawn_marks_it() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/live/lab-internet.events.json"
+        );
+        let events: Vec<sockscope_shared::Event> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        // Every drop reported after everything else, the graph grown at
+        // each event: each dropped packet was drawn as sent first.
+        let (drops, mut events): (Vec<_>, Vec<_>) = events
+            .into_iter()
+            .partition(|e| matches!(e.kind, EventKind::PathDrop(_)));
+        assert!(!drops.is_empty(), "the recording has drops");
+        events.extend(drops);
+        let mut model = Model::default();
+        let mut grown: Option<SeqGraph> = None;
+        let mut drawn_as_sent = false;
+        for event in events {
+            let drop = matches!(event.kind, EventKind::PathDrop(_));
+            model.apply(event);
+            match &mut grown {
+                Some(graph) => {
+                    drawn_as_sent |= drop && graph.data.iter().all(|d| d.kind != DataKind::Dropped);
+                    graph.extend(&model);
+                }
+                None => grown = SeqGraph::of(&model, 0, Some(0)),
+            }
+        }
+        assert!(
+            drawn_as_sent,
+            "the drops came after their packets were drawn"
+        );
+        let grown = grown.unwrap();
+        let whole = SeqGraph::of(&model, 0, Some(0)).unwrap();
+        assert!(grown.data.iter().any(|d| d.kind == DataKind::Dropped));
+        assert_eq!(grown, whole);
     }
 
     #[test]
