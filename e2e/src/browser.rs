@@ -37,7 +37,9 @@ pub const CHROMIUM_FLAGS: [&str; 9] = [
     "--window-size=1400,1000",
 ];
 
-/// A browser session. Dropping it kills chromedriver (and with it Chromium)
+/// A browser session. Dropping it kills chromedriver and Chromium (its
+/// own process group: killing chromedriver alone would leave the browser
+/// it started running, as a test that fails does not close its session)
 /// and removes the temporary profile.
 pub struct Browser {
     pub client: Client,
@@ -45,6 +47,18 @@ pub struct Browser {
     screenshots: PathBuf,
     _driver: Child,
     _profile: TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The group is chromedriver's pid; it may be gone already.
+        if let Some(pid) = self._driver.id().and_then(|pid| i32::try_from(pid).ok()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
 }
 
 impl Browser {
@@ -60,6 +74,8 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            // Chromium and its helpers join this group.
+            .process_group(0)
             .spawn()
             .map_err(|e| {
                 HarnessError(format!(
@@ -399,7 +415,8 @@ impl Browser {
     /// # Errors
     /// When the session cannot be closed.
     pub async fn close(self) -> Result<()> {
-        Ok(self.client.close().await?)
+        // Dropping `self` afterwards stops what is left of the browser.
+        Ok(self.client.clone().close().await?)
     }
 }
 

@@ -73,10 +73,11 @@ pub struct Crossings {
     by_number: HashMap<u64, Crossing>,
     /// `path_drop` events that named no captured crossing.
     pub unmatched_drops: u64,
-    /// The sent copies a drop was reported for after they were captured,
-    /// in the order the drops came: what a view drawn before the drop
-    /// must mark again (`seq_graph`).
-    pub dropped_after_seen: Vec<usize>,
+    /// Sent copies whose crossing learnt more after they were captured (a
+    /// copy arrived, whose analysis joins theirs, or the path dropped
+    /// them), in the order it came: what a view drawn before must look at
+    /// again (`seq_graph`).
+    pub news_after_sent: Vec<usize>,
 }
 
 impl Crossings {
@@ -101,6 +102,9 @@ impl Crossings {
             CopyRole::Sent
         } else {
             crossing.arrived.push(at);
+            if let Some(sent) = crossing.sent {
+                self.news_after_sent.push(sent);
+            }
             CopyRole::Arrived
         }
     }
@@ -116,7 +120,7 @@ impl Crossings {
             fate if fate.is_drop() => {
                 crossing.dropped = Some(fate);
                 if let Some(sent) = crossing.sent {
-                    self.dropped_after_seen.push(sent);
+                    self.news_after_sent.push(sent);
                 }
             }
             PathFate::Reordered => crossing.reordered = true,

@@ -98,8 +98,9 @@ struct Read {
     data_isn: Option<u32>,
     /// SACK blocks seen before it: (time, left, right) as on the wire.
     sacks_unplaced: Vec<(u64, u32, u32)>,
-    /// The lab's late drops (`Crossings::dropped_after_seen`).
-    drops: usize,
+    /// What the lab learnt of packets after they were sent
+    /// (`Crossings::news_after_sent`).
+    news: usize,
 }
 
 /// The data segments of one pixel column, folded into one bar.
@@ -266,16 +267,18 @@ impl SeqGraph {
             }
         }
         self.read.segments = conv.segments.len();
-        // A lab reports a drop a little after the packet it dropped, maybe
-        // after the graph drew it: those packets are marked now. Marks are
-        // in the order of their events, so each is found by its position.
-        let drops = &model.path.crossings.dropped_after_seen;
-        for &sent in drops.get(self.read.drops..).unwrap_or_default() {
+        // In a lab a packet's fate comes after it was sent, maybe after the
+        // graph drew it: its arrived copy (whose analysis, a resend's,
+        // joins the sent copy's) a path delay later, a drop a little
+        // later. Those packets are looked at again; marks are in the order
+        // of their events, so each is found by its position.
+        let news = &model.path.crossings.news_after_sent;
+        for &sent in news.get(self.read.news..).unwrap_or_default() {
             if let Ok(i) = self.data.binary_search_by_key(&sent, |m| m.at) {
-                self.data[i].kind = DataKind::Dropped;
+                self.data[i].kind = data_kind(model, sent);
             }
         }
-        self.read.drops = drops.len();
+        self.read.news = news.len();
         // SACK blocks count in the sender's sequence numbers, placed once
         // its first segment says where they start.
         if let Some(isn) = self.read.data_isn {
@@ -543,7 +546,7 @@ mod tests {
     }
 
     #[test]
-    fn a_drop_reported_after_its_packet_was_drawn_marks_it() {
+    fn a_drop_reported_after_its_packet_was_drawn_marks_it_as_the_whole_graph_does() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/live/lab-internet.events.json"
