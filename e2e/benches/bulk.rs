@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde_json::json;
 use sockscope_e2e::devtools::MainThread;
 use sockscope_e2e::memory::renderer_rss_bytes;
-use sockscope_e2e::{HarnessError, Paths, Result, Session, forms, transfer};
+use sockscope_e2e::{Result, Session, forms, transfer};
 
 /// One send's message: the largest payload the relay takes.
 const MESSAGE: u64 = 1 << 20;
@@ -30,17 +30,10 @@ const MESSAGE: u64 = 1 << 20;
 const REPEAT: u64 = 100;
 
 fn main() -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
-    runtime.block_on(run())
+    sockscope_e2e::bench::main("bulk", run())
 }
 
 async fn run() -> Result<()> {
-    if let Some(warning) = Paths::from_env()?.debug_relay_warning("bulk") {
-        println!("{warning}");
-    }
     let session = Session::start("bench-bulk").await?;
     let b = &session.browser;
     b.goto(&session.relay.url).await?;

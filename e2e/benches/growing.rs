@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use sockscope_e2e::devtools::MainThread;
-use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
+use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -34,17 +34,10 @@ const THOUSANDS: u32 = 10;
 const EVERY: Duration = Duration::from_millis(10);
 
 fn main() -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
-    runtime.block_on(run())
+    sockscope_e2e::bench::main("growing", run())
 }
 
 async fn run() -> Result<()> {
-    if let Some(warning) = Paths::from_env()?.debug_relay_warning("growing") {
-        println!("{warning}");
-    }
     let session = Session::start("bench-growing").await?;
     let b = &session.browser;
     b.wait_connected().await?;

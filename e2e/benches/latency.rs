@@ -32,20 +32,13 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session, forms, transfer};
+use sockscope_e2e::{Browser, Result, Session, forms, transfer};
 
 fn main() -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
-    runtime.block_on(run())
+    sockscope_e2e::bench::main("latency", run())
 }
 
 async fn run() -> Result<()> {
-    if let Some(warning) = Paths::from_env()?.debug_relay_warning("latency") {
-        println!("{warning}");
-    }
     let session = Session::start("bench-latency").await?;
     let b = &session.browser;
     b.goto(&format!("{}&bench", session.relay.url)).await?;

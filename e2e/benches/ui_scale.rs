@@ -45,7 +45,7 @@ use fantoccini::Locator;
 use serde_json::{Value, json};
 use sockscope_e2e::memory::renderer_rss_bytes;
 use sockscope_e2e::paths::TempDir;
-use sockscope_e2e::{Browser, HarnessError, Paths, Result, Session};
+use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use sockscope_shared::{
     Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
 };
@@ -60,17 +60,10 @@ const CONNECTIONS: u32 = 10;
 const PLAY_MS: u32 = 8_000;
 
 fn main() -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| HarnessError(format!("no runtime: {e}")))?;
-    runtime.block_on(run())
+    sockscope_e2e::bench::main("ui", run())
 }
 
 async fn run() -> Result<()> {
-    if let Some(warning) = Paths::from_env()?.debug_relay_warning("ui") {
-        println!("{warning}");
-    }
     let dir = TempDir::new("sockscope-bench-ui")?;
     let packets = traffic(PACKETS);
     let log = dir.0.join("large-100k.json");

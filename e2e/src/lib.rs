@@ -20,6 +20,7 @@
 //! child process is killed when its handle is dropped, so a failing test
 //! leaves nothing running.
 
+pub mod bench;
 pub mod browser;
 pub mod console;
 pub mod devtools;

@@ -254,28 +254,11 @@ async fn e_a_bulk_transfer_arrives_whole_and_the_page_stays_usable() -> Result<(
 
     // 40 sends of a pasted quarter megabyte: 10 MiB, every byte of which
     // the relay reports twice (sent, then read) and the page keeps.
-    let message: String = (0..1 << 18)
-        .map(|i| char::from(b'a' + (i % 26) as u8))
-        .collect();
-    b.paste("#send-form input[name=message]", &message).await?;
-    b.fill("#send-form input[name=repeat]", "40").await?;
-    b.fill("#send-form input[name=interval]", "0").await?;
-    b.click_in_page("#send-form button[type=submit]").await?;
-    let total = 40u64 << 18;
-    b.wait_for(
-        "the whole 10 MiB sent, and read by the accepted socket",
-        &format!(
-            "(() => {{ const s = document.querySelector('#streams .stream'); return s && s.querySelector('h3 .meta').textContent.includes('{total} bytes') && !s.querySelector('.waiting') && !document.querySelector('#dropped'); }})()"
-        ),
-        std::time::Duration::from_secs(120),
-    )
-    .await?;
-    let dropped = b
-        .eval("document.querySelector('#dropped')?.textContent")
-        .await?;
+    transfer::send_and_read_all(b, 1 << 18, 40, std::time::Duration::from_secs(120)).await?;
+    let dropped = transfer::dropped_note(b).await?;
     assert!(
-        dropped.is_null(),
-        "the page was told events were dropped: {dropped}"
+        dropped.is_none(),
+        "the page was told events were dropped: {dropped:?}"
     );
     b.screenshot("bulk-transfer-read").await?;
 
@@ -375,5 +358,7 @@ async fn f_a_stream_past_its_keep_amount_keeps_lengths_and_says_where_it_stopped
         "{let_go}"
     );
     b.screenshot("keep-past-the-amount").await?;
+    b.screenshot_of("#detail", "keep-detail").await?;
+    b.screenshot_of("#streams", "keep-streams").await?;
     session.finish().await
 }

@@ -13,7 +13,7 @@ use common::{PATIENCE, Relay};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sockscope_shared::frame::{self, BINARY_SUBPROTOCOL};
-use sockscope_shared::{Call, CallResult, Event, EventKind, Segment};
+use sockscope_shared::{Bytes, Call, CallResult, Event, EventKind, Segment};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -160,20 +160,31 @@ async fn pair(ws: &mut Ws) -> u32 {
     client
 }
 
-/// The bytes every recv() returned, in order.
-fn read_bytes(frames: &[Frame]) -> Vec<u8> {
-    frames
-        .iter()
-        .flat_map(|f| &f.events)
-        .filter_map(|e| match &e.kind {
-            EventKind::Call(c) => match &c.result {
-                CallResult::Data { data, .. } => Some(data.to_vec()),
-                _ => None,
-            },
+/// What each recv() returned, in order.
+fn recv_data<'a>(events: impl IntoIterator<Item = &'a Event>) -> impl Iterator<Item = &'a Bytes> {
+    events.into_iter().filter_map(|e| match &e.kind {
+        EventKind::Call(c) => match &c.result {
+            CallResult::Data { data, .. } => Some(data),
             _ => None,
-        })
-        .flatten()
-        .collect()
+        },
+        _ => None,
+    })
+}
+
+/// What each send() passed, in order.
+fn send_data<'a>(events: impl IntoIterator<Item = &'a Event>) -> impl Iterator<Item = &'a Bytes> {
+    events.into_iter().filter_map(|e| match &e.kind {
+        EventKind::Call(c) => match &c.call {
+            Call::Send { data, .. } => Some(data),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The events of every frame, in order.
+fn events_of(frames: &[Frame]) -> impl Iterator<Item = &Event> {
+    frames.iter().flat_map(|f| &f.events)
 }
 
 /// The `data` of the send call events, as the JSON wrote them.
@@ -202,7 +213,7 @@ async fn a_script_that_asks_for_nothing_gets_version_1_text_with_hex() {
     )
     .await;
     let frames = frames_until(&mut ws, |events| {
-        events.iter().any(|e| matches!(&e.kind, EventKind::Call(c) if matches!(&c.result, CallResult::Data { data, .. } if data == &b"hello"[..])))
+        recv_data(events).any(|data| data == &b"hello"[..])
     })
     .await;
     assert!(frames.iter().all(|f| !f.binary), "every frame is text");
@@ -228,16 +239,7 @@ async fn a_client_offering_v2_gets_binary_frames_with_its_payloads_beside_the_js
     )
     .await;
     let frames = frames_until(&mut ws, |events| {
-        let read: usize = events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Call(c) => match &c.result {
-                    CallResult::Data { data, .. } => Some(data.len()),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .sum();
+        let read: usize = recv_data(events).map(Bytes::len).sum();
         // The capture hands its packets over a little after the calls.
         let carried = events.iter().any(|e| {
             matches!(&e.kind, EventKind::Segment(s)
@@ -264,23 +266,14 @@ async fn a_client_offering_v2_gets_binary_frames_with_its_payloads_beside_the_js
         message.len() as u64,
         "{lengths:?}"
     );
-    let sent: Vec<u8> = frames
-        .iter()
-        .flat_map(|f| &f.events)
-        .filter_map(|e| match &e.kind {
-            EventKind::Call(c) => match &c.call {
-                Call::Send { data, .. } => Some(data.to_vec()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .flatten()
+    let sent: Vec<u8> = send_data(events_of(&frames))
+        .flat_map(|d| d.iter().copied())
+        .collect();
+    let read: Vec<u8> = recv_data(events_of(&frames))
+        .flat_map(|d| d.iter().copied())
         .collect();
     assert!(sent == message, "the send's payload is the bytes sent");
-    assert!(
-        read_bytes(&frames) == message,
-        "the recv()s read the bytes sent"
-    );
+    assert!(read == message, "the recv()s read the bytes sent");
     // Segments carry their payloads the same way.
     let segment_payloads: usize = frames
         .iter()
