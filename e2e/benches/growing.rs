@@ -13,7 +13,8 @@
 //! reads DevTools' `Performance.getMetrics` (`e2e/src/devtools.rs`): the
 //! main thread's busy time over that thousand, divided by 1,000, is the
 //! page's cost per message, everything included (JSON, the model, Yew's
-//! render, style, layout, paint, garbage collection). Each message is a
+//! render, style, layout, paint, garbage collection), with the script,
+//! style and layout parts and the count of layouts. Each message is a
 //! data segment and the ACK that answers it, so two events.
 //! Targets (the live-page issue): at most 0.5 ms a message, and the tenth
 //! thousand within 1.2× of the first.
@@ -23,7 +24,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sockscope_e2e::devtools::MainThread;
+use sockscope_e2e::devtools::{MainThread, devtools};
 use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -32,6 +33,12 @@ use tokio::net::{TcpListener, TcpStream};
 const STEP: &str = "Number(document.querySelector('#player')?.dataset.step ?? -1)";
 const THOUSANDS: u32 = 10;
 const EVERY: Duration = Duration::from_millis(10);
+/// Where to write a CPU profile of one thousand's page, when set: a
+/// `.cpuprofile` that DevTools' Performance panel opens (function names
+/// need the page built as "Profiling the page" in docs/BENCHMARKS.md says).
+const PROFILE_TO: &str = "SOCKSCOPE_PROFILE";
+/// The thousand profiled: the session already grown, not at its start.
+const PROFILED: u32 = 3;
 
 fn main() -> Result<()> {
     sockscope_e2e::bench::main("growing", run())
@@ -82,7 +89,14 @@ async fn run() -> Result<()> {
     let mut first_ms = None;
     let mut ticks = tokio::time::interval(EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let profile = std::env::var_os(PROFILE_TO).map(std::path::PathBuf::from);
     for thousand in 1..=THOUSANDS {
+        let profiling = profile.is_some() && thousand == PROFILED;
+        if profiling {
+            devtools(b, "Profiler.enable", json!({})).await?;
+            devtools(b, "Profiler.setSamplingInterval", json!({"interval": 200})).await?;
+            devtools(b, "Profiler.start", json!({})).await?;
+        }
         for i in 0..1000 {
             ticks.tick().await;
             let message = format!("message {:05}\n", (thousand - 1) * 1000 + i);
@@ -92,14 +106,26 @@ async fn run() -> Result<()> {
                 .map_err(|e| HarnessError(format!("the watched send failed: {e}")))?;
         }
         let after = settled(b).await?;
+        if let (true, Some(path)) = (profiling, &profile) {
+            let taken = devtools(b, "Profiler.stop", json!({})).await?;
+            std::fs::write(path, taken["profile"].to_string())
+                .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+            println!(
+                "growing  profile of thousand {PROFILED} written to {}",
+                path.display()
+            );
+        }
         // Seconds over a thousand messages are milliseconds a message.
         let task_ms = after.thread.task_s - before.thread.task_s;
         let script_ms = after.thread.script_s - before.thread.script_s;
+        let style_ms = after.thread.style_s - before.thread.style_s;
+        let layout_ms = after.thread.layout_s - before.thread.layout_s;
+        let layouts = after.thread.layouts - before.thread.layouts;
         let first = *first_ms.get_or_insert(task_ms);
         println!(
             "growing  {thousand:>2},000 messages ({steps:>5} steps): {task_ms:.3} ms of main \
-             thread a message ({script_ms:.3} ms script), {ratio:.2}× the first thousand, \
-             JS heap {heap:.1} MB",
+             thread a message ({script_ms:.3} ms script, {style_ms:.3} style, {layout_ms:.3} \
+             layout; {layouts:.0} layouts), {ratio:.2}× the first thousand, JS heap {heap:.1} MB",
             steps = after.steps + 1,
             ratio = task_ms / first,
             heap = after.thread.js_heap_bytes / 1e6,
@@ -109,6 +135,9 @@ async fn run() -> Result<()> {
             json!({"bench": "growing", "messages": thousand * 1000, "steps": after.steps + 1,
                    "task_ms_per_message": (task_ms * 1000.0).round() / 1000.0,
                    "script_ms_per_message": (script_ms * 1000.0).round() / 1000.0,
+                   "style_ms_per_message": (style_ms * 1000.0).round() / 1000.0,
+                   "layout_ms_per_message": (layout_ms * 1000.0).round() / 1000.0,
+                   "layouts": layouts,
                    "js_heap_mb": (after.thread.js_heap_bytes / 1e5).round() / 10.0})
         );
         before = after;

@@ -22,6 +22,12 @@ pub struct MainThread {
     pub task_s: f64,
     /// Seconds of those spent in script.
     pub script_s: f64,
+    /// Seconds spent working out styles.
+    pub style_s: f64,
+    /// Seconds spent in layout.
+    pub layout_s: f64,
+    /// Layouts done, each of the page or a part of it.
+    pub layouts: f64,
     /// The JavaScript heap in use, in bytes (the wasm memory is not in it).
     pub js_heap_bytes: f64,
 }
@@ -54,6 +60,9 @@ impl MainThread {
         Ok(MainThread {
             task_s: metric("TaskDuration")?,
             script_s: metric("ScriptDuration")?,
+            style_s: metric("RecalcStyleDuration")?,
+            layout_s: metric("LayoutDuration")?,
+            layouts: metric("LayoutCount")?,
             js_heap_bytes: metric("JSHeapUsedSize")?,
         })
     }

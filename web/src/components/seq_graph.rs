@@ -51,11 +51,14 @@ pub struct Props {
     pub live_end: bool,
 }
 
-/// How often a live session's graph is drawn again at most. It is an
-/// overview of the whole connection: drawn at each event, its 800
-/// columns and lines cost a live page about 5 ms of script a message
-/// (docs/BENCHMARKS.md, "Growing session").
-const LIVE_REDRAW_MS: f64 = 250.0;
+/// How often a live session's graph is drawn again at most: once a
+/// second, as Wireshark redraws its I/O graph during a live capture. It is
+/// an overview of the whole connection, every column of which moves as the
+/// session grows; drawn at each event it cost a live page about 5 ms of
+/// script a message, and four times a second still about a quarter of a
+/// growing session's main-thread time (docs/BENCHMARKS.md, "Growing
+/// session"). A session at rest is drawn at once.
+const LIVE_REDRAW_MS: f64 = 1000.0;
 
 /// The graph as last drawn, for a live session's next events.
 struct Drawn {
