@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use sockscope_e2e::devtools::MainThread;
-use sockscope_e2e::memory::renderer_rss_bytes;
+use sockscope_e2e::memory::{Renderers, megabytes};
 use sockscope_e2e::{Result, Session, forms, transfer};
 
 /// One send's message: the largest payload the relay takes.
@@ -41,7 +41,7 @@ async fn run() -> Result<()> {
     forms::auto_read_pair(b, 65536).await?;
     MainThread::enable(b).await?;
     let before = MainThread::read(b).await?;
-    let renderers_before_mb = (renderer_rss_bytes() as f64 / 1e6).round();
+    let renderers_before = Renderers::now();
     let transfer =
         transfer::send_and_read_all(b, MESSAGE, REPEAT, Duration::from_secs(600)).await?;
     let after = MainThread::read(b).await?;
@@ -50,13 +50,14 @@ async fn run() -> Result<()> {
         after.script_s - before.script_s,
     );
     let dropped = transfer::dropped_note(b).await?;
-    let renderers_mb = (renderer_rss_bytes() as f64 / 1e6).round();
+    let renderers = Renderers::now();
     let (seconds, mb_per_second) = (transfer.seconds, transfer.mb_per_second());
     println!(
         "bulk             100 sends of 1 MiB at once into a fresh page: every byte read on \
          the page after {seconds:.1} s ({mb_per_second:.1} MB/s), its main thread busy \
-         {busy_s:.1} s (script {script_s:.1} s); renderers {renderers_before_mb} MB before, \
-         {renderers_mb} MB after{}",
+         {busy_s:.1} s (script {script_s:.1} s); renderers {} before, {} after{}",
+        renderers_before.describe(),
+        renderers.describe(),
         dropped.map(|d| format!("; {d}")).unwrap_or_default()
     );
     println!(
@@ -66,8 +67,10 @@ async fn run() -> Result<()> {
                "mb_per_second": (mb_per_second * 10.0).round() / 10.0,
                "main_thread_s": (busy_s * 100.0).round() / 100.0,
                "script_s": (script_s * 100.0).round() / 100.0,
-               "renderers_before_mb": renderers_before_mb,
-               "renderers_mb": renderers_mb})
+               "renderers_before_mb": megabytes(renderers_before.resident_bytes),
+               "renderers_mb": megabytes(renderers.resident_bytes),
+               "renderers_before_pss_mb": megabytes(renderers_before.proportional_bytes),
+               "renderers_pss_mb": megabytes(renderers.proportional_bytes)})
     );
     session.finish().await
 }

@@ -28,8 +28,10 @@
 //!
 //! Then a million packets (the same traffic, ten connections of 100,000), as a
 //! pcap only (its JSON log would be 300 MB): the same timings, and the
-//! memory of Chromium's renderer processes (their summed resident set, read
-//! from `/proc`, the page's wasm memory and its file worker included).
+//! memory of Chromium's renderer processes, read from `/proc` with the page
+//! blank and with the million open (the page's wasm memory and its file
+//! worker included; `sockscope_e2e::memory` says why the proportional
+//! figure is the one to compare).
 //!
 //! Then motion: the gaps between frames while the player plays, with every
 //! new row travelling in: a lesson's recording (lesson 03) at 1× for eight
@@ -43,7 +45,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
-use sockscope_e2e::memory::renderer_rss_bytes;
+use sockscope_e2e::memory::{Renderers, megabytes};
 use sockscope_e2e::paths::TempDir;
 use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use sockscope_shared::{
@@ -92,13 +94,24 @@ async fn run() -> Result<()> {
     let million = dir.0.join("large-1m.pcap");
     write(&million, &pcap_file(&traffic(MILLION)))?;
     b.goto(&session.relay.url).await?;
+    b.wait_connected().await?;
+    let blank = Renderers::now();
     measure(b, "pcap 1M", &million, MILLION).await?;
     // Read once, so the line for people and the figure agree.
-    let renderers_mb = (renderer_rss_bytes() as f64 / 1e6).round();
-    println!("ui pcap 1M: Chromium's renderers hold {renderers_mb} MB (resident, summed)");
+    let opened = Renderers::now();
+    println!(
+        "ui pcap 1M: Chromium's renderers hold {} with the million open; {} with the page \
+         blank before it",
+        opened.describe(),
+        blank.describe()
+    );
     println!(
         "{}",
-        json!({"bench": "ui_scale", "case": "pcap 1M", "renderer_rss_mb": renderers_mb})
+        json!({"bench": "ui_scale", "case": "pcap 1M",
+               "renderer_rss_mb": megabytes(opened.resident_bytes),
+               "renderer_pss_mb": megabytes(opened.proportional_bytes),
+               "blank_renderer_rss_mb": megabytes(blank.resident_bytes),
+               "blank_renderer_pss_mb": megabytes(blank.proportional_bytes)})
     );
     // A lesson's recording, played at 1×.
     b.goto(&format!("{}&log=03-sticky-small-sends", session.relay.url))

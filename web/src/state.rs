@@ -159,7 +159,8 @@ pub enum Action {
     /// A file the user picked or dropped, read into events.
     OpenFile {
         name: String,
-        events: Vec<Event>,
+        /// Built as the file was read, keeping payloads as live sessions do.
+        model: Box<Model>,
         notes: Vec<String>,
     },
     /// A file is being read.
@@ -223,10 +224,10 @@ impl State {
     }
 
     /// Shows a log or capture from its first step.
-    fn open(&mut self, name: String, events: Vec<Event>, notes: Vec<String>) {
+    fn open(&mut self, name: String, model: Model, notes: Vec<String>) {
         self.log = Some(OpenLog {
             name,
-            model: ModelRef::new(Model::keeping_all(self.live.get().keeping.afresh(), events)),
+            model: ModelRef::new(model),
             notes,
         });
         self.log_error = None;
@@ -312,12 +313,11 @@ impl Reducible for State {
             Action::FormFailed { form, message } => {
                 next.form_errors.insert(form, FormNote::Local(message));
             }
-            Action::OpenLog { name, events } => next.open(name, events, Vec::new()),
-            Action::OpenFile {
-                name,
-                events,
-                notes,
-            } => next.open(name, events, notes),
+            Action::OpenLog { name, events } => {
+                let model = Model::keeping_all(next.live.get().keeping.afresh(), events);
+                next.open(name, model, Vec::new());
+            }
+            Action::OpenFile { name, model, notes } => next.open(name, *model, notes),
             Action::Opening(name) => {
                 next.opening = Some(name);
                 next.log_error = None;
@@ -599,7 +599,7 @@ mod tests {
             state,
             Action::OpenFile {
                 name: "03.pcapng".into(),
-                events: vec![connect(0, None, true)],
+                model: Box::new(Model::from_events(vec![connect(0, None, true)])),
                 notes: vec!["recv() boundaries are unknown".into()],
             },
         );

@@ -22,6 +22,7 @@ use sockscope_web::capture_file::{self, export};
 use sockscope_web::i18n::capture::note_text;
 use sockscope_web::model::Model;
 use sockscope_web::model::describe::Numbers;
+use sockscope_web::model::kept::Keeping;
 use sockscope_web::model::ladder;
 
 const CONNECTIONS: u32 = 10;
@@ -141,7 +142,7 @@ fn the_file_worker_answers_a_hundred_thousand_packets_in_parts_the_page_puts_tog
 
     let parts = 100_000 / job::EVENTS_PER_PART;
     assert_eq!(answers.len(), 1 + parts, "the header, then each part");
-    let mut opening = Opening::default();
+    let mut opening = Opening::new(Keeping::default());
     let mut steps: Vec<Step> = answers
         .iter()
         .map(|(done, part)| opening.take(done.clone(), part))
@@ -151,7 +152,7 @@ fn the_file_worker_answers_a_hundred_thousand_packets_in_parts_the_page_puts_tog
     };
     assert!(steps.iter().all(|s| *s == Step::More));
     let whole = capture_file::open(&bytes).unwrap();
-    assert_eq!(opened.events, whole.events);
+    assert_eq!(opened.model.events, whole.events);
     assert_eq!(
         opened.notes,
         whole.notes.iter().map(note_text).collect::<Vec<_>>()

@@ -32,7 +32,10 @@
 //! [`crate::file_worker`] only move bytes.
 
 use serde::{Deserialize, Serialize};
-use sockscope_shared::{Event, Text};
+use sockscope_shared::Text;
+
+use crate::model::Model;
+use crate::model::kept::Keeping;
 
 use super::{Contents, FileKind, OpenError, export, read_event_log, unpack};
 use crate::i18n::capture::{note_text, open_error_text};
@@ -117,11 +120,12 @@ pub fn run(job: Job, payload: &[u8], answer: &mut dyn FnMut(Done, Vec<u8>)) {
     }
 }
 
-/// A file opened for the page: its events, and what to say about it.
+/// A file opened for the page: the model of its events, and what to say
+/// about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenedFile {
     pub kind: FileKind,
-    pub events: Vec<Event>,
+    pub model: Box<Model>,
     pub notes: Vec<Text>,
 }
 
@@ -149,16 +153,27 @@ pub enum Step {
     Unopened(Unopened),
 }
 
-/// The page's half of an open: the worker's answers read as they come.
-#[derive(Debug, Default)]
+/// The page's half of an open: the worker's answers read as they come,
+/// each part folded into the model as it arrives. The parts' events are
+/// not gathered first: a page's memory never shrinks, so a million events
+/// held twice, gathered and then in the model, stayed held twice.
+#[derive(Debug)]
 pub struct Opening {
     /// The file's kind and notes, and the parts still to come, once the
     /// worker has said it opened.
     opened: Option<(FileKind, Vec<Text>, usize)>,
-    events: Vec<Event>,
+    model: Model,
 }
 
 impl Opening {
+    /// An open whose model keeps payloads as `keeping` says.
+    pub fn new(keeping: Keeping) -> Opening {
+        Opening {
+            opened: None,
+            model: Model::keeping(keeping),
+        }
+    }
+
     /// Reads one answer of the worker's.
     pub fn take(&mut self, done: Done, bytes: &[u8]) -> Step {
         match (done, self.opened.as_mut()) {
@@ -169,8 +184,14 @@ impl Opening {
             (Done::Part, Some((_, _, left))) if *left > 0 => {
                 *left -= 1;
                 match read_event_log(bytes) {
-                    Ok(mut events) => {
-                        self.events.append(&mut events);
+                    Ok(events) => {
+                        // Parts are of one size but the last: room for
+                        // every part still to come, once, rather than
+                        // growing by doubling through a million events.
+                        self.model.reserve(events.len() * (*left + 1));
+                        for event in events {
+                            self.model.apply(event);
+                        }
                         self.finish_if_whole()
                     }
                     Err(error) => Step::Unopened(Unopened::refused(&error)),
@@ -187,7 +208,7 @@ impl Opening {
     fn finish_if_whole(&mut self) -> Step {
         match &mut self.opened {
             Some((kind, notes, 0)) => {
-                if self.events.is_empty() {
+                if self.model.events.is_empty() {
                     return Step::Unopened(Unopened::refused(&OpenError::NotAnEventLog {
                         reason: "it holds no events".into(),
                     }));
@@ -195,7 +216,7 @@ impl Opening {
                 Step::Opened(OpenedFile {
                     kind: *kind,
                     notes: std::mem::take(notes),
-                    events: std::mem::take(&mut self.events),
+                    model: Box::new(std::mem::take(&mut self.model)),
                 })
             }
             _ => Step::More,
@@ -213,7 +234,7 @@ mod tests {
     fn as_shown(opened: Opened) -> OpenedFile {
         OpenedFile {
             kind: opened.kind,
-            events: opened.events,
+            model: Box::new(Model::from_events(opened.events)),
             notes: opened.notes.iter().map(note_text).collect(),
         }
     }
@@ -232,7 +253,7 @@ mod tests {
 
     /// The page's reading of `answers`: each step, the last one final.
     fn read(answers: Vec<(Done, Vec<u8>)>) -> Vec<Step> {
-        let mut opening = Opening::default();
+        let mut opening = Opening::new(Keeping::default());
         answers
             .into_iter()
             .map(|(done, bytes)| opening.take(done, &bytes))
@@ -264,7 +285,10 @@ mod tests {
         let Some(Step::Opened(opened)) = steps.last() else {
             panic!("{steps:?}");
         };
-        assert_eq!((opened.kind, opened.events.len()), (FileKind::EventLog, 1));
+        assert_eq!(
+            (opened.kind, opened.model.events.len()),
+            (FileKind::EventLog, 1)
+        );
     }
 
     #[test]
@@ -293,7 +317,7 @@ mod tests {
             steps[3],
             Step::Opened(OpenedFile {
                 kind: FileKind::Pcap,
-                events,
+                model: Box::new(Model::from_events(events)),
                 notes: vec![note_text(&Note::CallsUnknown)],
             })
         );

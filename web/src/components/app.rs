@@ -189,7 +189,7 @@ impl Handlers {
                 move |(name, opened): (String, crate::capture_file::job::OpenedFile)| {
                     Action::OpenFile {
                         name,
-                        events: opened.events,
+                        model: opened.model,
                         notes: opened
                             .notes
                             .iter()
@@ -359,7 +359,7 @@ pub fn App() -> Html {
                 <CaptureStatus capture={live.capture.clone()} stats={live.capture_stats} dropped={live.dropped}
                     stale={state.link != crate::model::connection::Link::Connected} />
                 <RecordingPicker onload={handlers.onlogload.clone()} onerror={handlers.onlogerror.clone()} />
-                <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()}
+                <FileOpener open={log_name.clone()} opening={state.opening.clone()} error={state.log_error.clone()} keeping={live.keeping.afresh()}
                     onopening={handlers.onopening} onopen={handlers.onopen} onerror={handlers.onlogerror} onclose={handlers.onclose} />
                 <ExportMenu model={model_ref.clone()} name={log_name.clone()} />
             </header>

@@ -18,7 +18,9 @@ use crate::capture_file::job::{Job, OpenedFile, Opening, Step, Unopened};
 use crate::capture_file::{FileKind, MAX_FILE_BYTES, OpenError, read_event_log};
 use crate::file_worker::{self, Answer, FileJob, Flow};
 use crate::i18n::{Lang, capture::open_error, use_lang};
+use crate::model::Model;
 use crate::model::describe::decimal;
+use crate::model::kept::Keeping;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -30,6 +32,8 @@ pub struct Props {
     pub opening: Option<String>,
     #[prop_or_default]
     pub error: Option<String>,
+    /// How an opened file's model keeps payloads.
+    pub keeping: Keeping,
     pub onopening: Callback<String>,
     pub onopen: Callback<(String, OpenedFile)>,
     pub onerror: Callback<String>,
@@ -55,6 +59,7 @@ struct Reading {
     slot: Rc<RefCell<Option<FileJob>>>,
     turn: Rc<RefCell<u64>>,
     lang: Rc<RefCell<Lang>>,
+    keeping: Rc<RefCell<Keeping>>,
     onopening: Callback<String>,
     onopen: Callback<(String, OpenedFile)>,
     onerror: Callback<String>,
@@ -95,7 +100,10 @@ impl Reading {
                     Ok(log) => match read_event_log(&log) {
                         Ok(events) => Step::Opened(OpenedFile {
                             kind: FileKind::EventLog,
-                            events,
+                            model: Box::new(Model::keeping_all(
+                                reading.keeping.borrow().afresh(),
+                                events,
+                            )),
                             notes: Vec::new(),
                         }),
                         Err(error) => Step::Unopened(Unopened::refused(&error)),
@@ -114,7 +122,7 @@ impl Reading {
     /// Gives `file` to the file worker and reports what it answers.
     fn hand_over(&self, file: File, name: String, lang: Lang) {
         let reading = self.clone();
-        let mut opening = Opening::default();
+        let mut opening = Opening::new(self.keeping.borrow().afresh());
         let named = name.clone();
         let read = move |answer: Answer| {
             let step = match answer {
@@ -175,10 +183,13 @@ pub fn FileOpener(props: &Props) -> Html {
     // Callbacks read the language when a file arrives, not when they were made.
     let current_lang = use_mut_ref(|| lang);
     *current_lang.borrow_mut() = lang;
+    let keeping = use_mut_ref(|| props.keeping.clone());
+    *keeping.borrow_mut() = props.keeping.clone();
     let reading = Reading {
         slot: use_mut_ref(|| None::<FileJob>),
         turn: use_mut_ref(|| 0),
         lang: current_lang,
+        keeping,
         onopening: props.onopening.clone(),
         onopen: props.onopen.clone(),
         onerror: props.onerror.clone(),

@@ -145,6 +145,11 @@ impl Model {
     /// A model of all of `events`, keeping payloads as `keeping` says.
     pub fn keeping_all(keeping: kept::Keeping, events: impl IntoIterator<Item = Event>) -> Model {
         let mut model = Model::keeping(keeping);
+        // Room for them all at once: grown by doubling, a million events
+        // were copied about twenty times over, and the copies' high-water
+        // mark stays in the page's memory, which never shrinks.
+        let events = events.into_iter();
+        model.reserve(events.size_hint().0);
         for event in events {
             model.apply(event);
         }
@@ -157,6 +162,11 @@ impl Model {
             keeping,
             ..Model::default()
         }
+    }
+
+    /// Room for `events` more events, made at once.
+    pub fn reserve(&mut self, events: usize) {
+        self.events.reserve(events);
     }
 
     /// Folds one event into the model.
@@ -267,6 +277,13 @@ impl Model {
         let key = (t_us, at);
         let events = &self.events;
         let key_of = |s: usize| (events.get(s).map_or(u64::MAX, |e| e.t_us), s);
+        // Events nearly always come in time order: a step after the last
+        // is pushed without the bisection, whose reads into a million
+        // events took a twentieth of opening a million-packet capture.
+        if self.steps.last().is_none_or(|&last| key_of(last) <= key) {
+            self.steps.push(at);
+            return;
+        }
         let position = self.steps.partition_point(|&s| key_of(s) <= key);
         self.steps.insert(position, at);
     }
