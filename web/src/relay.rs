@@ -28,7 +28,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use yew::Callback;
 
-use crate::model::backlog::{Arrival, Backlog, Due};
+use crate::model::backlog::{Arrival, Backlog};
 use crate::model::connection::{Backoff, Link, websocket_url};
 
 /// Closures the browser calls; kept here so they live as long as the socket.
@@ -306,12 +306,9 @@ fn flush_after(inner: &Rc<RefCell<Inner>>, wait_ms: f64) {
     let weak = Rc::downgrade(inner);
     let flush = move || {
         if let Some(inner) = weak.upgrade() {
-            let due = inner.borrow_mut().backlog.due(js_sys::Date::now());
-            match due {
-                Due::Draw(events) if !events.is_empty() => deliver(&inner, events),
-                Due::Draw(_) => {}
-                // A dense stream still coming: its frames join the held.
-                Due::Later(wait_ms) => flush_after(&inner, wait_ms),
+            let events = inner.borrow_mut().backlog.flush(js_sys::Date::now());
+            if !events.is_empty() {
+                deliver(&inner, events);
             }
         }
     };

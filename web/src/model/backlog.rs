@@ -30,16 +30,6 @@
 //! learner's send, its segments a few hundred microseconds behind it) is
 //! drawn at once.
 //!
-//! A burst (five hundred sends at once, the end of a transfer) is held
-//! like any busy stream, but once its frames stop, nothing new is coming
-//! to draw with them: while frames come denser than [`DENSE_FRAMES`] or
-//! [`DENSE_BYTES`] in [`DENSE_WITHIN_MS`], the held frames are drawn
-//! [`QUIET_AFTER_MS`] after the last one arrived, one frame of the
-//! screen, rather than at the next tenth of a second. A steady stream
-//! whose frames keep coming is still drawn ten times a second, and a
-//! trickle (a frame every 20 ms) is not dense, so it does not render at
-//! every frame.
-//!
 //! Measured (`cargo xtask bench bulk`): 100 MiB through a fresh page took
 //! 14.8 s when every late frame brought a render of its own (the main
 //! thread busy the whole time, 60% of it drawing), and 1.7 s drawn ten
@@ -65,21 +55,6 @@ pub const BUSY_FRAMES_A_SECOND: usize = 30;
 /// the relay's largest frames. A learner's sends make a few kilobytes.
 pub const BUSY_BYTES_A_SECOND: usize = 1 << 20;
 
-/// Frames within [`DENSE_WITHIN_MS`] above which a stream is dense: three
-/// hundred a second, three times a message every 10 ms.
-pub const DENSE_FRAMES: usize = 30;
-
-/// Bytes of frames within [`DENSE_WITHIN_MS`] above which a stream is
-/// dense: a burst of sends, or a transfer.
-pub const DENSE_BYTES: usize = 64 << 10;
-
-/// The stretch over which density is counted.
-pub const DENSE_WITHIN_MS: f64 = 100.0;
-
-/// How long after a dense stream's last frame its held frames are drawn:
-/// one frame of a 60 Hz screen.
-pub const QUIET_AFTER_MS: f64 = 16.0;
-
 /// What to do with a frame that just arrived.
 #[derive(Debug, PartialEq)]
 pub enum Arrival<T> {
@@ -90,26 +65,11 @@ pub enum Arrival<T> {
     Held { flush_in_ms: Option<f64> },
 }
 
-/// What a flush the caller asked for finds.
-#[derive(Debug, PartialEq)]
-pub enum Due<T> {
-    /// Hand these to the views now.
-    Draw(Vec<T>),
-    /// A dense stream is still coming: ask again that many milliseconds
-    /// from now.
-    Later(f64),
-}
-
 /// Frames held while the page is behind, and the link's delay.
 #[derive(Debug)]
 pub struct Backlog<T> {
     held: Vec<T>,
     flush_due: bool,
-    /// When the held frames are drawn at the latest, on the page's clock.
-    draw_by_ms: f64,
-    /// When the last frame arrived, and whether the stream was dense then.
-    last_arrival_ms: f64,
-    dense: bool,
     /// The smallest delay seen from an event happening to its frame
     /// arriving, in milliseconds.
     link_delay_ms: Option<f64>,
@@ -127,9 +87,6 @@ impl<T> Default for Backlog<T> {
         Backlog {
             held: Vec::new(),
             flush_due: false,
-            draw_by_ms: 0.0,
-            last_arrival_ms: 0.0,
-            dense: false,
             link_delay_ms: None,
             last_drawn_ms: None,
             recent: VecDeque::new(),
@@ -162,18 +119,6 @@ impl<T> Backlog<T> {
         }
         let busy =
             self.recent.len() > BUSY_FRAMES_A_SECOND || self.recent_bytes > BUSY_BYTES_A_SECOND;
-        let (mut frames, mut bytes) = (0, 0);
-        for &(_, size) in self
-            .recent
-            .iter()
-            .rev()
-            .take_while(|&&(t, _)| t >= now_ms - DENSE_WITHIN_MS)
-        {
-            frames += 1;
-            bytes += size;
-        }
-        self.dense = frames > DENSE_FRAMES || bytes > DENSE_BYTES;
-        self.last_arrival_ms = now_ms;
         let drawn_just_now = self
             .last_drawn_ms
             .is_some_and(|last| now_ms - last < BUSY_DRAW_EVERY_MS);
@@ -188,45 +133,18 @@ impl<T> Backlog<T> {
             return Arrival::Held { flush_in_ms: None };
         }
         self.flush_due = true;
-        // Clamped: the page's clock may have been set back since the last
-        // render, and no frame should wait for it to catch up. (`max` then
-        // `min`: `clamp` with bounds not known until now brings its panic
-        // for bounds out of order, about 1 KB of page.)
-        self.draw_by_ms = self
+        let next_draw = self
             .last_drawn_ms
-            .map_or(now_ms, |last| last + BUSY_DRAW_EVERY_MS)
-            .max(now_ms)
-            .min(now_ms + BUSY_DRAW_EVERY_MS);
+            .map_or(now_ms, |last| last + BUSY_DRAW_EVERY_MS);
+        // Clamped: the page's clock may have been set back since the last
+        // render, and no frame should wait for it to catch up.
         Arrival::Held {
-            flush_in_ms: Some(self.wait_from(now_ms)),
+            flush_in_ms: Some((next_draw - now_ms).clamp(0.0, BUSY_DRAW_EVERY_MS)),
         }
-    }
-
-    /// Milliseconds from `now_ms` until the held frames are to be drawn:
-    /// by the next tenth of a second, or sooner once a dense stream has
-    /// been quiet for a frame.
-    fn wait_from(&self, now_ms: f64) -> f64 {
-        let at = if self.dense {
-            self.draw_by_ms.min(self.last_arrival_ms + QUIET_AFTER_MS)
-        } else {
-            self.draw_by_ms
-        };
-        (at - now_ms).clamp(0.0, BUSY_DRAW_EVERY_MS)
     }
 
     /// The flush the caller asked for, at `now_ms`: everything held, in
-    /// order, or how much longer to wait while a dense stream still comes.
-    pub fn due(&mut self, now_ms: f64) -> Due<T> {
-        let wait = self.wait_from(now_ms);
-        // Less than a millisecond is the timer's own rounding; a clock set
-        // back behind the last frame would otherwise put the draw off.
-        if self.flush_due && wait >= 1.0 && now_ms >= self.last_arrival_ms {
-            return Due::Later(wait);
-        }
-        Due::Draw(self.flush(now_ms))
-    }
-
-    /// Everything held, in order, now.
+    /// order.
     pub fn flush(&mut self, now_ms: f64) -> Vec<T> {
         self.flush_due = false;
         self.last_drawn_ms = Some(now_ms);
@@ -366,118 +284,13 @@ mod tests {
                 Arrival::Now(vec![n])
             );
         }
-        // A fifth quarter mebibyte within the second: a transfer, and a
-        // dense one, held until it is quiet for a frame.
+        // A fifth quarter mebibyte within the second: a transfer.
         assert_eq!(
             backlog.arrive(20.0, 20.0, frame, vec![4]),
             Arrival::Held {
-                flush_in_ms: Some(QUIET_AFTER_MS)
+                flush_in_ms: Some(95.0)
             }
         );
-        // More came meanwhile: the draw waits on, but no later than 100 ms
-        // after the last render.
-        assert_eq!(
-            backlog.arrive(30.0, 30.0, frame, vec![5]),
-            Arrival::Held { flush_in_ms: None }
-        );
-        assert_eq!(backlog.due(36.0), Due::Later(QUIET_AFTER_MS - 6.0));
-        assert_eq!(backlog.due(46.0), Due::Draw(vec![4, 5]));
-    }
-
-    /// Runs `frames` (arrival times, each on time and of `bytes`) through
-    /// a backlog whose flushes run when due, as the page's timer runs
-    /// them; returns when each render happened and what it drew.
-    fn rendered(frames: &[f64], bytes: usize) -> Vec<(f64, Vec<usize>)> {
-        let mut backlog = Backlog::default();
-        let mut renders = Vec::new();
-        let mut flush_at: Option<f64> = None;
-        let flush_then = |backlog: &mut Backlog<usize>,
-                          at: &mut Option<f64>,
-                          renders: &mut Vec<_>,
-                          upto: f64| {
-            while let Some(when) = at.filter(|&when| when <= upto) {
-                *at = None;
-                match backlog.due(when) {
-                    Due::Draw(items) => renders.push((when, items)),
-                    Due::Later(wait) => *at = Some(when + wait),
-                }
-            }
-        };
-        for (n, &now) in frames.iter().enumerate() {
-            flush_then(&mut backlog, &mut flush_at, &mut renders, now);
-            match backlog.arrive(now, now - 1.0, bytes, vec![n]) {
-                Arrival::Now(items) => renders.push((now, items)),
-                Arrival::Held { flush_in_ms } => {
-                    if let Some(wait) = flush_in_ms {
-                        assert!(flush_at.is_none(), "a second flush asked for at {now}");
-                        flush_at = Some(now + wait);
-                    }
-                }
-            }
-        }
-        flush_then(&mut backlog, &mut flush_at, &mut renders, f64::INFINITY);
-        assert!(flush_at.is_none(), "a flush never ran");
-        let shown: Vec<usize> = renders
-            .iter()
-            .flat_map(|(_, items)| items.clone())
-            .collect();
-        assert_eq!(
-            shown,
-            (0..frames.len()).collect::<Vec<_>>(),
-            "each frame once, in order"
-        );
-        renders
-    }
-
-    #[test]
-    fn a_burst_is_drawn_one_screen_frame_after_its_last_frame() {
-        // 500 frames 0.2 ms apart: a hundred milliseconds of sends at once.
-        let frames: Vec<f64> = (0..500).map(|n| 1000.0 + f64::from(n) * 0.2).collect();
-        let renders = rendered(&frames, 0);
-        let last = frames[frames.len() - 1];
-        let (at, _) = renders.last().expect("renders");
-        assert!(
-            *at <= last + QUIET_AFTER_MS,
-            "drawn at {at}, the last frame at {last}"
-        );
-        // Meanwhile, ten times a second at most.
-        let times: Vec<f64> = renders.iter().map(|(at, _)| *at).collect();
-        assert!(
-            times[31..]
-                .windows(2)
-                .all(|w| w[1] - w[0] >= QUIET_AFTER_MS),
-            "{times:?}"
-        );
-    }
-
-    #[test]
-    fn a_dense_stream_that_keeps_coming_is_still_drawn_ten_times_a_second() {
-        // A frame every 2 ms for two seconds: dense throughout.
-        let frames: Vec<f64> = (0..1000).map(|n| f64::from(n) * 2.0).collect();
-        let renders = rendered(&frames, 0);
-        let busy: Vec<f64> = renders
-            .iter()
-            .map(|(at, _)| *at)
-            .filter(|&t| t > 100.0)
-            .collect();
-        // The last render is the stream's end, a screen frame after it.
-        let (end, steady) = busy.split_last().expect("renders");
-        assert!(steady.windows(2).all(|w| w[1] - w[0] >= 100.0), "{busy:?}");
-        assert!((18..=20).contains(&steady.len()), "{busy:?}");
-        assert_eq!(*end, frames[frames.len() - 1] + QUIET_AFTER_MS);
-    }
-
-    #[test]
-    fn a_trickle_is_not_dense_and_waits_for_the_tenth_of_a_second() {
-        // A frame every 20 ms: fifty a second, busy but not dense.
-        let frames: Vec<f64> = (0..100).map(|n| f64::from(n) * 20.0).collect();
-        let renders = rendered(&frames, 0);
-        let busy: Vec<f64> = renders
-            .iter()
-            .map(|(at, _)| *at)
-            .filter(|&t| t > 700.0)
-            .collect();
-        assert!(busy.windows(2).all(|w| w[1] - w[0] >= 100.0), "{busy:?}");
     }
 
     #[test]
