@@ -20,7 +20,9 @@
 //! accepts by itself, a client, auto-read on the accepted socket, then
 //! `send("hello")` 20 times, one every 100 ms (a fresh session, a few
 //! hundred elements on the page), 200 times, one every 20 ms (a steady
-//! trickle into a growing session), and 500 times at once (a burst).
+//! trickle into a growing session), 500 times at once (a burst), and, once
+//! the session has grown past 10,000 events, 20 times, one every 100 ms
+//! again (a learner's sends into a long session).
 //! Last, a bulk transfer: a pasted quarter megabyte sent 40 times at once,
 //! 10 MiB, timed from the click until the page's byte stream holds every
 //! byte read (its throughput through the page, not a latency).
@@ -33,6 +35,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use sockscope_e2e::{Browser, Result, Session, forms, transfer};
+
+/// Sends 20 ms apart that grow the session past 10,000 events (each
+/// makes about nine: the call, its segment and ACK, the recv() that read
+/// it, the queues and the counters).
+const GROWTH_SENDS: u32 = 850;
 
 fn main() -> Result<()> {
     sockscope_e2e::bench::main("latency", run())
@@ -60,6 +67,19 @@ async fn run() -> Result<()> {
     report("trickle", "200 sends, one every 20 ms", &trickle, skew);
     let burst = measure(b, 500, 0).await?;
     report("burst", "500 sends at once", &burst, skew);
+    // A learner's sends into a session grown past 10,000 events.
+    let growth = measure(b, GROWTH_SENDS, 20).await?;
+    let events = [&fresh, &trickle, &burst, &growth]
+        .iter()
+        .map(|l| l.dom.len())
+        .sum::<usize>();
+    let grown = measure(b, 20, 100).await?;
+    report(
+        "grown",
+        &format!("20 sends, one every 100 ms, after {events} events"),
+        &grown,
+        skew,
+    );
     bulk(b).await?;
     session.finish().await
 }

@@ -11,7 +11,7 @@ use super::send_class;
 use super::shown_stream::ShownStream;
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::{duration, plural};
-use crate::model::stream::{ByteStream, Piece};
+use crate::model::stream::{ByteStream, Shade, Stretch, stretches};
 
 /// How wide the byte axis may grow, in pixels.
 const TRACK: f64 = 960.0;
@@ -110,6 +110,14 @@ const MIN_BLOCK_PX: f64 = 8.0;
 /// Up to this many blocks in a lane are drawn one by one.
 const MAX_BLOCKS: usize = 200;
 
+/// A send's bytes narrower than this, in pixels, are drawn together with
+/// their neighbours' ([`stretches`]): apart, they could not be seen.
+const MIN_PIECE_PX: f64 = 2.0;
+
+/// The widest run of sends drawn together, in pixels: a block of many
+/// still shows them as a striped run, not as one send.
+const MOST_SEVERAL_PX: f64 = 8.0;
+
 /// A lane of thousands of segments (a long capture) squeezed into the
 /// track: neighbours that would share a few pixels become one block, which
 /// says how many it stands for, so the lane stays a few hundred elements.
@@ -152,7 +160,10 @@ struct BlockProps {
     len: u64,
     kind: &'static str,
     title: String,
-    pieces: Vec<Piece>,
+    /// The sends whose bytes it holds, in order, comma-separated.
+    sends: String,
+    /// What it draws, left to right.
+    stretches: Vec<Stretch>,
     /// Each byte, when every byte gets a cell of its own.
     bytes: Option<Vec<Option<u8>>>,
     /// So few pixels wide it is drawn as a sliver.
@@ -171,24 +182,22 @@ fn LaneBlock(props: &BlockProps) -> Html {
         props.narrow.then_some("narrow"),
         props.selected.then_some("selected")
     );
-    let sends: Vec<String> = props
-        .pieces
-        .iter()
-        .filter_map(|p| p.send)
-        .map(|s| s.to_string())
-        .collect();
     let mut bytes = props.bytes.iter().flatten();
     html! {
         <button type="button" {class} style={format!("--o:{};--n:{}", props.offset, props.len)} title={props.title.clone()}
-            data-at={at.to_string()} data-sends={sends.join(",")} {onclick}>
-            { for props.pieces.iter().map(|piece| {
-                let colour = piece.send.map_or_else(|| "unknown".to_string(), send_class);
+            data-at={at.to_string()} data-sends={props.sends.clone()} {onclick}>
+            { for props.stretches.iter().map(|stretch| {
+                let colour = match stretch.shade {
+                    Shade::Send(ordinal) => send_class(ordinal),
+                    Shade::Unknown => "unknown".to_string(),
+                    Shade::Several => "several".to_string(),
+                };
                 if props.bytes.is_some() {
-                    html! { <>{ for bytes.by_ref().take(usize::try_from(piece.len).unwrap_or(0)).map(|byte| html! {
+                    html! { <>{ for bytes.by_ref().take(usize::try_from(stretch.len).unwrap_or(0)).map(|byte| html! {
                         <span class={classes!("byte", colour.clone())}>{ glyph(*byte) }</span>
                     }) }</> }
                 } else {
-                    html! { <span class={classes!("piece", colour)} style={format!("--n:{}", piece.len)}></span> }
+                    html! { <span class={classes!("piece", colour)} style={format!("--n:{}", stretch.len)}></span> }
                 }
             }) }
         </button>
@@ -207,9 +216,16 @@ fn block(
             .map(|o| b.stream.byte(o))
             .collect()
     });
+    let pieces = b.stream.pieces(b.offset, b.len);
+    let sends: Vec<String> = pieces
+        .iter()
+        .filter_map(|p| p.send)
+        .map(|s| s.to_string())
+        .collect();
+    let stretches = stretches(&pieces, cell, MIN_PIECE_PX, MOST_SEVERAL_PX);
     html! {
         <LaneBlock key={b.at} at={b.at} offset={b.offset} len={b.len} kind={b.kind}
-            title={b.title.text(b.offset, b.len)} pieces={b.stream.pieces(b.offset, b.len)} {bytes}
+            title={b.title.text(b.offset, b.len)} sends={sends.join(",")} {stretches} {bytes}
             narrow={(b.len as f64 * cell) < 10.0} selected={selected == Some(b.at)} onselect={onselect.clone()} />
     }
 }

@@ -66,6 +66,63 @@ pub struct Piece {
     pub send: Option<usize>,
 }
 
+/// How a stretch of a block is coloured: by the send that wrote it, as
+/// bytes of no known send, or as several sends too narrow to draw apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shade {
+    Send(usize),
+    Unknown,
+    Several,
+}
+
+/// A stretch of a block drawn in one shade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stretch {
+    pub len: u64,
+    pub shade: Shade,
+}
+
+/// The stretches to draw `pieces` as, when a byte is `cell` pixels wide:
+/// each piece at least `min_px` wide is its own stretch, and runs of
+/// narrower ones are drawn together as [`Shade::Several`], each run up to
+/// `most_px` wide. A piece a quarter of a pixel wide cannot be seen apart
+/// from its neighbours, and a long session's merged blocks held one
+/// element for each of thousands of sends, so the byte streams grew with
+/// the session (docs/BENCHMARKS.md, "Event latency").
+pub fn stretches(pieces: &[Piece], cell: f64, min_px: f64, most_px: f64) -> Vec<Stretch> {
+    let shade = |p: &Piece| p.send.map_or(Shade::Unknown, Shade::Send);
+    let mut out: Vec<Stretch> = Vec::new();
+    // The run of narrow pieces being gathered.
+    let mut run: Option<Stretch> = None;
+    for piece in pieces {
+        if piece.len as f64 * cell >= min_px {
+            out.extend(run.take());
+            out.push(Stretch {
+                len: piece.len,
+                shade: shade(piece),
+            });
+            continue;
+        }
+        match &mut run {
+            Some(stretch) if (stretch.len + piece.len) as f64 * cell <= most_px => {
+                stretch.len += piece.len;
+                if stretch.shade != shade(piece) {
+                    stretch.shade = Shade::Several;
+                }
+            }
+            _ => {
+                out.extend(run.take());
+                run = Some(Stretch {
+                    len: piece.len,
+                    shade: shade(piece),
+                });
+            }
+        }
+    }
+    out.extend(run);
+    out
+}
+
 /// One direction of a connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ByteStream {
@@ -346,6 +403,77 @@ impl ByteStream {
             .map(|r| r.data.len() as u64)
             .sum();
         sent.saturating_sub(read)
+    }
+}
+
+#[cfg(test)]
+mod stretch_tests {
+    use super::*;
+
+    fn piece(len: u64, send: Option<usize>) -> Piece {
+        Piece {
+            offset: 0,
+            len,
+            send,
+        }
+    }
+
+    #[test]
+    fn pieces_wide_enough_are_drawn_each_in_its_send_colour() {
+        let pieces = [piece(10, Some(0)), piece(5, None), piece(20, Some(1))];
+        let drawn = stretches(&pieces, 1.0, 2.0, 8.0);
+        let shades: Vec<Shade> = drawn.iter().map(|s| s.shade).collect();
+        assert_eq!(shades, [Shade::Send(0), Shade::Unknown, Shade::Send(1)]);
+        assert_eq!(drawn.iter().map(|s| s.len).sum::<u64>(), 35);
+    }
+
+    #[test]
+    fn narrow_pieces_are_drawn_together_in_runs_of_at_most_a_width() {
+        // A thousand 14-byte sends at 1/64 px a byte: each about a fifth
+        // of a pixel wide.
+        let pieces: Vec<Piece> = (0..1000).map(|n| piece(14, Some(n))).collect();
+        let drawn = stretches(&pieces, 1.0 / 64.0, 2.0, 8.0);
+        assert_eq!(drawn.iter().map(|s| s.len).sum::<u64>(), 14_000);
+        assert!(drawn.iter().all(|s| s.shade == Shade::Several), "{drawn:?}");
+        assert!(
+            drawn.iter().all(|s| s.len as f64 / 64.0 <= 8.0),
+            "{drawn:?}"
+        );
+        // 14,000 bytes are 219 px: about 28 runs of 8 px, not 1,000.
+        assert!((27..=30).contains(&drawn.len()), "{}", drawn.len());
+    }
+
+    #[test]
+    fn a_run_of_one_sends_narrow_pieces_keeps_its_colour_and_a_wide_piece_ends_a_run() {
+        let pieces = [
+            piece(1, Some(3)),
+            piece(1, Some(3)),
+            piece(50, Some(4)),
+            piece(1, None),
+        ];
+        let drawn = stretches(&pieces, 1.0, 2.0, 8.0);
+        assert_eq!(
+            drawn,
+            [
+                Stretch {
+                    len: 2,
+                    shade: Shade::Send(3)
+                },
+                Stretch {
+                    len: 50,
+                    shade: Shade::Send(4)
+                },
+                Stretch {
+                    len: 1,
+                    shade: Shade::Unknown
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn no_pieces_draw_nothing() {
+        assert!(stretches(&[], 1.0, 2.0, 8.0).is_empty());
     }
 }
 
