@@ -125,10 +125,15 @@ async fn run() -> Result<()> {
         println!(
             "growing  {thousand:>2},000 messages ({steps:>5} steps): {task_ms:.3} ms of main \
              thread a message ({script_ms:.3} ms script, {style_ms:.3} style, {layout_ms:.3} \
-             layout; {layouts:.0} layouts), {ratio:.2}× the first thousand, JS heap {heap:.1} MB",
+             layout; {layouts:.0} layouts), {ratio:.2}× the first thousand, JS heap {heap:.1} MB{profiled}",
             steps = after.steps + 1,
             ratio = task_ms / first,
             heap = after.thread.js_heap_bytes / 1e6,
+            profiled = if profiling {
+                " (profiled: the sampling adds to it)"
+            } else {
+                ""
+            },
         );
         println!(
             "{}",

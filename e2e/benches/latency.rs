@@ -76,7 +76,7 @@ async fn run() -> Result<()> {
     let grown = measure(b, 20, 100).await?;
     report(
         "grown",
-        &format!("20 sends, one every 100 ms, after {events} events"),
+        &format!("20 sends, one every 100 ms, after at least {events} events"),
         &grown,
         skew,
     );

@@ -19,6 +19,10 @@ pub struct Renderers {
     pub resident_bytes: u64,
     /// Proportional set sizes summed: every page of memory counted once.
     pub proportional_bytes: u64,
+    /// Renderer processes whose memory could not be read (`smaps_rollup`
+    /// needs the right to trace them: a sandboxed renderer's is refused),
+    /// left out of the sums.
+    pub unreadable: usize,
 }
 
 impl Renderers {
@@ -27,6 +31,7 @@ impl Renderers {
         let mut sum = Renderers {
             resident_bytes: 0,
             proportional_bytes: 0,
+            unreadable: 0,
         };
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return sum;
@@ -39,6 +44,7 @@ impl Renderers {
                 continue;
             }
             let Ok(rollup) = std::fs::read_to_string(dir.join("smaps_rollup")) else {
+                sum.unreadable += 1;
                 continue;
             };
             sum.resident_bytes += kib_of(&rollup, "Rss:") * 1024;
@@ -47,10 +53,15 @@ impl Renderers {
         sum
     }
 
-    /// `resident 913 MB, proportional 410 MB`, for a benchmark's line.
+    /// `resident 913 MB, proportional 410 MB`, for a benchmark's line,
+    /// saying so when some renderers could not be read.
     pub fn describe(&self) -> String {
+        let left_out = match self.unreadable {
+            0 => String::new(),
+            n => format!(" ({n} renderer processes unreadable, left out)"),
+        };
         format!(
-            "resident {} MB, proportional {} MB",
+            "resident {} MB, proportional {} MB{left_out}",
             megabytes(self.resident_bytes),
             megabytes(self.proportional_bytes)
         )

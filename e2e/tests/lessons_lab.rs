@@ -213,7 +213,10 @@ async fn slow_start_shows_the_window_growing_in_the_graph() -> Result<()> {
         .wait("the graph of the transfer", &format!("{graphed} >= 100"))
         .await;
     let segments = b.eval(graphed).await?;
-    assert!(drawn.is_ok(), "{segments} data segments in the graph");
+    assert!(
+        drawn.is_ok(),
+        "{segments} data segments in the graph: {drawn:?}"
+    );
     let climbs = b
         .eval("new Set((document.querySelector('#seq-graph .cwnd-line')?.getAttribute('points') ?? '').split(' ').map(p => p.split(',')[1])).size")
         .await?;

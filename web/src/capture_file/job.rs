@@ -292,6 +292,48 @@ mod tests {
     }
 
     #[test]
+    fn an_opened_capture_keeps_payloads_as_the_page_says() {
+        let log = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/recordings/03-sticky-small-sends.events.json"
+        ))
+        .unwrap();
+        let file = export::pcapng(&read_event_log(&log).unwrap()).unwrap();
+        let opened = |keeping: Keeping| {
+            let mut opening = Opening::new(keeping);
+            let steps: Vec<Step> = answers(Job::Open, &file)
+                .into_iter()
+                .map(|(done, bytes)| opening.take(done, &bytes))
+                .collect();
+            let Some(Step::Opened(opened)) = steps.last().cloned() else {
+                panic!("{steps:?}");
+            };
+            opened.model
+        };
+        let payloads = |model: &Model| -> Vec<bool> {
+            model
+                .events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    sockscope_shared::EventKind::Call(call) => match &call.call {
+                        sockscope_shared::Call::Send { data, .. } => Some(data.is_whole()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect()
+        };
+        // Every send kept by default; at four bytes a stream, none of
+        // the lesson's sends (five bytes and more) fits, and each keeps
+        // its length only.
+        let whole = payloads(&opened(Keeping::default()));
+        assert!(!whole.is_empty() && whole.iter().all(|&w| w), "{whole:?}");
+        let cut = payloads(&opened(Keeping::at_most(4)));
+        assert_eq!(cut.len(), whole.len());
+        assert!(cut.iter().all(|&w| !w), "{cut:?}");
+    }
+
+    #[test]
     fn parts_are_put_together_in_order() {
         let events = open(&recording("03-sticky-small-sends.pcapng"))
             .unwrap()

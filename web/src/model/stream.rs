@@ -85,7 +85,8 @@ pub struct Stretch {
 /// The stretches to draw `pieces` as, when a byte is `cell` pixels wide:
 /// each piece at least `min_px` wide is its own stretch, and runs of
 /// narrower ones are drawn together as [`Shade::Several`], each run up to
-/// `most_px` wide. A piece a quarter of a pixel wide cannot be seen apart
+/// `most_px` wide. Bytes of no known send are never drawn with known
+/// sends' bytes: a narrow gap in what was captured stays its own stretch. A piece a quarter of a pixel wide cannot be seen apart
 /// from its neighbours, and a long session's merged blocks held one
 /// element for each of thousands of sends, so the byte streams grew with
 /// the session (docs/BENCHMARKS.md, "Event latency").
@@ -103,8 +104,12 @@ pub fn stretches(pieces: &[Piece], cell: f64, min_px: f64, most_px: f64) -> Vec<
             });
             continue;
         }
+        let unknown = |shade: Shade| shade == Shade::Unknown;
         match &mut run {
-            Some(stretch) if (stretch.len + piece.len) as f64 * cell <= most_px => {
+            Some(stretch)
+                if (stretch.len + piece.len) as f64 * cell <= most_px
+                    && unknown(stretch.shade) == unknown(shade(piece)) =>
+            {
                 stretch.len += piece.len;
                 if stretch.shade != shade(piece) {
                     stretch.shade = Shade::Several;
@@ -467,6 +472,29 @@ mod stretch_tests {
                     len: 1,
                     shade: Shade::Unknown
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn narrow_bytes_of_no_known_send_are_not_drawn_as_sends() {
+        let pieces = [
+            piece(1, Some(1)),
+            piece(1, Some(2)),
+            piece(1, None),
+            piece(1, None),
+            piece(1, Some(3)),
+        ];
+        let shades: Vec<(u64, Shade)> = stretches(&pieces, 1.0, 2.0, 8.0)
+            .iter()
+            .map(|s| (s.len, s.shade))
+            .collect();
+        assert_eq!(
+            shades,
+            [
+                (2, Shade::Several),
+                (2, Shade::Unknown),
+                (1, Shade::Send(3))
             ]
         );
     }
