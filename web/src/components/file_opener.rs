@@ -32,7 +32,8 @@ pub struct Props {
     pub opening: Option<String>,
     #[prop_or_default]
     pub error: Option<String>,
-    /// How an opened file's model keeps payloads.
+    /// How an opened file's model keeps payloads: the live session's
+    /// amount, with nothing kept yet.
     pub keeping: Keeping,
     pub onopening: Callback<String>,
     pub onopen: Callback<(String, OpenedFile)>,
@@ -101,7 +102,7 @@ impl Reading {
                         Ok(events) => Step::Opened(OpenedFile {
                             kind: FileKind::EventLog,
                             model: Box::new(Model::keeping_all(
-                                reading.keeping.borrow().afresh(),
+                                reading.keeping.borrow().clone(),
                                 events,
                             )),
                             notes: Vec::new(),
@@ -122,7 +123,7 @@ impl Reading {
     /// Gives `file` to the file worker and reports what it answers.
     fn hand_over(&self, file: File, name: String, lang: Lang) {
         let reading = self.clone();
-        let mut opening = Opening::new(self.keeping.borrow().afresh());
+        let mut opening = Opening::new(self.keeping.borrow().clone());
         let named = name.clone();
         let read = move |answer: Answer| {
             let step = match answer {

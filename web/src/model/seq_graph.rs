@@ -520,14 +520,18 @@ mod tests {
         assert_eq!(graph.nearest(160).map(|d| d.t_us), Some(200));
     }
 
-    #[test]
-    fn a_graph_grown_event_by_event_is_the_graph_of_the_whole() {
+    /// A lab session over the "internet" path, drops and resends included.
+    fn lab_internet_events() -> Vec<sockscope_shared::Event> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/live/lab-internet.events.json"
         );
-        let events: Vec<sockscope_shared::Event> =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_graph_grown_event_by_event_is_the_graph_of_the_whole() {
+        let events = lab_internet_events();
         let mut model = Model::default();
         let mut grown: Option<SeqGraph> = None;
         for event in events {
@@ -547,12 +551,7 @@ mod tests {
 
     #[test]
     fn a_drop_reported_after_its_packet_was_drawn_marks_it_as_the_whole_graph_does() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/live/lab-internet.events.json"
-        );
-        let events: Vec<sockscope_shared::Event> =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let events = lab_internet_events();
         // Every drop reported after everything else, the graph grown at
         // each event: each dropped packet was drawn as sent first.
         let (drops, mut events): (Vec<_>, Vec<_>) = events
