@@ -12,7 +12,13 @@ use crate::{HarnessError, Result};
 /// The line the relay prints once it listens, before the URL.
 const READY: &str = "sockscope listening on ";
 
-/// A running relay. Dropping it kills the process.
+/// How long a relay asked to stop may take to close its sessions and
+/// remove its labs before it is killed.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
+
+/// A running relay. Dropping it stops the process as a person would
+/// (SIGTERM: sessions closed, labs removed, also when a test fails), and
+/// kills it if it has not ended within [`STOP_WITHIN`].
 pub struct Relay {
     child: Option<Child>,
     /// The page URL the relay printed, token included.
@@ -39,6 +45,7 @@ impl Relay {
             .arg(&token)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            // Until it is a `Relay`, whose drop stops it in order.
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| {
@@ -83,5 +90,27 @@ impl Relay {
                 .map_err(|e| HarnessError(format!("cannot kill the relay: {e}")))?;
         }
         Ok(())
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            let asked = std::time::Instant::now();
+            while asked.elapsed() < STOP_WITHIN {
+                match child.try_wait() {
+                    Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                    Ok(Some(_)) | Err(_) => return,
+                }
+            }
+        }
+        let _ = child.start_kill();
     }
 }

@@ -133,11 +133,8 @@ async fn a_lost_segment_stops_midway_and_its_resend_is_labelled() -> Result<()> 
     b.screenshot("lost-segment").await?;
     // The time-sequence graph of the lesson's connection: the lost
     // segment's bar, the resend's, and the sender's congestion window.
-    b.wait(
-        "the graph's lost and resent bars",
-        "document.querySelector('#seq-graph .seg-bars.dropped')?.getAttribute('d') && document.querySelector('#seq-graph .seg-bars.again')?.getAttribute('d')",
-    )
-    .await?;
+    graph_bars(b, "dropped").await?;
+    graph_bars(b, "again").await?;
     let cwnd = b
         .eval("document.querySelector('#seq-graph .cwnd-line')?.getAttribute('points') ?? ''")
         .await?;
@@ -250,11 +247,19 @@ async fn after_a_loss_the_window_is_cut_and_ssthresh_set() -> Result<()> {
         .and_then(|t| t.parse().ok());
     assert!(threshold.is_some_and(|t| t >= 20), "{detail}");
     // The graph: the lost segment and its resend.
-    b.wait(
-        "the graph's lost and resent bars",
-        "document.querySelector('#seq-graph .seg-bars.dropped')?.getAttribute('d') && document.querySelector('#seq-graph .seg-bars.again')?.getAttribute('d')",
-    )
-    .await?;
+    graph_bars(b, "dropped").await?;
+    graph_bars(b, "again").await?;
     b.screenshot_of("#seq-graph", "seq-graph").await?;
     session.finish().await
+}
+
+/// Waits for the time-sequence graph to draw bars of `kind` (`dropped`,
+/// `again`): each waited for alone, so a failure names the one missing.
+async fn graph_bars(b: &Browser, kind: &str) -> Result<()> {
+    b.wait(
+        &format!("the graph's {kind} bars"),
+        &format!("document.querySelector('#seq-graph .seg-bars.{kind}')?.getAttribute('d')"),
+    )
+    .await?;
+    Ok(())
 }

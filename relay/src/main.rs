@@ -1,4 +1,5 @@
-//! The `sockscope` binary: parse the command line, bind, serve until Ctrl-C.
+//! The `sockscope` binary: parse the command line, bind, serve until Ctrl-C
+//! or SIGTERM.
 //!
 //! Everything else lives in the library so tests can run the same server
 //! in-process.
@@ -7,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sockscope::{Config, cli::Cli};
+use tokio::signal::unix::{SignalKind, signal};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -45,10 +47,26 @@ async fn main() -> ExitCode {
     let shutdown = async {
         // A failed signal handler would end the server at once; waiting
         // forever instead keeps it serving until killed.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        tracing::info!("Ctrl-C: closing every session's sockets and stopping");
+        let interrupted = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        // A service manager, a container or `kill` stops it with SIGTERM:
+        // the same orderly end, labs removed.
+        let terminated = async {
+            match signal(SignalKind::terminate()) {
+                Ok(mut terminate) => {
+                    terminate.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        let why = tokio::select! {
+            () = interrupted => "Ctrl-C",
+            () = terminated => "SIGTERM",
+        };
+        tracing::info!("{why}: closing every session's sockets and stopping");
     };
     let served = sockscope::run(listener, config, shutdown).await;
     // Every session has dropped its lab by now; a name left by one that

@@ -478,17 +478,20 @@ fn names_of(pid: u32) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_removes_the_labs_and_a_crash_is_cleaned_at_the_next_start() {
+async fn ctrl_c_or_a_stop_removes_the_labs_and_a_crash_is_cleaned_at_the_next_start() {
     if !may_build_labs() {
         return;
     }
-    // Ctrl-C: every session ends, and its lab with it.
-    let mut relay = RelayProcess::start();
-    let mut page = relay.page().await;
-    set_path(&mut page, json!({"cmd": "set_path", "path": "lan"})).await;
-    assert_eq!(relay.names().len(), 2, "{:?}", relay.names());
-    relay.signal("-INT");
-    assert_eq!(relay.names(), Vec::<String>::new());
+    // Ctrl-C, or a service manager's stop (SIGTERM): every session ends,
+    // and its lab with it.
+    for stop in ["-INT", "-TERM"] {
+        let mut relay = RelayProcess::start();
+        let mut page = relay.page().await;
+        set_path(&mut page, json!({"cmd": "set_path", "path": "lan"})).await;
+        assert_eq!(relay.names().len(), 2, "{:?}", relay.names());
+        relay.signal(stop);
+        assert_eq!(relay.names(), Vec::<String>::new(), "after {stop}");
+    }
 
     // A crash leaves its lab's names behind...
     let mut crashed = RelayProcess::start();

@@ -52,7 +52,7 @@ pub use self::{
     lab_source::LabSide,
     source::{Libpcap, PacketSource, Tap},
 };
-use crate::{Config, events::EventTx};
+use crate::{Config, clock, events::EventTx};
 
 /// Resolves once the filter asked for is in force, or capture is off. The
 /// request has already been sent: dropping this gives up only the wait.
@@ -230,13 +230,13 @@ impl SessionCapture {
             None => true,
         };
         if sent_here {
-            let (crossing, released) = lab.crossings.on_sent(key, now);
+            let (crossing, released) = lab.crossings.on_sent(key, now, t_us);
             event.crossing = Some(crossing);
             self.events.emit_at(t_us, EventKind::Segment(event));
             self.release(&released, Some(crossing));
         } else {
             let token = lab.token();
-            match lab.crossings.on_arrival(key, now, token) {
+            match lab.crossings.on_arrival(key, now, t_us, token) {
                 Paired::Now(crossing) => {
                     event.crossing = Some(crossing);
                     self.events.emit_at(t_us, EventKind::Segment(event));
@@ -284,10 +284,14 @@ impl SessionCapture {
         let key = WireKey::of(&packet);
         let token = lab.token();
         let now = Instant::now();
+        // The decision on the captures' wall clock, to tell when the
+        // sending side's capture has come past it.
+        let decided_us = clock::now_us()
+            .saturating_sub(u64::try_from(report.at.elapsed().as_micros()).unwrap_or(u64::MAX));
         let paired = if fate.is_drop() {
-            lab.crossings.on_arrival(key, now, token)
+            lab.crossings.on_arrival(key, now, decided_us, token)
         } else {
-            lab.crossings.on_report(key, now, token)
+            lab.crossings.on_report(key, now, decided_us, token)
         };
         match paired {
             Paired::Now(crossing) => {
