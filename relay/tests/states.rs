@@ -84,12 +84,24 @@ async fn run(page: &mut Client, command: Value, call: &str) -> CallEvent {
     call
 }
 
-/// Waits until the relay reports `state` for `socket`.
+/// Waits until the relay reports `state` for `socket`: in a `state` event,
+/// or as the state a call on that socket left it in. A call that moved it
+/// there itself is followed by no `state` event (docs/PROTOCOL.md): a
+/// shutdown() whose FIN the peer acknowledges before it returns reports
+/// FIN_WAIT_2 at once, one that returns first reports FIN_WAIT_1 and a
+/// `state` event follows.
 async fn kernel_says(page: &mut Client, socket: SocketId, state: TcpState) {
     until(
         page,
         &format!("{} on socket {socket}", state.name()),
-        |e| matches!(e.kind, EventKind::State { socket: s, state: t } if s == socket && t == state),
+        |e| match &e.kind {
+            EventKind::State {
+                socket: s,
+                state: t,
+            } => *s == socket && *t == state,
+            EventKind::Call(call) => call.socket == socket && call.state == Some(state),
+            _ => false,
+        },
     )
     .await;
 }
