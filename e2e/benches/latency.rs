@@ -14,7 +14,10 @@
 //! So `dom - t_us` covers the relay reporting the call or capturing the
 //! packet, the event queue, JSON, the WebSocket, parsing in wasm, the
 //! reducer, the model and Yew's render; `paint - t_us` adds waiting for the
-//! next frame and painting it.
+//! next frame and painting it. The page also stamps each WebSocket frame
+//! as it arrives, so for the newest event (a burst's last) the part after
+//! its frame reached the page is reported too: the page's own work and
+//! its waiting for a render, what the burst's one-frame target is about.
 //!
 //! Through the page's own forms, as a learner would: a listener that
 //! accepts by itself, a client, auto-read on the accepted socket, then
@@ -114,12 +117,16 @@ struct Latencies {
     /// The newest event's latency to the DOM: for a burst, how long after
     /// its last event the screen holds all of it.
     last_dom: f64,
+    /// Of that, the part from its frame reaching the page to the DOM
+    /// holding it: the page's own work (and its waiting for a render).
+    last_page: f64,
 }
 
 /// Sends `repeat` messages `interval` ms apart and collects the latency of
 /// every event they caused.
 async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
-    b.eval("(window.sockscopeBench = [], 0)").await?;
+    b.eval("(window.sockscopeBench = [], window.sockscopeFrames = [], 0)")
+        .await?;
     b.fill("#send-form input[name=repeat]", &repeat.to_string())
         .await?;
     b.fill("#send-form input[name=interval]", &interval.to_string())
@@ -151,8 +158,9 @@ async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
         paint: Vec::new(),
         renders: 0,
         last_dom: f64::NAN,
+        last_page: f64::NAN,
     };
-    let mut newest = f64::MIN;
+    let (mut newest, mut newest_dom_ms) = (f64::MIN, f64::NAN);
     for record in records.as_array().into_iter().flatten() {
         latencies.renders += 1;
         let dom_ms = record["dom_ms"].as_f64().unwrap_or(f64::NAN);
@@ -163,9 +171,23 @@ async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
             latencies.paint.push(paint_ms * 1000.0 - t_us);
             if t_us > newest {
                 newest = t_us;
+                newest_dom_ms = dom_ms;
                 latencies.last_dom = dom_ms * 1000.0 - t_us;
             }
         }
+    }
+    // The frame that brought the newest event: both times on the page's
+    // clock, so no skew between machines enters.
+    let frames = b.eval("window.sockscopeFrames").await?;
+    let arrived_ms = frames
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|frame| frame["newest_t_us"].as_f64() == Some(newest))
+        .filter_map(|frame| frame["arrived_ms"].as_f64())
+        .reduce(f64::min);
+    if let Some(arrived_ms) = arrived_ms {
+        latencies.last_page = (newest_dom_ms - arrived_ms) * 1000.0;
     }
     Ok(latencies)
 }
@@ -215,6 +237,7 @@ fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f6
         "dom_p99_ms": ms(percentile(&mut dom, 0.99)),
         "dom_max_ms": ms(percentile(&mut dom, 1.0)),
         "last_dom_ms": ms(latencies.last_dom),
+        "last_page_ms": ms(latencies.last_page),
         "paint_p50_ms": ms(percentile(&mut paint, 0.5)),
         "paint_p99_ms": ms(percentile(&mut paint, 0.99)),
         "paint_max_ms": ms(percentile(&mut paint, 1.0)),
@@ -223,8 +246,8 @@ fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f6
     });
     println!(
         "latency {case:<8} {what}: {} events in {} renders; to the DOM p50 {} ms, p99 {} ms; \
-         painted p50 {} ms, p99 {} ms; the last event to the DOM {} ms (page clock {:+.2} ± \
-         {:.2} ms)",
+         painted p50 {} ms, p99 {} ms; the last event to the DOM {} ms, {} ms of it after its \
+         frame reached the page (page clock {:+.2} ± {:.2} ms)",
         figures["events"],
         figures["renders"],
         figures["dom_p50_ms"],
@@ -232,6 +255,7 @@ fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f6
         figures["paint_p50_ms"],
         figures["paint_p99_ms"],
         figures["last_dom_ms"],
+        figures["last_page_ms"],
         skew,
         bound
     );

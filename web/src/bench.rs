@@ -13,6 +13,12 @@
 //! machine's realtime clock, the clock of `t_us`, so the benchmark can
 //! subtract one from the other.
 //!
+//! The WebSocket's handler also notes each frame of events as it reaches
+//! the page ([`frame_arrived`]), on `window.sockscopeFrames`:
+//! `{arrived_ms, newest_t_us}`, so the benchmark can split an event's
+//! latency into the relay and the link (up to `arrived_ms`) and the page's
+//! own work (from there to `dom_ms`).
+//!
 //! Without the flag the hook costs one check per render.
 
 use std::cell::OnceCell;
@@ -28,6 +34,8 @@ use crate::state::ModelRef;
 
 /// The `window` property the records go to.
 const RECORDS: &str = "sockscopeBench";
+/// The `window` property the frames' arrivals go to.
+const FRAMES: &str = "sockscopeFrames";
 
 thread_local! {
     static ENABLED: OnceCell<bool> = const { OnceCell::new() };
@@ -92,17 +100,40 @@ pub fn use_render_marks(live: &ModelRef) {
     });
 }
 
+/// Notes that a frame of live events reached the page, before anything
+/// is done with it: when, and the newest event it carries.
+pub fn frame_arrived(events: &[Event]) {
+    if enabled() {
+        let _ = note_frame(events);
+    }
+}
+
+fn note_frame(events: &[Event]) -> Option<()> {
+    let newest = events.iter().map(|e| e.t_us).max()?;
+    let window = web_sys::window()?;
+    let frame = Object::new();
+    Reflect::set(&frame, &"arrived_ms".into(), &now_ms().into()).ok()?;
+    Reflect::set(&frame, &"newest_t_us".into(), &(newest as f64).into()).ok()?;
+    window_list(&window, FRAMES)?.push(&frame);
+    Some(())
+}
+
+/// The array at `window[key]`, made if there is none.
+fn window_list(window: &web_sys::Window, key: &str) -> Option<Array> {
+    let key = JsValue::from_str(key);
+    match Reflect::get(window, &key).ok().filter(Array::is_array) {
+        Some(list) => Some(list.unchecked_into::<Array>()),
+        None => {
+            let list = Array::new();
+            Reflect::set(window, &key, &list).ok()?;
+            Some(list)
+        }
+    }
+}
+
 fn record(new: &[Event]) -> Option<()> {
     let window = web_sys::window()?;
-    let key = JsValue::from_str(RECORDS);
-    let records = match Reflect::get(&window, &key).ok().filter(Array::is_array) {
-        Some(records) => records.unchecked_into::<Array>(),
-        None => {
-            let records = Array::new();
-            Reflect::set(&window, &key, &records).ok()?;
-            records
-        }
-    };
+    let records = window_list(&window, RECORDS)?;
     let record = Object::new();
     // t_us fits a double exactly: 2^53 µs is almost three centuries.
     let t_us: Array = new

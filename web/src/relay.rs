@@ -248,7 +248,10 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
                     }),
             };
             match read {
-                Ok((events, bytes)) => arrived(&inner, events, bytes),
+                Ok((events, bytes)) => {
+                    crate::bench::frame_arrived(&events);
+                    arrived(&inner, events, bytes);
+                }
                 Err(error) => web_sys::console::warn_1(
                     &format!("sockscope: a frame from the relay is not events: {error}").into(),
                 ),
