@@ -266,8 +266,8 @@ async fn e_a_bulk_transfer_arrives_whole_and_the_page_stays_usable() -> Result<(
     // many came before them.
     let framing = b
         .eval(
-            "(() => { const t = document.querySelector('#streams .framing tbody'); \
-             return [t.querySelector('.framing-earlier')?.textContent, t.querySelectorAll('tr:not(.framing-earlier)').length]; })()",
+            "(() => { const t = document.querySelector('#streams .framing table'); \
+             return [t.querySelector('.framing-earlier')?.textContent, t.querySelectorAll('tbody:not([class]) tr').length]; })()",
         )
         .await?;
     let earlier = framing[0].as_str().unwrap_or_default();

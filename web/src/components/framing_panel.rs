@@ -70,13 +70,16 @@ pub fn FramingPanel(props: &Props) -> Html {
             </div>
             <table>
                 <thead><tr><th>{ "recv()" }</th><th>{ lang.pick("messages taken off the buffer", "从缓冲区取出的消息") }</th><th>{ lang.pick("left waiting", "剩余等待") }</th></tr></thead>
+                // The listed calls have a <tbody> of their own: Yew patches
+                // a keyed list that shares its parent with other nodes from
+                // its end, and one more call would rebuild every row.
+                if before > 0 {
+                    <tbody class="framing-earlier"><tr><td colspan="3" class="hint">{ match lang {
+                        Lang::En => format!("{before} earlier recv() calls, read but not listed"),
+                        Lang::Zh => format!("更早的 {before} 次 recv() 已读取，未列出"),
+                    } }</td></tr></tbody>
+                }
                 <tbody>
-                    if before > 0 {
-                        <tr class="framing-earlier"><td colspan="3" class="hint">{ match lang {
-                            Lang::En => format!("{before} earlier recv() calls, read but not listed"),
-                            Lang::Zh => format!("更早的 {before} 次 recv() 已读取，未列出"),
-                        } }</td></tr>
-                    }
                     { for chunks[before..].iter().zip(&steps).zip(before..).map(|((chunk, step), k)| html! {
                         <tr key={chunk.at.to_string()}>
                             <td>{ format!("#{k} · {}", plural(chunk.data.len() as u64, "byte")) }</td>
@@ -88,13 +91,13 @@ pub fn FramingPanel(props: &Props) -> Html {
                             <td>{ if step.pending.is_empty() { "—".to_string() } else { format!("{} {}", plural(step.pending.len() as u64, "byte"), preview(&step.pending, 16)) } }</td>
                         </tr>
                     }) }
-                    if not_kept > 0 {
-                        <tr class="framing-not-kept"><td colspan="3" class="hint">{ match lang {
-                            Lang::En => format!("{not_kept} later recv() calls: their bytes were not kept, so they cannot be read back"),
-                            Lang::Zh => format!("之后的 {not_kept} 次 recv()：字节没有保留，无法读回"),
-                        } }</td></tr>
-                    }
                 </tbody>
+                if not_kept > 0 {
+                    <tbody class="framing-not-kept"><tr><td colspan="3" class="hint">{ match lang {
+                        Lang::En => format!("{not_kept} later recv() calls: their bytes were not kept, so they cannot be read back"),
+                        Lang::Zh => format!("之后的 {not_kept} 次 recv()：字节没有保留，无法读回"),
+                    } }</td></tr></tbody>
+                }
             </table>
         </div>
     }
