@@ -11,7 +11,7 @@ use super::send_class;
 use super::shown_stream::ShownStream;
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::{duration, plural};
-use crate::model::stream::{ByteStream, Shade, Stretch, stretches};
+use crate::model::stream::{ByteStream, RecvChunk, Shade, Stretch, stretches};
 
 /// How wide the byte axis may grow, in pixels.
 const TRACK: f64 = 960.0;
@@ -230,11 +230,20 @@ fn block(
     }
 }
 
-/// Sentences on what the learner should notice: glued or split messages.
+/// How many sentences on glued or split messages are said at most.
+const MOST_LESSONS: usize = 4;
+
+/// Sentences on what the learner should notice: glued or split messages,
+/// at most [`MOST_LESSONS`]. A long session's stream has thousands of
+/// calls, and this runs at every render: each send's readers are found by
+/// bisection, not by going through every recv().
 fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec<String> {
     let mut out = Vec::new();
     let recvs: Vec<_> = stream.recvs.iter().filter(|r| seen(r.at)).collect();
     for (k, r) in recvs.iter().enumerate() {
+        if out.len() == MOST_LESSONS {
+            return out;
+        }
         let sends = stream.sends_in(r.offset, r.data.len() as u64);
         let mut distinct = sends.clone();
         distinct.dedup();
@@ -250,12 +259,18 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
             });
         }
     }
+    // recv() calls read the stream in order: their starts and their ends
+    // both grow, so those that end by a point, and those that start before
+    // one, are each a prefix of them.
+    let end_of = |r: &&RecvChunk| r.offset + r.data.len() as u64;
     for send in stream.sends.iter().filter(|s| seen(s.at)) {
+        if out.len() == MOST_LESSONS {
+            break;
+        }
         let (start, end) = (send.offset, send.offset + send.data.len() as u64);
         let readers = recvs
-            .iter()
-            .filter(|r| r.offset < end && start < r.offset + r.data.len() as u64)
-            .count();
+            .partition_point(|r| r.offset < end)
+            .saturating_sub(recvs.partition_point(|r| end_of(r) <= start));
         if readers > 1 {
             let ordinal = send.ordinal;
             out.push(match lang {
@@ -268,7 +283,6 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
             });
         }
     }
-    out.truncate(4);
     out
 }
 
@@ -464,5 +478,53 @@ pub fn StreamLanes(props: &Props) -> Html {
                 <ul class="lessons">{ for lessons.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
             }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockscope_shared::Framing;
+
+    /// Sends of `sends` bytes, read back by recv() calls of `recvs` bytes.
+    fn stream(sends: &[usize], recvs: &[usize]) -> ByteStream {
+        let mut stream = ByteStream::default();
+        let mut offset = 0;
+        for (i, &len) in sends.iter().enumerate() {
+            let data = vec![b'x'; len].into();
+            stream.add_send(i, i as u64, offset, data, 0, Framing::None);
+            offset += len as u64;
+        }
+        let mut offset = 0;
+        for (i, &len) in recvs.iter().enumerate() {
+            let at = sends.len() + i;
+            stream.add_recv(at, at as u64, offset, vec![b'x'; len].into(), 1024);
+            offset += len as u64;
+        }
+        stream
+    }
+
+    #[test]
+    fn glued_and_split_messages_are_named_at_most_four_times() {
+        // Sends of 5 and 5 bytes read as one; one of 10 read as 4 and 6.
+        let said = lessons(Lang::En, &stream(&[5, 5, 10], &[10, 4, 6]), |_| true);
+        assert_eq!(
+            said,
+            [
+                "recv #0 returned the bytes of 2 send() calls in one chunk: the boundaries between them are gone.",
+                "send #2 was read by 2 recv() calls: one message, split.",
+            ]
+        );
+        // Each send read by exactly one recv(): nothing to say.
+        assert!(lessons(Lang::En, &stream(&[3; 500], &[3; 500]), |_| true).is_empty());
+        // A hundred split sends: four sentences.
+        let split = lessons(Lang::En, &stream(&[2; 100], &[1; 200]), |_| true);
+        assert_eq!(split.len(), MOST_LESSONS);
+        assert_eq!(
+            split[0],
+            "send #0 was read by 2 recv() calls: one message, split."
+        );
+        // What the player has not reached yet is not counted.
+        assert!(lessons(Lang::En, &stream(&[2; 100], &[1; 200]), |at| at < 100).is_empty());
     }
 }
