@@ -139,7 +139,10 @@ impl Window {
     /// hundred pixels.
     pub fn zoomed(self, factor: f64, anchor: f64, whole: Window) -> Window {
         let span = (self.to_us - self.from_us) as f64;
-        let new_span = (span * factor).clamp(100.0, (whole.to_us - whole.from_us).max(100) as f64);
+        // `max` then `min` rather than `clamp`, whose check that its bounds
+        // are in order brings a panic's code into the page (about 1 KB).
+        let whole_span = (whole.to_us - whole.from_us).max(100) as f64;
+        let new_span = (span * factor).max(100.0).min(whole_span);
         let at = self.from_us as f64 + span * anchor.clamp(0.0, 1.0);
         let from = (at - new_span * anchor.clamp(0.0, 1.0)).max(whole.from_us as f64);
         Window {
