@@ -17,7 +17,8 @@
 //! Screenshots go to `target/e2e-screenshots/<test>-<step>.png`; what the
 //! browser logged is read with [`browser::Browser::console_problems`]
 //! ([`console`]). Every
-//! child process is killed when its handle is dropped, so a failing test
+//! child process ends when its handle is dropped (the relay asked to stop,
+//! so it removes its network labs; the browser killed), so a failing test
 //! leaves nothing running.
 
 pub mod bench;
@@ -96,7 +97,7 @@ impl Session {
         })
     }
 
-    /// Closes the browser session; processes are killed on drop anyway.
+    /// Closes the browser session; the processes end on drop anyway.
     ///
     /// # Errors
     /// When the WebDriver session cannot be closed cleanly.

@@ -1,4 +1,5 @@
-//! Starting the relay binary for a test, and killing it (test b).
+//! Starting the relay binary for a test, stopping it when the test ends,
+//! and killing it as a crash would (test b).
 
 use std::process::Stdio;
 use std::time::Duration;

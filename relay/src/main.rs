@@ -39,29 +39,27 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Listened for before the address is announced: a stop sent the moment
+    // the relay says where it is still finds its handler. Ctrl-C is
+    // SIGINT; a service manager, a container or `kill` stops it with
+    // SIGTERM: the same orderly end, labs removed.
+    let stops = [SignalKind::interrupt(), SignalKind::terminate()].map(signal);
     sockscope::announce(&url, &config);
     if cli.open {
         sockscope::cli::open_browser(&url);
     }
 
     let shutdown = async {
-        // A failed signal handler would end the server at once; waiting
-        // forever instead keeps it serving until killed.
-        let interrupted = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        // A service manager, a container or `kill` stops it with SIGTERM:
-        // the same orderly end, labs removed.
-        let terminated = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut terminate) => {
-                    terminate.recv().await;
+        // A handler that could not be set up waits forever, rather than
+        // ending the server at once: it serves until killed.
+        let [interrupted, terminated] = stops.map(|stop| async move {
+            match stop {
+                Ok(mut stop) => {
+                    stop.recv().await;
                 }
                 Err(_) => std::future::pending::<()>().await,
             }
-        };
+        });
         let why = tokio::select! {
             () = interrupted => "Ctrl-C",
             () = terminated => "SIGTERM",

@@ -38,7 +38,7 @@ use common::{Client, PATIENCE, Relay};
 use serde_json::{Value, json};
 use sockscope_capture::{Connection, End, to_header, to_tcp_state};
 use sockscope_shared::{
-    CallEvent, CallResult, Direction, Event, EventKind, SegmentEvent, SocketId, TcpState,
+    Call, CallEvent, CallResult, Direction, Event, EventKind, SegmentEvent, SocketId, TcpState,
 };
 
 /// Waits until an event matches, leaving every event in `page.seen` so the
@@ -85,11 +85,11 @@ async fn run(page: &mut Client, command: Value, call: &str) -> CallEvent {
 }
 
 /// Waits until the relay reports `state` for `socket`: in a `state` event,
-/// or as the state a call on that socket left it in. A call that moved it
-/// there itself is followed by no `state` event (docs/PROTOCOL.md): a
-/// shutdown() whose FIN the peer acknowledges before it returns reports
-/// FIN_WAIT_2 at once, one that returns first reports FIN_WAIT_1 and a
-/// `state` event follows.
+/// or as the state a shutdown() on that socket left it in. A call that
+/// moved it there itself is followed by no `state` event
+/// (docs/PROTOCOL.md): a shutdown() whose FIN the peer acknowledges before
+/// it returns reports FIN_WAIT_2 at once, one that returns first reports
+/// FIN_WAIT_1 and a `state` event follows.
 async fn kernel_says(page: &mut Client, socket: SocketId, state: TcpState) {
     until(
         page,
@@ -99,7 +99,11 @@ async fn kernel_says(page: &mut Client, socket: SocketId, state: TcpState) {
                 socket: s,
                 state: t,
             } => *s == socket && *t == state,
-            EventKind::Call(call) => call.socket == socket && call.state == Some(state),
+            EventKind::Call(call) => {
+                matches!(call.call, Call::Shutdown { .. })
+                    && call.socket == socket
+                    && call.state == Some(state)
+            }
             _ => false,
         },
     )

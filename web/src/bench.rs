@@ -14,10 +14,11 @@
 //! subtract one from the other.
 //!
 //! The WebSocket's handler also notes each frame of events as it reaches
-//! the page ([`frame_arrived`]), on `window.sockscopeFrames`:
+//! the page ([`arrival_stamp`], before reading it, and
+//! [`frame_arrived`]), on `window.sockscopeFrames`:
 //! `{arrived_ms, newest_t_us}`, so the benchmark can split an event's
-//! latency into the relay and the link (up to `arrived_ms`) and the page's
-//! own work (from there to `dom_ms`).
+//! latency into the relay, the link and the browser's queue (up to
+//! `arrived_ms`) and the page's own work (from there to `dom_ms`).
 //!
 //! Without the flag the hook costs one check per render.
 
@@ -100,19 +101,25 @@ pub fn use_render_marks(live: &ModelRef) {
     });
 }
 
-/// Notes that a frame of live events reached the page, before anything
-/// is done with it: when, and the newest event it carries.
-pub fn frame_arrived(events: &[Event]) {
-    if enabled() {
-        let _ = note_frame(events);
+/// The time a frame of live events reached the page, taken first thing in
+/// the WebSocket's handler, before it is read; `None` without the flag.
+pub fn arrival_stamp() -> Option<f64> {
+    enabled().then(now_ms)
+}
+
+/// Notes a frame of live events that reached the page at `arrived_ms`
+/// ([`arrival_stamp`]), and the newest event it carries.
+pub fn frame_arrived(arrived_ms: Option<f64>, events: &[Event]) {
+    if let Some(arrived_ms) = arrived_ms {
+        let _ = note_frame(arrived_ms, events);
     }
 }
 
-fn note_frame(events: &[Event]) -> Option<()> {
+fn note_frame(arrived_ms: f64, events: &[Event]) -> Option<()> {
     let newest = events.iter().map(|e| e.t_us).max()?;
     let window = web_sys::window()?;
     let frame = Object::new();
-    Reflect::set(&frame, &"arrived_ms".into(), &now_ms().into()).ok()?;
+    Reflect::set(&frame, &"arrived_ms".into(), &arrived_ms.into()).ok()?;
     Reflect::set(&frame, &"newest_t_us".into(), &(newest as f64).into()).ok()?;
     window_list(&window, FRAMES)?.push(&frame);
     Some(())

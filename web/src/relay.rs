@@ -233,6 +233,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         let weak = weak.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(inner) = weak.upgrade() else { return };
+            let arrived_ms = crate::bench::arrival_stamp();
             let data = event.data();
             let read = match data.dyn_ref::<js_sys::ArrayBuffer>() {
                 Some(buffer) => read_binary_message(buffer)
@@ -249,7 +250,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
             };
             match read {
                 Ok((events, bytes)) => {
-                    crate::bench::frame_arrived(&events);
+                    crate::bench::frame_arrived(arrived_ms, &events);
                     arrived(&inner, events, bytes);
                 }
                 Err(error) => web_sys::console::warn_1(

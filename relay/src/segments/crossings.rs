@@ -13,28 +13,33 @@
 //! bytes ([`WireKey`]). Copies with the same key (over IPv6, the same bytes
 //! sent twice within a millisecond) are matched in order.
 //!
-//! An arrival or a drop seen before its sent copy waits for it. It gives
-//! up only once the sending side's capture has handed over a copy taken
-//! after it happened (captures hand copies over in the order they took
-//! them, so a sent copy not seen by then was never taken), or if a copy
-//! with its key arrived before (it is most likely the path's duplicate),
-//! and at least [`HOLD`] after it came; or, should that capture fall
-//! silent or far behind, [`HOLD_AT_MOST`] after. It is then reported without a number
-//! (or, if a copy with its key arrived before, as that copy's duplicate).
-//! A wall-clock wait alone would misfile drops whenever a busy machine
-//! hands the sending side's copies over late.
+//! An arrival or the path's report seen before its sent copy waits for
+//! it. A captured arrival waits [`HOLD`]: its sent copy, captured first,
+//! is at most a moment behind. The path's report of a drop (or of a
+//! duplicate or reordering) comes first as a rule (the session takes the
+//! lab's news before the captures' copies), and on a busy machine long
+//! before its sent copy: a wall-clock wait alone misfiled drops. It gives
+//! up, after [`HOLD`], only once the sending side's capture has handed
+//! over any copy taken after the path decided (a capture hands copies over
+//! in the order it took them, so a sent copy not seen by then was never
+//! taken), or if a copy with its key arrived before (most likely the
+//! path's duplicate), or, should that capture fall silent or far behind,
+//! after [`HOLD_AT_MOST`]. Either is then reported without a number (or,
+//! if a copy with its key arrived before, as that copy's duplicate).
 //!
 //! Memory is bounded: sent copies wait at most [`SENT_FOR`] for their
-//! arrival, and at most [`MAX_WAITING`] of each kind wait at all.
+//! arrival, and at most [`MAX_WAITING`] of each kind wait at all (beyond
+//! that an early copy is reported at once, unpaired).
 
 use std::{
     collections::{HashMap, VecDeque},
     hash::{DefaultHasher, Hash, Hasher},
-    net::{IpAddr, SocketAddr},
+    net::SocketAddr,
     time::Duration,
 };
 
 use sockscope_capture::{Packet, PacketKind};
+use sockscope_shared::Tap;
 use tokio::time::Instant;
 
 /// How long an arrival or a drop waits for its sent copy at least.
@@ -106,26 +111,52 @@ pub struct Crossings {
     sent_count: usize,
     /// The last crossing that arrived, per key: a duplicate's number.
     arrived: HashMap<WireKey, u64>,
-    /// Arrivals and drops seen before their sent copy.
-    early: VecDeque<Early>,
-    /// Per sending address, the capture time (µs) of the latest sent copy
-    /// handed over: how far that side's capture has come.
-    sent_through_us: HashMap<IpAddr, u64>,
+    /// Arrivals and drops seen before their sent copy, oldest first per
+    /// key: a sent copy finds its own without looking through the rest.
+    early: HashMap<WireKey, VecDeque<Early>>,
+    early_count: usize,
+    /// How far each side's capture has come ([`side`]): the capture time
+    /// (µs) of the latest copy, of any packet, it handed over.
+    through_us: [u64; 2],
+}
+
+/// The index of a side's capture in [`Crossings::through_us`].
+fn side(tap: Tap) -> usize {
+    match tap {
+        Tap::Client => 0,
+        Tap::Server => 1,
+    }
+}
+
+/// A copy, or the path's report of one, that may have to wait for its
+/// sent copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Sighting {
+    /// When it reached the session.
+    pub now: Instant,
+    /// When it happened on the wall clock the captures stamp (µs): an
+    /// arrival's capture, a drop's decision.
+    pub happened_us: u64,
+    /// The side whose capture takes its sent copy.
+    pub sender: Tap,
+    /// The path's report of a drop (or a duplicate, a reordering), rather
+    /// than a captured copy. The session takes the lab's news before the
+    /// captures' copies, so a report nearly always comes before its sent
+    /// copy, and on a busy machine long before: it waits for the sending
+    /// side's capture to come past it. A captured arrival waits [`HOLD`].
+    pub path_report: bool,
+    /// The caller's name for it, handed back when it stops waiting.
+    pub token: u64,
 }
 
 /// Something that named a packet before its sent copy was seen.
 #[derive(Debug)]
 struct Early {
-    key: WireKey,
-    since: Instant,
-    /// When it happened on the wall clock the captures stamp (µs): an
-    /// arrival's capture, a drop's decision.
-    happened_us: u64,
+    seen: Sighting,
     /// Whether it is an arrival (or else a drop, which consumes the sent
     /// copy as an arrival does, or a duplicate or reorder report, which
     /// does not).
     consumes: bool,
-    token: u64,
 }
 
 /// What the caller should do with a copy it just showed.
@@ -136,31 +167,31 @@ pub enum Paired {
     /// Keep it: its sent copy has not been seen. [`Crossings::on_sent`]
     /// or [`Crossings::expired`] hands back `token` later.
     Held { token: u64 },
+    /// Report it now, with this number if a copy with its key arrived
+    /// before (it is taken for that one's duplicate), else without: too
+    /// many copies wait already ([`MAX_WAITING`]).
+    Unpaired(Option<u64>),
 }
 
 impl Crossings {
-    /// A sent copy, captured at `t_us`: its new number, and the held
-    /// copies (by token) that were waiting for it.
-    pub fn on_sent(&mut self, key: WireKey, now: Instant, t_us: u64) -> (u64, Vec<u64>) {
-        let through = self.sent_through_us.entry(key.src.ip()).or_default();
+    /// Notes that `tap`'s capture handed over a copy captured at `t_us`:
+    /// every copy it took before has been handed over too.
+    pub fn captured(&mut self, tap: Tap, t_us: u64) {
+        let through = &mut self.through_us[side(tap)];
         *through = (*through).max(t_us);
+    }
+
+    /// A sent copy: its new number, and the held copies (by token) that
+    /// were waiting for it, oldest first.
+    pub fn on_sent(&mut self, key: WireKey, now: Instant) -> (u64, Vec<u64>) {
         self.next += 1;
         let crossing = self.next;
-        let mut released = Vec::new();
-        let mut consumed = false;
-        self.early.retain(|early| {
-            if early.key != key {
-                return true;
-            }
-            if early.consumes && consumed {
-                // A second arrival: a duplicate of this one.
-                released.push(early.token);
-                return false;
-            }
-            consumed |= early.consumes;
-            released.push(early.token);
-            false
-        });
+        let waiting = self.early.remove(&key).unwrap_or_default();
+        self.early_count -= waiting.len();
+        // Every one is this copy's: the first arrival or drop, and any
+        // arrival after it (a duplicate) or report about it.
+        let consumed = waiting.iter().any(|early| early.consumes);
+        let released = waiting.iter().map(|early| early.seen.token).collect();
         if consumed {
             self.arrived.insert(key, crossing);
         } else if self.sent_count < MAX_WAITING {
@@ -175,14 +206,7 @@ impl Crossings {
     /// key arrived before: it may be a retransmission of the very same
     /// bytes whose sent copy is still on its way from the other capture.
     /// Only when it expires is it taken for a duplicate of that arrival.
-    /// `happened_us` is when it was captured or decided.
-    pub fn on_arrival(
-        &mut self,
-        key: WireKey,
-        now: Instant,
-        happened_us: u64,
-        token: u64,
-    ) -> Paired {
+    pub fn on_arrival(&mut self, key: WireKey, seen: Sighting) -> Paired {
         if let Some(queue) = self.sent.get_mut(&key)
             && let Some((crossing, _)) = queue.pop_front()
         {
@@ -193,48 +217,49 @@ impl Crossings {
             self.remember_arrival(key, crossing);
             return Paired::Now(crossing);
         }
-        self.hold(key, now, happened_us, true, token)
+        self.hold(key, seen, true)
     }
 
     /// A report about a packet that still arrives (duplicated, reordered):
     /// its number, without ending its crossing.
-    pub fn on_report(
-        &mut self,
-        key: WireKey,
-        now: Instant,
-        happened_us: u64,
-        token: u64,
-    ) -> Paired {
+    pub fn on_report(&mut self, key: WireKey, seen: Sighting) -> Paired {
         if let Some(&(crossing, _)) = self.sent.get(&key).and_then(VecDeque::front) {
             return Paired::Now(crossing);
         }
         if let Some(&crossing) = self.arrived.get(&key) {
             return Paired::Now(crossing);
         }
-        self.hold(key, now, happened_us, false, token)
+        self.hold(key, seen, false)
     }
 
     /// The held copies whose sent copy will not come (the module's rule),
-    /// with the number of the last copy that arrived with their key (they
-    /// were duplicates of it) or none; and forgets sent copies too old to
-    /// arrive.
+    /// oldest first, with the number of the last copy that arrived with
+    /// their key (they were duplicates of it) or none; and forgets sent
+    /// copies too old to arrive.
     pub fn expired(&mut self, now: Instant) -> Vec<(u64, Option<u64>)> {
         let mut gone = Vec::new();
-        let (sent_through_us, arrived) = (&self.sent_through_us, &self.arrived);
-        self.early.retain(|early| {
-            let waited = now.duration_since(early.since);
+        let (through_us, arrived) = (&self.through_us, &self.arrived);
+        self.early.retain(|key, queue| {
             // A copy whose key arrived before is most likely the path's
             // duplicate of it, whose sent copy was seen long ago.
-            let passed = arrived.contains_key(&early.key)
-                || sent_through_us
-                    .get(&early.key.src.ip())
-                    .is_some_and(|&through| through > early.happened_us);
-            let given_up = waited >= HOLD_AT_MOST || (waited >= HOLD && passed);
-            if given_up {
-                gone.push((early.token, arrived.get(&early.key).copied()));
-            }
-            !given_up
+            let twin = arrived.get(key).copied();
+            queue.retain(|early| {
+                let seen = &early.seen;
+                let waited = now.duration_since(seen.now);
+                let passed = !seen.path_report
+                    || twin.is_some()
+                    || through_us[side(seen.sender)] > seen.happened_us;
+                let given_up = waited >= HOLD_AT_MOST || (waited >= HOLD && passed);
+                if given_up {
+                    gone.push((seen.token, twin));
+                }
+                !given_up
+            });
+            !queue.is_empty()
         });
+        self.early_count -= gone.len();
+        // Tokens count up as copies come.
+        gone.sort_unstable_by_key(|&(token, _)| token);
         let mut forgotten = 0;
         self.sent.retain(|_, queue| {
             while queue
@@ -253,29 +278,19 @@ impl Crossings {
     /// Whether anything waits, so the caller knows to call
     /// [`Crossings::expired`].
     pub fn is_waiting(&self) -> bool {
-        !self.early.is_empty() || self.sent_count > 0
+        self.early_count > 0 || self.sent_count > 0
     }
 
-    fn hold(
-        &mut self,
-        key: WireKey,
-        now: Instant,
-        happened_us: u64,
-        consumes: bool,
-        token: u64,
-    ) -> Paired {
-        if self.early.len() >= MAX_WAITING {
-            // Too much unpaired: report the oldest without a number.
-            return Paired::Held { token };
+    fn hold(&mut self, key: WireKey, seen: Sighting, consumes: bool) -> Paired {
+        if self.early_count >= MAX_WAITING {
+            return Paired::Unpaired(self.arrived.get(&key).copied());
         }
-        self.early.push_back(Early {
-            key,
-            since: now,
-            happened_us,
-            consumes,
-            token,
-        });
-        Paired::Held { token }
+        self.early
+            .entry(key)
+            .or_default()
+            .push_back(Early { seen, consumes });
+        self.early_count += 1;
+        Paired::Held { token: seen.token }
     }
 
     fn remember_arrival(&mut self, key: WireKey, crossing: u64) {
@@ -298,24 +313,48 @@ mod tests {
         }
     }
 
+    /// A client's packet captured at `happened_us` by the server's capture.
+    fn early(now: Instant, happened_us: u64, token: u64) -> Sighting {
+        Sighting {
+            now,
+            happened_us,
+            sender: Tap::Client,
+            token,
+            path_report: false,
+        }
+    }
+
+    /// The path's report that it dropped a client's packet at
+    /// `happened_us`.
+    fn dropped(now: Instant, happened_us: u64, token: u64) -> Sighting {
+        Sighting {
+            path_report: true,
+            ..early(now, happened_us, token)
+        }
+    }
+
     #[test]
     fn an_arrival_takes_the_number_of_its_sent_copy_and_a_duplicate_too() {
         let now = Instant::now();
         let mut crossings = Crossings::default();
-        let (first, released) = crossings.on_sent(key(1), now, 10);
+        let (first, released) = crossings.on_sent(key(1), now);
         assert!(released.is_empty());
-        let (second, _) = crossings.on_sent(key(2), now, 20);
+        let (second, _) = crossings.on_sent(key(2), now);
         assert_eq!(
-            crossings.on_arrival(key(2), now, 21, 0),
+            crossings.on_arrival(key(2), early(now, 21, 0)),
             Paired::Now(second)
         );
-        assert_eq!(crossings.on_arrival(key(1), now, 22, 0), Paired::Now(first));
+        assert_eq!(
+            crossings.on_arrival(key(1), early(now, 22, 0)),
+            Paired::Now(first)
+        );
         // A second arrival waits for a sent copy of its own, and is taken
         // for a duplicate only when none comes.
         assert_eq!(
-            crossings.on_arrival(key(1), now, 23, 9),
+            crossings.on_arrival(key(1), early(now, 23, 9)),
             Paired::Held { token: 9 }
         );
+        assert!(crossings.expired(now).is_empty());
         assert_eq!(crossings.expired(now + HOLD), vec![(9, Some(first))]);
         assert_ne!(first, second);
     }
@@ -324,10 +363,16 @@ mod tests {
     fn copies_with_one_key_pair_in_order() {
         let now = Instant::now();
         let mut crossings = Crossings::default();
-        let (a, _) = crossings.on_sent(key(7), now, 10);
-        let (b, _) = crossings.on_sent(key(7), now, 10);
-        assert_eq!(crossings.on_arrival(key(7), now, 11, 0), Paired::Now(a));
-        assert_eq!(crossings.on_arrival(key(7), now, 11, 0), Paired::Now(b));
+        let (a, _) = crossings.on_sent(key(7), now);
+        let (b, _) = crossings.on_sent(key(7), now);
+        assert_eq!(
+            crossings.on_arrival(key(7), early(now, 11, 0)),
+            Paired::Now(a)
+        );
+        assert_eq!(
+            crossings.on_arrival(key(7), early(now, 11, 0)),
+            Paired::Now(b)
+        );
     }
 
     #[test]
@@ -335,29 +380,33 @@ mod tests {
         let now = Instant::now();
         let mut crossings = Crossings::default();
         assert_eq!(
-            crossings.on_arrival(key(3), now, 12, 41),
+            crossings.on_arrival(key(3), early(now, 12, 41)),
             Paired::Held { token: 41 }
         );
         assert_eq!(
-            crossings.on_report(key(3), now, 11, 42),
+            crossings.on_report(key(3), early(now, 11, 42)),
             Paired::Held { token: 42 }
         );
-        let (crossing, released) = crossings.on_sent(key(3), now, 10);
+        crossings.captured(Tap::Client, 10);
+        let (crossing, released) = crossings.on_sent(key(3), now);
         assert_eq!(released, vec![41, 42]);
         // Its later duplicate is told apart once nothing else claims it.
         assert!(matches!(
-            crossings.on_arrival(key(3), now, 13, 44),
+            crossings.on_arrival(key(3), early(now, 13, 44)),
             Paired::Held { .. }
         ));
         assert_eq!(crossings.expired(now + HOLD), vec![(44, Some(crossing))]);
 
         assert!(matches!(
-            crossings.on_arrival(key(4), now, 25, 43),
+            crossings.on_arrival(key(4), early(now, 25, 43)),
             Paired::Held { .. }
         ));
-        crossings.on_sent(key(9), now, 30);
+        // The client's capture has come past it: its sent copy was never
+        // taken.
+        crossings.captured(Tap::Client, 30);
         assert!(crossings.expired(now).is_empty());
         assert_eq!(crossings.expired(now + HOLD), vec![(43, None)]);
+        assert!(!crossings.is_waiting());
     }
 
     #[test]
@@ -365,14 +414,17 @@ mod tests {
         let now = Instant::now();
         let mut crossings = Crossings::default();
         // The same bytes twice: the first arrives...
-        let (first, _) = crossings.on_sent(key(6), now, 10);
-        assert_eq!(crossings.on_arrival(key(6), now, 11, 0), Paired::Now(first));
+        let (first, _) = crossings.on_sent(key(6), now);
+        assert_eq!(
+            crossings.on_arrival(key(6), early(now, 11, 0)),
+            Paired::Now(first)
+        );
         // ...the second is reported lost before its sent copy is seen.
         assert_eq!(
-            crossings.on_arrival(key(6), now, 13, 50),
+            crossings.on_arrival(key(6), dropped(now, 13, 50)),
             Paired::Held { token: 50 }
         );
-        let (second, released) = crossings.on_sent(key(6), now, 12);
+        let (second, released) = crossings.on_sent(key(6), now);
         assert_eq!(released, vec![50], "the drop is the second's");
         assert_ne!(first, second);
     }
@@ -381,7 +433,7 @@ mod tests {
     fn sent_copies_that_never_arrive_are_forgotten() {
         let now = Instant::now();
         let mut crossings = Crossings::default();
-        crossings.on_sent(key(5), now, 10);
+        crossings.on_sent(key(5), now);
         assert!(crossings.is_waiting());
         crossings.expired(now + SENT_FOR);
         assert!(!crossings.is_waiting());
@@ -391,25 +443,57 @@ mod tests {
     fn a_drop_waits_while_the_sending_sides_capture_is_behind() {
         let now = Instant::now();
         let mut crossings = Crossings::default();
-        crossings.on_sent(key(1), now, 10);
-        // Decided at 100 µs; the sending side has handed over only what it
-        // took up to 10 µs, so its sent copy may yet come.
+        crossings.captured(Tap::Client, 10);
+        // Decided at 100 µs; the client's capture has handed over only what
+        // it took up to 10 µs, so the drop's sent copy may yet come.
         assert_eq!(
-            crossings.on_arrival(key(2), now, 100, 60),
+            crossings.on_arrival(key(2), dropped(now, 100, 60)),
             Paired::Held { token: 60 }
         );
+        // The server's capture coming past it says nothing of the client's.
+        crossings.captured(Tap::Server, 500);
         assert!(crossings.expired(now + HOLD * 3).is_empty());
-        // Its capture hands over a copy taken after the drop: the drop's
-        // own sent copy was never taken.
-        crossings.on_sent(key(3), now + HOLD * 3, 150);
+        // The client's capture hands over a copy taken after the drop (an
+        // ACK it received will do): the drop's sent copy was never taken.
+        crossings.captured(Tap::Client, 150);
         assert_eq!(crossings.expired(now + HOLD * 3), vec![(60, None)]);
+
+        // A captured arrival waits no more than a moment: its sent copy
+        // would have come.
+        assert!(matches!(
+            crossings.on_arrival(key(5), early(now, 300, 62)),
+            Paired::Held { .. }
+        ));
+        assert_eq!(crossings.expired(now + HOLD), vec![(62, None)]);
 
         // A capture that falls silent is given up on at last.
         assert!(matches!(
-            crossings.on_arrival(key(4), now, 200, 61),
+            crossings.on_arrival(key(4), dropped(now, 200, 61)),
             Paired::Held { .. }
         ));
         assert!(crossings.expired(now + HOLD_AT_MOST / 2).is_empty());
         assert_eq!(crossings.expired(now + HOLD_AT_MOST), vec![(61, None)]);
+    }
+
+    #[test]
+    fn beyond_the_most_that_wait_an_early_copy_is_reported_at_once() {
+        let now = Instant::now();
+        let mut crossings = Crossings::default();
+        for token in 0..MAX_WAITING as u64 {
+            assert!(matches!(
+                crossings.on_arrival(key(1000 + token), early(now, 5, token)),
+                Paired::Held { .. }
+            ));
+        }
+        assert_eq!(
+            crossings.on_arrival(key(1), early(now, 5, 99_999)),
+            Paired::Unpaired(None)
+        );
+        // A sent copy still finds the one waiting for it among them all.
+        let (_, released) = crossings.on_sent(key(1000 + 77), now);
+        assert_eq!(released, vec![77]);
+        crossings.captured(Tap::Client, 6);
+        assert_eq!(crossings.expired(now + HOLD).len(), MAX_WAITING - 1);
+        assert!(!crossings.is_waiting());
     }
 }

@@ -35,7 +35,7 @@ mod lab_source;
 mod point;
 mod source;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
 use sockscope_capture::{LinkType, Packet};
 use sockscope_lab::{Direction as LabDirection, Family, Lab, PathEvent, PathEventKind, Side};
@@ -45,7 +45,7 @@ use sockscope_shared::{
 use tokio::{sync::oneshot, time::Instant};
 
 use self::{
-    crossings::{Crossings, Paired, WireKey},
+    crossings::{Crossings, Paired, Sighting, WireKey},
     point::{CapturePoint, Captured},
 };
 pub use self::{
@@ -116,15 +116,15 @@ struct LabCapture {
     client: [std::net::IpAddr; 2],
     crossings: Crossings,
     /// Copies waiting for their sent copy, by token.
-    held: Vec<(u64, Held)>,
+    held: HashMap<u64, Held>,
     next_token: u64,
 }
 
-/// A copy waiting for its number. A segment is boxed: few copies wait,
-/// and a drop is a fraction of its size.
+/// A copy waiting for its number, with its time. A segment is boxed: few
+/// copies wait, and a drop is a fraction of its size.
 enum Held {
     Segment { t_us: u64, event: Box<SegmentEvent> },
-    Drop(PathDrop),
+    Drop { t_us: u64, drop: PathDrop },
 }
 
 impl SessionCapture {
@@ -188,7 +188,7 @@ impl SessionCapture {
                     Lab::address(Side::Client, Family::V6),
                 ],
                 crossings: Crossings::default(),
-                held: Vec::new(),
+                held: HashMap::new(),
                 next_token: 0,
             }),
         }
@@ -229,25 +229,39 @@ impl SessionCapture {
             Some(TapSide::Server) => !sent_by_client,
             None => true,
         };
+        if let Some(here) = here {
+            lab.crossings.captured(here, t_us);
+        }
         if sent_here {
-            let (crossing, released) = lab.crossings.on_sent(key, now, t_us);
+            let (crossing, released) = lab.crossings.on_sent(key, now);
             event.crossing = Some(crossing);
             self.events.emit_at(t_us, EventKind::Segment(event));
             self.release(&released, Some(crossing));
         } else {
-            let token = lab.token();
-            match lab.crossings.on_arrival(key, now, t_us, token) {
+            let seen = Sighting {
+                now,
+                happened_us: t_us,
+                sender: if sent_by_client {
+                    TapSide::Client
+                } else {
+                    TapSide::Server
+                },
+                token: lab.token(),
+                path_report: false,
+            };
+            match lab.crossings.on_arrival(key, seen) {
                 Paired::Now(crossing) => {
                     event.crossing = Some(crossing);
                     self.events.emit_at(t_us, EventKind::Segment(event));
                 }
-                Paired::Held { token } => lab.held.push((
-                    token,
-                    Held::Segment {
-                        t_us,
-                        event: Box::new(event),
-                    },
-                )),
+                Paired::Unpaired(crossing) => {
+                    event.crossing = crossing;
+                    self.events.emit_at(t_us, EventKind::Segment(event));
+                }
+                Paired::Held { token } => {
+                    let event = Box::new(event);
+                    lab.held.insert(token, Held::Segment { t_us, event });
+                }
             }
         }
     }
@@ -282,23 +296,36 @@ impl SessionCapture {
             return;
         };
         let key = WireKey::of(&packet);
-        let token = lab.token();
-        let now = Instant::now();
-        // The decision on the captures' wall clock, to tell when the
-        // sending side's capture has come past it.
+        // The decision on the captures' wall clock: the event's time, and
+        // how far the sending side's capture must come before a drop
+        // whose sent copy is not seen is given up on.
         let decided_us = clock::now_us()
             .saturating_sub(u64::try_from(report.at.elapsed().as_micros()).unwrap_or(u64::MAX));
+        let seen = Sighting {
+            now: Instant::now(),
+            happened_us: decided_us,
+            sender: tap,
+            token: lab.token(),
+            path_report: true,
+        };
         let paired = if fate.is_drop() {
-            lab.crossings.on_arrival(key, now, decided_us, token)
+            lab.crossings.on_arrival(key, seen)
         } else {
-            lab.crossings.on_report(key, now, decided_us, token)
+            lab.crossings.on_report(key, seen)
         };
         match paired {
             Paired::Now(crossing) => {
                 drop.crossing = Some(crossing);
-                self.events.emit(EventKind::PathDrop(drop));
+                self.events.emit_at(decided_us, EventKind::PathDrop(drop));
             }
-            Paired::Held { token } => lab.held.push((token, Held::Drop(drop))),
+            Paired::Unpaired(crossing) => {
+                drop.crossing = crossing;
+                self.events.emit_at(decided_us, EventKind::PathDrop(drop));
+            }
+            Paired::Held { token } => {
+                let t_us = decided_us;
+                lab.held.insert(token, Held::Drop { t_us, drop });
+            }
         }
     }
 
@@ -326,19 +353,16 @@ impl SessionCapture {
             return;
         };
         for token in tokens {
-            let Some(at) = lab.held.iter().position(|(held, _)| held == token) else {
-                continue;
-            };
-            let (_, held) = lab.held.swap_remove(at);
-            match held {
-                Held::Segment { t_us, mut event } => {
+            match lab.held.remove(token) {
+                Some(Held::Segment { t_us, mut event }) => {
                     event.crossing = crossing;
                     self.events.emit_at(t_us, EventKind::Segment(*event));
                 }
-                Held::Drop(mut drop) => {
+                Some(Held::Drop { t_us, mut drop }) => {
                     drop.crossing = crossing;
-                    self.events.emit(EventKind::PathDrop(drop));
+                    self.events.emit_at(t_us, EventKind::PathDrop(drop));
                 }
+                None => {}
             }
         }
     }

@@ -259,18 +259,11 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
             });
         }
     }
-    // recv() calls read the stream in order: their starts and their ends
-    // both grow, so those that end by a point, and those that start before
-    // one, are each a prefix of them.
-    let end_of = |r: &&RecvChunk| r.offset + r.data.len() as u64;
     for send in stream.sends.iter().filter(|s| seen(s.at)) {
         if out.len() == MOST_LESSONS {
             break;
         }
-        let (start, end) = (send.offset, send.offset + send.data.len() as u64);
-        let readers = recvs
-            .partition_point(|r| r.offset < end)
-            .saturating_sub(recvs.partition_point(|r| end_of(r) <= start));
+        let readers = readers(&recvs, send.offset, send.offset + send.data.len() as u64);
         if readers > 1 {
             let ordinal = send.ordinal;
             out.push(match lang {
@@ -284,6 +277,16 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
         }
     }
     out
+}
+
+/// How many of `recvs` read some of the bytes `start..end`. recv() calls read the stream in order:
+/// their starts and their ends both grow, so those that end by `start`,
+/// and those that start before `end`, are each a prefix of them.
+fn readers(recvs: &[&RecvChunk], start: u64, end: u64) -> usize {
+    let end_of = |r: &&RecvChunk| r.offset + r.data.len() as u64;
+    recvs
+        .partition_point(|r| r.offset < end)
+        .saturating_sub(recvs.partition_point(|r| end_of(r) <= start))
 }
 
 /// Where the page stopped keeping a stream's bytes, and how to keep more.
@@ -502,6 +505,39 @@ mod tests {
             offset += len as u64;
         }
         stream
+    }
+
+    proptest::proptest! {
+        /// The bisection counts what going through every recv() counts.
+        #[test]
+        fn readers_by_bisection_are_those_that_overlap(
+            lens in proptest::collection::vec(0u64..6, 0..40),
+            start in 0u64..120,
+            len in 1u64..30,
+        ) {
+            let mut offset = 0;
+            let chunks: Vec<RecvChunk> = lens
+                .iter()
+                .enumerate()
+                .map(|(at, &n)| {
+                    let chunk = RecvChunk {
+                        at,
+                        offset,
+                        data: vec![0u8; n as usize].into(),
+                        bufsize: 1024,
+                    };
+                    offset += n;
+                    chunk
+                })
+                .collect();
+            let recvs: Vec<&RecvChunk> = chunks.iter().collect();
+            let end = start + len;
+            let overlapping = recvs
+                .iter()
+                .filter(|r| r.offset < end && start < r.offset + r.data.len() as u64)
+                .count();
+            proptest::prop_assert_eq!(readers(&recvs, start, end), overlapping);
+        }
     }
 
     #[test]
