@@ -134,19 +134,24 @@ fn side(tap: Tap) -> usize {
 pub struct Sighting {
     /// When it reached the session.
     pub now: Instant,
-    /// When it happened on the wall clock the captures stamp (µs): an
-    /// arrival's capture, a drop's decision.
-    pub happened_us: u64,
-    /// The side whose capture takes its sent copy.
-    pub sender: Tap,
-    /// The path's report of a drop (or a duplicate, a reordering), rather
-    /// than a captured copy. The session takes the lab's news before the
-    /// captures' copies, so a report nearly always comes before its sent
-    /// copy, and on a busy machine long before: it waits for the sending
-    /// side's capture to come past it. A captured arrival waits [`HOLD`].
-    pub path_report: bool,
     /// The caller's name for it, handed back when it stops waiting.
     pub token: u64,
+    /// For the path's report of a drop (or of a duplicate, a reordering),
+    /// the capture it waits for; `None` for a captured arrival, which
+    /// waits [`HOLD`]. The session takes the lab's news before the
+    /// captures' copies, so a report nearly always comes before its sent
+    /// copy, and on a busy machine long before.
+    pub report: Option<Report>,
+}
+
+/// Where and when the path decided what it reports: it waits until that
+/// side's capture comes past the decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    /// The side whose capture takes the packet's sent copy.
+    pub sender: Tap,
+    /// The decision, on the wall clock the captures stamp (µs).
+    pub decided_us: u64,
 }
 
 /// Something that named a packet before its sent copy was seen.
@@ -246,9 +251,10 @@ impl Crossings {
             queue.retain(|early| {
                 let seen = &early.seen;
                 let waited = now.duration_since(seen.now);
-                let passed = !seen.path_report
-                    || twin.is_some()
-                    || through_us[side(seen.sender)] > seen.happened_us;
+                let passed = twin.is_some()
+                    || seen
+                        .report
+                        .is_none_or(|report| through_us[side(report.sender)] > report.decided_us);
                 let given_up = waited >= HOLD_AT_MOST || (waited >= HOLD && passed);
                 if given_up {
                     gone.push((seen.token, twin));
@@ -313,23 +319,25 @@ mod tests {
         }
     }
 
-    /// A client's packet captured at `happened_us` by the server's capture.
-    fn early(now: Instant, happened_us: u64, token: u64) -> Sighting {
+    /// A client's packet, captured by the server's capture.
+    fn early(now: Instant, token: u64) -> Sighting {
         Sighting {
             now,
-            happened_us,
-            sender: Tap::Client,
             token,
-            path_report: false,
+            report: None,
         }
     }
 
     /// The path's report that it dropped a client's packet at
-    /// `happened_us`.
-    fn dropped(now: Instant, happened_us: u64, token: u64) -> Sighting {
+    /// `decided_us`.
+    fn dropped(now: Instant, decided_us: u64, token: u64) -> Sighting {
         Sighting {
-            path_report: true,
-            ..early(now, happened_us, token)
+            now,
+            token,
+            report: Some(Report {
+                sender: Tap::Client,
+                decided_us,
+            }),
         }
     }
 
@@ -341,17 +349,17 @@ mod tests {
         assert!(released.is_empty());
         let (second, _) = crossings.on_sent(key(2), now);
         assert_eq!(
-            crossings.on_arrival(key(2), early(now, 21, 0)),
+            crossings.on_arrival(key(2), early(now, 0)),
             Paired::Now(second)
         );
         assert_eq!(
-            crossings.on_arrival(key(1), early(now, 22, 0)),
+            crossings.on_arrival(key(1), early(now, 0)),
             Paired::Now(first)
         );
         // A second arrival waits for a sent copy of its own, and is taken
         // for a duplicate only when none comes.
         assert_eq!(
-            crossings.on_arrival(key(1), early(now, 23, 9)),
+            crossings.on_arrival(key(1), early(now, 9)),
             Paired::Held { token: 9 }
         );
         assert!(crossings.expired(now).is_empty());
@@ -365,14 +373,8 @@ mod tests {
         let mut crossings = Crossings::default();
         let (a, _) = crossings.on_sent(key(7), now);
         let (b, _) = crossings.on_sent(key(7), now);
-        assert_eq!(
-            crossings.on_arrival(key(7), early(now, 11, 0)),
-            Paired::Now(a)
-        );
-        assert_eq!(
-            crossings.on_arrival(key(7), early(now, 11, 0)),
-            Paired::Now(b)
-        );
+        assert_eq!(crossings.on_arrival(key(7), early(now, 0)), Paired::Now(a));
+        assert_eq!(crossings.on_arrival(key(7), early(now, 0)), Paired::Now(b));
     }
 
     #[test]
@@ -380,30 +382,27 @@ mod tests {
         let now = Instant::now();
         let mut crossings = Crossings::default();
         assert_eq!(
-            crossings.on_arrival(key(3), early(now, 12, 41)),
+            crossings.on_arrival(key(3), early(now, 41)),
             Paired::Held { token: 41 }
         );
         assert_eq!(
-            crossings.on_report(key(3), early(now, 11, 42)),
+            crossings.on_report(key(3), early(now, 42)),
             Paired::Held { token: 42 }
         );
-        crossings.captured(Tap::Client, 10);
         let (crossing, released) = crossings.on_sent(key(3), now);
         assert_eq!(released, vec![41, 42]);
         // Its later duplicate is told apart once nothing else claims it.
         assert!(matches!(
-            crossings.on_arrival(key(3), early(now, 13, 44)),
+            crossings.on_arrival(key(3), early(now, 44)),
             Paired::Held { .. }
         ));
         assert_eq!(crossings.expired(now + HOLD), vec![(44, Some(crossing))]);
 
         assert!(matches!(
-            crossings.on_arrival(key(4), early(now, 25, 43)),
+            crossings.on_arrival(key(4), early(now, 43)),
             Paired::Held { .. }
         ));
-        // The client's capture has come past it: its sent copy was never
-        // taken.
-        crossings.captured(Tap::Client, 30);
+        // A captured arrival waits a moment whatever the captures do.
         assert!(crossings.expired(now).is_empty());
         assert_eq!(crossings.expired(now + HOLD), vec![(43, None)]);
         assert!(!crossings.is_waiting());
@@ -416,7 +415,7 @@ mod tests {
         // The same bytes twice: the first arrives...
         let (first, _) = crossings.on_sent(key(6), now);
         assert_eq!(
-            crossings.on_arrival(key(6), early(now, 11, 0)),
+            crossings.on_arrival(key(6), early(now, 0)),
             Paired::Now(first)
         );
         // ...the second is reported lost before its sent copy is seen.
@@ -461,7 +460,7 @@ mod tests {
         // A captured arrival waits no more than a moment: its sent copy
         // would have come.
         assert!(matches!(
-            crossings.on_arrival(key(5), early(now, 300, 62)),
+            crossings.on_arrival(key(5), early(now, 62)),
             Paired::Held { .. }
         ));
         assert_eq!(crossings.expired(now + HOLD), vec![(62, None)]);
@@ -481,18 +480,17 @@ mod tests {
         let mut crossings = Crossings::default();
         for token in 0..MAX_WAITING as u64 {
             assert!(matches!(
-                crossings.on_arrival(key(1000 + token), early(now, 5, token)),
+                crossings.on_arrival(key(1000 + token), early(now, token)),
                 Paired::Held { .. }
             ));
         }
         assert_eq!(
-            crossings.on_arrival(key(1), early(now, 5, 99_999)),
+            crossings.on_arrival(key(1), early(now, 99_999)),
             Paired::Unpaired(None)
         );
         // A sent copy still finds the one waiting for it among them all.
         let (_, released) = crossings.on_sent(key(1000 + 77), now);
         assert_eq!(released, vec![77]);
-        crossings.captured(Tap::Client, 6);
         assert_eq!(crossings.expired(now + HOLD).len(), MAX_WAITING - 1);
         assert!(!crossings.is_waiting());
     }

@@ -45,7 +45,7 @@ use sockscope_shared::{
 use tokio::{sync::oneshot, time::Instant};
 
 use self::{
-    crossings::{Crossings, Paired, Sighting, WireKey},
+    crossings::{Crossings, Paired, Report, Sighting, WireKey},
     point::{CapturePoint, Captured},
 };
 pub use self::{
@@ -240,29 +240,19 @@ impl SessionCapture {
         } else {
             let seen = Sighting {
                 now,
-                happened_us: t_us,
-                sender: if sent_by_client {
-                    TapSide::Client
-                } else {
-                    TapSide::Server
-                },
                 token: lab.token(),
-                path_report: false,
+                report: None,
             };
-            match lab.crossings.on_arrival(key, seen) {
-                Paired::Now(crossing) => {
-                    event.crossing = Some(crossing);
-                    self.events.emit_at(t_us, EventKind::Segment(event));
-                }
-                Paired::Unpaired(crossing) => {
-                    event.crossing = crossing;
-                    self.events.emit_at(t_us, EventKind::Segment(event));
-                }
+            event.crossing = match lab.crossings.on_arrival(key, seen) {
+                Paired::Now(crossing) => Some(crossing),
+                Paired::Unpaired(crossing) => crossing,
                 Paired::Held { token } => {
                     let event = Box::new(event);
                     lab.held.insert(token, Held::Segment { t_us, event });
+                    return;
                 }
-            }
+            };
+            self.events.emit_at(t_us, EventKind::Segment(event));
         }
     }
 
@@ -303,30 +293,27 @@ impl SessionCapture {
             .saturating_sub(u64::try_from(report.at.elapsed().as_micros()).unwrap_or(u64::MAX));
         let seen = Sighting {
             now: Instant::now(),
-            happened_us: decided_us,
-            sender: tap,
             token: lab.token(),
-            path_report: true,
+            report: Some(Report {
+                sender: tap,
+                decided_us,
+            }),
         };
         let paired = if fate.is_drop() {
             lab.crossings.on_arrival(key, seen)
         } else {
             lab.crossings.on_report(key, seen)
         };
-        match paired {
-            Paired::Now(crossing) => {
-                drop.crossing = Some(crossing);
-                self.events.emit_at(decided_us, EventKind::PathDrop(drop));
-            }
-            Paired::Unpaired(crossing) => {
-                drop.crossing = crossing;
-                self.events.emit_at(decided_us, EventKind::PathDrop(drop));
-            }
+        drop.crossing = match paired {
+            Paired::Now(crossing) => Some(crossing),
+            Paired::Unpaired(crossing) => crossing,
             Paired::Held { token } => {
                 let t_us = decided_us;
                 lab.held.insert(token, Held::Drop { t_us, drop });
+                return;
             }
-        }
+        };
+        self.events.emit_at(decided_us, EventKind::PathDrop(drop));
     }
 
     /// Reports, without a number, the copies whose sent copy never came.
