@@ -230,13 +230,16 @@ async fn the_close_changes_each_sides_state_and_time_wait_counts_down() -> Resul
     seen.reverse();
     let client = changes(seen.iter().map(|(c, _)| c.clone()));
     let server = changes(seen.iter().map(|(_, s)| s.clone()));
+    // FIN_WAIT_1 and LAST_ACK last until the peer's ACK, microseconds on
+    // loopback: the kernel's state is sampled and may not be caught in
+    // them (an ACK in before the call returns leaves the call's own event
+    // saying FIN_WAIT_2).
+    let without_fin_wait_1: Vec<&String> = client.iter().filter(|s| *s != "FIN_WAIT_1").collect();
     assert_eq!(
-        client,
-        ["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
-        "the side that closed first"
+        without_fin_wait_1,
+        ["ESTABLISHED", "FIN_WAIT_2", "TIME_WAIT"],
+        "the side that closed first: {client:?}"
     );
-    // LAST_ACK lasts until the last ACK, microseconds on loopback: the
-    // kernel's state is sampled and may not be caught in it.
     let without_last_ack: Vec<&String> = server.iter().filter(|s| *s != "LAST_ACK").collect();
     assert_eq!(
         without_last_ack,

@@ -5,7 +5,13 @@
 //! rising step line under the bars and its advertised window a line above
 //! them (the sender may not go past it); SACK blocks sit between the two.
 //! A segment sent again is marked, and one a lab path dropped never
-//! reaches the ACK line. Under it, the sender's kernel counters
+//! reaches the ACK line. "Sent again" is Wireshark's retransmission of any
+//! kind, or, where the capture watched the sender (a lab's sending side, a
+//! relay socket's own host), bytes that capture saw go out before, as
+//! tcptrace marks them: Wireshark calls a fast retransmission "out of
+//! order" when the receiver's duplicate ACKs also opened its window (they
+//! are then window updates to it, not duplicates), yet the sender's
+//! capture knows it sent those bytes once already. Under it, the sender's kernel counters
 //! (`tcp_info`): congestion window and bytes in flight, with the smoothed
 //! RTT, on the same time axis.
 //!
@@ -37,6 +43,8 @@ pub struct DataMark {
     pub seq: u64,
     pub len: u64,
     pub kind: DataKind,
+    /// The sender's own capture saw some of these bytes go out before.
+    pub resent: bool,
 }
 
 /// One segment of the other direction: what it acknowledged, and the
@@ -96,6 +104,9 @@ struct Read {
     counters_of: Option<SocketId>,
     /// The sender's initial sequence number, once seen.
     data_isn: Option<u32>,
+    /// One past the highest byte its data segments carried so far, as
+    /// relative sequence numbers (which wrap, as on the wire).
+    data_end: Option<u32>,
     /// SACK blocks seen before it: (time, left, right) as on the wire.
     sacks_unplaced: Vec<(u64, u32, u32)>,
     /// What the lab learnt of packets after they were sent
@@ -246,12 +257,22 @@ impl SeqGraph {
             if conv.direction_from(&seg.src) == direction {
                 self.read.data_isn.get_or_insert(seq.wrapping_sub(*rel_seq));
                 if *payload_len > 0 {
+                    // A capture that watched the sender (a lab's sending
+                    // side, a relay socket's host) saw every byte go out.
+                    let at_sender = seg.tap.is_some() || seg.from_socket.is_some();
+                    let resent =
+                        at_sender && self.read.data_end.is_some_and(|e| seq_before(*rel_seq, e));
+                    let end = rel_seq.wrapping_add(*payload_len);
+                    if self.read.data_end.is_none_or(|e| seq_before(e, end)) {
+                        self.read.data_end = Some(end);
+                    }
                     self.data.push(DataMark {
                         at,
                         t_us,
                         seq: u64::from(*rel_seq),
                         len: u64::from(*payload_len),
-                        kind: data_kind(model, at),
+                        kind: data_kind(model, at, resent),
+                        resent,
                     });
                 }
             } else if flags.ack {
@@ -278,7 +299,7 @@ impl SeqGraph {
         let news = &model.path.crossings.news_after_sent;
         for &sent in news.get(self.read.news..).unwrap_or_default() {
             if let Ok(i) = self.data.binary_search_by_key(&sent, |m| m.at) {
-                self.data[i].kind = data_kind(model, sent);
+                self.data[i].kind = data_kind(model, sent, self.data[i].resent);
             }
         }
         self.read.news = news.len();
@@ -455,7 +476,15 @@ impl SeqGraph {
     }
 }
 
-fn data_kind(model: &Model, at: usize) -> DataKind {
+/// Whether sequence number `a` comes before `b`, in the sequence space
+/// that wraps (RFC 1982's serial number arithmetic).
+fn seq_before(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+/// What happened to the data segment at `at`; `resent` when its sender's
+/// own capture saw its bytes go out before.
+fn data_kind(model: &Model, at: usize, resent: bool) -> DataKind {
     if model
         .crossing_mark(at)
         .is_some_and(|mark| mark.dropped.is_some())
@@ -470,7 +499,7 @@ fn data_kind(model: &Model, at: usize) -> DataKind {
                 | TcpAnalysis::SpuriousRetransmission
         )
     });
-    if again {
+    if again || resent {
         DataKind::Retransmitted
     } else {
         DataKind::Sent
@@ -493,6 +522,7 @@ mod tests {
             seq,
             len: 100,
             kind,
+            resent: false,
         };
         let graph = SeqGraph {
             data: vec![
@@ -584,6 +614,85 @@ mod tests {
         let whole = SeqGraph::of(&model, 0, Some(0)).unwrap();
         assert!(grown.data.iter().any(|d| d.kind == DataKind::Dropped));
         assert_eq!(grown, whole);
+    }
+
+    /// The lab recording's resend as Wireshark may call it when the
+    /// duplicate ACKs before it also opened the window: out of order.
+    fn resends_called_out_of_order() -> Vec<sockscope_shared::Event> {
+        let mut events = lab_internet_events();
+        let mut changed = 0;
+        for event in &mut events {
+            if let EventKind::Segment(seg) = &mut event.kind
+                && seg.analysis.contains(&TcpAnalysis::Retransmission)
+            {
+                seg.analysis = vec![TcpAnalysis::OutOfOrder];
+                changed += 1;
+            }
+        }
+        assert!(changed > 0, "the recording has a resend");
+        events
+    }
+
+    fn graph_of(events: Vec<sockscope_shared::Event>) -> SeqGraph {
+        let mut model = Model::default();
+        for event in events {
+            model.apply(event);
+        }
+        SeqGraph::of(&model, 0, Some(0)).unwrap()
+    }
+
+    #[test]
+    fn bytes_the_senders_capture_saw_go_out_before_are_drawn_as_sent_again() {
+        let graph = graph_of(resends_called_out_of_order());
+        let again: Vec<u64> = graph
+            .data
+            .iter()
+            .filter(|d| d.kind == DataKind::Retransmitted)
+            .map(|d| d.seq)
+            .collect();
+        let dropped: Vec<u64> = graph
+            .data
+            .iter()
+            .filter(|d| d.kind == DataKind::Dropped)
+            .map(|d| d.seq)
+            .collect();
+        assert!(!again.is_empty(), "{graph:?}");
+        assert!(
+            again.iter().all(|seq| dropped.contains(seq)),
+            "{again:?} {dropped:?}"
+        );
+        // Grown event by event, the same graph.
+        let mut model = Model::default();
+        let mut grown: Option<SeqGraph> = None;
+        for event in resends_called_out_of_order() {
+            model.apply(event);
+            match &mut grown {
+                Some(graph) => graph.extend(&model),
+                None => grown = SeqGraph::of(&model, 0, Some(0)),
+            }
+        }
+        assert_eq!(grown.as_ref(), Some(&graph));
+    }
+
+    #[test]
+    fn a_capture_of_unknown_place_leaves_sent_again_to_wiresharks_analysis() {
+        // A file: no lab side, no relay socket. Its capture may have been
+        // the receiver's, where an early byte can be a reordering.
+        let mut events = resends_called_out_of_order();
+        for event in &mut events {
+            if let EventKind::Segment(seg) = &mut event.kind {
+                seg.tap = None;
+                seg.crossing = None;
+                seg.from_socket = None;
+                seg.to_socket = None;
+            }
+        }
+        let graph = graph_of(events);
+        assert!(!graph.data.is_empty());
+        assert!(
+            graph.data.iter().all(|d| d.kind == DataKind::Sent),
+            "{graph:?}"
+        );
     }
 
     #[test]
