@@ -30,14 +30,17 @@
 //! 10 MiB, timed from the click until the page's byte stream holds every
 //! byte read (its throughput through the page, not a latency).
 //! Before measuring, the page's clock is checked against this process's:
-//! the difference is printed.
+//! the difference is printed. With `SOCKSCOPE_PROFILE` naming a file, a
+//! CPU profile of the fresh case is written there.
 
 #![allow(clippy::print_stdout)] // A benchmark's figures are its output.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::{Browser, Result, Session, forms, transfer};
+use sockscope_e2e::devtools::devtools;
+use sockscope_e2e::{Browser, HarnessError, Result, Session, forms, transfer};
 
 /// Sends 20 ms apart that grow the session past 10,000 events (each
 /// makes about nine: the call, its segment and ACK, the recv() that read
@@ -64,7 +67,21 @@ async fn run() -> Result<()> {
     forms::auto_read_pair(b, 1024).await?;
     b.fill("#send-form input[name=message]", "hello").await?;
 
+    // A CPU profile of the fresh case, when asked for (see the growing
+    // benchmark: names need the page built as "Profiling the page" says).
+    let profile = std::env::var_os("SOCKSCOPE_PROFILE").map(std::path::PathBuf::from);
+    if profile.is_some() {
+        devtools(b, "Profiler.enable", json!({})).await?;
+        devtools(b, "Profiler.setSamplingInterval", json!({"interval": 100})).await?;
+        devtools(b, "Profiler.start", json!({})).await?;
+    }
     let fresh = measure(b, 20, 100).await?;
+    if let Some(path) = &profile {
+        let taken = devtools(b, "Profiler.stop", json!({})).await?;
+        std::fs::write(path, taken["profile"].to_string())
+            .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+        println!("latency  profile of the fresh case written to {}", path.display());
+    }
     report("fresh", "20 sends, one every 100 ms", &fresh, skew);
     let trickle = measure(b, 200, 20).await?;
     report("trickle", "200 sends, one every 20 ms", &trickle, skew);
@@ -120,6 +137,10 @@ struct Latencies {
     /// Of that, the part from its frame reaching the page to the DOM
     /// holding it: the page's own work (and its waiting for a render).
     last_page: f64,
+    /// Each event's part before its frame reached the page (the relay,
+    /// the link, the browser's queue), and after (the page's own work).
+    before_page: Vec<f64>,
+    page: Vec<f64>,
 }
 
 /// Sends `repeat` messages `interval` ms apart and collects the latency of
@@ -159,7 +180,23 @@ async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
         renders: 0,
         last_dom: f64::NAN,
         last_page: f64::NAN,
+        before_page: Vec::new(),
+        page: Vec::new(),
     };
+    // When each event's frame reached the page, by the event's time.
+    let frames = b.eval("window.sockscopeFrames").await?;
+    let mut arrivals: HashMap<u64, f64> = HashMap::new();
+    for frame in frames.as_array().into_iter().flatten() {
+        let Some(arrived_ms) = frame["arrived_ms"].as_f64() else {
+            continue;
+        };
+        for t_us in frame["t_us"].as_array().into_iter().flatten() {
+            if let Some(t_us) = t_us.as_f64() {
+                let first = arrivals.entry(t_us as u64).or_insert(arrived_ms);
+                *first = first.min(arrived_ms);
+            }
+        }
+    }
     let (mut newest, mut newest_dom_ms) = (f64::MIN, f64::NAN);
     for record in records.as_array().into_iter().flatten() {
         latencies.renders += 1;
@@ -169,6 +206,10 @@ async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
             let Some(t_us) = t_us.as_f64() else { continue };
             latencies.dom.push(dom_ms * 1000.0 - t_us);
             latencies.paint.push(paint_ms * 1000.0 - t_us);
+            if let Some(&arrived_ms) = arrivals.get(&(t_us as u64)) {
+                latencies.before_page.push(arrived_ms * 1000.0 - t_us);
+                latencies.page.push((dom_ms - arrived_ms) * 1000.0);
+            }
             if t_us > newest {
                 newest = t_us;
                 newest_dom_ms = dom_ms;
@@ -178,15 +219,7 @@ async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
     }
     // The frame that brought the newest event: both times on the page's
     // clock, so no skew between machines enters.
-    let frames = b.eval("window.sockscopeFrames").await?;
-    let arrived_ms = frames
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|frame| frame["newest_t_us"].as_f64() == Some(newest))
-        .filter_map(|frame| frame["arrived_ms"].as_f64())
-        .reduce(f64::min);
-    if let Some(arrived_ms) = arrived_ms {
+    if let Some(&arrived_ms) = arrivals.get(&(newest as u64)) {
         latencies.last_page = (newest_dom_ms - arrived_ms) * 1000.0;
     }
     Ok(latencies)
@@ -227,6 +260,7 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
 
 fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f64)) {
     let (mut dom, mut paint) = (latencies.dom.clone(), latencies.paint.clone());
+    let (mut before_page, mut page) = (latencies.before_page.clone(), latencies.page.clone());
     let ms = |us: f64| (us / 10.0).round() / 100.0;
     let figures = json!({
         "bench": "latency",
@@ -238,6 +272,9 @@ fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f6
         "dom_max_ms": ms(percentile(&mut dom, 1.0)),
         "last_dom_ms": ms(latencies.last_dom),
         "last_page_ms": ms(latencies.last_page),
+        "before_page_p50_ms": ms(percentile(&mut before_page, 0.5)),
+        "page_p50_ms": ms(percentile(&mut page, 0.5)),
+        "page_p99_ms": ms(percentile(&mut page, 0.99)),
         "paint_p50_ms": ms(percentile(&mut paint, 0.5)),
         "paint_p99_ms": ms(percentile(&mut paint, 0.99)),
         "paint_max_ms": ms(percentile(&mut paint, 1.0)),
@@ -247,7 +284,8 @@ fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f6
     println!(
         "latency {case:<8} {what}: {} events in {} renders; to the DOM p50 {} ms, p99 {} ms; \
          painted p50 {} ms, p99 {} ms; the last event to the DOM {} ms, {} ms of it after its \
-         frame reached the page (page clock {:+.2} ± {:.2} ms)",
+         frame reached the page; before the page p50 {} ms, in it p50 {} ms, p99 {} ms \
+         (page clock {:+.2} ± {:.2} ms)",
         figures["events"],
         figures["renders"],
         figures["dom_p50_ms"],
@@ -256,6 +294,9 @@ fn report(case: &str, what: &str, latencies: &Latencies, (skew, bound): (f64, f6
         figures["paint_p99_ms"],
         figures["last_dom_ms"],
         figures["last_page_ms"],
+        figures["before_page_p50_ms"],
+        figures["page_p50_ms"],
+        figures["page_p99_ms"],
         skew,
         bound
     );

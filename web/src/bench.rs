@@ -16,9 +16,9 @@
 //! The WebSocket's handler also notes each frame of events as it reaches
 //! the page ([`arrival_stamp`], before reading it, and
 //! [`frame_arrived`]), on `window.sockscopeFrames`:
-//! `{arrived_ms, newest_t_us}`, so the benchmark can split an event's
-//! latency into the relay, the link and the browser's queue (up to
-//! `arrived_ms`) and the page's own work (from there to `dom_ms`).
+//! `{arrived_ms, newest_t_us, t_us: [...]}`, so the benchmark can split
+//! each event's latency into the relay, the link and the browser's queue
+//! (up to `arrived_ms`) and the page's own work (from there to `dom_ms`).
 //!
 //! Without the flag the hook costs one check per render.
 
@@ -119,8 +119,13 @@ fn note_frame(arrived_ms: f64, events: &[Event]) -> Option<()> {
     let newest = events.iter().map(|e| e.t_us).max()?;
     let window = web_sys::window()?;
     let frame = Object::new();
+    let t_us: Array = events
+        .iter()
+        .map(|e| JsValue::from(e.t_us as f64))
+        .collect();
     Reflect::set(&frame, &"arrived_ms".into(), &arrived_ms.into()).ok()?;
     Reflect::set(&frame, &"newest_t_us".into(), &(newest as f64).into()).ok()?;
+    Reflect::set(&frame, &"t_us".into(), &t_us).ok()?;
     window_list(&window, FRAMES)?.push(&frame);
     Some(())
 }
