@@ -80,7 +80,10 @@ async fn run() -> Result<()> {
         let taken = devtools(b, "Profiler.stop", json!({})).await?;
         std::fs::write(path, taken["profile"].to_string())
             .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
-        println!("latency  profile of the fresh case written to {}", path.display());
+        println!(
+            "latency  profile of the fresh case written to {}",
+            path.display()
+        );
     }
     report("fresh", "20 sends, one every 100 ms", &fresh, skew);
     let trickle = measure(b, 200, 20).await?;
