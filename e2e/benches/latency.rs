@@ -31,7 +31,8 @@
 //! byte read (its throughput through the page, not a latency).
 //! Before measuring, the page's clock is checked against this process's:
 //! the difference is printed. With `SOCKSCOPE_PROFILE` naming a file, a
-//! CPU profile of the fresh case is written there.
+//! CPU profile of one case is written there: the fresh case's, or the
+//! one `SOCKSCOPE_PROFILE_CASE` names (`grown`).
 
 #![allow(clippy::print_stdout)] // A benchmark's figures are its output.
 
@@ -67,24 +68,10 @@ async fn run() -> Result<()> {
     forms::auto_read_pair(b, 1024).await?;
     b.fill("#send-form input[name=message]", "hello").await?;
 
-    // A CPU profile of the fresh case, when asked for (see the growing
-    // benchmark: names need the page built as "Profiling the page" says).
-    let profile = std::env::var_os("SOCKSCOPE_PROFILE").map(std::path::PathBuf::from);
-    if profile.is_some() {
-        devtools(b, "Profiler.enable", json!({})).await?;
-        devtools(b, "Profiler.setSamplingInterval", json!({"interval": 100})).await?;
-        devtools(b, "Profiler.start", json!({})).await?;
-    }
+    let profile = Profile::asked();
+    profile.start(b, "fresh").await?;
     let fresh = measure(b, 20, 100).await?;
-    if let Some(path) = &profile {
-        let taken = devtools(b, "Profiler.stop", json!({})).await?;
-        std::fs::write(path, taken["profile"].to_string())
-            .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
-        println!(
-            "latency  profile of the fresh case written to {}",
-            path.display()
-        );
-    }
+    profile.stop(b, "fresh").await?;
     report("fresh", "20 sends, one every 100 ms", &fresh, skew);
     let trickle = measure(b, 200, 20).await?;
     report("trickle", "200 sends, one every 20 ms", &trickle, skew);
@@ -96,7 +83,9 @@ async fn run() -> Result<()> {
         .iter()
         .map(|l| l.dom.len())
         .sum::<usize>();
+    profile.start(b, "grown").await?;
     let grown = measure(b, 20, 100).await?;
+    profile.stop(b, "grown").await?;
     report(
         "grown",
         &format!("20 sends, one every 100 ms, after at least {events} events"),
@@ -148,6 +137,44 @@ struct Latencies {
 
 /// Sends `repeat` messages `interval` ms apart and collects the latency of
 /// every event they caused.
+/// A CPU profile of one case, when asked for (names need the page built
+/// as the growing benchmark's "Profiling the page" says).
+struct Profile {
+    path: Option<std::path::PathBuf>,
+    case: String,
+}
+
+impl Profile {
+    fn asked() -> Profile {
+        Profile {
+            path: std::env::var_os("SOCKSCOPE_PROFILE").map(std::path::PathBuf::from),
+            case: std::env::var("SOCKSCOPE_PROFILE_CASE").unwrap_or_else(|_| "fresh".into()),
+        }
+    }
+
+    async fn start(&self, b: &Browser, case: &str) -> Result<()> {
+        if self.path.is_some() && self.case == case {
+            devtools(b, "Profiler.enable", json!({})).await?;
+            devtools(b, "Profiler.setSamplingInterval", json!({"interval": 100})).await?;
+            devtools(b, "Profiler.start", json!({})).await?;
+        }
+        Ok(())
+    }
+
+    async fn stop(&self, b: &Browser, case: &str) -> Result<()> {
+        if let Some(path) = self.path.as_ref().filter(|_| self.case == case) {
+            let taken = devtools(b, "Profiler.stop", json!({})).await?;
+            std::fs::write(path, taken["profile"].to_string())
+                .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+            println!(
+                "latency  profile of the {case} case written to {}",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+}
+
 async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
     b.eval("(window.sockscopeBench = [], window.sockscopeFrames = [], 0)")
         .await?;

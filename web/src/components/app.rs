@@ -24,7 +24,7 @@ use super::path_picker::{self, PathPicker};
 use super::player_bar::PlayerBar;
 use super::recording_picker::RecordingPicker;
 use super::seq_graph::SeqGraphView;
-use super::socket_actions::SocketActions;
+use super::socket_actions::{Chosen, SocketActions};
 use super::socket_list::SocketList;
 use super::udp_view::UdpView;
 use super::watch_form::{self, WatchForm};
@@ -332,7 +332,8 @@ pub fn App() -> Html {
     let limits = state.limits();
     let chosen = state
         .chosen_socket
-        .and_then(|id| live.sockets.get(id).cloned());
+        .and_then(|id| live.sockets.get(id))
+        .map(Chosen::of);
     let waiting = chosen.as_ref().and_then(|s| {
         let (conv, end) = live.conversations.of_socket(s.id)?;
         let stream = &live.conversations.get(conv)?.streams[1 - end];

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use sockscope_shared::{Command, Limits, SocketId, Transport};
+use sockscope_shared::{Command, Limits, SocketId, TcpState, Transport};
 use yew::prelude::*;
 
 use super::Submit;
@@ -26,9 +26,35 @@ pub fn close_key(socket: SocketId) -> String {
     format!("close:{socket}")
 }
 
+/// What the forms show of the chosen socket: a few fields, copied and
+/// compared at every render in constant time (a socket's states and
+/// counters grow with the session).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chosen {
+    pub id: SocketId,
+    pub transport: Transport,
+    pub role: Role,
+    pub state: Option<TcpState>,
+    pub local: Option<String>,
+    pub peer: Option<String>,
+}
+
+impl Chosen {
+    pub fn of(socket: &SocketInfo) -> Chosen {
+        Chosen {
+            id: socket.id,
+            transport: socket.transport,
+            role: socket.role,
+            state: socket.state(),
+            local: socket.local.clone(),
+            peer: socket.peer.clone(),
+        }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub socket: SocketInfo,
+    pub socket: Chosen,
     pub limits: Limits,
     /// Bytes sent to this socket that it has not read yet.
     #[prop_or_default]
@@ -66,7 +92,7 @@ pub fn SocketActions(props: &Props) -> Html {
             </>
         },
     };
-    let state = s.state().map_or("", |st| st.name());
+    let state = s.state.map_or("", |st| st.name());
     html! {
         <section class="panel socket-actions" id="socket-actions" data-socket={id.to_string()} data-role={s.role.label()}>
             <h2>{ match lang { crate::i18n::Lang::En => format!("Socket #{id}"), crate::i18n::Lang::Zh => format!("{id} 号套接字") } }<span class="role">{ crate::i18n::words::role(lang, s.role) }</span><span class="state">{ state }</span></h2>

@@ -4,6 +4,8 @@
 //! it came from, so one recv() holding three sends shows three colours, and
 //! a send split over two recv() calls shows its colour in both.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::length::px;
@@ -73,6 +75,7 @@ struct Block<'a> {
 
 /// What a block's tooltip says. It is written only for the blocks drawn:
 /// a long capture has tens of thousands of segments per lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Title {
     Send {
         ordinal: usize,
@@ -159,6 +162,15 @@ struct BlockProps {
     offset: u64,
     len: u64,
     kind: &'static str,
+    /// Kept from render to render ([`Looks`]), so compared by pointer.
+    look: Rc<BlockLook>,
+    selected: bool,
+    onselect: Callback<usize>,
+}
+
+/// What a block shows, worked out from the sends that wrote its bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct BlockLook {
     title: String,
     /// The sends whose bytes it holds, in order, comma-separated.
     sends: String,
@@ -168,31 +180,71 @@ struct BlockProps {
     bytes: Option<Vec<Option<u8>>>,
     /// So few pixels wide it is drawn as a sliver.
     narrow: bool,
-    selected: bool,
-    onselect: Callback<usize>,
+}
+
+/// Which block a look is of: the same block at the same scale looks the
+/// same once every send that wrote its bytes is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LookKey {
+    kind: &'static str,
+    at: usize,
+    offset: u64,
+    len: u64,
+    title: Title,
+}
+
+/// The looks of the blocks last drawn, at one scale, lane by lane in the
+/// order drawn. Working a look out goes through the sends in its bytes,
+/// and a long session's merged blocks hold them all: done at every render
+/// it grew with the session. A look is kept once the stream's sends reach
+/// past its block (sends come in stream order, so none can join it
+/// later). A lane grows at its end and shrinks from it (the player
+/// stepping back), so a lane's blocks are found again in the order kept.
+#[derive(Default)]
+struct Looks {
+    scale: Option<(u64, bool)>,
+    lanes: [Kept; 3],
+}
+
+/// One lane's looks, in the order drawn.
+type Kept = Vec<(LookKey, Rc<BlockLook>)>;
+
+impl Looks {
+    /// The looks kept for `cell`, `per_byte`: none if the scale changed.
+    fn at_scale(&mut self, cell: f64, per_byte: bool) -> [Kept; 3] {
+        let scale = Some((cell.to_bits(), per_byte));
+        let kept = std::mem::take(&mut self.lanes);
+        if self.scale == scale {
+            kept
+        } else {
+            self.scale = scale;
+            <[Kept; 3]>::default()
+        }
+    }
 }
 
 #[component]
 fn LaneBlock(props: &BlockProps) -> Html {
     let at = props.at;
     let onclick = props.onselect.reform(move |_: MouseEvent| at);
+    let look = &props.look;
     let class = classes!(
         "block",
         props.kind,
-        props.narrow.then_some("narrow"),
+        look.narrow.then_some("narrow"),
         props.selected.then_some("selected")
     );
-    let mut bytes = props.bytes.iter().flatten();
+    let mut bytes = look.bytes.iter().flatten();
     html! {
-        <button type="button" {class} style={format!("--o:{};--n:{}", props.offset, props.len)} title={props.title.clone()}
-            data-at={at.to_string()} data-sends={props.sends.clone()} {onclick}>
-            { for props.stretches.iter().map(|stretch| {
+        <button type="button" {class} style={format!("--o:{};--n:{}", props.offset, props.len)} title={look.title.clone()}
+            data-at={at.to_string()} data-sends={look.sends.clone()} {onclick}>
+            { for look.stretches.iter().map(|stretch| {
                 let colour = match stretch.shade {
                     Shade::Send(ordinal) => send_class(ordinal),
                     Shade::Unknown => "unknown".to_string(),
                     Shade::Several => "several".to_string(),
                 };
-                if props.bytes.is_some() {
+                if look.bytes.is_some() {
                     html! { <>{ for bytes.by_ref().take(usize::try_from(stretch.len).unwrap_or(0)).map(|byte| html! {
                         <span class={classes!("byte", colour.clone())}>{ glyph(*byte) }</span>
                     }) }</> }
@@ -204,13 +256,8 @@ fn LaneBlock(props: &BlockProps) -> Html {
     }
 }
 
-fn block(
-    b: Block<'_>,
-    cell: f64,
-    per_byte: bool,
-    selected: Option<usize>,
-    onselect: &Callback<usize>,
-) -> Html {
+/// What `b` shows: kept from the last render, or worked out.
+fn look(b: &Block<'_>, cell: f64, per_byte: bool) -> BlockLook {
     let bytes = per_byte.then(|| {
         (b.offset..b.offset + b.len)
             .map(|o| b.stream.byte(o))
@@ -222,11 +269,53 @@ fn block(
         .filter_map(|p| p.send)
         .map(|s| s.to_string())
         .collect();
-    let stretches = stretches(&pieces, cell, MIN_PIECE_PX, MOST_SEVERAL_PX);
-    html! {
-        <LaneBlock key={b.at} at={b.at} offset={b.offset} len={b.len} kind={b.kind}
-            title={b.title.text(b.offset, b.len)} sends={sends.join(",")} {stretches} {bytes}
-            narrow={(b.len as f64 * cell) < 10.0} selected={selected == Some(b.at)} onselect={onselect.clone()} />
+    BlockLook {
+        title: b.title.text(b.offset, b.len),
+        sends: sends.join(","),
+        stretches: stretches(&pieces, cell, MIN_PIECE_PX, MOST_SEVERAL_PX),
+        bytes,
+        narrow: (b.len as f64 * cell) < 10.0,
+    }
+}
+
+/// How a lane draws its blocks at one render.
+struct Drawing<'a> {
+    cell: f64,
+    per_byte: bool,
+    selected: Option<usize>,
+    onselect: &'a Callback<usize>,
+    /// One past the last byte the stream's sends wrote.
+    sends_end: u64,
+}
+
+impl Drawing<'_> {
+    /// The blocks of one lane, with the looks `kept` of its last render;
+    /// the looks to keep for the next are left in `kept`.
+    fn blocks(&self, blocks: Vec<Block<'_>>, kept: &mut Kept) -> Html {
+        let blocks = coalesce(blocks, self.cell);
+        let before = std::mem::take(kept);
+        let mut next = before.iter().peekable();
+        let html = html! { <>{ for blocks.iter().map(|b| {
+            let key = LookKey {
+                kind: b.kind,
+                at: b.at,
+                offset: b.offset,
+                len: b.len,
+                title: b.title,
+            };
+            let look = match next.next_if(|(k, _)| *k == key) {
+                Some((_, look)) => look.clone(),
+                None => Rc::new(look(b, self.cell, self.per_byte)),
+            };
+            if b.offset + b.len <= self.sends_end {
+                kept.push((key, look.clone()));
+            }
+            html! {
+                <LaneBlock key={b.at} at={b.at} offset={b.offset} len={b.len} kind={b.kind} {look}
+                    selected={self.selected == Some(b.at)} onselect={self.onselect.clone()} />
+            }
+        }) }</> };
+        html
     }
 }
 
@@ -364,8 +453,23 @@ pub fn StreamLanes(props: &Props) -> Html {
             },
             stream,
         });
-    let sel = props.selected;
-    let onselect = &props.onselect;
+    let looks = use_mut_ref(Looks::default);
+    let drawing = Drawing {
+        cell,
+        per_byte,
+        selected: props.selected,
+        onselect: &props.onselect,
+        sends_end: stream
+            .sends
+            .last()
+            .map_or(0, |s| s.offset + s.data.len() as u64),
+    };
+    let mut kept = looks.borrow_mut().at_scale(cell, per_byte);
+    let [kept_sends, kept_wire, kept_recvs] = &mut kept;
+    let send_blocks = drawing.blocks(sends.collect(), kept_sends);
+    let wire_blocks = drawing.blocks(wire.collect(), kept_wire);
+    let recv_blocks = drawing.blocks(recvs.collect(), kept_recvs);
+    looks.borrow_mut().lanes = kept;
     let read_end = stream.read_end_when(seen);
     let sent_end = stream
         .sent_end_when(seen)
@@ -462,15 +566,15 @@ pub fn StreamLanes(props: &Props) -> Html {
                 <p class="kept-note" data-kept-until={offset.to_string()}>{ kept_note(lang, offset, model.keeping.limit()) }</p>
             }
             <div class="lanes-scroll">
-                { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), html! { <>{ for coalesce(sends.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                { lane(format!("send(){sender}"), lang.pick("what the program wrote", "程序写入的"), send_blocks,
                     unknown_note(lang.pick("unknown: a capture file does not record send() calls", "未知：抓包文件不记录 send() 调用"))) }
-                { lane(lang.pick("segments", "报文段").to_string(), lang.pick("what crossed the wire", "线路上传送的"), html! { <>{ for coalesce(wire.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                { lane(lang.pick("segments", "报文段").to_string(), lang.pick("what crossed the wire", "线路上传送的"), wire_blocks,
                     if stream.wire.is_empty() && !stream.sends.is_empty() {
                         html! { <span class="lane-note">{ lang.pick("no segments captured", "没有抓到报文段") }</span> }
                     } else {
                         html! {}
                     }) }
-                { lane(format!("recv(){reader}"), lang.pick("what each call returned", "每次调用返回的"), html! { <>{ for coalesce(recvs.collect(), cell).into_iter().map(|b| block(b, cell, per_byte, sel, onselect)) }</> },
+                { lane(format!("recv(){reader}"), lang.pick("what each call returned", "每次调用返回的"), recv_blocks,
                     html! { <>{ for waiting_block }{ for eof_mark }{ unknown_note(lang.pick("unknown: a capture file does not record how recv() calls split these bytes", "未知：抓包文件不记录 recv() 调用如何切分这些字节")) }</> }) }
             </div>
             if !timings.is_empty() {
@@ -506,6 +610,66 @@ mod tests {
             offset += len as u64;
         }
         stream
+    }
+
+    /// Draws the wire lane of `stream` with the looks `kept` from before,
+    /// and returns the looks kept for the next render.
+    fn draw_wire(stream: &ByteStream, mut kept: Kept) -> Kept {
+        let onselect = Callback::noop();
+        let drawing = Drawing {
+            cell: 16.0,
+            per_byte: true,
+            selected: None,
+            onselect: &onselect,
+            sends_end: stream
+                .sends
+                .last()
+                .map_or(0, |s| s.offset + s.data.len() as u64),
+        };
+        let blocks = stream
+            .wire
+            .iter()
+            .map(|w| Block {
+                at: w.at,
+                offset: w.offset,
+                len: w.len,
+                kind: "wire",
+                title: Title::Segment,
+                stream,
+            })
+            .collect();
+        let _ = drawing.blocks(blocks, &mut kept);
+        kept
+    }
+
+    #[test]
+    fn a_blocks_look_is_kept_only_once_the_sends_of_its_bytes_are_known() {
+        let mut stream = ByteStream::default();
+        stream.syn_seen = true;
+        // The segment is captured before the send() that wrote it returns.
+        stream.add_segment(0, 0, 1, 5, &b"hello".to_vec().into());
+        let kept = draw_wire(&stream, Vec::new());
+        assert!(
+            kept.is_empty(),
+            "a look of bytes no known send wrote is not kept"
+        );
+        stream.add_send(1, 1, 0, b"hello".to_vec().into(), 0, Framing::None);
+        let kept = draw_wire(&stream, kept);
+        assert_eq!(kept.len(), 1);
+        let look = &kept[0].1;
+        assert_eq!(look.sends, "0");
+        assert_eq!(
+            look.stretches.first().map(|s| s.shade),
+            Some(Shade::Send(0))
+        );
+        // The next render takes the same look, not a new one; a block
+        // added behind it gets its own.
+        stream.add_segment(2, 2, 6, 3, &b"abc".to_vec().into());
+        stream.add_send(3, 3, 5, b"abc".to_vec().into(), 0, Framing::None);
+        let again = draw_wire(&stream, kept.clone());
+        assert_eq!(again.len(), 2);
+        assert!(Rc::ptr_eq(look, &again[0].1));
+        assert_eq!(again[1].1.sends, "1");
     }
 
     proptest::proptest! {
