@@ -145,6 +145,9 @@ pub struct ByteStream {
     /// spotting a retransmission costs a binary search, not a scan of every
     /// earlier segment (a capture file can hold 100,000 of them).
     carried: Vec<(u64, u64)>,
+    /// One past the last byte any of the three lists knows of, kept as
+    /// they grow: [`ByteStream::len`] is asked at every render.
+    known_end: u64,
 }
 
 /// Whether the items of a list were added in time order, as they almost
@@ -184,6 +187,7 @@ impl ByteStream {
     ) {
         let ordinal = self.sends.len();
         self.sends_order.note(t_us);
+        self.known_end = self.known_end.max(offset + data.len() as u64);
         self.sends.push(SendRange {
             at,
             offset,
@@ -204,6 +208,7 @@ impl ByteStream {
         let offset = u64::from(rel_seq.saturating_sub(1));
         let len = u64::from(len);
         let retransmission = self.carry(offset, offset + len);
+        self.known_end = self.known_end.max(offset + len);
         self.wire.push(WireRange {
             at,
             offset,
@@ -231,6 +236,7 @@ impl ByteStream {
 
     pub fn add_recv(&mut self, at: usize, t_us: u64, offset: u64, data: Bytes, bufsize: u32) {
         self.recvs_order.note(t_us);
+        self.known_end = self.known_end.max(offset + data.len() as u64);
         self.recvs.push(RecvChunk {
             at,
             offset,
@@ -347,10 +353,7 @@ impl ByteStream {
 
     /// One past the last byte any of the three views knows of.
     pub fn len(&self) -> u64 {
-        let sends = self.sends.iter().map(|s| s.offset + s.data.len() as u64);
-        let wire = self.wire.iter().map(|w| w.offset + w.len);
-        let recvs = self.recvs.iter().map(|r| r.offset + r.data.len() as u64);
-        sends.chain(wire).chain(recvs).max().unwrap_or(0)
+        self.known_end
     }
 
     pub fn is_empty(&self) -> bool {
@@ -508,6 +511,33 @@ mod stretch_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The length kept as the lists grow is the furthest byte any of
+        /// them holds, as going through them all finds it.
+        #[test]
+        fn the_length_kept_is_the_furthest_byte_known(
+            adds in proptest::collection::vec((0u8..3, 0u64..500, 0usize..40), 0..60),
+        ) {
+            let mut stream = ByteStream {
+                syn_seen: true,
+                ..ByteStream::default()
+            };
+            for (i, &(kind, offset, len)) in adds.iter().enumerate() {
+                let data = Bytes::from(vec![b'x'; len]);
+                match kind {
+                    0 => stream.add_send(i, i as u64, offset, data, 0, Framing::None),
+                    1 => stream.add_segment(i, i as u64, offset as u32 + 1, len as u32, &data),
+                    _ => stream.add_recv(i, i as u64, offset, data, 1024),
+                }
+            }
+            let sends = stream.sends.iter().map(|s| s.offset + s.data.len() as u64);
+            let wire = stream.wire.iter().map(|w| w.offset + w.len);
+            let recvs = stream.recvs.iter().map(|r| r.offset + r.data.len() as u64);
+            let furthest = sends.chain(wire).chain(recvs).max().unwrap_or(0);
+            proptest::prop_assert_eq!(stream.len(), furthest);
+        }
+    }
 
     fn three_sends() -> ByteStream {
         let mut stream = ByteStream {
