@@ -24,7 +24,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sockscope_e2e::devtools::{MainThread, devtools};
+use sockscope_e2e::devtools::{MainThread, start_profile, stop_profile};
 use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -93,9 +93,7 @@ async fn run() -> Result<()> {
     for thousand in 1..=THOUSANDS {
         let profiling = profile.is_some() && thousand == PROFILED;
         if profiling {
-            devtools(b, "Profiler.enable", json!({})).await?;
-            devtools(b, "Profiler.setSamplingInterval", json!({"interval": 200})).await?;
-            devtools(b, "Profiler.start", json!({})).await?;
+            start_profile(b, 200).await?;
         }
         for i in 0..1000 {
             ticks.tick().await;
@@ -107,9 +105,7 @@ async fn run() -> Result<()> {
         }
         let after = settled(b).await?;
         if let (true, Some(path)) = (profiling, &profile) {
-            let taken = devtools(b, "Profiler.stop", json!({})).await?;
-            std::fs::write(path, taken["profile"].to_string())
-                .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+            stop_profile(b, path).await?;
             println!(
                 "growing  profile of thousand {PROFILED} written to {}",
                 path.display()

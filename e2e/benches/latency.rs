@@ -40,8 +40,8 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::devtools::devtools;
-use sockscope_e2e::{Browser, HarnessError, Result, Session, forms, transfer};
+use sockscope_e2e::devtools::{start_profile, stop_profile};
+use sockscope_e2e::{Browser, Result, Session, forms, transfer};
 
 /// Sends 20 ms apart that grow the session past 10,000 events (each
 /// makes about nine: the call, its segment and ACK, the recv() that read
@@ -154,18 +154,14 @@ impl Profile {
 
     async fn start(&self, b: &Browser, case: &str) -> Result<()> {
         if self.path.is_some() && self.case == case {
-            devtools(b, "Profiler.enable", json!({})).await?;
-            devtools(b, "Profiler.setSamplingInterval", json!({"interval": 100})).await?;
-            devtools(b, "Profiler.start", json!({})).await?;
+            start_profile(b, 100).await?;
         }
         Ok(())
     }
 
     async fn stop(&self, b: &Browser, case: &str) -> Result<()> {
         if let Some(path) = self.path.as_ref().filter(|_| self.case == case) {
-            let taken = devtools(b, "Profiler.stop", json!({})).await?;
-            std::fs::write(path, taken["profile"].to_string())
-                .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))?;
+            stop_profile(b, path).await?;
             println!(
                 "latency  profile of the {case} case written to {}",
                 path.display()

@@ -10,6 +10,10 @@
 //! seconds the renderer's main thread spent running tasks (script, style,
 //! layout, paint, garbage collection) since the page loaded, the figure
 //! DevTools' Performance monitor plots as "CPU usage".
+//!
+//! [`start_profile`] and [`stop_profile`] take a CPU profile of the page:
+//! a `.cpuprofile` that DevTools' Performance panel opens (function names
+//! need the page built as BENCHMARKS.md's "Profiling the page" says).
 
 use serde_json::{Value, json};
 
@@ -75,4 +79,32 @@ impl MainThread {
 pub async fn devtools(b: &Browser, cmd: &str, params: Value) -> Result<Value> {
     b.post("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
         .await
+}
+
+/// Starts DevTools' sampling CPU profiler, sampling every `interval_us`.
+///
+/// # Errors
+/// When the session is gone or chromedriver refuses the command.
+pub async fn start_profile(b: &Browser, interval_us: u32) -> Result<()> {
+    devtools(b, "Profiler.enable", json!({})).await?;
+    devtools(
+        b,
+        "Profiler.setSamplingInterval",
+        json!({ "interval": interval_us }),
+    )
+    .await?;
+    devtools(b, "Profiler.start", json!({})).await?;
+    Ok(())
+}
+
+/// Stops the profiler [`start_profile`] started and writes its profile to
+/// `path`.
+///
+/// # Errors
+/// When the session is gone, chromedriver refuses the command, or the
+/// file cannot be written.
+pub async fn stop_profile(b: &Browser, path: &std::path::Path) -> Result<()> {
+    let taken = devtools(b, "Profiler.stop", json!({})).await?;
+    std::fs::write(path, taken["profile"].to_string())
+        .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))
 }

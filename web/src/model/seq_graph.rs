@@ -644,18 +644,15 @@ mod tests {
     #[test]
     fn bytes_the_senders_capture_saw_go_out_before_are_drawn_as_sent_again() {
         let graph = graph_of(resends_called_out_of_order());
-        let again: Vec<u64> = graph
-            .data
-            .iter()
-            .filter(|d| d.kind == DataKind::Retransmitted)
-            .map(|d| d.seq)
-            .collect();
-        let dropped: Vec<u64> = graph
-            .data
-            .iter()
-            .filter(|d| d.kind == DataKind::Dropped)
-            .map(|d| d.seq)
-            .collect();
+        let seqs = |kind: DataKind| -> Vec<u64> {
+            graph
+                .data
+                .iter()
+                .filter(|d| d.kind == kind)
+                .map(|d| d.seq)
+                .collect()
+        };
+        let (again, dropped) = (seqs(DataKind::Retransmitted), seqs(DataKind::Dropped));
         assert!(!again.is_empty(), "{graph:?}");
         assert!(
             again.iter().all(|seq| dropped.contains(seq)),
