@@ -135,10 +135,8 @@ struct Latencies {
     page: Vec<f64>,
 }
 
-/// Sends `repeat` messages `interval` ms apart and collects the latency of
-/// every event they caused.
 /// A CPU profile of one case, when asked for (names need the page built
-/// as the growing benchmark's "Profiling the page" says).
+/// as BENCHMARKS.md's "Profiling the page" says).
 struct Profile {
     path: Option<std::path::PathBuf>,
     case: String,
@@ -171,6 +169,8 @@ impl Profile {
     }
 }
 
+/// Sends `repeat` messages `interval` ms apart and collects the latency of
+/// every event they caused.
 async fn measure(b: &Browser, repeat: u32, interval: u32) -> Result<Latencies> {
     b.eval("(window.sockscopeBench = [], window.sockscopeFrames = [], 0)")
         .await?;

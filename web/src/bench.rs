@@ -16,7 +16,7 @@
 //! The WebSocket's handler also notes each frame of events as it reaches
 //! the page ([`arrival_stamp`], before reading it, and
 //! [`frame_arrived`]), on `window.sockscopeFrames`:
-//! `{arrived_ms, newest_t_us, t_us: [...]}`, so the benchmark can split
+//! `{arrived_ms, t_us: [...]}`, so the benchmark can split
 //! each event's latency into the relay, the link and the browser's queue
 //! (up to `arrived_ms`) and the page's own work (from there to `dom_ms`).
 //!
@@ -108,7 +108,7 @@ pub fn arrival_stamp() -> Option<f64> {
 }
 
 /// Notes a frame of live events that reached the page at `arrived_ms`
-/// ([`arrival_stamp`]), and the newest event it carries.
+/// ([`arrival_stamp`]), and the events' times.
 pub fn frame_arrived(arrived_ms: Option<f64>, events: &[Event]) {
     if let Some(arrived_ms) = arrived_ms {
         let _ = note_frame(arrived_ms, events);
@@ -116,18 +116,24 @@ pub fn frame_arrived(arrived_ms: Option<f64>, events: &[Event]) {
 }
 
 fn note_frame(arrived_ms: f64, events: &[Event]) -> Option<()> {
-    let newest = events.iter().map(|e| e.t_us).max()?;
+    if events.is_empty() {
+        return None;
+    }
     let window = web_sys::window()?;
     let frame = Object::new();
-    let t_us: Array = events
-        .iter()
-        .map(|e| JsValue::from(e.t_us as f64))
-        .collect();
     Reflect::set(&frame, &"arrived_ms".into(), &arrived_ms.into()).ok()?;
-    Reflect::set(&frame, &"newest_t_us".into(), &(newest as f64).into()).ok()?;
-    Reflect::set(&frame, &"t_us".into(), &t_us).ok()?;
+    Reflect::set(&frame, &"t_us".into(), &times(events)).ok()?;
     window_list(&window, FRAMES)?.push(&frame);
     Some(())
+}
+
+/// The events' `t_us`, as JavaScript numbers: a double holds them exactly
+/// (2^53 µs is almost three centuries).
+fn times(events: &[Event]) -> Array {
+    events
+        .iter()
+        .map(|e| JsValue::from_f64(e.t_us as f64))
+        .collect()
 }
 
 /// The array at `window[key]`, made if there is none.
@@ -147,13 +153,8 @@ fn record(new: &[Event]) -> Option<()> {
     let window = web_sys::window()?;
     let records = window_list(&window, RECORDS)?;
     let record = Object::new();
-    // t_us fits a double exactly: 2^53 µs is almost three centuries.
-    let t_us: Array = new
-        .iter()
-        .map(|e| JsValue::from_f64(e.t_us as f64))
-        .collect();
     let kinds: Array = new.iter().map(|e| JsValue::from_str(kind(e))).collect();
-    Reflect::set(&record, &"t_us".into(), &t_us).ok()?;
+    Reflect::set(&record, &"t_us".into(), &times(new)).ok()?;
     Reflect::set(&record, &"kinds".into(), &kinds).ok()?;
     Reflect::set(&record, &"dom_ms".into(), &now_ms().into()).ok()?;
     records.push(&record);

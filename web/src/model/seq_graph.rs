@@ -11,9 +11,9 @@
 //! tcptrace marks them: Wireshark calls a fast retransmission "out of
 //! order" when the receiver's duplicate ACKs also opened its window (they
 //! are then window updates to it, not duplicates), yet the sender's
-//! capture knows it sent those bytes once already. Under it, the sender's kernel counters
-//! (`tcp_info`): congestion window and bytes in flight, with the smoothed
-//! RTT, on the same time axis.
+//! capture knows it sent those bytes once already. Under it, the sender's
+//! kernel counters (`tcp_info`): congestion window and bytes in flight,
+//! with the smoothed RTT, on the same time axis.
 //!
 //! A 100,000-segment capture has more segments than the graph has pixels
 //! across: [`SeqGraph::columns`] folds the segments that fall in one pixel
@@ -43,7 +43,8 @@ pub struct DataMark {
     pub seq: u64,
     pub len: u64,
     pub kind: DataKind,
-    /// The sender's own capture saw some of these bytes go out before.
+    /// The sender's own capture saw some of these bytes go out before
+    /// (`stream::WireRange::retransmission`).
     pub resent: bool,
 }
 
@@ -104,9 +105,6 @@ struct Read {
     counters_of: Option<SocketId>,
     /// The sender's initial sequence number, once seen.
     data_isn: Option<u32>,
-    /// One past the highest byte its data segments carried so far, as
-    /// relative sequence numbers (which wrap, as on the wire).
-    data_end: Option<u32>,
     /// SACK blocks seen before it: (time, left, right) as on the wire.
     sacks_unplaced: Vec<(u64, u32, u32)>,
     /// What the lab learnt of packets after they were sent
@@ -258,14 +256,14 @@ impl SeqGraph {
                 self.read.data_isn.get_or_insert(seq.wrapping_sub(*rel_seq));
                 if *payload_len > 0 {
                     // A capture that watched the sender (a lab's sending
-                    // side, a relay socket's host) saw every byte go out.
+                    // side, a relay socket's host) saw every byte go out:
+                    // the stream knows which bytes it carried before.
                     let at_sender = seg.tap.is_some() || seg.from_socket.is_some();
-                    let resent =
-                        at_sender && self.read.data_end.is_some_and(|e| seq_before(*rel_seq, e));
-                    let end = rel_seq.wrapping_add(*payload_len);
-                    if self.read.data_end.is_none_or(|e| seq_before(e, end)) {
-                        self.read.data_end = Some(end);
-                    }
+                    let wire = &conv.streams[direction].wire;
+                    let resent = at_sender
+                        && wire
+                            .binary_search_by_key(&at, |w| w.at)
+                            .is_ok_and(|i| wire[i].retransmission);
                     self.data.push(DataMark {
                         at,
                         t_us,
@@ -474,12 +472,6 @@ impl SeqGraph {
             (b, a) => b.or(a),
         }
     }
-}
-
-/// Whether sequence number `a` comes before `b`, in the sequence space
-/// that wraps (RFC 1982's serial number arithmetic).
-fn seq_before(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
 }
 
 /// What happened to the data segment at `at`; `resent` when its sender's
