@@ -42,7 +42,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use sockscope_shared::TcpAnalysis;
+use sockscope_shared::{TcpAnalyses, TcpAnalysis};
 
 use crate::packet::{Packet, TcpSegment};
 
@@ -65,20 +65,6 @@ enum Scale {
     Unknown,
     Off,
     Shift(u8),
-}
-
-/// The flags one packet earned, in the order its tests set them.
-#[derive(Debug, Default)]
-struct Flags(Vec<TcpAnalysis>);
-
-impl Flags {
-    fn set(&mut self, flag: TcpAnalysis) {
-        self.0.push(flag);
-    }
-
-    fn has(&self, flag: TcpAnalysis) -> bool {
-        self.0.contains(&flag)
-    }
 }
 
 /// One direction of a conversation (Wireshark's `tcp_flow_t` and its
@@ -173,9 +159,9 @@ impl Analyzer {
     /// The flags Wireshark would set on `packet`, the next packet of this
     /// capture; empty for UDP and ICMP packets and for unremarkable
     /// segments.
-    pub fn observe(&mut self, packet: &Packet) -> Vec<TcpAnalysis> {
+    pub fn observe(&mut self, packet: &Packet) -> TcpAnalyses {
         let Some(segment) = packet.tcp() else {
-            return Vec::new();
+            return TcpAnalyses::NONE;
         };
         self.heard += 1;
         if self.conversations.len() >= REMEMBERED {
@@ -207,7 +193,7 @@ impl Analyzer {
         conversation.heard = self.heard;
         let found = conversation.analyze(forward, segment, now_ns);
         conversation.after_analysis(forward, segment, now_ns);
-        found.0
+        found
     }
 
     /// Conversations remembered now.
@@ -252,7 +238,7 @@ fn le_seq(a: u32, b: u32) -> bool {
 impl Conversation {
     /// `tcp_analyze_sequence_number`: the flags of one segment, updating
     /// both directions' state as Wireshark does.
-    fn analyze(&mut self, forward: usize, segment: &TcpSegment, now_ns: u64) -> Flags {
+    fn analyze(&mut self, forward: usize, segment: &TcpSegment, now_ns: u64) -> TcpAnalyses {
         let [first, second] = &mut self.flows;
         let (fwd, rev) = if forward == 0 {
             (first, second)
@@ -265,7 +251,7 @@ impl Conversation {
         let window = u32::from(segment.window);
         let f = segment.flags;
         let syn_fin_rst = f.syn || f.fin || f.rst;
-        let mut ta = Flags::default();
+        let mut ta = TcpAnalyses::NONE;
 
         if fwd.base_seq.is_none() {
             fwd.base_seq = Some(if f.syn { seq } else { seq.wrapping_sub(1) });
@@ -277,22 +263,22 @@ impl Conversation {
         // The tests on this direction's own numbers; some end them early.
         'own: {
             if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
-                ta.set(TcpAnalysis::ZeroWindowProbe);
+                ta.insert(TcpAnalysis::ZeroWindowProbe);
                 break 'own;
             }
             if window == 0 && !syn_fin_rst {
-                ta.set(TcpAnalysis::ZeroWindow);
+                ta.insert(TcpAnalysis::ZeroWindow);
             }
             if fwd.nextseq != 0 && gt_seq(seq, fwd.nextseq) && !f.rst {
-                ta.set(TcpAnalysis::LostSegment);
+                ta.insert(TcpAnalysis::LostSegment);
             }
             if seglen <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !syn_fin_rst {
-                ta.set(TcpAnalysis::KeepAlive);
+                ta.insert(TcpAnalysis::KeepAlive);
             }
             let same_numbers =
                 seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
             if same_numbers && window != 0 && window != fwd.window {
-                ta.set(TcpAnalysis::WindowUpdate);
+                ta.insert(TcpAnalysis::WindowUpdate);
             }
             if seglen > 0 && rev.scale != Scale::Unknown && !syn_fin_rst {
                 let shift = match rev.scale {
@@ -301,15 +287,15 @@ impl Conversation {
                 };
                 let edge = rev.lastack.wrapping_add(rev.window << shift);
                 if seq.wrapping_add(seglen) == edge {
-                    ta.set(TcpAnalysis::WindowFull);
+                    ta.insert(TcpAnalysis::WindowFull);
                 }
             }
             if same_numbers && window != 0 && window == fwd.window && rev.last_keep_alive {
-                ta.set(TcpAnalysis::KeepAliveAck);
+                ta.insert(TcpAnalysis::KeepAliveAck);
                 break 'own;
             }
             if same_numbers && window == 0 && window == fwd.window && rev.last_zero_window_probe {
-                ta.set(TcpAnalysis::ZeroWindowProbeAck);
+                ta.insert(TcpAnalysis::ZeroWindowProbeAck);
                 break 'own;
             }
             if same_numbers && window != 0 && window == fwd.window {
@@ -318,7 +304,7 @@ impl Conversation {
                 } else {
                     fwd.dupacknum + 1
                 };
-                ta.set(TcpAnalysis::DuplicateAck);
+                ta.insert(TcpAnalysis::DuplicateAck);
             }
         }
         if ack != fwd.lastack {
@@ -330,10 +316,10 @@ impl Conversation {
             // A plain comparison in Wireshark, not a sequence-space one.
             if rev.maxseqtobeacked > rev.nextseq {
                 rev.maxseqtobeacked = rev.nextseq;
-                ta.set(TcpAnalysis::AckLostSegment);
+                ta.insert(TcpAnalysis::AckLostSegment);
             } else {
                 if rev.dupacknum == 0 {
-                    ta.set(TcpAnalysis::AckLostSegment);
+                    ta.insert(TcpAnalysis::AckLostSegment);
                 }
                 rev.dupacknum = -1;
             }
@@ -341,7 +327,7 @@ impl Conversation {
 
         // Data, a SYN or a FIN that does not advance the sequence number.
         'resent: {
-            if !(seglen > 0 || f.syn || f.fin) || ta.has(TcpAnalysis::KeepAlive) {
+            if !(seglen > 0 || f.syn || f.fin) || ta.contains(TcpAnalysis::KeepAlive) {
                 break 'resent;
             }
             let mut not_advanced = fwd.nextseq != 0 && lt_seq(seq, fwd.nextseq);
@@ -351,8 +337,8 @@ impl Conversation {
                 not_advanced = false;
             }
             if seglen > 0 && rev.lastack != 0 && le_seq(seq.wrapping_add(seglen), rev.lastack) {
-                ta.set(TcpAnalysis::SpuriousRetransmission);
-                ta.set(TcpAnalysis::Retransmission);
+                ta.insert(TcpAnalysis::SpuriousRetransmission);
+                ta.insert(TcpAnalysis::Retransmission);
                 break 'resent;
             }
             let since_ack = now_ns.wrapping_sub(rev.lastack_ns);
@@ -361,8 +347,8 @@ impl Conversation {
                 && rev.lastack == seq
                 && since_ack < FAST_RETRANSMISSION_NS
             {
-                ta.set(TcpAnalysis::FastRetransmission);
-                ta.set(TcpAnalysis::Retransmission);
+                ta.insert(TcpAnalysis::FastRetransmission);
+                ta.insert(TcpAnalysis::Retransmission);
                 break 'resent;
             }
             let since_highest = now_ns.wrapping_sub(fwd.nextseq_ns);
@@ -375,15 +361,15 @@ impl Conversation {
                 .wrapping_add(seglen)
                 .wrapping_add(u32::from(f.syn || f.fin));
             if not_advanced && since_highest < threshold && fwd.nextseq != end {
-                ta.set(TcpAnalysis::OutOfOrder);
+                ta.insert(TcpAnalysis::OutOfOrder);
                 break 'resent;
             }
             if not_advanced {
-                ta.set(TcpAnalysis::Retransmission);
+                ta.insert(TcpAnalysis::Retransmission);
             }
         }
 
-        let probe = ta.has(TcpAnalysis::ZeroWindowProbe);
+        let probe = ta.contains(TcpAnalysis::ZeroWindowProbe);
         let mut nextseq = seq.wrapping_add(seglen);
         // A SYN or FIN counts as a byte only when the segment is listed.
         if (seglen > 0 || f.syn || f.fin) && fwd.unacked.len() < MAX_UNACKED {
@@ -402,7 +388,7 @@ impl Conversation {
         fwd.window = window;
         fwd.lastack = ack;
         fwd.lastack_ns = now_ns;
-        fwd.last_keep_alive = ta.has(TcpAnalysis::KeepAlive);
+        fwd.last_keep_alive = ta.contains(TcpAnalysis::KeepAlive);
         fwd.last_zero_window_probe = probe;
         // The other direction's segments this acknowledges are done with
         // (the ACK flag is not looked at, as in Wireshark); one it covers

@@ -66,7 +66,7 @@
 //!   receiver }`: the TCP state of each end of one conversation as its
 //!   segments show it ([`EndState`]: SYN_SENT to TIME_WAIT and CLOSED), and
 //!   what a capture cannot see of it (module `states`).
-//! - [`Analyzer`]`::observe(&Packet) -> Vec<TcpAnalysis>` (feature
+//! - [`Analyzer`]`::observe(&Packet) -> TcpAnalyses` (feature
 //!   `protocol`): Wireshark's `tcp.analysis.*` flags for each packet of one
 //!   capture, fed in capture order (module `analysis`).
 //! - [`Endpoints`] (feature `protocol`): sockets' addresses and the rule

@@ -4,7 +4,8 @@
 //!
 //! Run it with `cargo xtask bench`, or `cargo bench -p sockscope-e2e --bench
 //! ui_scale` with `SOCKSCOPE_BIN` and `SOCKSCOPE_DIST` set as for the
-//! browser tests.
+//! browser tests; `SOCKSCOPE_UI_CASES=1m` (or any of `100k,graph,1m,motion`)
+//! runs only the cases named.
 //!
 //! The same traffic is written twice, as a JSON event log and as a classic
 //! pcap: ten loopback connections one after another, each a handshake,
@@ -33,6 +34,10 @@
 //! worker included; `sockscope_e2e::memory` says why the proportional
 //! figure is the one to compare).
 //!
+//! The page's own share of that memory is read too: its WebAssembly
+//! memory (with `&bench` in its address the page puts it on `window`)
+//! and its JavaScript heap.
+//!
 //! Then motion: the gaps between frames while the player plays, with every
 //! new row travelling in: a lesson's recording (lesson 03) at 1× for eight
 //! seconds, and a 10,000-event session (the same traffic, cut to 10,000
@@ -49,7 +54,7 @@ use sockscope_e2e::memory::{Renderers, megabytes};
 use sockscope_e2e::paths::TempDir;
 use sockscope_e2e::{Browser, HarnessError, Result, Session};
 use sockscope_shared::{
-    Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpFlags, TcpOptions,
+    Bytes, Direction, Event, EventKind, Segment, SegmentEvent, TcpAnalyses, TcpFlags, TcpOptions,
 };
 
 const PACKETS: u32 = 100_000;
@@ -65,45 +70,113 @@ fn main() -> Result<()> {
     sockscope_e2e::bench::main("ui", run())
 }
 
+/// The cases, in the order run; `SOCKSCOPE_UI_CASES` (a comma-separated
+/// list of them) runs only those named, for measuring one change quickly.
+const CASES: [&str; 4] = ["100k", "graph", "1m", "motion"];
+
 async fn run() -> Result<()> {
+    let chosen = chosen_cases()?;
+    let runs = |case: &str| chosen.iter().any(|c| c == case);
     let dir = TempDir::new("sockscope-bench-ui")?;
-    let packets = traffic(PACKETS);
-    let log = dir.0.join("large-100k.json");
-    let json = serde_json::to_vec(&event_log(&packets))
-        .map_err(|e| HarnessError(format!("cannot encode the log: {e}")))?;
-    write(&log, &json)?;
-    let pcap = dir.0.join("large-100k.pcap");
-    write(&pcap, &pcap_file(&packets))?;
-
-    let played = dir.0.join("played-10k.json");
-    let json = serde_json::to_vec(&event_log(&traffic(PLAYED)))
-        .map_err(|e| HarnessError(format!("cannot encode the log: {e}")))?;
-    write(&played, &json)?;
-
     let session = Session::start("bench-ui").await?;
     let b = &session.browser;
-    for (case, file) in [("json", &log), ("pcap", &pcap)] {
-        b.goto(&session.relay.url).await?;
-        measure(b, case, file, PACKETS).await?;
+    if runs("100k") {
+        let packets = traffic(PACKETS);
+        let log = dir.0.join("large-100k.json");
+        write(&log, &encode_log(&packets)?)?;
+        let pcap = dir.0.join("large-100k.pcap");
+        write(&pcap, &pcap_file(&packets))?;
+        for (case, file) in [("json", &log), ("pcap", &pcap)] {
+            b.goto(&session.relay.url).await?;
+            measure(b, case, file, PACKETS).await?;
+        }
     }
-    // One connection of 100,000 segments, for the time-sequence graph.
-    let one = dir.0.join("one-connection-100k.pcap");
-    write(&one, &pcap_file(&traffic_in(PACKETS, 1)))?;
-    b.goto(&session.relay.url).await?;
-    measure_graph(b, &one).await?;
-    let million = dir.0.join("large-1m.pcap");
-    write(&million, &pcap_file(&traffic(MILLION)))?;
-    b.goto(&session.relay.url).await?;
+    if runs("graph") {
+        // One connection of 100,000 segments, for the time-sequence graph.
+        let one = dir.0.join("one-connection-100k.pcap");
+        write(&one, &pcap_file(&traffic_in(PACKETS, 1)))?;
+        b.goto(&session.relay.url).await?;
+        measure_graph(b, &one).await?;
+    }
+    if runs("1m") {
+        let million = dir.0.join("large-1m.pcap");
+        write(&million, &pcap_file(&traffic(MILLION)))?;
+        measure_million(b, &session.relay.url, &million).await?;
+    }
+    if runs("motion") {
+        let played = dir.0.join("played-10k.json");
+        write(&played, &encode_log(&traffic(PLAYED))?)?;
+        // A lesson's recording, played at 1×.
+        b.goto(&format!("{}&log=03-sticky-small-sends", session.relay.url))
+            .await?;
+        b.wait(
+            "the recording",
+            "document.querySelectorAll('#ladder .row').length > 10",
+        )
+        .await?;
+        measure_playing(b, "lesson 03", "1×").await?;
+        // 10,000 events, played at 4×.
+        b.goto(&session.relay.url).await?;
+        b.wait("the open button", "document.querySelector('#open-file')")
+            .await?;
+        let input = b.client.find(Locator::Css("#open-file")).await?;
+        input.send_keys(&played.display().to_string()).await?;
+        b.wait_for(
+            "10,000 rows",
+            &format!("document.querySelector('#ladder')?.dataset.rows === '{PLAYED}'"),
+            Duration::from_secs(60),
+        )
+        .await?;
+        measure_playing(b, "10,000 events", "4×").await?;
+    }
+    session.finish().await
+}
+
+/// The cases `SOCKSCOPE_UI_CASES` names, or all of them.
+fn chosen_cases() -> Result<Vec<String>> {
+    let Ok(list) = std::env::var("SOCKSCOPE_UI_CASES") else {
+        return Ok(CASES.iter().map(|c| (*c).to_owned()).collect());
+    };
+    let chosen: Vec<String> = list.split(',').map(|c| c.trim().to_owned()).collect();
+    match chosen.iter().find(|c| !CASES.contains(&c.as_str())) {
+        Some(unknown) => Err(HarnessError(format!(
+            "SOCKSCOPE_UI_CASES names {unknown:?}; the cases are {}",
+            CASES.join(", ")
+        ))),
+        None => Ok(chosen),
+    }
+}
+
+fn encode_log(packets: &[Packet]) -> Result<Vec<u8>> {
+    serde_json::to_vec(&event_log(packets))
+        .map_err(|e| HarnessError(format!("cannot encode the log: {e}")))
+}
+
+/// A million packets from a pcap: the timings of [`measure`], then the
+/// memory the renderers hold with the million open against the page
+/// blank before it, and of that the page's own: its WebAssembly memory
+/// (the high-water mark of its heap: wasm memory never shrinks) and the
+/// JavaScript heap in use.
+async fn measure_million(b: &Browser, url: &str, million: &Path) -> Result<()> {
+    // `bench` puts the page's wasm memory where this can read it.
+    b.goto(&format!("{url}&bench")).await?;
     b.wait_connected().await?;
     let blank = Renderers::now();
-    measure(b, "pcap 1M", &million, MILLION).await?;
+    let blank_page = page_memory(b).await?;
+    measure(b, "pcap 1M", million, MILLION).await?;
     // Read once, so the line for people and the figure agree.
     let opened = Renderers::now();
+    let opened_page = page_memory(b).await?;
     println!(
         "ui pcap 1M: Chromium's renderers hold {} with the million open; {} with the page \
-         blank before it",
+         blank before it; the page's wasm memory {} MB (blank {} MB), its JavaScript heap {} MB \
+         (blank {} MB)",
         opened.describe(),
-        blank.describe()
+        blank.describe(),
+        opened_page.wasm_mb,
+        blank_page.wasm_mb,
+        opened_page.js_heap_mb,
+        blank_page.js_heap_mb,
     );
     println!(
         "{}",
@@ -111,31 +184,38 @@ async fn run() -> Result<()> {
                "renderer_rss_mb": megabytes(opened.resident_bytes),
                "renderer_pss_mb": megabytes(opened.proportional_bytes),
                "blank_renderer_rss_mb": megabytes(blank.resident_bytes),
-               "blank_renderer_pss_mb": megabytes(blank.proportional_bytes)})
+               "blank_renderer_pss_mb": megabytes(blank.proportional_bytes),
+               "page_wasm_mb": opened_page.wasm_mb,
+               "blank_page_wasm_mb": blank_page.wasm_mb,
+               "page_js_heap_mb": opened_page.js_heap_mb,
+               "blank_page_js_heap_mb": blank_page.js_heap_mb})
     );
-    // A lesson's recording, played at 1×.
-    b.goto(&format!("{}&log=03-sticky-small-sends", session.relay.url))
+    Ok(())
+}
+
+/// The page's own memory, in megabytes.
+struct PageMemory {
+    wasm_mb: u64,
+    js_heap_mb: u64,
+}
+
+async fn page_memory(b: &Browser) -> Result<PageMemory> {
+    let wasm = b
+        .wait(
+            "the page's wasm memory",
+            "window.sockscopeWasmMemory && window.sockscopeWasmMemory.buffer.byteLength",
+        )
         .await?;
-    b.wait(
-        "the recording",
-        "document.querySelectorAll('#ladder .row').length > 10",
-    )
-    .await?;
-    measure_playing(b, "lesson 03", "1×").await?;
-    // 10,000 events, played at 4×.
-    b.goto(&session.relay.url).await?;
-    b.wait("the open button", "document.querySelector('#open-file')")
-        .await?;
-    let input = b.client.find(Locator::Css("#open-file")).await?;
-    input.send_keys(&played.display().to_string()).await?;
-    b.wait_for(
-        "10,000 rows",
-        &format!("document.querySelector('#ladder')?.dataset.rows === '{PLAYED}'"),
-        Duration::from_secs(60),
-    )
-    .await?;
-    measure_playing(b, "10,000 events", "4×").await?;
-    session.finish().await
+    let heap = b.eval("performance.memory.usedJSHeapSize").await?;
+    let mb = |v: &Value| {
+        v.as_u64()
+            .map(megabytes)
+            .ok_or_else(|| HarnessError(format!("the page gave {v} for a memory size")))
+    };
+    Ok(PageMemory {
+        wasm_mb: mb(&wasm)?,
+        js_heap_mb: mb(&heap)?,
+    })
 }
 
 /// Plays the session shown from its first step at `speed`, and reports
@@ -488,8 +568,8 @@ fn event_log(packets: &[Packet]) -> Vec<Event> {
                 t_us: t_us(n),
                 kind: EventKind::Segment(SegmentEvent {
                     conn: p.conn,
-                    src,
-                    dst,
+                    src: src.into(),
+                    dst: dst.into(),
                     direction: if p.forward {
                         Direction::Forward
                     } else {
@@ -499,7 +579,7 @@ fn event_log(packets: &[Packet]) -> Vec<Event> {
                     to_socket: None,
                     tap: None,
                     crossing: None,
-                    analysis: Vec::new(),
+                    analysis: TcpAnalyses::NONE,
                     segment: Segment::Tcp {
                         flags: p.flags,
                         seq: p.seq,

@@ -43,7 +43,7 @@ use serde::de::IgnoredAny;
 use sockscope::events::{self, EventRx};
 use sockscope_shared::{
     Bytes, Call, CallEvent, CallResult, Direction, EventKind, Framing, Segment, SegmentEvent,
-    TcpFlags, TcpOptions, TcpState, Timestamps, Transport,
+    TcpAnalyses, TcpFlags, TcpOptions, TcpState, Timestamps, Transport,
 };
 use tokio::sync::oneshot;
 
@@ -218,7 +218,7 @@ fn sample_events() -> Vec<EventKind> {
             to_socket: Some(if forward { 3 } else { 2 }),
             tap: None,
             crossing: None,
-            analysis: Vec::new(),
+            analysis: TcpAnalyses::NONE,
             segment: Segment::Tcp {
                 flags,
                 seq: 3_141_592_653,

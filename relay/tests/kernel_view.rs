@@ -53,7 +53,7 @@ async fn settled_info(page: &mut Client, socket: u32) -> TcpInfo {
         last = Some(event);
     }
     match last.map(|e| e.kind) {
-        Some(EventKind::TcpInfo { info, .. }) => info,
+        Some(EventKind::TcpInfo { info, .. }) => *info,
         other => panic!("no tcp_info event for socket {socket}: {other:?}"),
     }
 }

@@ -27,7 +27,7 @@ use lab_witness::{Wire, Witness, newest_lab};
 use lesson_run::{LessonRun, port_of, shipped};
 use sockscope_shared::{
     Call, CallResult, Command, EventKind, PathFate, Segment, SegmentEvent, StepAction, Tap,
-    TcpAnalysis,
+    TcpAnalyses, TcpAnalysis,
 };
 
 /// Labs are built one at a time (see the module's documentation).
@@ -198,7 +198,7 @@ impl Ran {
                     socket: Some(s),
                     info,
                     ..
-                } if *s == client => Some(info),
+                } if *s == client => Some(&**info),
                 _ => None,
             })
             .collect()
@@ -283,7 +283,7 @@ impl Ran {
 }
 
 fn flagged(segment: &Tcp<'_>, flags: &[TcpAnalysis]) -> bool {
-    segment.event.analysis.iter().any(|a| flags.contains(a))
+    segment.event.analysis.iter().any(|a| flags.contains(&a))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -402,10 +402,10 @@ async fn a_lost_segment_is_fast_retransmitted_after_duplicate_acks_with_sack() {
             .iter()
             .filter(|e| matches!(e.kind, sockscope_shared::EventKind::PathDrop(_)))
             .collect();
-        let sent: Vec<(u32, u32, Option<u64>, Vec<TcpAnalysis>)> = ran
+        let sent: Vec<(u32, u32, Option<u64>, TcpAnalyses)> = ran
             .tcp(Tap::Client, true)
             .iter()
-            .map(|s| (s.rel_seq, s.len, s.event.crossing, s.event.analysis.clone()))
+            .map(|s| (s.rel_seq, s.len, s.event.crossing, s.event.analysis))
             .collect();
         panic!(
             "the seed should lose exactly one packet: {drops:?}; every drop: {all:?}; sent {sent:?}"

@@ -45,7 +45,7 @@ async fn set_path(page: &mut Client, path: serde_json::Value) -> sockscope_share
         })
         .await;
     match event.kind {
-        EventKind::Path(state) => state,
+        EventKind::Path(state) => *state,
         other => panic!("set_path was refused: {other:?}"),
     }
 }

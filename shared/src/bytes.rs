@@ -115,7 +115,7 @@ impl Bytes {
     /// The same payload without its bytes: its length only.
     pub fn let_go(&self) -> Bytes {
         Bytes {
-            kept: Arc::from([]),
+            kept: Arc::default(),
             let_go: self.len(),
         }
     }
@@ -129,7 +129,7 @@ impl Bytes {
             Bytes::from(&self.kept[..len])
         } else {
             Bytes {
-                kept: Arc::from([]),
+                kept: Arc::default(),
                 let_go: len,
             }
         }
@@ -160,17 +160,20 @@ pub fn ascii_lossy(bytes: &[u8]) -> String {
 
 impl From<Vec<u8>> for Bytes {
     fn from(v: Vec<u8>) -> Self {
-        Bytes {
-            kept: v.into(),
-            let_go: 0,
-        }
+        Bytes::from(v.as_slice())
     }
 }
 
 impl From<&[u8]> for Bytes {
     fn from(v: &[u8]) -> Self {
         Bytes {
-            kept: v.into(),
+            // An empty slice's `Arc::default()` is one shared value, not
+            // an allocation: half of a capture's segments are bare ACKs.
+            kept: if v.is_empty() {
+                Arc::default()
+            } else {
+                v.into()
+            },
             let_go: 0,
         }
     }
@@ -302,7 +305,7 @@ impl<'de> Deserialize<'de> for Bytes {
                 let len =
                     usize::try_from(len).map_err(|_| A::Error::custom("not_kept is too large"))?;
                 Ok(Bytes {
-                    kept: Arc::from([]),
+                    kept: Arc::default(),
                     let_go: len,
                 })
             }
@@ -340,6 +343,16 @@ mod tests {
     fn hex_round_trips_every_byte() {
         let all = Bytes::from((0..=255).collect::<Vec<u8>>());
         assert_eq!(Bytes::from_hex(&all.to_hex()), Ok(all));
+    }
+
+    #[test]
+    fn empty_payloads_share_one_value() {
+        let from_hex = Bytes::from_hex("").unwrap();
+        let from_vec = Bytes::from(Vec::new());
+        assert!(from_hex.is_empty() && from_vec.is_empty());
+        assert!(Arc::ptr_eq(&from_hex.kept, &from_vec.kept));
+        let some = Bytes::from(&b"x"[..]);
+        assert!(!Arc::ptr_eq(&some.kept, &from_vec.kept));
     }
 
     #[test]

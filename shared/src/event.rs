@@ -83,7 +83,10 @@ pub enum EventKind {
         local: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer: Option<String>,
-        info: TcpInfo,
+        /// Boxed, as are the other large and rare kinds' contents: an
+        /// event is as large as its largest kind, and a capture holds a
+        /// million segments.
+        info: Box<TcpInfo>,
     },
     /// When the last byte of a send() left for the device, or was
     /// covered by the peer's cumulative ACK, as the kernel stamped it
@@ -121,11 +124,11 @@ pub enum EventKind {
     /// ```
     Lagged { dropped: u64 },
     /// The path in force: loopback or a lab (`path.rs`).
-    Path(PathState),
+    Path(Box<PathState>),
     /// A packet the lab's path dropped, duplicated or reordered.
     PathDrop(PathDrop),
     /// The lab path's counts.
-    PathStats(PathCounts),
+    PathStats(Box<PathCounts>),
 }
 
 impl EventKind {
@@ -371,7 +374,7 @@ impl CallResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Segment, TcpFlags, TcpOptions};
+    use crate::{Segment, TcpAnalyses, TcpFlags, TcpOptions};
 
     fn round_trip(event: Event) -> String {
         let json = serde_json::to_string(&event).unwrap();
@@ -451,7 +454,7 @@ mod tests {
                 to_socket: None,
                 tap: None,
                 crossing: None,
-                analysis: Vec::new(),
+                analysis: TcpAnalyses::NONE,
                 segment: Segment::Tcp {
                     flags: TcpFlags {
                         syn: true,

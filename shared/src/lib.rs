@@ -27,6 +27,7 @@
 mod bytes;
 mod command;
 mod decode;
+mod endpoint;
 mod error;
 mod event;
 pub mod frame;
@@ -34,6 +35,7 @@ mod lesson;
 mod limits;
 mod path;
 mod segment;
+mod tcp_analysis;
 mod tcp_info;
 mod tcp_state;
 #[cfg(test)]
@@ -42,6 +44,7 @@ mod wrong_answers;
 pub use bytes::{Bytes, HexError, ascii_lossy};
 pub use command::{Command, Framing, Payload, Request, ShutdownHow, SocketOption};
 pub use decode::{DecodeError, DecodeErrorKind, Field, Found, RequestError};
+pub use endpoint::Endpoint;
 pub use error::{CommandError, ErrorCode, Limit, OsError};
 pub use event::{
     Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SendStage,
@@ -54,9 +57,9 @@ pub use path::{
     PathPreset, PathRequest, PathSettingError, PathSettings, PathState, Tap,
 };
 pub use segment::{
-    Direction, SackBlock, Segment, SegmentEvent, TcpAnalysis, TcpFlags, TcpOptions, Timestamps,
-    UdpDatagram,
+    Direction, SackBlock, Segment, SegmentEvent, TcpFlags, TcpOptions, Timestamps, UdpDatagram,
 };
+pub use tcp_analysis::{TcpAnalyses, TcpAnalysis};
 pub use tcp_info::{CaState, TcpInfo};
 pub use tcp_state::TcpState;
 

@@ -18,15 +18,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Bytes, SocketId, Tap};
+use crate::{Bytes, Endpoint, SocketId, Tap, TcpAnalyses};
 
 /// One packet of a watched or relay-owned conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentEvent {
     /// The conversation this belongs to, numbered from 1 per session.
     pub conn: u32,
-    pub src: String,
-    pub dst: String,
+    pub src: Endpoint,
+    pub dst: Endpoint,
     pub direction: Direction,
     /// The relay's socket that sent this, when the sender is one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,97 +46,10 @@ pub struct SegmentEvent {
     pub crossing: Option<u64>,
     /// What Wireshark's TCP analysis says of this segment, as seen at this
     /// capture point (`tcp.analysis.*`).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_none"
-    )]
-    pub analysis: Vec<TcpAnalysis>,
+    #[serde(default, skip_serializing_if = "TcpAnalyses::is_empty")]
+    pub analysis: TcpAnalyses,
     #[serde(flatten)]
     pub segment: Segment,
-}
-
-/// `null` read as no flags, as the event decoder reads it.
-fn null_as_none<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<TcpAnalysis>, D::Error> {
-    Ok(Option::<Vec<TcpAnalysis>>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// Wireshark's TCP analysis flags, named as its `tcp.analysis.*` fields:
-/// what a segment means in its connection's history, as a capture at one
-/// point can tell it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TcpAnalysis {
-    /// Sequence numbers sent before, sent again.
-    Retransmission,
-    /// A retransmission after duplicate ACKs asked for it.
-    FastRetransmission,
-    /// A retransmission of data the receiver had already acknowledged.
-    SpuriousRetransmission,
-    /// Sequence numbers lower than ones already seen, not sent before.
-    OutOfOrder,
-    /// A gap: the segment before this one was never seen here.
-    LostSegment,
-    /// An ACK for data never seen here.
-    AckLostSegment,
-    /// The same ACK again, with no data and the same window.
-    DuplicateAck,
-    /// A receive window of zero: the sender must stop.
-    ZeroWindow,
-    /// One byte sent into a zero window to ask whether it reopened.
-    ZeroWindowProbe,
-    /// The answer to a zero-window probe.
-    ZeroWindowProbeAck,
-    /// The same numbers with a different window, and no data.
-    WindowUpdate,
-    /// The sender has filled the receiver's advertised window.
-    WindowFull,
-    /// One byte (or none) below the next sequence number: are you there?
-    KeepAlive,
-    /// The answer to a keep-alive.
-    KeepAliveAck,
-}
-
-impl TcpAnalysis {
-    /// Every flag, in the order Wireshark's expert info lists them.
-    pub const ALL: [TcpAnalysis; 14] = [
-        TcpAnalysis::Retransmission,
-        TcpAnalysis::FastRetransmission,
-        TcpAnalysis::SpuriousRetransmission,
-        TcpAnalysis::OutOfOrder,
-        TcpAnalysis::LostSegment,
-        TcpAnalysis::AckLostSegment,
-        TcpAnalysis::DuplicateAck,
-        TcpAnalysis::ZeroWindow,
-        TcpAnalysis::ZeroWindowProbe,
-        TcpAnalysis::ZeroWindowProbeAck,
-        TcpAnalysis::WindowUpdate,
-        TcpAnalysis::WindowFull,
-        TcpAnalysis::KeepAlive,
-        TcpAnalysis::KeepAliveAck,
-    ];
-
-    /// The name of Wireshark's field, without `tcp.analysis.`.
-    pub fn field(self) -> &'static str {
-        match self {
-            TcpAnalysis::Retransmission => "retransmission",
-            TcpAnalysis::FastRetransmission => "fast_retransmission",
-            TcpAnalysis::SpuriousRetransmission => "spurious_retransmission",
-            TcpAnalysis::OutOfOrder => "out_of_order",
-            TcpAnalysis::LostSegment => "lost_segment",
-            TcpAnalysis::AckLostSegment => "ack_lost_segment",
-            TcpAnalysis::DuplicateAck => "duplicate_ack",
-            TcpAnalysis::ZeroWindow => "zero_window",
-            TcpAnalysis::ZeroWindowProbe => "zero_window_probe",
-            TcpAnalysis::ZeroWindowProbeAck => "zero_window_probe_ack",
-            TcpAnalysis::WindowUpdate => "window_update",
-            TcpAnalysis::WindowFull => "window_full",
-            TcpAnalysis::KeepAlive => "keep_alive",
-            TcpAnalysis::KeepAliveAck => "keep_alive_ack",
-        }
-    }
 }
 
 /// Which way a packet went within its conversation.

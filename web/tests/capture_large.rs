@@ -48,8 +48,8 @@ fn large_session() -> Vec<Event> {
             t_us,
             kind: EventKind::Segment(SegmentEvent {
                 conn,
-                src,
-                dst,
+                src: src.into(),
+                dst: dst.into(),
                 direction: if forward {
                     Direction::Forward
                 } else {
@@ -59,7 +59,7 @@ fn large_session() -> Vec<Event> {
                 to_socket: None,
                 tap: None,
                 crossing: None,
-                analysis: Vec::new(),
+                analysis: sockscope_shared::TcpAnalyses::NONE,
                 segment: Segment::Tcp {
                     flags: TcpFlags {
                         syn: has("SYN"),

@@ -94,7 +94,7 @@ fn analysis_flags_come_from_both_copies() {
         .map(|row| {
             (
                 row.label(&model, Numbers::Relative),
-                model.analysis_of(row.at),
+                model.analysis_of(row.at).iter().collect::<Vec<_>>(),
             )
         })
         .filter(|(_, flags)| !flags.is_empty())

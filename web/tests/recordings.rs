@@ -400,7 +400,11 @@ fn player_steps_walk_the_rows_and_states_follow_the_cursor() {
     assert_eq!(diagram.rows.len(), model.steps.len());
     // Socket 2 was ESTABLISHED when it sent, TIME_WAIT at the end.
     let client = model.sockets.get(2).unwrap();
-    let first_send = model.steps[diagram.rows.iter().position(|r| r.index == 10).unwrap()];
+    let first_send = model.steps[diagram
+        .rows
+        .iter()
+        .position(|r| model.events[r.at].index == 10)
+        .unwrap()];
     assert_eq!(client.state_at(first_send), Some(TcpState::Established));
     assert_eq!(
         client.state_at(model.events.len() - 1),

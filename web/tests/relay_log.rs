@@ -54,7 +54,11 @@ fn rows_follow_time_not_arrival() {
         .position(|l| l.starts_with("connect("))
         .unwrap();
     assert!(syn < connect, "{labels:#?}");
-    let times: Vec<u64> = diagram.rows.iter().map(|r| r.t_us).collect();
+    let times: Vec<u64> = diagram
+        .rows
+        .iter()
+        .map(|r| model.events[r.at].t_us)
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
 }
 

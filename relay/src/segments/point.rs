@@ -310,8 +310,8 @@ impl CapturePoint {
         let segment = sockscope_capture::to_segment(packet, &tracked);
         SegmentEvent {
             conn: tracked.conn,
-            src: packet.src.to_string(),
-            dst: packet.dst.to_string(),
+            src: packet.src.to_string().into(),
+            dst: packet.dst.to_string().into(),
             direction: if tracked.forward {
                 Direction::Forward
             } else {

@@ -150,12 +150,13 @@ impl Session {
                 .set_path(config.path.clone())
                 .map_err(|error| Refusal::new(ErrorCode::Internal, error.to_string()))?;
             now.state = path_state(asked.request, &request, Some((settings, &now.lab)));
-            self.events.emit(EventKind::Path(now.state.clone()));
+            self.events
+                .emit(EventKind::Path(Box::new(now.state.clone())));
             return Ok(());
         }
         if matches!(self.path, SessionPath::Loopback) && settings.is_none() {
             let state = path_state(asked.request, &request, None);
-            self.events.emit(EventKind::Path(state));
+            self.events.emit(EventKind::Path(Box::new(state)));
             return Ok(());
         }
         let open = self.sockets.len() + self.connecting.len() + self.opening.len();
@@ -174,7 +175,7 @@ impl Session {
             self.capture =
                 SessionCapture::new(&self.capture_state, &self.config, self.events.clone());
             let state = path_state(asked.request, &request, None);
-            self.events.emit(EventKind::Path(state));
+            self.events.emit(EventKind::Path(Box::new(state)));
             return Ok(());
         };
         self.path = SessionPath::Building;
@@ -205,7 +206,9 @@ impl Session {
                 path = request.path.id(),
                 "a session moved onto a network lab"
             );
-            session.events.emit(EventKind::Path(state.clone()));
+            session
+                .events
+                .emit(EventKind::Path(Box::new(state.clone())));
             session.lingering.set_lab(Some(Arc::clone(&lab)));
             session.path = SessionPath::Lab(Box::new(LabNow {
                 reports: lab.take_events(),
@@ -256,7 +259,7 @@ impl Session {
                 let counts = to_counts(now.lab.stats());
                 if counts != now.counts {
                     now.counts = counts;
-                    self.events.emit(EventKind::PathStats(counts));
+                    self.events.emit(EventKind::PathStats(Box::new(counts)));
                 }
             }
         }

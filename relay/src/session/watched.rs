@@ -130,7 +130,7 @@ impl Watched {
                 socket: None,
                 local: Some(local.to_string()),
                 peer: Some(peer.to_string()),
-                info,
+                info: Box::new(info),
             });
         }
         // Gone from the table: forgotten, so a new connection on the same

@@ -139,7 +139,7 @@ impl Reporter {
                 socket: Some(self.socket),
                 local: None,
                 peer: None,
-                info,
+                info: Box::new(info),
             },
         );
     }

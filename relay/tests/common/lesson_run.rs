@@ -136,7 +136,9 @@ impl LessonRun {
             self.pump(deadline).await;
             for event in &self.events {
                 match &event.kind {
-                    EventKind::Path(state) if state.request == Some(id) => return Ok(state.clone()),
+                    EventKind::Path(state) if state.request == Some(id) => {
+                        return Ok((**state).clone());
+                    }
                     EventKind::CommandError(e) if e.request == Some(id) => {
                         return Err(format!("{:?}: {}", e.code, e.message));
                     }
@@ -301,7 +303,7 @@ impl LessonRun {
                 }
             }
             EventKind::Path(state) => {
-                outcome.path = Some(state.clone());
+                outcome.path = Some((**state).clone());
                 (true, None)
             }
             EventKind::CommandError(error) => {

@@ -42,7 +42,7 @@ use super::reader::{Word, need, read_then_assemble, unknown};
 use crate::{
     Bytes, Call, CallEvent, Capabilities, CommandError, Direction, ErrorCode, Event, EventKind,
     Framing, Hello, LabPath, Limit, Limits, LinkCounts, PathCounts, PathDrop, PathFate, PathPreset,
-    PathState, SendStage, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalysis, TcpFlags, TcpInfo,
+    PathState, SendStage, ShutdownHow, SocketId, SocketOption, Tap, TcpAnalyses, TcpFlags, TcpInfo,
     TcpOptions, TcpState, Transport, WaitReason, WaitingCall,
 };
 
@@ -149,7 +149,7 @@ pub(super) struct WireEvent<'a> {
     pub(super) payload: Option<Bytes>,
     pub(super) tap: Option<Tap>,
     pub(super) crossing: Option<u64>,
-    pub(super) analysis: Option<Vec<TcpAnalysis>>,
+    pub(super) analysis: Option<TcpAnalyses>,
 
     // path, path_drop, path_stats
     pub(super) path: Option<PathPreset>,
@@ -206,7 +206,7 @@ impl WireEvent<'_> {
                     socket: self.socket.take(),
                     local: self.local.take(),
                     peer: self.peer.take(),
-                    info: need(self.info.take(), c, "info")?,
+                    info: Box::new(need(self.info.take(), c, "info")?),
                 }
             }
             "send_time" => {
@@ -226,12 +226,12 @@ impl WireEvent<'_> {
             "lagged" => EventKind::Lagged {
                 dropped: need(self.dropped.take(), "lagged event", "dropped")?,
             },
-            "path" => EventKind::Path(PathState {
+            "path" => EventKind::Path(Box::new(PathState {
                 request: self.request.take(),
                 path: need(self.path.take(), "path event", "path")?,
                 seed: need(self.seed.take(), "path event", "seed")?,
                 lab: self.lab.take(),
-            }),
+            })),
             "path_drop" => {
                 let c = "path_drop event";
                 EventKind::PathDrop(PathDrop {
@@ -243,10 +243,10 @@ impl WireEvent<'_> {
             }
             "path_stats" => {
                 let c = "path_stats event";
-                EventKind::PathStats(PathCounts {
+                EventKind::PathStats(Box::new(PathCounts {
                     client_to_server: need(self.client_to_server.take(), c, "client_to_server")?,
                     server_to_client: need(self.server_to_client.take(), c, "server_to_client")?,
-                })
+                }))
             }
             other => return Err(unknown("", "event", other, EVENTS)),
         };

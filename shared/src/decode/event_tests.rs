@@ -350,14 +350,14 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
             to_socket: Some(3),
             tap: Some(crate::Tap::Server),
             crossing: Some(7),
-            analysis: vec![
+            analysis: crate::TcpAnalyses::from([
                 crate::TcpAnalysis::Retransmission,
                 crate::TcpAnalysis::DuplicateAck,
-            ],
+            ]),
             segment,
         }));
     }
-    kinds.push(EventKind::Path(crate::PathState {
+    kinds.push(EventKind::Path(Box::new(crate::PathState {
         request: Some(2),
         path: crate::PathPreset::Wifi,
         seed: 9,
@@ -372,27 +372,27 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
                 ipv6: None,
             },
         }),
-    }));
-    kinds.push(EventKind::Path(crate::PathState {
+    })));
+    kinds.push(EventKind::Path(Box::new(crate::PathState {
         request: None,
         path: crate::PathPreset::Loopback,
         seed: 0,
         lab: None,
-    }));
+    })));
     kinds.push(EventKind::PathDrop(crate::PathDrop {
         crossing: Some(57),
         tap: crate::Tap::Client,
         fate: crate::PathFate::QueueOverflow,
         len: 1500,
     }));
-    kinds.push(EventKind::PathStats(crate::PathCounts {
+    kinds.push(EventKind::PathStats(Box::new(crate::PathCounts {
         client_to_server: crate::LinkCounts {
             received: 10,
             lost: 2,
             ..crate::LinkCounts::default()
         },
         server_to_client: crate::LinkCounts::default(),
-    }));
+    })));
     for capture in &captures {
         kinds.push(EventKind::Capture(capture.clone()));
         kinds.push(EventKind::Hello(Hello {
@@ -428,13 +428,13 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
         socket: Some(3),
         local: None,
         peer: None,
-        info: info.clone(),
+        info: Box::new(info.clone()),
     });
     kinds.push(EventKind::TcpInfo {
         socket: None,
         local: Some("127.0.0.1:9527".into()),
         peer: Some("127.0.0.1:41000".into()),
-        info,
+        info: Box::new(info),
     });
     kinds.push(EventKind::SendTime {
         socket: 2,

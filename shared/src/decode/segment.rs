@@ -5,7 +5,7 @@
 use super::error::DecodeError;
 use super::event::WireEvent;
 use super::reader::{need, unknown};
-use crate::{EventKind, Segment, SegmentEvent, UdpDatagram};
+use crate::{Endpoint, EventKind, Segment, SegmentEvent, UdpDatagram};
 
 /// The `proto` tags of a segment event.
 pub(super) const PROTOS: &[&str] = &["tcp", "udp", "icmp_port_unreachable"];
@@ -14,8 +14,9 @@ impl WireEvent<'_> {
     pub(super) fn segment(&mut self) -> Result<EventKind, DecodeError> {
         let c = "segment event";
         let conn = need(self.conn.take(), c, "conn")?;
-        let src = need(self.src.take(), c, "src")?;
-        let dst = need(self.dst.take(), c, "dst")?;
+        // Shared with the packets before that named the same ends.
+        let src = Endpoint::recent(&need(self.src.take(), c, "src")?);
+        let dst = Endpoint::recent(&need(self.dst.take(), c, "dst")?);
         let direction = need(self.direction.take(), c, "direction")?;
         let proto = need(self.proto.take(), c, "proto")?;
         let segment = match proto.as_str() {

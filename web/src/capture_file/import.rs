@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 use sockscope_capture::{Analyzer, LinkType, Packet, Tracked, Tracker, parse_packet};
-use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent, TcpAnalysis};
+use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent, TcpAnalyses};
 
 use super::comment::{self, SegmentMeta};
 use super::read::{self, Frame, Frames, Stop};
@@ -265,14 +265,14 @@ fn in_order(mut entries: Vec<Entry>) -> Vec<Event> {
 fn segment_event(
     packet: &Packet,
     tracked: Tracked,
-    analysis: Vec<TcpAnalysis>,
+    analysis: TcpAnalyses,
     meta: Option<&SegmentMeta>,
 ) -> SegmentEvent {
     let segment = sockscope_capture::to_segment(packet, &tracked);
     SegmentEvent {
         conn: meta.map_or(tracked.conn, |m| m.conn),
-        src: packet.src.to_string(),
-        dst: packet.dst.to_string(),
+        src: packet.src.to_string().into(),
+        dst: packet.dst.to_string().into(),
         direction: meta.map_or(
             if tracked.forward {
                 Direction::Forward

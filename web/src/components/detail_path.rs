@@ -99,7 +99,7 @@ pub fn analysis_fields(lang: Lang, model: &Model, at: usize) -> Html {
         html! {
             <ul class="analysis-list" id="detail-analysis">
                 { for flags.iter().map(|flag| html! {
-                    <li data-flag={flag.field()}><span class="flag-name">{ words::analysis_name(*flag) }</span>{ words::analysis_meaning(lang, *flag) }</li>
+                    <li data-flag={flag.field()}><span class="flag-name">{ words::analysis_name(flag) }</span>{ words::analysis_meaning(lang, flag) }</li>
                 }) }
             </ul>
         },

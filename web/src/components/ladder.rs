@@ -270,7 +270,10 @@ pub fn Ladder(props: &Props) -> Html {
     let width = columns.width(lanes);
     let room = rows.len().div_ceil(GROW_ROWS).max(1) * GROW_ROWS;
     let height = HEADER + room as f64 * ROW + 16.0;
-    let start = rows.first().map_or(0, |r| r.t_us);
+    let start = rows
+        .first()
+        .and_then(|r| model.events.get(r.at))
+        .map_or(0, |e| e.t_us);
     let drawn = if tall {
         scroll.rows(rows.len(), OVERSCAN)
     } else {
@@ -363,13 +366,21 @@ pub fn Ladder(props: &Props) -> Html {
             .enumerate()
             .filter_map(|(i, row)| {
                 let arrival = arrival_of(row)?;
-                let label = match model.events.get(row.at).map(|e| &e.kind) {
-                    Some(sockscope_shared::EventKind::Segment(seg)) => flight_label(seg),
-                    _ => return None,
+                let event = model.events.get(row.at)?;
+                let sockscope_shared::EventKind::Segment(seg) = &event.kind else {
+                    return None;
                 };
+                let label = flight_label(seg);
                 let reach = ladder_path::reach(model.crossing_mark(row.at).as_ref());
                 let colour = arrow_colour(row, &model.sends_of(row.at));
-                Flight::of(row, (first + i, columns), reach, label, colour, arrival)
+                Flight::of(
+                    (row, event.index),
+                    (first + i, columns),
+                    reach,
+                    label,
+                    colour,
+                    arrival,
+                )
             })
             .collect()
     };
@@ -416,10 +427,13 @@ pub fn Ladder(props: &Props) -> Html {
                     // more row would rebuild every row.
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height, columns) }</g>
-                    <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| html! {
-                        <LadderRow key={row.index.to_string()} row={row.clone()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
-                            crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {columns} {width} {start}
-                            current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
+                    <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {
+                        let (index, t_us) = model.events.get(row.at).map_or((0, 0), |e| (e.index, e.t_us));
+                        html! {
+                            <LadderRow key={index.to_string()} row={row.clone()} {index} {t_us} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
+                                crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {columns} {width} {start}
+                                current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
+                        }
                     }) }</g>
                     // Over the rows, so the current row's highlight does
                     // not hide a call still waiting.

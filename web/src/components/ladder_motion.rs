@@ -33,11 +33,12 @@ pub struct Flight {
 }
 
 impl Flight {
-    /// The flight of a packet row at `position` among the rows drawn, its
+    /// The flight of a packet row (and its event's `index`) at `position`
+    /// among the rows drawn, its
     /// lanes standing at `columns`, going
     /// `reach` of the way (1, or ½ for a dropped packet).
     pub fn of(
-        row: &Row,
+        (row, index): (&Row, u64),
         (position, columns): (usize, Columns),
         reach: f64,
         label: String,
@@ -51,7 +52,7 @@ impl Flight {
         let (x1, y1) = (columns.x(from), y + 20.0);
         let (x2, y2) = (columns.x(to), y + 38.0);
         Some(Flight {
-            index: row.index,
+            index,
             label,
             colour,
             from: (x1, y1),

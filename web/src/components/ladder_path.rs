@@ -8,7 +8,7 @@
 //! The lengths and words are worked out by plain functions, tested below;
 //! `ladder_rows.rs` calls the drawing functions for each packet row.
 
-use sockscope_shared::TcpAnalysis;
+use sockscope_shared::TcpAnalyses;
 use yew::prelude::*;
 
 use super::length::px;
@@ -99,16 +99,16 @@ pub fn crossing(lang: Lang, mark: &CrossingMark, from: (f64, f64), to: (f64, f64
 
 /// The analysis flags under an arrow, centred on `centre`, at `y` (their
 /// baseline).
-pub fn analysis(lang: Lang, flags: &[TcpAnalysis], centre: f64, y: f64) -> Html {
+pub fn analysis(lang: Lang, flags: TcpAnalyses, centre: f64, y: f64) -> Html {
     if flags.is_empty() {
         return html! {};
     }
-    let names: Vec<&str> = flags.iter().map(|f| words::analysis_name(*f)).collect();
+    let names: Vec<&str> = flags.iter().map(words::analysis_name).collect();
     let layout = flag_layout(&names, centre);
     html! {
         { for flags.iter().zip(names).zip(layout).map(|((flag, name), (x, w))| html! {
             <g class="analysis-flag" data-flag={flag.field()}>
-                <title>{ words::analysis_meaning(lang, *flag) }</title>
+                <title>{ words::analysis_meaning(lang, flag) }</title>
                 <rect x={px(x)} y={px(y - 10.5)} width={px(w)} height="14" rx="3" />
                 <text x={px(x + w / 2.0)} y={px(y)}>{ name }</text>
             </g>

@@ -9,7 +9,7 @@
 
 use yew::prelude::*;
 
-use sockscope_shared::{SocketId, TcpAnalysis};
+use sockscope_shared::{SocketId, TcpAnalyses};
 
 use super::ladder_motion::Arrival;
 use super::ladder_path;
@@ -115,7 +115,7 @@ fn elapsed(t_us: u64, start: u64) -> String {
 struct PacketNotes<'a> {
     lang: Lang,
     crossing: Option<&'a CrossingMark>,
-    analysis: &'a [TcpAnalysis],
+    analysis: TcpAnalyses,
     /// The arrow is drawn along its length as the packet arrives.
     arriving: bool,
 }
@@ -319,6 +319,9 @@ pub fn band(lang: Lang, band: &Band, first: usize, last: usize, width: f64) -> H
 #[derive(Properties, PartialEq)]
 pub struct RowProps {
     pub row: Row,
+    /// Its event's own `index` and time.
+    pub index: u64,
+    pub t_us: u64,
     /// What the row says (`Row::label`), worded only for the rows drawn.
     pub label: String,
     /// The sends whose bytes it wrote, carried or read: its colours,
@@ -329,7 +332,7 @@ pub struct RowProps {
     pub crossing: Option<CrossingMark>,
     /// Wireshark's TCP analysis of the packet (`Model::analysis_of`).
     #[prop_or_default]
-    pub analysis: Vec<TcpAnalysis>,
+    pub analysis: TcpAnalyses,
     /// The row's place among the rows drawn from the top.
     pub position: usize,
     pub lanes: usize,
@@ -372,11 +375,11 @@ pub fn LadderRow(props: &RowProps) -> Html {
     );
     let width = props.width;
     html! {
-        <g {class} data-step={row.step.to_string()} data-index={row.index.to_string()} data-label={label.clone()} {onclick}
+        <g {class} data-step={row.step.to_string()} data-index={props.index.to_string()} data-label={label.clone()} {onclick}
             style={props.arrival.map(Arrival::style)}>
             <rect class="row-bg" y={px(y)} />
-            <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(row.t_us, props.start) }</text>
-            { packet(row, label, &props.sends, (y, props.columns), PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: &props.analysis, arriving: props.arrival.is_some() }) }
+            <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(props.t_us, props.start) }</text>
+            { packet(row, label, &props.sends, (y, props.columns), PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: props.analysis, arriving: props.arrival.is_some() }) }
             { call(row, label, &props.sends, y, (props.lanes, props.columns)) }
             { states(row, y, (props.lanes, props.columns)) }
         </g>

@@ -192,8 +192,12 @@ impl Conversations {
                 if conv.ends[end].socket.is_none() {
                     conv.ends[end].socket = socket;
                 }
-                // The wire address is the precise one: keep it.
-                conv.ends[end].addr = if end == d { src } else { dst }.to_string();
+                // The wire address is the precise one: keep it (a copy
+                // only when it differs, not one per packet).
+                let wire = if end == d { src } else { dst };
+                if conv.ends[end].addr != wire {
+                    conv.ends[end].addr = wire.to_string();
+                }
             }
         }
         id

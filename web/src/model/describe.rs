@@ -295,7 +295,7 @@ mod tests {
             to_socket: Some(3),
             tap: None,
             crossing: None,
-            analysis: Vec::new(),
+            analysis: sockscope_shared::TcpAnalyses::NONE,
             segment: Segment::Tcp {
                 flags: TcpFlags {
                     psh: true,

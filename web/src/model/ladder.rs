@@ -93,11 +93,11 @@ pub struct StateMark {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub step: usize,
-    /// The event's position in the log.
+    /// The event's position in the log, where its own `index` (the key the
+    /// views use) and time are read: a capture has a million rows, and
+    /// each would otherwise hold sixteen bytes more of what its event
+    /// already says.
     pub at: usize,
-    /// The event's own `index` (the key the views use).
-    pub index: u64,
-    pub t_us: u64,
     pub kind: RowKind,
     pub states: Vec<StateMark>,
 }
@@ -302,12 +302,14 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
         lane
     };
     // The conversation and phase of each packet, by log position: indexed
-    // rather than hashed, a capture having a million of them.
-    let mut conversation_of: Vec<Option<usize>> = vec![None; model.events.len()];
+    // rather than hashed, a capture having a million of them, and in four
+    // bytes each rather than an `Option<usize>`'s eight.
+    const NO_CONVERSATION: u32 = u32::MAX;
+    let mut conversation_of: Vec<u32> = vec![NO_CONVERSATION; model.events.len()];
     for conv in &model.conversations.list {
         for &at in &conv.segments {
-            if let Some(slot) = conversation_of.get_mut(at) {
-                *slot = Some(conv.id);
+            if let (Some(slot), Ok(id)) = (conversation_of.get_mut(at), u32::try_from(conv.id)) {
+                *slot = id;
             }
         }
     }
@@ -376,7 +378,10 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
         }
     }
 
-    let mut rows = Vec::new();
+    // Every step but state changes and the like is a row: room for them
+    // at once, since a million rows grown by doubling would leave the
+    // page's memory, which never shrinks, at the last two copies' sum.
+    let mut rows = Vec::with_capacity(model.steps.len());
     for (step, &at) in model.steps.iter().enumerate() {
         let Some(event) = model.events.get(at) else {
             continue;
@@ -392,7 +397,10 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
                     continue;
                 };
                 let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
-                let conversation = conversation_of.get(at).copied().flatten();
+                let conversation = conversation_of
+                    .get(at)
+                    .filter(|&&id| id != NO_CONVERSATION)
+                    .map(|&id| id as usize);
                 RowKind::Packet {
                     from,
                     to,
@@ -422,8 +430,6 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
         rows.push(Row {
             step,
             at,
-            index: event.index,
-            t_us: event.t_us,
             kind,
             states: marks,
         });
@@ -539,8 +545,6 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
         rows.push(Row {
             step,
             at,
-            index: event.index,
-            t_us: event.t_us,
             kind,
             states: Vec::new(),
         });

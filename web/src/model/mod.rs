@@ -40,7 +40,7 @@ pub mod validate;
 
 use sockscope_shared::{
     Call, CallEvent, CallResult, CaptureState, CommandError, Event, EventKind, Hello, Segment,
-    SegmentEvent, SocketId, TcpAnalysis, Transport,
+    SegmentEvent, SocketId, TcpAnalyses, Transport,
 };
 
 use conversation::Conversations;
@@ -203,7 +203,7 @@ impl Model {
                 at,
                 local: local.clone(),
                 peer: peer.clone(),
-                info: info.clone(),
+                info: (**info).clone(),
             }),
             EventKind::TcpInfo { .. } => {}
             EventKind::SendTime { socket, end, stage } => {
@@ -238,9 +238,9 @@ impl Model {
             }
             EventKind::Capture(state) => self.capture = Some(state.clone()),
             EventKind::Lagged { dropped } => self.dropped += dropped,
-            EventKind::Path(state) => self.path.state = Some(state.clone()),
+            EventKind::Path(state) => self.path.state = Some((**state).clone()),
             EventKind::PathDrop(drop) => self.path.crossings.on_drop(drop),
-            EventKind::PathStats(counts) => self.path.counts = Some(*counts),
+            EventKind::PathStats(counts) => self.path.counts = Some(**counts),
         }
         self.events.push(event);
     }
@@ -432,16 +432,16 @@ impl Model {
 
     /// Wireshark's TCP analysis of the packet at `at`: its own flags and,
     /// in the lab, those of its arrived copies.
-    pub fn analysis_of(&self, at: usize) -> Vec<TcpAnalysis> {
+    pub fn analysis_of(&self, at: usize) -> TcpAnalyses {
         let Some(seg) = self.segment_at(at) else {
-            return Vec::new();
+            return TcpAnalyses::NONE;
         };
         let arrived = self
             .crossing_of(at)
             .map(|crossing| crossing.arrived.as_slice())
             .unwrap_or_default();
-        if seg.analysis.is_empty() && arrived.is_empty() {
-            return Vec::new();
+        if arrived.is_empty() {
+            return seg.analysis;
         }
         let copies = arrived.iter().filter_map(|&a| self.segment_at(a));
         path::merged_analysis(std::iter::once(seg).chain(copies))

@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 
 use sockscope_shared::{
-    LabAvailability, PathCounts, PathDrop, PathFate, PathState, SegmentEvent, Tap, TcpAnalysis,
+    LabAvailability, PathCounts, PathDrop, PathFate, PathState, SegmentEvent, Tap, TcpAnalyses,
 };
 
 use super::addr;
@@ -216,21 +216,9 @@ pub fn delay_text(us: u64) -> String {
 }
 
 /// The TCP analysis flags of a row: its copies' flags (where it was sent
-/// and where it arrived), each once, in the order Wireshark lists them.
-pub fn merged_analysis<'a>(copies: impl Iterator<Item = &'a SegmentEvent>) -> Vec<TcpAnalysis> {
-    let mut seen = [false; TcpAnalysis::ALL.len()];
-    for seg in copies {
-        for flag in &seg.analysis {
-            if let Some(i) = TcpAnalysis::ALL.iter().position(|f| f == flag) {
-                seen[i] = true;
-            }
-        }
-    }
-    TcpAnalysis::ALL
-        .iter()
-        .zip(seen)
-        .filter_map(|(flag, on)| on.then_some(*flag))
-        .collect()
+/// and where it arrived), each once.
+pub fn merged_analysis<'a>(copies: impl Iterator<Item = &'a SegmentEvent>) -> TcpAnalyses {
+    copies.fold(TcpAnalyses::NONE, |flags, seg| flags.union(seg.analysis))
 }
 
 #[cfg(test)]

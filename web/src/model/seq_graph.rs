@@ -615,9 +615,9 @@ mod tests {
         let mut changed = 0;
         for event in &mut events {
             if let EventKind::Segment(seg) = &mut event.kind
-                && seg.analysis.contains(&TcpAnalysis::Retransmission)
+                && seg.analysis.contains(TcpAnalysis::Retransmission)
             {
-                seg.analysis = vec![TcpAnalysis::OutOfOrder];
+                seg.analysis = [TcpAnalysis::OutOfOrder].into();
                 changed += 1;
             }
         }

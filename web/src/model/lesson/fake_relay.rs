@@ -399,12 +399,12 @@ impl FakeRelay {
                     client: host(1),
                     server: host(2),
                 });
-                self.push(EventKind::Path(PathState {
+                self.push(EventKind::Path(Box::new(PathState {
                     request: id,
                     path: path.path,
                     seed: path.seed,
                     lab,
-                }));
+                })));
             }
             Command::SetPath(_) => {
                 self.push(EventKind::CommandError(CommandError {
