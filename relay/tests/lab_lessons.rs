@@ -26,8 +26,8 @@ use common::Relay;
 use lab_witness::{Wire, Witness, newest_lab};
 use lesson_run::{LessonRun, port_of, shipped};
 use sockscope_shared::{
-    Call, CallResult, Command, EventKind, PathFate, Segment, SegmentEvent, StepAction, Tap,
-    TcpAnalyses, TcpAnalysis,
+    Call, CallResult, Command, CrossingNumber, EventKind, PathFate, Segment, SegmentEvent,
+    StepAction, Tap, TcpAnalyses, TcpAnalysis,
 };
 
 /// Labs are built one at a time (see the module's documentation).
@@ -402,7 +402,7 @@ async fn a_lost_segment_is_fast_retransmitted_after_duplicate_acks_with_sack() {
             .iter()
             .filter(|e| matches!(e.kind, sockscope_shared::EventKind::PathDrop(_)))
             .collect();
-        let sent: Vec<(u32, u32, Option<u64>, TcpAnalyses)> = ran
+        let sent: Vec<(u32, u32, Option<CrossingNumber>, TcpAnalyses)> = ran
             .tcp(Tap::Client, true)
             .iter()
             .map(|s| (s.rel_seq, s.len, s.event.crossing, s.event.analysis))

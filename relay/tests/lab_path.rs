@@ -141,7 +141,7 @@ async fn a_lan_path_carries_mss_sized_segments_seen_on_both_sides() {
         other => panic!("{other:?}"),
     }
     // Each packet twice, once per side, with one crossing number.
-    let mut copies: HashMap<u64, Vec<&SegmentEvent>> = HashMap::new();
+    let mut copies: HashMap<sockscope_shared::CrossingNumber, Vec<&SegmentEvent>> = HashMap::new();
     for segment in &segments {
         let crossing = segment.crossing.expect("lab segments carry a crossing");
         copies.entry(crossing).or_default().push(segment);

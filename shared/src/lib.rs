@@ -53,8 +53,8 @@ pub use event::{
 pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
 pub use limits::{Bound, LimitError, Limits};
 pub use path::{
-    LabAvailability, LabHost, LabPath, LinkCounts, LinkSettings, PathCounts, PathDrop, PathFate,
-    PathPreset, PathRequest, PathSettingError, PathSettings, PathState, Tap,
+    CrossingNumber, LabAvailability, LabHost, LabPath, LinkCounts, LinkSettings, PathCounts,
+    PathDrop, PathFate, PathPreset, PathRequest, PathSettingError, PathSettings, PathState, Tap,
 };
 pub use segment::{
     Direction, SackBlock, Segment, SegmentEvent, TcpFlags, TcpOptions, Timestamps, UdpDatagram,

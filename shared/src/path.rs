@@ -434,6 +434,13 @@ pub enum LabAvailability {
     Off { reason: String, fix: String },
 }
 
+/// A packet's crossing number in the network lab, counting from 1: the
+/// copies of one packet and a `path_drop` about it share it. Never zero,
+/// so that an absent one takes no room of its own (`Option<CrossingNumber>` is
+/// eight bytes, where an `Option<u64>` is sixteen), in each of a capture's
+/// segments.
+pub type CrossingNumber = std::num::NonZeroU64;
+
 /// The `path_drop` event: a packet the path did not deliver, or delivered
 /// twice or late.
 ///
@@ -445,7 +452,7 @@ pub struct PathDrop {
     /// The crossing number of the sent copy's segment event, when the
     /// capture saw it (packets of ports nobody watches are not captured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crossing: Option<u64>,
+    pub crossing: Option<CrossingNumber>,
     /// The side that sent it.
     pub tap: Tap,
     pub fate: PathFate,

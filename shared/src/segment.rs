@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Bytes, Endpoint, SocketId, Tap, TcpAnalyses};
+use crate::{Bytes, CrossingNumber, Endpoint, SocketId, Tap, TcpAnalyses};
 
 /// One packet of a watched or relay-owned conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub struct SegmentEvent {
     /// it) captured where it arrived carry the same number, as does a
     /// `path_drop` event about it. Numbers count up from 1 per session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crossing: Option<u64>,
+    pub crossing: Option<CrossingNumber>,
     /// What Wireshark's TCP analysis says of this segment, as seen at this
     /// capture point (`tcp.analysis.*`).
     #[serde(default, skip_serializing_if = "TcpAnalyses::is_empty")]

@@ -185,7 +185,7 @@ fn a_plain_capture_says_recv_boundaries_are_unknown() {
     // The byte stream still shows the three segments on the wire.
     let model = Model::from_events(opened.events);
     let conv = &model.conversations.list[0];
-    let wire: Vec<(u64, u64)> = conv.streams[0]
+    let wire: Vec<(u64, u32)> = conv.streams[0]
         .wire
         .iter()
         .map(|w| (w.offset, w.len))

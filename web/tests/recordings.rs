@@ -115,7 +115,7 @@ fn experiment_03_one_recv_holds_three_sends_that_crossed_as_three_segments() {
     );
     // Each segment carried exactly one send's bytes.
     for (i, wire) in up.wire.iter().enumerate() {
-        assert_eq!(up.sends_in(wire.offset, wire.len), [i]);
+        assert_eq!(up.sends_in(wire.offset, u64::from(wire.len)), [i]);
     }
     let close = phases::analyse(&phases::tcp_segments(conv, &model.events))
         .close
@@ -236,7 +236,7 @@ fn experiment_07_one_connection_at_a_time_fits_on_two_lanes() {
                     accepts += 1;
                 }
             }
-            for mark in &row.states {
+            for mark in one.states_at(row.step) {
                 assert!(sockets.contains(&mark.socket), "{mark:?}");
                 assert!(mark.lane.is_some_and(|lane| lane < 2), "{mark:?}");
             }
@@ -419,8 +419,8 @@ fn player_steps_walk_the_rows_and_states_follow_the_cursor() {
                 && r.label(&model, Numbers::Relative).starts_with("FIN")
         })
         .unwrap();
-    let marks: Vec<_> = fin_row
-        .states
+    let marks: Vec<_> = diagram
+        .states_at(fin_row.step)
         .iter()
         .map(|m| (m.socket, m.state.name()))
         .collect();

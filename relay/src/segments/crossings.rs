@@ -39,7 +39,7 @@ use std::{
 };
 
 use sockscope_capture::{Packet, PacketKind};
-use sockscope_shared::Tap;
+use sockscope_shared::{CrossingNumber, Tap};
 use tokio::time::Instant;
 
 /// How long an arrival or a drop waits for its sent copy at least.
@@ -107,10 +107,10 @@ impl WireKey {
 pub struct Crossings {
     next: u64,
     /// Sent copies not yet arrived, oldest first per key.
-    sent: HashMap<WireKey, VecDeque<(u64, Instant)>>,
+    sent: HashMap<WireKey, VecDeque<(CrossingNumber, Instant)>>,
     sent_count: usize,
     /// The last crossing that arrived, per key: a duplicate's number.
-    arrived: HashMap<WireKey, u64>,
+    arrived: HashMap<WireKey, CrossingNumber>,
     /// Arrivals and drops seen before their sent copy, oldest first per
     /// key: a sent copy finds its own without looking through the rest.
     early: HashMap<WireKey, VecDeque<Early>>,
@@ -168,14 +168,14 @@ struct Early {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Paired {
     /// Report it with this number.
-    Now(u64),
+    Now(CrossingNumber),
     /// Keep it: its sent copy has not been seen. [`Crossings::on_sent`]
     /// or [`Crossings::expired`] hands back `token` later.
     Held { token: u64 },
     /// Report it now, with this number if a copy with its key arrived
     /// before (it is taken for that one's duplicate), else without: too
     /// many copies wait already ([`MAX_WAITING`]).
-    Unpaired(Option<u64>),
+    Unpaired(Option<CrossingNumber>),
 }
 
 impl Crossings {
@@ -188,9 +188,10 @@ impl Crossings {
 
     /// A sent copy: its new number, and the held copies (by token) that
     /// were waiting for it, oldest first.
-    pub fn on_sent(&mut self, key: WireKey, now: Instant) -> (u64, Vec<u64>) {
+    pub fn on_sent(&mut self, key: WireKey, now: Instant) -> (CrossingNumber, Vec<u64>) {
+        // From 1.
+        let crossing = CrossingNumber::MIN.saturating_add(self.next);
         self.next += 1;
-        let crossing = self.next;
         let waiting = self.early.remove(&key).unwrap_or_default();
         self.early_count -= waiting.len();
         // Every one is this copy's: the first arrival or drop, and any
@@ -241,7 +242,7 @@ impl Crossings {
     /// oldest first, with the number of the last copy that arrived with
     /// their key (they were duplicates of it) or none; and forgets sent
     /// copies too old to arrive.
-    pub fn expired(&mut self, now: Instant) -> Vec<(u64, Option<u64>)> {
+    pub fn expired(&mut self, now: Instant) -> Vec<(u64, Option<CrossingNumber>)> {
         let mut gone = Vec::new();
         let (through_us, arrived) = (&self.through_us, &self.arrived);
         self.early.retain(|key, queue| {
@@ -299,7 +300,7 @@ impl Crossings {
         Paired::Held { token: seen.token }
     }
 
-    fn remember_arrival(&mut self, key: WireKey, crossing: u64) {
+    fn remember_arrival(&mut self, key: WireKey, crossing: CrossingNumber) {
         if self.arrived.len() >= MAX_WAITING {
             self.arrived.clear();
         }

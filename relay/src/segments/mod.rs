@@ -40,7 +40,8 @@ use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 use sockscope_capture::{LinkType, Packet};
 use sockscope_lab::{Direction as LabDirection, Family, Lab, PathEvent, PathEventKind, Side};
 use sockscope_shared::{
-    CaptureState, EventKind, PathDrop, PathFate, SegmentEvent, SocketId, Tap as TapSide, Transport,
+    CaptureState, CrossingNumber, EventKind, PathDrop, PathFate, SegmentEvent, SocketId,
+    Tap as TapSide, Transport,
 };
 use tokio::{sync::oneshot, time::Instant};
 
@@ -335,7 +336,7 @@ impl SessionCapture {
     }
 
     /// Emits the held copies `tokens` with `crossing`.
-    fn release(&mut self, tokens: &[u64], crossing: Option<u64>) {
+    fn release(&mut self, tokens: &[u64], crossing: Option<CrossingNumber>) {
         let Some(lab) = self.lab.as_mut() else {
             return;
         };

@@ -148,7 +148,7 @@ pub(super) struct WireEvent<'a> {
     pub(super) payload_len: Option<u32>,
     pub(super) payload: Option<Bytes>,
     pub(super) tap: Option<Tap>,
-    pub(super) crossing: Option<u64>,
+    pub(super) crossing: Option<crate::CrossingNumber>,
     pub(super) analysis: Option<TcpAnalyses>,
 
     // path, path_drop, path_stats

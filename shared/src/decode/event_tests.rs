@@ -349,7 +349,7 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
             from_socket: None,
             to_socket: Some(3),
             tap: Some(crate::Tap::Server),
-            crossing: Some(7),
+            crossing: crate::CrossingNumber::new(7),
             analysis: crate::TcpAnalyses::from([
                 crate::TcpAnalysis::Retransmission,
                 crate::TcpAnalysis::DuplicateAck,
@@ -380,7 +380,7 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
         lab: None,
     })));
     kinds.push(EventKind::PathDrop(crate::PathDrop {
-        crossing: Some(57),
+        crossing: crate::CrossingNumber::new(57),
         tap: crate::Tap::Client,
         fate: crate::PathFate::QueueOverflow,
         len: 1500,

@@ -18,7 +18,7 @@ use super::send_class;
 use crate::hooks::virtual_rows::Grid;
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::duration;
-use crate::model::ladder::{self, Band, Row, RowKind};
+use crate::model::ladder::{self, Band, Row, RowKind, StateMark};
 use crate::model::path::CrossingMark;
 use crate::model::sockets::Role;
 
@@ -245,9 +245,9 @@ fn call(
     }
 }
 
-fn states(row: &Row, y: f64, (lanes, columns): (usize, Columns)) -> Html {
+fn states(marks: &[StateMark], y: f64, (lanes, columns): (usize, Columns)) -> Html {
     html! {
-        { for row.states.iter().filter_map(|m| m.lane.map(|l| (l, m))).enumerate().map(|(i, (lane, mark))| {
+        { for marks.iter().filter_map(|m| m.lane.map(|l| (l, m))).enumerate().map(|(i, (lane, mark))| {
             let x = columns.x(lane);
             let rightward = lanes > 1 && lane == lanes - 1;
             let text = format!("#{} {}", mark.socket, mark.state.name());
@@ -322,6 +322,8 @@ pub struct RowProps {
     /// Its event's own `index` and time.
     pub index: u64,
     pub t_us: u64,
+    /// The state changes at its step (`Ladder::states_at`).
+    pub states: Vec<StateMark>,
     /// What the row says (`Row::label`), worded only for the rows drawn.
     pub label: String,
     /// The sends whose bytes it wrote, carried or read: its colours,
@@ -381,7 +383,7 @@ pub fn LadderRow(props: &RowProps) -> Html {
             <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(props.t_us, props.start) }</text>
             { packet(row, label, &props.sends, (y, props.columns), PacketNotes { lang, crossing: props.crossing.as_ref(), analysis: props.analysis, arriving: props.arrival.is_some() }) }
             { call(row, label, &props.sends, y, (props.lanes, props.columns)) }
-            { states(row, y, (props.lanes, props.columns)) }
+            { states(&props.states, y, (props.lanes, props.columns)) }
         </g>
     }
 }

@@ -428,7 +428,7 @@ pub fn StreamLanes(props: &Props) -> Html {
     let wire = stream.wire.iter().filter(|w| seen(w.at)).map(|w| Block {
         at: w.at,
         offset: w.offset,
-        len: w.len,
+        len: u64::from(w.len),
         kind: if w.retransmission {
             "wire retransmission"
         } else {
@@ -632,7 +632,7 @@ mod tests {
             .map(|w| Block {
                 at: w.at,
                 offset: w.offset,
-                len: w.len,
+                len: u64::from(w.len),
                 kind: "wire",
                 title: Title::Segment,
                 stream,

@@ -276,7 +276,7 @@ fn arrived_end(model: &Model, stream: &ByteStream, shown: &impl Fn(usize) -> boo
         {
             continue;
         }
-        let (start, stop) = (w.offset, w.offset + w.len);
+        let (start, stop) = (w.offset, w.end());
         if start <= end {
             end = end.max(stop);
         } else {
@@ -294,7 +294,7 @@ fn arrived_end(model: &Model, stream: &ByteStream, shown: &impl Fn(usize) -> boo
 fn poured_at(stream: &ByteStream, at: usize) -> Option<(u64, u64)> {
     let i = stream.wire.binary_search_by_key(&at, |w| w.at).ok()?;
     let wire = &stream.wire[i];
-    Some((wire.offset, wire.offset + wire.len))
+    Some((wire.offset, wire.end()))
 }
 
 // Tested against the reference recordings: `web/tests/buffers.rs`.

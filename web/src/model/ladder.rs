@@ -80,9 +80,10 @@ pub struct Wait {
     pub why: WaitReason,
 }
 
-/// A TCP state change shown on a lane.
+/// A TCP state change shown on a lane, at its step's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateMark {
+    pub step: usize,
     pub lane: Option<usize>,
     pub socket: SocketId,
     pub state: TcpState,
@@ -99,7 +100,6 @@ pub struct Row {
     /// already says.
     pub at: usize,
     pub kind: RowKind,
-    pub states: Vec<StateMark>,
 }
 
 impl Row {
@@ -135,8 +135,21 @@ pub struct Ladder {
     pub bands: Vec<Band>,
     /// Calls that waited, in the order they began.
     pub waits: Vec<Wait>,
+    /// State changes, by step and then by event ([`Ladder::states_at`]):
+    /// beside the rows rather than in each, as a capture has a million
+    /// rows and a few dozen changes.
+    pub states: Vec<StateMark>,
     /// What it was laid out from, for [`extend`].
     from: LaidOutFrom,
+}
+
+impl Ladder {
+    /// The state changes at `step`'s row, in the order of their events.
+    pub fn states_at(&self, step: usize) -> &[StateMark] {
+        let first = self.states.partition_point(|m| m.step < step);
+        let end = first + self.states[first..].partition_point(|m| m.step == step);
+        &self.states[first..end]
+    }
 }
 
 /// What a diagram was laid out from: enough to tell whether the model has
@@ -364,11 +377,12 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
     }
 
     // State changes, pinned to their step.
-    let mut states: HashMap<usize, Vec<StateMark>> = HashMap::new();
+    let mut states = Vec::new();
     for socket in model.sockets.iter() {
         for change in &socket.states {
             if let Some(step) = model.step_of(change.at) {
-                states.entry(step).or_default().push(StateMark {
+                states.push(StateMark {
+                    step,
                     lane: socket_lane.get(&socket.id).copied(),
                     socket: socket.id,
                     state: change.state,
@@ -377,6 +391,7 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
             }
         }
     }
+    states.sort_by_key(|m| (m.step, m.at));
 
     // Every step but state changes and the like is a row: room for them
     // at once, since a million rows grown by doubling would leave the
@@ -425,14 +440,7 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
             },
             _ => continue,
         };
-        let mut marks = states.remove(&step).unwrap_or_default();
-        marks.sort_by_key(|m| m.at);
-        rows.push(Row {
-            step,
-            at,
-            kind,
-            states: marks,
-        });
+        rows.push(Row { step, at, kind });
     }
     let mut waits = Vec::new();
     for row in &rows {
@@ -443,6 +451,7 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
         rows,
         bands,
         waits,
+        states,
         from: LaidOutFrom {
             steps: model.steps.len(),
             events: model.events.len(),
@@ -542,12 +551,7 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
             }
             _ => return false,
         };
-        rows.push(Row {
-            step,
-            at,
-            kind,
-            states: Vec::new(),
-        });
+        rows.push(Row { step, at, kind });
     }
     // State changes since, each pinned to its step's row, old or new.
     let mut marks = Vec::new();
@@ -559,15 +563,13 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
             .take_while(|c| c.at >= from.events);
         for change in new {
             if let Some(step) = model.step_of(change.at) {
-                marks.push((
+                marks.push(StateMark {
                     step,
-                    StateMark {
-                        lane: socket_lane(socket.id),
-                        socket: socket.id,
-                        state: change.state,
-                        at: change.at,
-                    },
-                ));
+                    lane: socket_lane(socket.id),
+                    socket: socket.id,
+                    state: change.state,
+                    at: change.at,
+                });
             }
         }
     }
@@ -578,13 +580,12 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
         follow_waits(&mut ladder.waits, row, model);
     }
     ladder.rows.extend(rows);
-    for (step, mark) in marks {
-        if let Ok(i) = ladder.rows.binary_search_by_key(&step, |r| r.step) {
-            // In the order of their events, as `layout` sorts them.
-            let states = &mut ladder.rows[i].states;
-            let place = states.partition_point(|m| m.at < mark.at);
-            states.insert(place, mark);
-        }
+    for mark in marks {
+        // By step and then event, as `layout` sorts them.
+        let place = ladder
+            .states
+            .partition_point(|m| (m.step, m.at) < (mark.step, mark.at));
+        ladder.states.insert(place, mark);
     }
     true
 }
@@ -740,11 +741,16 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
                     *lane = lane.and_then(moved);
                 }
             }
-            row.states.retain(|mark| ours(mark.socket));
-            for mark in &mut row.states {
-                mark.lane = mark.lane.and_then(moved);
-            }
             Some(row)
+        })
+        .collect();
+    let states = diagram
+        .states
+        .iter()
+        .filter(|mark| ours(mark.socket))
+        .map(|mark| StateMark {
+            lane: mark.lane.and_then(moved),
+            ..mark.clone()
         })
         .collect();
     let waits = diagram
@@ -760,6 +766,7 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
         lanes,
         rows,
         waits,
+        states,
         from: LaidOutFrom::default(),
         bands: diagram
             .bands

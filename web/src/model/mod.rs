@@ -164,9 +164,11 @@ impl Model {
         }
     }
 
-    /// Room for `events` more events, made at once.
+    /// Room for `events` more events, made at once, and for as many
+    /// steps (nearly every event of a capture is one).
     pub fn reserve(&mut self, events: usize) {
         self.events.reserve(events);
+        self.steps.reserve(events);
     }
 
     /// Folds one event into the model.
@@ -387,7 +389,7 @@ impl Model {
                 }
                 if let Ok(i) = stream.wire.binary_search_by_key(&at, |w| w.at) {
                     let wire = &stream.wire[i];
-                    return stream.sends_in(wire.offset, wire.len);
+                    return stream.sends_in(wire.offset, u64::from(wire.len));
                 }
                 if let Ok(i) = stream.recvs.binary_search_by_key(&at, |r| r.at) {
                     let recv = &stream.recvs[i];

@@ -23,7 +23,8 @@
 use std::collections::HashMap;
 
 use sockscope_shared::{
-    LabAvailability, PathCounts, PathDrop, PathFate, PathState, SegmentEvent, Tap, TcpAnalyses,
+    CrossingNumber, LabAvailability, PathCounts, PathDrop, PathFate, PathState, SegmentEvent, Tap,
+    TcpAnalyses,
 };
 
 use super::addr;
@@ -70,7 +71,7 @@ pub enum CopyRole {
 /// Every crossing of the session, by number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Crossings {
-    by_number: HashMap<u64, Crossing>,
+    by_number: HashMap<CrossingNumber, Crossing>,
     /// `path_drop` events that named no captured crossing.
     pub unmatched_drops: u64,
     /// Sent copies whose crossing learnt more after they were captured (a
@@ -82,7 +83,7 @@ pub struct Crossings {
 
 impl Crossings {
     /// The crossing numbered `number`, if any copy or drop named it.
-    pub fn get(&self, number: u64) -> Option<&Crossing> {
+    pub fn get(&self, number: CrossingNumber) -> Option<&Crossing> {
         self.by_number.get(&number)
     }
 

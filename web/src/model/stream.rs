@@ -31,13 +31,22 @@ pub struct SendRange {
 pub struct WireRange {
     pub at: usize,
     pub offset: u64,
-    pub len: u64,
+    /// A segment's length, as its header gives it: four bytes rather than
+    /// eight, in each of a long capture's segments.
+    pub len: u32,
     /// Whether an earlier segment had already carried these bytes.
     pub retransmission: bool,
     /// The payload bytes the capture kept (the relay caps them; a capture
     /// file may have cut them): the only copy of the bytes when no send()
     /// or recv() is known, as in a plain capture file.
     pub data: Bytes,
+}
+
+impl WireRange {
+    /// One past its last byte's offset.
+    pub fn end(&self) -> u64 {
+        self.offset + u64::from(self.len)
+    }
 }
 
 /// One recv() chunk: exactly what that single call returned.
@@ -206,9 +215,9 @@ impl ByteStream {
         }
         self.wire_order.note(t_us);
         let offset = u64::from(rel_seq.saturating_sub(1));
-        let len = u64::from(len);
-        let retransmission = self.carry(offset, offset + len);
-        self.known_end = self.known_end.max(offset + len);
+        let end = offset + u64::from(len);
+        let retransmission = self.carry(offset, end);
+        self.known_end = self.known_end.max(end);
         self.wire.push(WireRange {
             at,
             offset,
@@ -316,7 +325,7 @@ impl ByteStream {
         recv.or_else(|| {
             self.wire
                 .iter()
-                .filter(|w| w.offset <= offset && offset < w.offset + w.len)
+                .filter(|w| w.offset <= offset && offset < w.end())
                 .find_map(|w| {
                     usize::try_from(offset - w.offset)
                         .ok()
@@ -375,7 +384,7 @@ impl ByteStream {
         self.wire
             .iter()
             .filter(|w| seen(w.at))
-            .map(|w| w.offset + w.len)
+            .map(|w| w.end())
             .max()
             .unwrap_or(0)
     }
@@ -532,7 +541,7 @@ mod tests {
                 }
             }
             let sends = stream.sends.iter().map(|s| s.offset + s.data.len() as u64);
-            let wire = stream.wire.iter().map(|w| w.offset + w.len);
+            let wire = stream.wire.iter().map(|w| w.end());
             let recvs = stream.recvs.iter().map(|r| r.offset + r.data.len() as u64);
             let furthest = sends.chain(wire).chain(recvs).max().unwrap_or(0);
             proptest::prop_assert_eq!(stream.len(), furthest);
