@@ -214,8 +214,8 @@ fn sample_events() -> Vec<EventKind> {
             } else {
                 Direction::Reverse
             },
-            from_socket: Some(if forward { 2 } else { 3 }),
-            to_socket: Some(if forward { 3 } else { 2 }),
+            from_socket: sockscope_shared::NonZeroSocketId::new(if forward { 2 } else { 3 }),
+            to_socket: sockscope_shared::NonZeroSocketId::new(if forward { 3 } else { 2 }),
             tap: None,
             crossing: None,
             analysis: TcpAnalyses::NONE,

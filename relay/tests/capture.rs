@@ -167,8 +167,8 @@ async fn handshake_sends_and_half_close_match_tshark() {
     let segments = assert_same_as_tshark(&mut page, &tshark, port).await;
     // The handshake comes first, each packet once, linked to both sockets.
     let first = &segments[0];
-    assert_eq!(first.from_socket, Some(client));
-    assert_eq!(first.to_socket, Some(listener));
+    assert_eq!(first.sender(), Some(client));
+    assert_eq!(first.receiver(), Some(listener));
     let data: Vec<&SegmentEvent> = segments
         .iter()
         .filter(|s| s.segment.payload_len() == 5)
@@ -176,7 +176,7 @@ async fn handshake_sends_and_half_close_match_tshark() {
     assert_eq!(data.len(), 3, "three sends, three segments on loopback");
     assert!(
         data.iter()
-            .all(|s| s.from_socket == Some(client) && s.to_socket == Some(server))
+            .all(|s| s.sender() == Some(client) && s.receiver() == Some(server))
     );
     match &first.segment {
         Segment::Tcp { options, .. } => assert!(options.mss.is_some()),
@@ -209,7 +209,7 @@ async fn refused_connect_shows_syn_then_rst() {
         .unwrap()
         .to_owned();
     assert!(segments[0].src.ends_with(&format!(":{local_port}")));
-    assert_eq!(segments[0].from_socket, Some(connect.socket));
+    assert_eq!(segments[0].sender(), Some(connect.socket));
     match (&segments[0].segment, &segments[1].segment) {
         (Segment::Tcp { flags: syn, .. }, Segment::Tcp { flags: rst, .. }) => {
             assert!(syn.syn && !syn.ack);
@@ -248,7 +248,7 @@ async fn a_one_megabyte_transfer_is_seen_whole() {
     // data segments reach exactly one past the last byte.
     let end = segments
         .iter()
-        .filter(|s| s.from_socket == Some(client))
+        .filter(|s| s.sender() == Some(client))
         .filter_map(|s| match s.segment {
             Segment::Tcp {
                 rel_seq,
@@ -289,9 +289,9 @@ async fn udp_to_a_closed_port_shows_icmp_unreachable() {
         .await;
     match (datagram.kind, icmp.kind) {
         (EventKind::Segment(d), EventKind::Segment(i)) => {
-            assert_eq!(d.from_socket, Some(sender));
+            assert_eq!(d.sender(), Some(sender));
             assert_eq!(d.segment.payload_len(), 7);
-            assert_eq!(i.from_socket, Some(sender), "the bounced datagram was ours");
+            assert_eq!(i.sender(), Some(sender), "the bounced datagram was ours");
         }
         _ => unreachable!(),
     }

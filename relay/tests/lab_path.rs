@@ -157,7 +157,7 @@ async fn a_lan_path_carries_mss_sized_segments_seen_on_both_sides() {
     // timestamps, not as one 5000-byte segment as on loopback.
     let sent: Vec<u32> = segments
         .iter()
-        .filter(|s| s.tap == Some(Tap::Client) && s.from_socket == Some(client))
+        .filter(|s| s.tap == Some(Tap::Client) && s.sender() == Some(client))
         .map(tcp_payload_len)
         .filter(|&len| len > 0)
         .collect();

@@ -23,6 +23,12 @@ use crate::{
 /// A socket's id, unique within one WebSocket session, starting at 1.
 pub type SocketId = u32;
 
+/// A socket's id where most values name none, a segment's sender and
+/// receiver: never zero, as ids start at 1, so that an absent one takes
+/// no room of its own (`Option<NonZeroSocketId>` is four bytes where an
+/// `Option<SocketId>` is eight) in each of a capture's segments.
+pub type NonZeroSocketId = std::num::NonZeroU32;
+
 /// One frame from the relay.
 ///
 /// Written by the derive; read by the decoder in `decode/event.rs`, which reads
@@ -450,7 +456,7 @@ mod tests {
                 src: "127.0.0.1:1".into(),
                 dst: "127.0.0.1:2".into(),
                 direction: crate::Direction::Forward,
-                from_socket: Some(2),
+                from_socket: crate::NonZeroSocketId::new(2),
                 to_socket: None,
                 tap: None,
                 crossing: None,

@@ -47,8 +47,8 @@ pub use decode::{DecodeError, DecodeErrorKind, Field, Found, RequestError};
 pub use endpoint::Endpoint;
 pub use error::{CommandError, ErrorCode, Limit, OsError};
 pub use event::{
-    Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello, SendStage,
-    SocketId, TCP_INFO_EVERY_US, Transport, WaitReason, WaitingCall,
+    Call, CallEvent, CallResult, Capabilities, CaptureState, Event, EventKind, Hello,
+    NonZeroSocketId, SendStage, SocketId, TCP_INFO_EVERY_US, Transport, WaitReason, WaitingCall,
 };
 pub use lesson::{Lesson, RecvBody, Reply, Step, StepAction, Text, Transform};
 pub use limits::{Bound, LimitError, Limits};

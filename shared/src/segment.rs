@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Bytes, CrossingNumber, Endpoint, SocketId, Tap, TcpAnalyses};
+use crate::{Bytes, CrossingNumber, Endpoint, NonZeroSocketId, SocketId, Tap, TcpAnalyses};
 
 /// One packet of a watched or relay-owned conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,10 +30,10 @@ pub struct SegmentEvent {
     pub direction: Direction,
     /// The relay's socket that sent this, when the sender is one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_socket: Option<SocketId>,
+    pub from_socket: Option<NonZeroSocketId>,
     /// The relay's socket this was addressed to, when it is one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_socket: Option<SocketId>,
+    pub to_socket: Option<NonZeroSocketId>,
     /// In the network lab, the side whose capture saw this copy; absent on
     /// loopback, where there is one capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +50,18 @@ pub struct SegmentEvent {
     pub analysis: TcpAnalyses,
     #[serde(flatten)]
     pub segment: Segment,
+}
+
+impl SegmentEvent {
+    /// The relay's socket that sent it, if one of them did.
+    pub fn sender(&self) -> Option<SocketId> {
+        self.from_socket.map(NonZeroSocketId::get)
+    }
+
+    /// The relay's socket it was addressed to, if one of them.
+    pub fn receiver(&self) -> Option<SocketId> {
+        self.to_socket.map(NonZeroSocketId::get)
+    }
 }
 
 /// Which way a packet went within its conversation.

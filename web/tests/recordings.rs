@@ -204,7 +204,7 @@ fn experiment_07_one_connection_at_a_time_fits_on_two_lanes() {
             .iter()
             .filter_map(|row| match row.kind {
                 RowKind::Packet { conversation, .. } => {
-                    assert_eq!(conversation, Some(conv.id));
+                    assert_eq!(conversation.get(), Some(conv.id));
                     Some(row.at)
                 }
                 RowKind::Call { .. } | RowKind::Waiting { .. } => None,
@@ -456,10 +456,10 @@ fn a_syn_addressed_to_the_listener_still_links_the_accepted_socket() {
     // accept() hands the connection to a new socket.
     let events = event_log("03-sticky-small-sends").into_iter().map(|mut e| {
         if let sockscope_shared::EventKind::Segment(seg) = &mut e.kind
-            && seg.to_socket == Some(3)
+            && seg.receiver() == Some(3)
             && e.index == 3
         {
-            seg.to_socket = Some(1);
+            seg.to_socket = sockscope_shared::NonZeroSocketId::new(1);
         }
         e
     });

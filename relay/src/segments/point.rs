@@ -12,7 +12,9 @@ use std::{collections::BTreeSet, net::SocketAddr, sync::Arc};
 use sockscope_capture::{
     CaptureEvent, Endpoint, Endpoints, Packet, PacketKind, Tracker, Unavailable,
 };
-use sockscope_shared::{CaptureState, Direction, EventKind, SegmentEvent, SocketId, Transport};
+use sockscope_shared::{
+    CaptureState, Direction, EventKind, NonZeroSocketId, SegmentEvent, SocketId, Transport,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -319,10 +321,12 @@ impl CapturePoint {
             },
             from_socket: self
                 .endpoints
-                .find(transport, packet.src, packet.dst, packet.ts_us),
+                .find(transport, packet.src, packet.dst, packet.ts_us)
+                .and_then(NonZeroSocketId::new),
             to_socket: self
                 .endpoints
-                .find(transport, packet.dst, packet.src, packet.ts_us),
+                .find(transport, packet.dst, packet.src, packet.ts_us)
+                .and_then(NonZeroSocketId::new),
             tap: self.side,
             crossing: None,
             analysis,

@@ -133,8 +133,8 @@ pub(super) struct WireEvent<'a> {
     pub(super) src: Option<String>,
     pub(super) dst: Option<String>,
     pub(super) direction: Option<Direction>,
-    pub(super) from_socket: Option<SocketId>,
-    pub(super) to_socket: Option<SocketId>,
+    pub(super) from_socket: Option<crate::NonZeroSocketId>,
+    pub(super) to_socket: Option<crate::NonZeroSocketId>,
     #[serde(borrow)]
     pub(super) proto: Option<Word<'a>>,
     pub(super) flags: Option<TcpFlags>,

@@ -347,7 +347,7 @@ fn every_kind_of_event_call_result_and_segment_round_trips() {
             dst: "127.0.0.1:2".into(),
             direction: Direction::Reverse,
             from_socket: None,
-            to_socket: Some(3),
+            to_socket: crate::NonZeroSocketId::new(3),
             tap: Some(crate::Tap::Server),
             crossing: crate::CrossingNumber::new(7),
             analysis: crate::TcpAnalyses::from([

@@ -210,8 +210,12 @@ fn link(endpoints: &Endpoints, t_us: u64, event: &mut SegmentEvent) -> Result<()
         Segment::Tcp { .. } => Transport::Tcp,
         Segment::Udp(_) | Segment::IcmpPortUnreachable => Transport::Udp,
     };
-    event.from_socket = endpoints.find(transport, src, dst, t_us);
-    event.to_socket = endpoints.find(transport, dst, src, t_us);
+    event.from_socket = endpoints
+        .find(transport, src, dst, t_us)
+        .and_then(sockscope_shared::NonZeroSocketId::new);
+    event.to_socket = endpoints
+        .find(transport, dst, src, t_us)
+        .and_then(sockscope_shared::NonZeroSocketId::new);
     Ok(())
 }
 

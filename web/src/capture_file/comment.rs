@@ -49,8 +49,8 @@ impl SegmentMeta {
             index,
             conn: segment.conn,
             direction: segment.direction,
-            from_socket: segment.from_socket,
-            to_socket: segment.to_socket,
+            from_socket: segment.sender(),
+            to_socket: segment.receiver(),
         }
     }
 }

@@ -16,7 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 use sockscope_capture::{Analyzer, LinkType, Packet, Tracked, Tracker, parse_packet};
-use sockscope_shared::{Direction, Event, EventKind, Limits, SegmentEvent, TcpAnalyses};
+use sockscope_shared::{
+    Direction, Event, EventKind, Limits, NonZeroSocketId, SegmentEvent, TcpAnalyses,
+};
 
 use super::comment::{self, SegmentMeta};
 use super::read::{self, Frame, Frames, Stop};
@@ -281,8 +283,12 @@ fn segment_event(
             },
             |m| m.direction,
         ),
-        from_socket: meta.and_then(|m| m.from_socket),
-        to_socket: meta.and_then(|m| m.to_socket),
+        from_socket: meta
+            .and_then(|m| m.from_socket)
+            .and_then(NonZeroSocketId::new),
+        to_socket: meta
+            .and_then(|m| m.to_socket)
+            .and_then(NonZeroSocketId::new),
         tap: None,
         crossing: None,
         analysis,

@@ -45,7 +45,7 @@ fn sends_line(model: &Model, at: usize, verb: &str) -> Html {
 }
 
 fn segment_view(lang: Lang, model: &Model, at: usize, seg: &SegmentEvent) -> Html {
-    let who = |socket: Option<u32>| {
+    let who = |socket: Option<sockscope_shared::NonZeroSocketId>| {
         socket
             .map(|s| match lang {
                 Lang::En => format!(" (socket {s})"),

@@ -40,9 +40,8 @@ pub enum RowKind {
         from: usize,
         to: usize,
         phase: Option<Phase>,
-        conversation: Option<usize>,
+        conversation: RowConversation,
         rst: bool,
-        payload_len: u32,
     },
     /// A socket call, marked on its socket's lane.
     Call {
@@ -57,6 +56,26 @@ pub enum RowKind {
         socket: SocketId,
         why: WaitReason,
     },
+}
+
+/// A packet row's conversation (its `Conversation::id`), if it has one,
+/// in four bytes rather than an `Option<usize>`'s eight: a ladder may hold
+/// a million rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowConversation(u32);
+
+impl RowConversation {
+    pub const NONE: RowConversation = RowConversation(u32::MAX);
+
+    pub fn of(id: Option<usize>) -> RowConversation {
+        id.and_then(|id| u32::try_from(id).ok())
+            .filter(|&id| id != Self::NONE.0)
+            .map_or(Self::NONE, RowConversation)
+    }
+
+    pub fn get(self) -> Option<usize> {
+        (self != Self::NONE).then_some(self.0 as usize)
+    }
 }
 
 impl RowKind {
@@ -315,14 +334,12 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
         lane
     };
     // The conversation and phase of each packet, by log position: indexed
-    // rather than hashed, a capture having a million of them, and in four
-    // bytes each rather than an `Option<usize>`'s eight.
-    const NO_CONVERSATION: u32 = u32::MAX;
-    let mut conversation_of: Vec<u32> = vec![NO_CONVERSATION; model.events.len()];
+    // rather than hashed, a capture having a million of them.
+    let mut conversation_of = vec![RowConversation::NONE; model.events.len()];
     for conv in &model.conversations.list {
         for &at in &conv.segments {
-            if let (Some(slot), Ok(id)) = (conversation_of.get_mut(at), u32::try_from(conv.id)) {
-                *slot = id;
+            if let Some(slot) = conversation_of.get_mut(at) {
+                *slot = RowConversation::of(Some(conv.id));
             }
         }
     }
@@ -412,17 +429,15 @@ pub fn layout<'m>(model: &'m Model) -> Ladder {
                     continue;
                 };
                 let rst = matches!(&seg.segment, Segment::Tcp { flags, .. } if flags.rst);
-                let conversation = conversation_of
-                    .get(at)
-                    .filter(|&&id| id != NO_CONVERSATION)
-                    .map(|&id| id as usize);
                 RowKind::Packet {
                     from,
                     to,
                     phase: phase_at.get(at).copied().flatten(),
-                    conversation,
+                    conversation: conversation_of
+                        .get(at)
+                        .copied()
+                        .unwrap_or(RowConversation::NONE),
                     rst,
-                    payload_len: seg.segment.payload_len(),
                 }
             }
             EventKind::Call(call) => RowKind::Call {
@@ -524,9 +539,8 @@ pub fn extend(ladder: &mut Ladder, model: &Model) -> bool {
                     from: from_lane,
                     to: to_lane,
                     phase,
-                    conversation,
+                    conversation: RowConversation::of(conversation),
                     rst: false,
-                    payload_len: seg.segment.payload_len(),
                 }
             }
             EventKind::Waiting(waiting) => RowKind::Waiting {
@@ -687,7 +701,7 @@ pub fn focus(diagram: &Ladder, model: &Model, conversation: usize) -> Ladder {
         .filter(|row| match &row.kind {
             RowKind::Packet {
                 conversation: c, ..
-            } => *c == Some(conversation),
+            } => c.get() == Some(conversation),
             RowKind::Call { socket, .. } => ours(*socket) || made_one_of_ours(row.at),
             RowKind::Waiting { socket, .. } => ours(*socket),
         })

@@ -465,7 +465,7 @@ impl Model {
                     .is_none_or(|s| s.role != sockets::Role::Listener)
             })
         };
-        let ends = (end_socket(seg.from_socket), end_socket(seg.to_socket));
+        let ends = (end_socket(seg.sender()), end_socket(seg.receiver()));
         let id = self
             .conversations
             .for_packet(at, seg.conn, transport, &seg.src, &seg.dst, ends);
