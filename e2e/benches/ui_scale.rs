@@ -35,8 +35,8 @@
 //! figure is the one to compare).
 //!
 //! The page's own share of that memory is read too: its WebAssembly
-//! memory (with `&bench` in its address the page puts it on `window`)
-//! and its JavaScript heap.
+//! memory (found by DevTools among the page's objects) and its
+//! JavaScript heap.
 //!
 //! Then motion: the gaps between frames while the player plays, with every
 //! new row travelling in: a lesson's recording (lesson 03) at 1× for eight
@@ -158,8 +158,7 @@ fn encode_log(packets: &[Packet]) -> Result<Vec<u8>> {
 /// (the high-water mark of its heap: wasm memory never shrinks) and the
 /// JavaScript heap in use.
 async fn measure_million(b: &Browser, url: &str, million: &Path) -> Result<()> {
-    // `bench` puts the page's wasm memory where this can read it.
-    b.goto(&format!("{url}&bench")).await?;
+    b.goto(url).await?;
     b.wait_connected().await?;
     let blank = Renderers::now();
     let blank_page = page_memory(b).await?;
@@ -200,21 +199,14 @@ struct PageMemory {
 }
 
 async fn page_memory(b: &Browser) -> Result<PageMemory> {
-    let wasm = b
-        .wait(
-            "the page's wasm memory",
-            "window.sockscopeWasmMemory && window.sockscopeWasmMemory.buffer.byteLength",
-        )
-        .await?;
+    let wasm = sockscope_e2e::devtools::wasm_memory_bytes(b).await?;
     let heap = b.eval("performance.memory.usedJSHeapSize").await?;
-    let mb = |v: &Value| {
-        v.as_u64()
-            .map(megabytes)
-            .ok_or_else(|| HarnessError(format!("the page gave {v} for a memory size")))
-    };
+    let heap = heap
+        .as_u64()
+        .ok_or_else(|| HarnessError(format!("the page gave {heap} for its heap's size")))?;
     Ok(PageMemory {
-        wasm_mb: mb(&wasm)?,
-        js_heap_mb: mb(&heap)?,
+        wasm_mb: megabytes(wasm),
+        js_heap_mb: megabytes(heap),
     })
 }
 

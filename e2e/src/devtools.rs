@@ -11,6 +11,9 @@
 //! layout, paint, garbage collection) since the page loaded, the figure
 //! DevTools' Performance monitor plots as "CPU usage".
 //!
+//! [`wasm_memory_bytes`] finds the page's WebAssembly memory among its
+//! objects.
+//!
 //! [`start_profile`] and [`stop_profile`] take a CPU profile of the page:
 //! a `.cpuprofile` that DevTools' Performance panel opens (function names
 //! need the page built as BENCHMARKS.md's "Profiling the page" says).
@@ -107,4 +110,61 @@ pub async fn stop_profile(b: &Browser, path: &std::path::Path) -> Result<()> {
     let taken = devtools(b, "Profiler.stop", json!({})).await?;
     std::fs::write(path, taken["profile"].to_string())
         .map_err(|e| HarnessError(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The bytes of every WebAssembly memory the page's main context holds:
+/// the page's heap, whose size is its high-water mark (wasm memory grows
+/// and never shrinks). Found by DevTools among the page's objects
+/// (`Runtime.queryObjects` on `WebAssembly.Memory.prototype`), so the
+/// page neither takes part nor can get it wrong; a worker's memory is in
+/// a context of its own and not counted.
+///
+/// # Errors
+/// When the session is gone, chromedriver refuses a command, or DevTools
+/// finds no memory (the page's module has not started).
+pub async fn wasm_memory_bytes(b: &Browser) -> Result<u64> {
+    let prototype = devtools(
+        b,
+        "Runtime.evaluate",
+        json!({ "expression": "WebAssembly.Memory.prototype" }),
+    )
+    .await?;
+    let prototype_id = object_id(&prototype["result"], "WebAssembly.Memory.prototype")?;
+    let found = devtools(
+        b,
+        "Runtime.queryObjects",
+        json!({ "prototypeObjectId": prototype_id }),
+    )
+    .await?;
+    let memories_id = object_id(&found["objects"], "the page's wasm memories")?;
+    let sizes = devtools(
+        b,
+        "Runtime.callFunctionOn",
+        json!({
+            "objectId": memories_id,
+            "functionDeclaration": "function () { return this.map(m => m.buffer.byteLength); }",
+            "returnByValue": true,
+        }),
+    )
+    .await?;
+    let sizes: Vec<u64> = sizes["result"]["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect();
+    if sizes.is_empty() {
+        return Err(HarnessError(
+            "DevTools found no WebAssembly memory in the page: has its module started?".into(),
+        ));
+    }
+    Ok(sizes.iter().sum())
+}
+
+/// The `objectId` of a DevTools `RemoteObject`.
+fn object_id(remote: &Value, what: &str) -> Result<String> {
+    remote["objectId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| HarnessError(format!("DevTools gave no handle on {what}: {remote}")))
 }

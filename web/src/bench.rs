@@ -20,12 +20,6 @@
 //! each event's latency into the relay, the link and the browser's queue
 //! (up to `arrived_ms`) and the page's own work (from there to `dom_ms`).
 //!
-//! With the flag the page also puts its WebAssembly memory on
-//! `window.sockscopeWasmMemory` ([`expose_memory`]), so the UI-scale
-//! benchmark can read how much of the renderer's memory is the page's own
-//! heap (`.buffer.byteLength`: its high-water mark, since wasm memory never
-//! shrinks).
-//!
 //! Without the flag the hook costs one check per render.
 
 use std::cell::OnceCell;
@@ -86,28 +80,10 @@ fn kind(event: &Event) -> &'static str {
     }
 }
 
-/// Puts the page's WebAssembly memory on `window.sockscopeWasmMemory`,
-/// with the flag.
-fn expose_memory() -> Option<()> {
-    let window = web_sys::window()?;
-    Reflect::set(
-        &window,
-        &"sockscopeWasmMemory".into(),
-        &wasm_bindgen::memory(),
-    )
-    .ok()?;
-    Some(())
-}
-
 /// Records the live events that reached the screen since the last render.
 #[hook]
 pub fn use_render_marks(live: &ModelRef) {
-    let shown = use_mut_ref(|| {
-        if enabled() {
-            let _ = expose_memory();
-        }
-        0usize
-    });
+    let shown = use_mut_ref(|| 0usize);
     use_effect_with(live.clone(), move |live| {
         if enabled() {
             let live = live.get();
