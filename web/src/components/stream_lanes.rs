@@ -352,7 +352,7 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
         if out.len() == MOST_LESSONS {
             break;
         }
-        let readers = readers(&recvs, send.offset, send.offset + send.data.len() as u64);
+        let readers = readers(&recvs, send.offset, send.end());
         if readers > 1 {
             let ordinal = send.ordinal;
             out.push(match lang {
@@ -373,10 +373,9 @@ fn lessons(lang: Lang, stream: &ByteStream, seen: impl Fn(usize) -> bool) -> Vec
 /// those that end by `start`, and those that start before `end`, are each
 /// a prefix of them.
 fn readers(recvs: &[&RecvChunk], start: u64, end: u64) -> usize {
-    let end_of = |r: &&RecvChunk| r.offset + r.data.len() as u64;
     recvs
         .partition_point(|r| r.offset < end)
-        .saturating_sub(recvs.partition_point(|r| end_of(r) <= start))
+        .saturating_sub(recvs.partition_point(|r| r.end() <= start))
 }
 
 /// Where the page stopped keeping a stream's bytes, and how to keep more.
@@ -459,10 +458,7 @@ pub fn StreamLanes(props: &Props) -> Html {
         per_byte,
         selected: props.selected,
         onselect: &props.onselect,
-        sends_end: stream
-            .sends
-            .last()
-            .map_or(0, |s| s.offset + s.data.len() as u64),
+        sends_end: stream.sends_end(),
     };
     let mut kept = looks.borrow_mut().at_scale(cell, per_byte);
     let [kept_sends, kept_wire, kept_recvs] = &mut kept;
@@ -499,7 +495,7 @@ pub fn StreamLanes(props: &Props) -> Html {
                 .iter()
                 .filter(|s| seen(s.at))
                 .filter_map(|s| {
-                    let end = s.offset + s.data.len() as u64;
+                    let end = s.end();
                     let timing = model.send_timings.get(&(socket, end))?;
                     let called = model.events.get(s.at)?.t_us;
                     let after = |stamp: Option<(usize, u64)>| {
@@ -621,10 +617,7 @@ mod tests {
             per_byte: true,
             selected: None,
             onselect: &onselect,
-            sends_end: stream
-                .sends
-                .last()
-                .map_or(0, |s| s.offset + s.data.len() as u64),
+            sends_end: stream.sends_end(),
         };
         let blocks = stream
             .wire
@@ -685,7 +678,7 @@ mod tests {
             let end = start + len;
             let overlapping = recvs
                 .iter()
-                .filter(|r| r.offset < end && start < r.offset + r.data.len() as u64)
+                .filter(|r| r.offset < end && start < r.end())
                 .count();
             proptest::prop_assert_eq!(readers(&recvs, start, end), overlapping);
         }

@@ -26,6 +26,13 @@ pub struct SendRange {
     pub framing: Framing,
 }
 
+impl SendRange {
+    /// One past its last byte's offset.
+    pub fn end(&self) -> u64 {
+        self.offset + self.data.len() as u64
+    }
+}
+
 /// A segment's payload in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireRange {
@@ -57,6 +64,13 @@ pub struct RecvChunk {
     pub data: Bytes,
     /// The buffer size the program passed to recv().
     pub bufsize: u32,
+}
+
+impl RecvChunk {
+    /// One past its last byte's offset.
+    pub fn end(&self) -> u64 {
+        self.offset + self.data.len() as u64
+    }
 }
 
 /// Where the reader saw the end of the stream (recv() returned 0 bytes).
@@ -259,7 +273,7 @@ impl ByteStream {
         // Sends come in stream order, so their offsets only grow.
         let after = self.sends.partition_point(|s| s.offset <= offset);
         let send = self.sends.get(after.checked_sub(1)?)?;
-        (offset < send.offset + send.data.len() as u64).then_some(send)
+        (offset < send.end()).then_some(send)
     }
 
     /// `offset..offset+len` cut where the send that wrote the bytes changes.
@@ -269,10 +283,7 @@ impl ByteStream {
         let mut at = offset;
         while at < end {
             let (send, run_end) = match self.send_at(at) {
-                Some(send) => (
-                    Some(send.ordinal),
-                    (send.offset + send.data.len() as u64).min(end),
-                ),
+                Some(send) => (Some(send.ordinal), send.end().min(end)),
                 None => {
                     // Up to the next known send, or the end.
                     let next = self
@@ -316,7 +327,7 @@ impl ByteStream {
         let recv = self
             .recvs
             .iter()
-            .find(|r| r.offset <= offset && offset < r.offset + r.data.len() as u64)
+            .find(|r| r.offset <= offset && offset < r.end())
             .and_then(|r| {
                 usize::try_from(offset - r.offset)
                     .ok()
@@ -369,12 +380,19 @@ impl ByteStream {
         self.len() == 0
     }
 
+    /// One past the last byte the latest send() wrote: sends come in
+    /// stream order, so no send reaches further. Constant time, for a
+    /// view that asks at every render.
+    pub fn sends_end(&self) -> u64 {
+        self.sends.last().map_or(0, SendRange::end)
+    }
+
     /// One past the last byte a send() that `seen` accepts wrote.
     pub fn sent_end_when(&self, seen: impl Fn(usize) -> bool) -> u64 {
         self.sends
             .iter()
             .filter(|s| seen(s.at))
-            .map(|s| s.offset + s.data.len() as u64)
+            .map(SendRange::end)
             .max()
             .unwrap_or(0)
     }
@@ -384,7 +402,7 @@ impl ByteStream {
         self.wire
             .iter()
             .filter(|w| seen(w.at))
-            .map(|w| w.end())
+            .map(WireRange::end)
             .max()
             .unwrap_or(0)
     }
@@ -394,7 +412,7 @@ impl ByteStream {
         self.recvs
             .iter()
             .filter(|r| seen(r.at))
-            .map(|r| r.offset + r.data.len() as u64)
+            .map(RecvChunk::end)
             .max()
             .unwrap_or(0)
     }
@@ -540,9 +558,9 @@ mod tests {
                     _ => stream.add_recv(i, i as u64, offset, data, 1024),
                 }
             }
-            let sends = stream.sends.iter().map(|s| s.offset + s.data.len() as u64);
-            let wire = stream.wire.iter().map(|w| w.end());
-            let recvs = stream.recvs.iter().map(|r| r.offset + r.data.len() as u64);
+            let sends = stream.sends.iter().map(SendRange::end);
+            let wire = stream.wire.iter().map(WireRange::end);
+            let recvs = stream.recvs.iter().map(RecvChunk::end);
             let furthest = sends.chain(wire).chain(recvs).max().unwrap_or(0);
             proptest::prop_assert_eq!(stream.len(), furthest);
         }
