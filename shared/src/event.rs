@@ -262,6 +262,16 @@ pub enum Transport {
     Udp,
 }
 
+impl Transport {
+    /// Its name as the protocol writes it: `tcp`, `udp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
 /// One socket call: which socket, the call and its arguments, the result,
 /// and the socket's addresses and TCP state just after the call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -381,6 +391,14 @@ impl CallResult {
 mod tests {
     use super::*;
     use crate::{Segment, TcpAnalyses, TcpFlags, TcpOptions};
+
+    #[test]
+    fn a_transport_is_named_as_the_protocol_writes_it() {
+        for transport in [Transport::Tcp, Transport::Udp] {
+            let json = serde_json::to_string(&transport).unwrap();
+            assert_eq!(json, format!("\"{}\"", transport.name()));
+        }
+    }
 
     fn round_trip(event: Event) -> String {
         let json = serde_json::to_string(&event).unwrap();

@@ -74,6 +74,16 @@ pub enum Direction {
     Reverse,
 }
 
+impl Direction {
+    /// Its name as the protocol writes it: `forward`, `reverse`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Forward => "forward",
+            Direction::Reverse => "reverse",
+        }
+    }
+}
+
 /// The transport-level content of a packet.
 ///
 /// `payload` holds at most [`crate::Limits::segment_payload_cap`] bytes;
@@ -194,6 +204,14 @@ pub struct Timestamps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_direction_is_named_as_the_protocol_writes_it() {
+        for direction in [Direction::Forward, Direction::Reverse] {
+            let json = serde_json::to_string(&direction).unwrap();
+            assert_eq!(json, format!("\"{}\"", direction.name()));
+        }
+    }
 
     #[test]
     fn flag_label_reads_like_wireshark() {

@@ -57,7 +57,7 @@ fn segment_view(lang: Lang, model: &Model, at: usize, seg: &SegmentEvent) -> Htm
         <>
             { field(lang.pick("from", "来自"), format!("{}{}", seg.src, who(seg.from_socket))) }
             { field(lang.pick("to", "发往"), format!("{}{}", seg.dst, who(seg.to_socket))) }
-            { field(lang.pick("connection", "连接"), format!("conn {} · {:?}", seg.conn, seg.direction).to_ascii_lowercase()) }
+            { field(lang.pick("connection", "连接"), format!("conn {} · {}", seg.conn, seg.direction.name())) }
             { crossing_fields(lang, model, at) }
             { analysis_fields(lang, model, at) }
         </>
@@ -150,7 +150,7 @@ fn call_view(lang: Lang, model: &Model, at: usize, call: &CallEvent) -> Html {
     html! {
         <>
             <dl class="fields-table">
-                { field(lang.pick("socket", "套接字"), format!("#{} ({:?})", call.socket, call.transport).to_ascii_lowercase()) }
+                { field(lang.pick("socket", "套接字"), format!("#{} ({})", call.socket, call.transport.name())) }
                 { field(lang.pick("call", "调用"), call_label(&call.call)) }
                 { field(lang.pick("result", "结果"), result_label(&call.result)) }
                 if let Call::Send { offset, message, .. } = &call.call {
