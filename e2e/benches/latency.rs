@@ -29,6 +29,9 @@
 //! Last, a bulk transfer: a pasted quarter megabyte sent 40 times at once,
 //! 10 MiB, timed from the click until the page's byte stream holds every
 //! byte read (its throughput through the page, not a latency).
+//! Then the page left open: five seconds with nothing arriving, and five
+//! more with a recv() on the client waiting, nothing to answer it (the
+//! main thread's time a second, from DevTools' metrics).
 //! Before measuring, the page's clock is checked against this process's:
 //! the difference is printed. With `SOCKSCOPE_PROFILE` naming a file, a
 //! CPU profile of one case is written there: the fresh case's, or the
@@ -40,7 +43,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use sockscope_e2e::devtools::{start_profile, stop_profile};
+use sockscope_e2e::devtools::{MainThread, start_profile, stop_profile};
 use sockscope_e2e::{Browser, Result, Session, forms, transfer};
 
 /// Sends 20 ms apart that grow the session past 10,000 events (each
@@ -93,7 +96,44 @@ async fn run() -> Result<()> {
         skew,
     );
     bulk(b).await?;
+    // Left open: nothing arriving, then a recv() on the client, which
+    // nothing will answer, waiting.
+    at_rest(b, "nothing arriving").await?;
+    b.fill("#recv-form input[name=bufsize]", "1024").await?;
+    b.click_in_page("#recv-form button[type=submit]").await?;
+    b.wait(
+        "the client's recv() waiting on the ladder",
+        "document.querySelectorAll('#ladder .wait-bar.open').length > 0",
+    )
+    .await?;
+    at_rest(b, "a recv() waiting").await?;
     session.finish().await
+}
+
+/// The page's main-thread time over five seconds in which nothing
+/// arrives: what a page left open costs the machine.
+async fn at_rest(b: &Browser, what: &str) -> Result<()> {
+    const REST: Duration = Duration::from_secs(5);
+    // Motion ends within a second at 1×.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    MainThread::enable(b).await?;
+    let before = MainThread::read(b).await?;
+    tokio::time::sleep(REST).await;
+    let after = MainThread::read(b).await?;
+    // Seconds of work over seconds of rest, as milliseconds a second.
+    let busy = (after.task_s - before.task_s) / REST.as_secs_f64() * 1000.0;
+    let layouts = (after.layouts - before.layouts) / REST.as_secs_f64();
+    println!(
+        "latency rest     {what}: {busy:.1} ms of main thread a second, {layouts:.1} layouts \
+         a second"
+    );
+    println!(
+        "{}",
+        json!({"bench": "latency", "case": "rest", "what": what,
+               "main_thread_ms_per_s": (busy * 10.0).round() / 10.0,
+               "layouts_per_s": (layouts * 10.0).round() / 10.0})
+    );
+    Ok(())
 }
 
 /// Sends 10 MiB at once and prints how long the page took to show it read.

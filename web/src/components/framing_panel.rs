@@ -11,8 +11,10 @@ use super::fields;
 use super::shown_stream::ShownStream;
 use crate::i18n::{Lang, use_lang, words};
 use crate::model::describe::plural;
-use crate::model::framing;
+use crate::model::framing::{self, ReadSoFar};
 use crate::model::hexdump::preview;
+use crate::model::stream::RecvChunk;
+use crate::state::ModelRef;
 
 /// recv() calls listed at most: a bulk transfer makes thousands.
 const ROWS: usize = 64;
@@ -25,30 +27,84 @@ pub struct Props {
     pub onframing: Callback<(usize, usize, Framing)>,
 }
 
+/// Where the table's reader stood after the chunks above it at the last
+/// render, and of which stream: read on from there, a live stream costs
+/// each render its new chunks only.
+struct Kept {
+    model: ModelRef,
+    conversation: usize,
+    direction: usize,
+    /// The leading chunks known to have every byte kept.
+    whole: usize,
+    read: ReadSoFar,
+}
+
 #[component]
 pub fn FramingPanel(props: &Props) -> Html {
     let lang = use_lang();
+    let kept = use_mut_ref(|| None::<Kept>);
     let ShownStream {
-        model,
+        model: model_ref,
         conversation,
         direction,
         horizon,
-        ..
+        shown,
     } = props.stream.clone();
-    let model = model.get();
+    let model = model_ref.get();
     let Some(conv) = model.conversations.get(conversation) else {
         return html! {};
     };
     let stream = &conv.streams[direction];
-    let shown = stream.recvs.iter().filter(|r| model.shows(horizon, r.at));
+    let mut kept = kept.borrow_mut();
+    // In time order, the calls shown are the first ones, and the reader's
+    // place after some of them holds from one render to the next; out of
+    // order (a capture's late events), a step can show one in the middle.
+    let in_order = stream.recvs_order.holds();
+    let resumable = kept.take().filter(|k| {
+        in_order
+            && k.model.same_store(&model_ref)
+            && (k.conversation, k.direction) == (conversation, direction)
+    });
+    // Out of time order, the calls shown are copied out (their payloads
+    // are shared, not copied) and read from the start.
+    let filtered: Vec<RecvChunk>;
+    let shown = if in_order {
+        &stream.recvs[..shown.recvs.min(stream.recvs.len())]
+    } else {
+        filtered = stream
+            .recvs
+            .iter()
+            .filter(|r| model.shows(horizon, r.at))
+            .cloned()
+            .collect();
+        &filtered[..]
+    };
     // Messages can be read back only as far as the bytes were kept.
-    let chunks: Vec<_> = shown.clone().take_while(|r| r.data.is_whole()).collect();
-    let not_kept = shown.count() - chunks.len();
-    if chunks.is_empty() {
+    let from = resumable.as_ref().map_or(0, |k| k.whole.min(shown.len()));
+    let whole = from
+        + shown[from..]
+            .iter()
+            .take_while(|r| r.data.is_whole())
+            .count();
+    let (before, steps, read) = framing::decode_last(
+        props.framing,
+        (&shown[..whole], |r: &RecvChunk| &r.data[..]),
+        ROWS,
+        resumable.map(|k| k.read),
+    );
+    if in_order {
+        *kept = Some(Kept {
+            model: model_ref.clone(),
+            conversation,
+            direction,
+            whole,
+            read,
+        });
+    }
+    let (listed, not_kept) = (&shown[before..whole], shown.len() - whole);
+    if listed.is_empty() {
         return html! {};
     }
-    let bytes: Vec<&[u8]> = chunks.iter().map(|c| &c.data[..]).collect();
-    let (before, steps) = framing::decode_last(props.framing, &bytes, ROWS);
     let onchange = props.onframing.reform(move |e: Event| {
         let framing = fields::select_value(&e)
             .as_deref()
@@ -80,7 +136,7 @@ pub fn FramingPanel(props: &Props) -> Html {
                     } }</td></tr></tbody>
                 }
                 <tbody>
-                    { for chunks[before..].iter().zip(&steps).zip(before..).map(|((chunk, step), k)| html! {
+                    { for listed.iter().zip(&steps).zip(before..).map(|((chunk, step), k)| html! {
                         <tr key={chunk.at.to_string()}>
                             <td>{ format!("#{k} · {}", plural(chunk.data.len() as u64, "byte")) }</td>
                             <td class="messages">

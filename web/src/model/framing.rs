@@ -148,19 +148,54 @@ pub fn decode<'a>(framing: Framing, chunks: impl IntoIterator<Item = &'a [u8]>) 
     chunks.into_iter().map(|c| decoder.feed(c)).collect()
 }
 
+/// Where a reader stands after the first chunks of a stream: the decoder
+/// that took them, and how many it took. Kept from one render to the next,
+/// it lets [`decode_last`] read only the chunks a live stream gained since,
+/// rather than the whole stream again at every event.
+#[derive(Debug, Clone)]
+pub struct ReadSoFar {
+    pub chunks: usize,
+    pub decoder: Decoder,
+}
+
 /// Decodes every chunk of `chunks` (the reader's place depends on all of
 /// them) but makes [`Step`]s only for the last `shown`: a bulk transfer's
 /// thousands of recv() calls would otherwise copy every byte, and every
-/// pending buffer, at each render. Returns how many chunks came before the
-/// steps, and the steps.
-pub fn decode_last(framing: Framing, chunks: &[&[u8]], shown: usize) -> (usize, Vec<Step>) {
+/// pending buffer, at each render.
+///
+/// `so_far`, when given, must be where a reader of the same stream with the
+/// same framing stood after its first `so_far.chunks` chunks; if it stood
+/// past the chunks before the steps (the player went back), it is not
+/// used. Returns how many chunks came before the steps, the steps, and
+/// where the reader stands after the chunks before them, for the next call.
+pub fn decode_last<T>(
+    framing: Framing,
+    (chunks, bytes): (&[T], impl Fn(&T) -> &[u8]),
+    shown: usize,
+    so_far: Option<ReadSoFar>,
+) -> (usize, Vec<Step>, ReadSoFar) {
     let before = chunks.len().saturating_sub(shown);
-    let mut decoder = Decoder::new(framing);
-    for chunk in &chunks[..before] {
-        decoder.skip(chunk);
+    let ReadSoFar {
+        chunks: taken,
+        mut decoder,
+    } = so_far
+        .filter(|s| s.chunks <= before && s.decoder.framing == framing)
+        .unwrap_or(ReadSoFar {
+            chunks: 0,
+            decoder: Decoder::new(framing),
+        });
+    for chunk in &chunks[taken..before] {
+        decoder.skip(bytes(chunk));
     }
-    let steps = chunks[before..].iter().map(|c| decoder.feed(c)).collect();
-    (before, steps)
+    let read_so_far = ReadSoFar {
+        chunks: before,
+        decoder: decoder.clone(),
+    };
+    let steps = chunks[before..]
+        .iter()
+        .map(|c| decoder.feed(bytes(c)))
+        .collect();
+    (before, steps, read_so_far)
 }
 
 #[cfg(test)]
@@ -216,10 +251,39 @@ mod tests {
         for framing in [Framing::Ascii4, Framing::None] {
             let whole = decode(framing, chunks);
             for shown in 0..=5 {
-                let (before, steps) = decode_last(framing, &chunks, shown);
+                let (before, steps, _) = decode_last(framing, (&chunks, |c| *c), shown, None);
                 assert_eq!(before, 4usize.saturating_sub(shown));
                 assert_eq!(steps, whole[before..], "{framing:?}, last {shown}");
             }
+        }
+    }
+
+    #[test]
+    fn a_reader_resumed_where_it_stood_reads_as_one_that_read_everything() {
+        let chunks: [&[u8]; 6] = [b"0005hel", b"lo0003", b"abc0002x", b"y", b"0001", b"z"];
+        for framing in [Framing::Ascii4, Framing::None] {
+            let whole = decode(framing, chunks);
+            // A stream growing a chunk at a time, its last two listed.
+            let mut so_far = None;
+            for len in 0..=chunks.len() {
+                let (before, steps, now) =
+                    decode_last(framing, (&chunks[..len], |c| *c), 2, so_far);
+                assert_eq!(steps, whole[before..len], "{framing:?}, {len} chunks");
+                assert_eq!(now.chunks, before);
+                so_far = Some(now);
+            }
+            // The player gone back before where the reader stood: read again.
+            let (before, steps, _) =
+                decode_last(framing, (&chunks[..3], |c| *c), 2, so_far.clone());
+            assert_eq!(steps, whole[before..3]);
+            // A reader with another framing is not resumed.
+            let other = if framing == Framing::None {
+                Framing::Ascii4
+            } else {
+                Framing::None
+            };
+            let (_, steps, _) = decode_last(other, (&chunks, |c| *c), 2, so_far);
+            assert_eq!(steps, decode(other, chunks)[4..]);
         }
     }
 
