@@ -39,7 +39,10 @@ const RECORDS: &str = "sockscopeBench";
 const FRAMES: &str = "sockscopeFrames";
 
 thread_local! {
-    static ENABLED: OnceCell<bool> = const { OnceCell::new() };
+    /// With `bench` in the address, the page's time origin; without it,
+    /// nothing. Read once: looked up at every mark, the origin was a
+    /// measurable part of the page's work the marks time.
+    static MARKS_ORIGIN: OnceCell<Option<f64>> = const { OnceCell::new() };
 }
 
 #[wasm_bindgen]
@@ -48,26 +51,35 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
-/// Whether the address has `bench` in its query; read once.
-fn enabled() -> bool {
-    ENABLED.with(|enabled| {
-        *enabled.get_or_init(|| {
-            web_sys::window()
-                .and_then(|w| w.location().search().ok())
+/// The time origin the marks count from, when the address has `bench` in
+/// its query.
+fn origin() -> Option<f64> {
+    MARKS_ORIGIN.with(|origin| {
+        *origin.get_or_init(|| {
+            let window = web_sys::window()?;
+            let asked = window
+                .location()
+                .search()
+                .ok()
                 .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
-                .is_some_and(|params| params.has("bench"))
+                .is_some_and(|params| params.has("bench"));
+            asked.then_some(())?;
+            Reflect::get(&window, &"performance".into())
+                .ok()
+                .and_then(|p| Reflect::get(&p, &"timeOrigin".into()).ok())
+                .and_then(|t| t.as_f64())
         })
     })
 }
 
+/// Whether the address asks for marks.
+fn enabled() -> bool {
+    origin().is_some()
+}
+
 /// Milliseconds since the Unix epoch, to the browser timer's precision.
 fn now_ms() -> f64 {
-    let origin = web_sys::window()
-        .and_then(|w| Reflect::get(&w, &"performance".into()).ok())
-        .and_then(|p| Reflect::get(&p, &"timeOrigin".into()).ok())
-        .and_then(|t| t.as_f64())
-        .unwrap_or(0.0);
-    origin + performance_now()
+    origin().unwrap_or(0.0) + performance_now()
 }
 
 fn kind(event: &Event) -> &'static str {
