@@ -35,7 +35,7 @@
 //! Before measuring, the page's clock is checked against this process's:
 //! the difference is printed. With `SOCKSCOPE_PROFILE` naming a file, a
 //! CPU profile of one case is written there: the fresh case's, or the
-//! one `SOCKSCOPE_PROFILE_CASE` names (`grown`).
+//! one `SOCKSCOPE_PROFILE_CASE` names (`burst` or `grown`).
 
 #![allow(clippy::print_stdout)] // A benchmark's figures are its output.
 
@@ -78,7 +78,9 @@ async fn run() -> Result<()> {
     report("fresh", "20 sends, one every 100 ms", &fresh, skew);
     let trickle = measure(b, 200, 20).await?;
     report("trickle", "200 sends, one every 20 ms", &trickle, skew);
+    profile.start(b, "burst").await?;
     let burst = measure(b, 500, 0).await?;
+    profile.stop(b, "burst").await?;
     report("burst", "500 sends at once", &burst, skew);
     // A learner's sends into a session grown past 10,000 events.
     let growth = measure(b, GROWTH_SENDS, 20).await?;

@@ -302,17 +302,22 @@ fn deliver(inner: &Rc<RefCell<Inner>>, events: Vec<Event>) {
     on_events.emit(events);
 }
 
-/// Delivers the held events in a task of their own, `wait_ms` from now:
-/// the browser runs it after the messages already waiting (it takes tasks
-/// of one priority in the order they were queued), so those join the held
-/// events first and all of them render once.
+/// Delivers the held events in a task of their own, `wait_ms` from now,
+/// or waits on if frames came since ([`Backlog::due`]): the browser runs
+/// it after the messages already waiting (it takes tasks of one priority
+/// in the order they were queued), so those join the held events first
+/// and all of them render once.
 fn flush_after(inner: &Rc<RefCell<Inner>>, wait_ms: f64) {
     let weak = Rc::downgrade(inner);
     let flush = move || {
         if let Some(inner) = weak.upgrade() {
-            let events = inner.borrow_mut().backlog.flush(js_sys::Date::now());
-            if !events.is_empty() {
-                deliver(&inner, events);
+            let due = inner.borrow_mut().backlog.due(js_sys::Date::now());
+            match due {
+                Arrival::Now(events) if !events.is_empty() => deliver(&inner, events),
+                Arrival::Held {
+                    flush_in_ms: Some(wait),
+                } => flush_after(&inner, wait),
+                _ => {}
             }
         }
     };

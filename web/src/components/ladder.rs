@@ -430,7 +430,7 @@ pub fn Ladder(props: &Props) -> Html {
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {
                         let (index, t_us) = model.events.get(row.at).map_or((0, 0), |e| (e.index, e.t_us));
                         html! {
-                            <LadderRow key={index.to_string()} row={row.clone()} {index} {t_us} states={diagram.states_at(row.step).to_vec()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
+                            <LadderRow key={index.to_string()} row={row.clone()} {t_us} states={diagram.states_at(row.step).to_vec()} label={row.label(&model, props.numbers)} sends={model.sends_of(row.at)}
                                 crossing={model.crossing_mark(row.at)} analysis={model.analysis_of(row.at)} position={p} {lanes} {columns} {width} {start}
                                 current={row.step == current} selected={props.selected == Some(row.at)} arrival={row_arrival(row)} onselect={props.onselect.clone()} />
                         }

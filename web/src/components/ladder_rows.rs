@@ -319,8 +319,7 @@ pub fn band(lang: Lang, band: &Band, first: usize, last: usize, width: f64) -> H
 #[derive(Properties, PartialEq)]
 pub struct RowProps {
     pub row: Row,
-    /// Its event's own `index` and time.
-    pub index: u64,
+    /// Its event's time.
     pub t_us: u64,
     /// The state changes at its step (`Ladder::states_at`).
     pub states: Vec<StateMark>,
@@ -377,7 +376,7 @@ pub fn LadderRow(props: &RowProps) -> Html {
     );
     let width = props.width;
     html! {
-        <g {class} data-step={row.step.to_string()} data-index={props.index.to_string()} data-label={label.clone()} {onclick}
+        <g {class} data-step={row.step.to_string()} data-label={label.clone()} {onclick}
             style={props.arrival.map(Arrival::style)}>
             <rect class="row-bg" y={px(y)} />
             <text class="time" x={px(width - 10.0)} y={px(y + 29.0)}>{ elapsed(props.t_us, props.start) }</text>

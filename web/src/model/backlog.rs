@@ -30,6 +30,16 @@
 //! learner's send, its segments a few hundred microseconds behind it) is
 //! drawn at once.
 //!
+//! Held frames also end with their burst: once no frame has come for
+//! [`QUIET_MS`], or for twice the recent gap between the frames' events
+//! (on the relay's clock, so a queue that delivered them back to back
+//! does not count) if that is longer, what is held is drawn without
+//! waiting for the tenth of a second, so the last of 500 sends made at once is on screen a render
+//! after it arrives. Frames that come steadily (a message every 10 ms)
+//! never pause that long, and a bulk transfer (more than
+//! [`BUSY_BYTES_A_SECOND`] a second) keeps to ten renders a second
+//! whatever its pauses.
+//!
 //! Measured (`cargo xtask bench bulk`): 100 MiB through a fresh page took
 //! 14.8 s when every late frame brought a render of its own (the main
 //! thread busy the whole time, 60% of it drawing), and 1.7 s drawn ten
@@ -55,13 +65,18 @@ pub const BUSY_FRAMES_A_SECOND: usize = 30;
 /// the relay's largest frames. A learner's sends make a few kilobytes.
 pub const BUSY_BYTES_A_SECOND: usize = 1 << 20;
 
+/// A pause in the frames at least this long ends a burst of them (see the
+/// module's notes): a burst's frames reach the page back to back, each
+/// read as soon as the last one is.
+pub const QUIET_MS: f64 = 4.0;
+
 /// What to do with a frame that just arrived.
 #[derive(Debug, PartialEq)]
 pub enum Arrival<T> {
     /// Hand these to the views now.
     Now(Vec<T>),
-    /// Held for the next flush; `flush_in_ms` when no flush is due yet
-    /// and the caller must ask for one that many milliseconds from now.
+    /// Held for the next flush; `flush_in_ms` when the caller must ask
+    /// [`Backlog::due`] again that many milliseconds from now.
     Held { flush_in_ms: Option<f64> },
 }
 
@@ -80,6 +95,15 @@ pub struct Backlog<T> {
     recent: VecDeque<(f64, usize)>,
     /// The sizes in `recent`, summed.
     recent_bytes: usize,
+    /// When the held frames are to be drawn at the latest.
+    draw_by_ms: f64,
+    /// When the last frame's first event happened, on the relay's clock.
+    last_happened_ms: Option<f64>,
+    /// The time between the last two frames' first events, or half the
+    /// gap before it if that is longer (a burst forgets the long wait
+    /// before it within a few frames): the pace the events come at,
+    /// whatever the page's queue did to them.
+    gap_ms: f64,
 }
 
 impl<T> Default for Backlog<T> {
@@ -91,6 +115,9 @@ impl<T> Default for Backlog<T> {
             last_drawn_ms: None,
             recent: VecDeque::new(),
             recent_bytes: 0,
+            draw_by_ms: 0.0,
+            last_happened_ms: None,
+            gap_ms: 0.0,
         }
     }
 }
@@ -106,6 +133,10 @@ impl<T> Backlog<T> {
         bytes: usize,
         items: Vec<T>,
     ) -> Arrival<T> {
+        if let Some(last) = self.last_happened_ms {
+            self.gap_ms = (happened_ms - last).max(self.gap_ms / 2.0);
+        }
+        self.last_happened_ms = Some(happened_ms);
         let delay = now_ms - happened_ms;
         let link = self.link_delay_ms.map_or(delay, |link| link.min(delay));
         self.link_delay_ms = Some(link);
@@ -138,14 +169,41 @@ impl<T> Backlog<T> {
             .map_or(now_ms, |last| last + BUSY_DRAW_EVERY_MS);
         // Clamped: the page's clock may have been set back since the last
         // render, and no frame should wait for it to catch up.
+        self.draw_by_ms = now_ms + (next_draw - now_ms).clamp(0.0, BUSY_DRAW_EVERY_MS);
         Arrival::Held {
-            flush_in_ms: Some((next_draw - now_ms).clamp(0.0, BUSY_DRAW_EVERY_MS)),
+            flush_in_ms: Some(self.wait_ms(now_ms)),
         }
     }
 
-    /// The flush the caller asked for, at `now_ms`: everything held, in
-    /// order.
-    pub fn flush(&mut self, now_ms: f64) -> Vec<T> {
+    /// How long from `now_ms` until the held frames are due: at the tenth
+    /// of a second, or sooner once the frames have paused.
+    fn wait_ms(&self, now_ms: f64) -> f64 {
+        let due = self.draw_by_ms - now_ms;
+        let last = self.recent.back().map_or(now_ms, |&(t, _)| t);
+        if self.recent_bytes > BUSY_BYTES_A_SECOND {
+            return due.max(0.0);
+        }
+        let pause = (2.0 * self.gap_ms).max(QUIET_MS);
+        due.min(last + pause - now_ms).max(0.0)
+    }
+
+    /// The held frames' timer, at `now_ms`: everything held if it is due
+    /// (the tenth of a second is up, or the frames paused), else how much
+    /// longer to wait (a frame came since the timer was set).
+    pub fn due(&mut self, now_ms: f64) -> Arrival<T> {
+        if !self.flush_due {
+            return Arrival::Held { flush_in_ms: None };
+        }
+        match self.wait_ms(now_ms) {
+            0.0 => Arrival::Now(self.flush(now_ms)),
+            wait => Arrival::Held {
+                flush_in_ms: Some(wait),
+            },
+        }
+    }
+
+    /// Everything held, in order, drawn at `now_ms`.
+    fn flush(&mut self, now_ms: f64) -> Vec<T> {
         self.flush_due = false;
         self.last_drawn_ms = Some(now_ms);
         std::mem::take(&mut self.held)
@@ -155,6 +213,7 @@ impl<T> Backlog<T> {
     /// is learnt afresh.
     pub fn relinked(&mut self) {
         self.link_delay_ms = None;
+        self.last_happened_ms = None;
     }
 }
 
@@ -208,69 +267,133 @@ mod tests {
         assert_eq!(backlog.flush(501.0), Vec::<i32>::new());
     }
 
+    /// Frames `(arriving, happened, bytes)` in the order they arrive, the
+    /// held frames' timer run whenever it is due (before a frame arriving
+    /// at the same moment), up to `until`: each render's time and what it
+    /// drew.
+    fn renders(frames: &[(f64, f64, usize)], until: f64) -> Vec<(f64, Vec<usize>)> {
+        fn fire(
+            backlog: &mut Backlog<usize>,
+            at: f64,
+            out: &mut Vec<(f64, Vec<usize>)>,
+        ) -> Option<f64> {
+            match backlog.due(at) {
+                Arrival::Now(items) => {
+                    out.push((at, items));
+                    None
+                }
+                Arrival::Held { flush_in_ms } => flush_in_ms.map(|wait| at + wait),
+            }
+        }
+        let (mut backlog, mut timer, mut out) = (Backlog::default(), None, Vec::new());
+        for (n, &(now, happened, bytes)) in frames.iter().enumerate() {
+            while let Some(at) = timer.filter(|&at| at <= now) {
+                timer = fire(&mut backlog, at, &mut out);
+            }
+            match backlog.arrive(now, happened, bytes, vec![n]) {
+                Arrival::Now(items) => out.push((now, items)),
+                Arrival::Held { flush_in_ms } => {
+                    if let Some(wait) = flush_in_ms {
+                        assert!(wait <= BUSY_DRAW_EVERY_MS, "{wait}");
+                        timer = Some(now + wait);
+                    }
+                }
+            }
+        }
+        while let Some(at) = timer.filter(|&at| at <= until) {
+            timer = fire(&mut backlog, at, &mut out);
+        }
+        // Every frame drawn once, in order.
+        let drawn: Vec<usize> = out.iter().flat_map(|(_, items)| items.clone()).collect();
+        assert_eq!(drawn, (0..frames.len()).collect::<Vec<_>>());
+        out
+    }
+
     #[test]
-    fn while_behind_the_page_draws_ten_times_a_second() {
-        let mut backlog = Backlog::default();
-        assert_eq!(backlog.arrive(1.0, 0.0, 0, vec![1]), Arrival::Now(vec![1]));
-        // 30 ms after that render, a frame 125 ms late: the next render is
-        // due 100 ms after the last, 70 ms from now.
+    fn while_behind_the_page_draws_ten_times_a_second_until_the_frames_pause() {
+        // Events 10 ms apart. A render at 1 took until 126: the twelve
+        // frames queued meanwhile are read back to back, more than 100 ms
+        // late, and the rest come as they happen, until 400.
+        let mut frames = vec![(1.0, 0.0, 0)];
+        frames.extend((1..=40).map(|n| {
+            let happened = f64::from(n) * 10.0;
+            let now = if n <= 12 {
+                126.0 + f64::from(n) * 0.1
+            } else {
+                happened + 1.0
+            };
+            (now, happened, 0)
+        }));
+        let drawn = renders(&frames, 1000.0);
+        let times: Vec<f64> = drawn
+            .iter()
+            .map(|(t, _)| (t * 10.0).round() / 10.0)
+            .collect();
+        // The queued frames a tenth of a second after the last render;
+        // those on time at once while fewer than 30 came in a second
+        // (231 to 291), then ten times a second; the last 20 ms (twice
+        // their gap) after the frames stopped at 401, not at 491.
         assert_eq!(
-            backlog.arrive(31.0, -95.0, 0, vec![2]),
-            Arrival::Held {
-                flush_in_ms: Some(70.0)
-            }
-        );
-        assert_eq!(backlog.flush(101.0), vec![2]);
-        // Still behind: again no sooner than 100 ms after that flush.
-        assert_eq!(
-            backlog.arrive(150.0, 0.0, 0, vec![3]),
-            Arrival::Held {
-                flush_in_ms: Some(51.0)
-            }
-        );
-        // A frame 100 ms late (the link's own 1 ms aside) is on time.
-        assert_eq!(backlog.flush(201.0), vec![3]);
-        assert_eq!(
-            backlog.arrive(400.0, 299.0, 0, vec![4]),
-            Arrival::Now(vec![4])
+            times,
+            [
+                1.0, 126.1, 226.1, 231.0, 241.0, 251.0, 261.0, 271.0, 281.0, 291.0, 391.0, 421.0
+            ]
         );
     }
 
     #[test]
     fn frames_faster_than_a_person_reads_are_drawn_ten_times_a_second() {
-        let mut backlog = Backlog::default();
-        let mut drawn_at = Vec::new();
-        let mut flush_at: Option<f64> = None;
-        let mut shown = Vec::new();
-        // A frame every 10 ms for two seconds, each on time; a flush runs
-        // when it is due, before the frame of that moment.
-        for n in 0..200 {
-            let now = f64::from(n) * 10.0;
-            if flush_at.is_some_and(|at| at <= now) {
-                shown.extend(backlog.flush(now));
-                drawn_at.push(now);
-                flush_at = None;
-            }
-            match backlog.arrive(now, now - 1.0, 0, vec![n]) {
-                Arrival::Now(items) => {
-                    shown.extend(items);
-                    drawn_at.push(now);
-                }
-                Arrival::Held { flush_in_ms } => {
-                    if let Some(wait) = flush_in_ms {
-                        assert!(flush_at.is_none() && wait <= 100.0);
-                        flush_at = Some(now + wait);
-                    }
-                }
-            }
-        }
-        // Every frame is shown once, in order.
-        shown.extend(backlog.flush(2000.0));
-        assert_eq!(shown, (0..200).collect::<Vec<_>>());
-        // Once more than 30 came in a second, one render every 100 ms.
-        let busy: Vec<f64> = drawn_at.iter().copied().filter(|&t| t > 300.0).collect();
-        assert!(busy.windows(2).all(|w| w[1] - w[0] >= 100.0), "{busy:?}");
-        assert!((16..=18).contains(&busy.len()), "{busy:?}");
+        // A frame every 10 ms for two seconds, each on time.
+        let frames: Vec<_> = (0..200)
+            .map(|n| {
+                let now = f64::from(n) * 10.0;
+                (now, now - 1.0, 0)
+            })
+            .collect();
+        let drawn = renders(&frames, 3000.0);
+        // Once more than 30 came in a second, one render every 100 ms;
+        // the last 20 ms (twice their gap) after the last frame, at 1990.
+        let busy: Vec<f64> = drawn
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|&t| t > 300.0)
+            .collect();
+        let (last, steady) = busy.split_last().unwrap_or((&0.0, &[]));
+        assert!(steady.windows(2).all(|w| w[1] - w[0] >= 100.0), "{busy:?}");
+        assert!((16..=18).contains(&steady.len()), "{busy:?}");
+        assert_eq!(*last, 2010.0);
+    }
+
+    #[test]
+    fn a_bursts_last_frame_is_drawn_once_the_frames_pause() {
+        // 500 sends at once: 40 frames of events a tenth of a millisecond
+        // apart, read back to back after a first render of 20 ms.
+        let mut frames = vec![(0.0, 0.0, 0)];
+        frames.extend((1..40).map(|n| {
+            let n = f64::from(n);
+            (20.0 + n * 0.1, n * 0.1, 2000)
+        }));
+        let drawn = renders(&frames, 1000.0);
+        let (last_at, last) = drawn.last().cloned().unwrap_or_default();
+        assert!(last.contains(&39));
+        // The last frame came at 23.9: drawn 4 ms later, not at 100.
+        assert!((last_at - 27.9).abs() < 1e-9, "{drawn:?}");
+    }
+
+    #[test]
+    fn a_transfer_keeps_to_ten_renders_a_second_through_its_pauses() {
+        // Frames of a quarter mebibyte, 5 ms apart, for 200 ms, then none.
+        let frames: Vec<_> = (0..40)
+            .map(|n| {
+                let now = f64::from(n) * 5.0;
+                (now, now, 256 << 10)
+            })
+            .collect();
+        let drawn = renders(&frames, 1000.0);
+        let times: Vec<f64> = drawn.iter().map(|(t, _)| *t).collect();
+        // The first four drawn at once; then every 100 ms, the pause at the
+        // end included.
+        assert_eq!(times, [0.0, 5.0, 10.0, 15.0, 115.0, 215.0]);
     }
 
     #[test]
@@ -298,11 +421,10 @@ mod tests {
         let mut backlog = Backlog::default();
         assert_eq!(backlog.arrive(1e6, 1e6, 0, vec![1]), Arrival::Now(vec![1]));
         // The clock went back an hour; a late frame waits at most 100 ms.
-        assert_eq!(
-            backlog.arrive(1e6 - 3.6e6, 1e6 - 3.6e6 - 500.0, 0, vec![2]),
-            Arrival::Held {
-                flush_in_ms: Some(100.0)
-            }
+        let held = backlog.arrive(1e6 - 3.6e6, 1e6 - 3.6e6 - 500.0, 0, vec![2]);
+        assert!(
+            matches!(held, Arrival::Held { flush_in_ms: Some(wait) } if (0.0..=100.0).contains(&wait)),
+            "{held:?}"
         );
     }
 
