@@ -16,7 +16,7 @@ use std::rc::Rc;
 use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
-use super::length::px;
+use super::length::{push_px, px};
 use crate::i18n::{Lang, use_lang};
 use crate::model::Model;
 use crate::model::describe::{duration, thousands};
@@ -271,12 +271,12 @@ pub fn SeqGraphView(props: &Props) -> Html {
     for column in &columns {
         let (y_low, y_high) = (y(column.low), y(column.high));
         let path = &mut paths[column.kind as usize];
-        path.push_str(&format!(
-            "M{} {}V{}",
-            px(x(column.x)),
-            px(y_low),
-            px(y_high.min(y_low - 1.0))
-        ));
+        path.push('M');
+        push_px(path, x(column.x));
+        path.push(' ');
+        push_px(path, y_low);
+        path.push('V');
+        push_px(path, y_high.min(y_low - 1.0));
         listed.push_str(&format!(
             "{} {} {} {};",
             column.low, column.high, column.segments, column.first_at
@@ -478,15 +478,23 @@ fn step_points(
     let mut last: Option<f64> = None;
     for &(column, value) in points {
         let (px_x, px_y) = (x(column), y(value));
+        let mut point = |y: f64| {
+            push_px(&mut out, px_x);
+            out.push(',');
+            push_px(&mut out, y);
+            out.push(' ');
+        };
         if let Some(last_y) = last {
-            out.push_str(&format!("{},{} ", px(px_x), px(last_y)));
+            point(last_y);
         }
-        out.push_str(&format!("{},{} ", px(px_x), px(px_y)));
+        point(px_y);
         last = Some(px_y);
     }
     // The last value holds to the right edge.
     if let Some(last_y) = last {
-        out.push_str(&format!("{},{}", px(x(COLUMNS - 1)), px(last_y)));
+        push_px(&mut out, x(COLUMNS - 1));
+        out.push(',');
+        push_px(&mut out, last_y);
     }
     out
 }
