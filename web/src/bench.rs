@@ -63,7 +63,9 @@ fn origin() -> Option<f64> {
                 .ok()
                 .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
                 .is_some_and(|params| params.has("bench"));
-            asked.then_some(())?;
+            if !asked {
+                return None;
+            }
             Reflect::get(&window, &"performance".into())
                 .ok()
                 .and_then(|p| Reflect::get(&p, &"timeOrigin".into()).ok())
