@@ -22,7 +22,7 @@ use std::{
 use sockscope_shared::{Segment, SegmentEvent, Tap};
 
 use super::lesson_run::port_of;
-use super::tshark::{lines_of, wait_until_capturing};
+use super::tshark::{lines_of, stop, wait_until_capturing};
 
 /// One packet as both witnesses can describe it: TCP with relative
 /// numbers, or a UDP datagram's ports and payload length.
@@ -195,8 +195,7 @@ impl Witness {
 
 impl Drop for Witness {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }
 

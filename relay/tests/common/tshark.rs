@@ -146,7 +146,21 @@ fn parse_line(line: &str) -> Option<Seen> {
 
 impl Drop for Tshark {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Stops a tshark (or `ip netns exec tshark`, which becomes it) as
+/// `kill -TERM` would and waits for it. Killed outright, it leaves its
+/// dumpcap's capture file behind in the temporary directory, one
+/// `wireshark_<device>….pcapng` each time.
+pub fn stop(child: &mut Child) {
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !terminated {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
 }
