@@ -21,7 +21,9 @@ use super::kernel_strip::KernelStrip;
 use super::ladder_focus::FocusPicker;
 use super::ladder_motion::{Flight, flights};
 use super::ladder_path;
-use super::ladder_rows::{Columns, GRID, HEADER, LadderRow, ROW, arrow_colour, band, lane_heads};
+use super::ladder_rows::{
+    Columns, GRID, HEADER, LadderRow, ROW, arrow_colour, arrow_head, band, lane_heads,
+};
 use super::length::px;
 use crate::hooks::virtual_rows::{Span, Spot, use_virtual_rows};
 use crate::i18n::{Lang, use_lang, words};
@@ -425,6 +427,7 @@ pub fn Ladder(props: &Props) -> Html {
                     // `for` children into their parent's list, and a list
                     // with unkeyed siblings is patched from its end, so one
                     // more row would rebuild every row.
+                    { arrow_head() }
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height, columns) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {
