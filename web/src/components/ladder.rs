@@ -423,11 +423,11 @@ pub fn Ladder(props: &Props) -> Html {
                 }
                 <div class="ladder-canvas" style={tall.then(|| format!("margin-top:-{}px", px(HEADER)))}>
                 <svg class="ladder" width={px(width)} height={px(height)} role="img" aria-label={lang.pick("sequence diagram of calls and packets", "调用与报文的时序图")}>
+                    { arrow_head() }
                     // Each growing list has a parent of its own: Yew flattens
                     // `for` children into their parent's list, and a list
                     // with unkeyed siblings is patched from its end, so one
                     // more row would rebuild every row.
-                    { arrow_head() }
                     <g class="bands">{ for drawn_bands.map(|(b, first, last)| band(lang, b, *first, *last, width)) }</g>
                     <g class="lanes">{ lane_heads(lang, &diagram, height, columns) }</g>
                     <g class="rows">{ for rows[drawn.clone()].iter().zip(drawn.clone()).map(|(row, p)| {

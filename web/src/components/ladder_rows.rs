@@ -108,8 +108,8 @@ impl Columns {
 /// How far the point of an arrow's head is beyond the end of its shaft.
 const HEAD_BACK: f64 = 10.0;
 
-/// The head every arrow that arrives ends in: a triangle 14 pixels long
-/// and 12 wide, its point [`HEAD_BACK`] beyond the shaft's end, turned
+/// The head of every packet's arrow but a dropped one's (which stops
+/// short, headless): a triangle 14 pixels long and 12 wide, its point [`HEAD_BACK`] beyond the shaft's end, turned
 /// along the shaft and filled with its colour (`context-stroke`). One
 /// marker for the whole diagram, rather than a polygon in each row: a row
 /// has one element fewer to create, lay out and paint, and its head no
@@ -192,7 +192,7 @@ fn packet(
         <>
             // Drawn along its length on arrival: a path length of 1 lets
             // one dash of length 1 cover the line, whatever its length.
-            <line class={classes!("arrow", colour.clone(), dropped.then_some("dropped"))} x1={px(x1)} y1={px(y1)} x2={px(shaft_end.0)} y2={px(shaft_end.1)}
+            <line class={classes!("arrow", colour, dropped.then_some("dropped"))} x1={px(x1)} y1={px(y1)} x2={px(shaft_end.0)} y2={px(shaft_end.1)}
                 pathLength={(notes.arriving && !dropped).then_some("1")} marker-end={(!dropped).then_some("url(#arrow-head)")} />
             <text class="arrow-label" x={px(mid)} y={px(y + 15.0)}>{ label }</text>
             if let Some(mark) = notes.crossing {
