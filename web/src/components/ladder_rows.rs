@@ -106,14 +106,16 @@ impl Columns {
 }
 
 /// How far the point of an arrow's head is beyond the end of its shaft.
+/// [`arrow_head`]'s `refX` says it again: the head is 14 long, and the
+/// shaft ends at 14 − 10 = 4 along it.
 const HEAD_BACK: f64 = 10.0;
 
 /// The head of every packet's arrow but a dropped one's (which stops
-/// short, headless): a triangle 14 pixels long and 12 wide, its point [`HEAD_BACK`] beyond the shaft's end, turned
-/// along the shaft and filled with its colour (`context-stroke`). One
-/// marker for the whole diagram, rather than a polygon in each row: a row
-/// has one element fewer to create, lay out and paint, and its head no
-/// geometry worked out here.
+/// short, headless): a triangle 14 pixels long and 12 wide, its point
+/// [`HEAD_BACK`] beyond the shaft's end, turned along the shaft and filled
+/// with its colour (`context-stroke`). One marker for the whole diagram,
+/// rather than a polygon in each row: a row has one element fewer to
+/// create, lay out and paint, and its head no geometry worked out here.
 pub fn arrow_head() -> Html {
     html! {
         <defs>
