@@ -329,7 +329,7 @@ fn flush_after(inner: &Rc<RefCell<Inner>>, wait_ms: f64) {
     if window
         .set_timeout_with_callback_and_timeout_and_arguments_0(
             flush.unchecked_ref(),
-            // Whole milliseconds, at most 100.
+            // Whole milliseconds, at most half a second.
             wait_ms.ceil() as i32,
         )
         .is_err()
