@@ -36,8 +36,8 @@
 //! Each drawing costs about the same however many events it brings (the
 //! ladder keeps only the rows on screen), so drawing less often is what
 //! makes such a stream cheap: measured (`cargo xtask bench growing`), a
-//! message every 10 ms cost the page 1.9 ms of main thread a message drawn
-//! ten times a second, 1.1 ms four times and 0.8 ms twice.
+//! message every 10 ms cost the page 1.8–2.0 ms of main thread a message
+//! drawn ten times a second, 1.1–1.3 ms four times and 0.9 ms twice.
 //!
 //! Held frames also end with their stream. A pause of [`PAUSE_MS`] in
 //! the frames' arrival draws what is held without waiting for the next
