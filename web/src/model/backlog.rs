@@ -30,7 +30,7 @@
 //! learner's send, its segments a few hundred microseconds behind it) is
 //! drawn at once.
 //!
-//! Twice a second is often enough to follow a stream that no one can read
+//! Twice a second is enough to follow a stream that no one can read
 //! row by row: the ladder follows its newest rows, the counts and the
 //! kernel's counters move on, and every row stays there to step through.
 //! Each drawing costs about the same however many events it brings (the
@@ -88,9 +88,10 @@ pub const QUIET_MS: f64 = 4.0;
 /// A pause in the frames' arrival after which what is held is drawn
 /// without waiting for the next draw: the end of a stream, or a burst's
 /// last stragglers (a send's timestamps and counters come a little after
-/// it), is on screen within this of its last frame, as soon as it was
-/// when the page drew ten times a second. It is several times as long as
-/// a render of a grown session, during which the page reads no frames.
+/// it), is on screen within this of its last frame (drawn ten times a
+/// second, it was within this of the last render). It is several times as
+/// long as a render of a grown session, during which the page reads no
+/// frames.
 pub const PAUSE_MS: f64 = 100.0;
 
 /// The longest gap between frames the burst rule remembers: halved at
