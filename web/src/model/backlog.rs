@@ -55,8 +55,8 @@
 //!
 //! Measured (`cargo xtask bench bulk`): 100 MiB through a fresh page took
 //! 14.8 s when every late frame brought a render of its own (the main
-//! thread busy the whole time, 60% of it drawing), and 1.7 s drawn ten
-//! times a second.
+//! thread busy the whole time, 60% of it drawing), 1.7 s drawn ten
+//! times a second (2.8 s on a later day), and 1.5 s twice a second.
 
 /// How much later than the link's own delay a frame may arrive and still be
 /// drawn on its own: a trickle of sends into a long session keeps the page
